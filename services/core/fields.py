@@ -1,0 +1,47 @@
+"""Field types shared by the three libraries: the limits every input passes through."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, StringConstraints
+
+_LIST_SPLIT = re.compile(r"[;；]")
+
+
+def _split_list(value: Any) -> Any:
+    """Accept a list, or one string with items separated by ';' (as in CSV and XLSX cells)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item.strip() for item in _LIST_SPLIT.split(value) if item.strip()]
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+ExternalId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+ShortText = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    StringConstraints(strip_whitespace=True, max_length=200),
+]
+OptionalLongText = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    StringConstraints(strip_whitespace=True, max_length=20000),
+]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+TermList = Annotated[list[Term], BeforeValidator(_split_list), Field(max_length=100)]
+IdList = Annotated[list[ExternalId], BeforeValidator(_split_list), Field(max_length=200)]
+OptionalNumber = BeforeValidator(_blank_to_none)

@@ -1,0 +1,110 @@
+"""Problem (企业技术难题/需求) schemas."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from greenplat.core.fields import (
+    ExternalId,
+    LongText,
+    OptionalNumber,
+    ShortText,
+    TermList,
+    Title,
+)
+
+ProblemStatus = Literal["draft", "submitted", "approved", "returned", "matched", "closed"]
+PROBLEM_STATUSES: tuple[str, ...] = ProblemStatus.__args__  # type: ignore[attr-defined]
+
+Budget = Annotated[Decimal | None, OptionalNumber, Field(ge=0, le=10**9, decimal_places=2)]
+Deadline = Annotated[date | None, OptionalNumber]
+
+
+class ProblemBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: LongText
+    keywords: TermList = []
+    industry: ShortText = None
+    region: ShortText = None
+    organization: ShortText = None
+    budget_wan: Budget = None
+    deadline: Deadline = None
+    confidential: bool = False
+
+
+class ProblemCreate(ProblemBase):
+    """A new problem; external_id is generated when absent."""
+
+    external_id: ExternalId | None = None
+    extra: dict[str, Any] = {}
+
+
+class ProblemUpdate(BaseModel):
+    """Fields to change on a problem; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: LongText | None = None
+    keywords: TermList | None = None
+    industry: ShortText = None
+    region: ShortText = None
+    organization: ShortText = None
+    budget_wan: Budget = None
+    deadline: Deadline = None
+    confidential: bool | None = None
+    extra: dict[str, Any] | None = None
+
+
+class ProblemRecord(ProblemBase):
+    """A problem as the interchange contract writes it; unknown fields are kept in extra."""
+
+    model_config = ConfigDict(extra="allow")
+
+    external_id: ExternalId
+    status: ProblemStatus = "approved"
+
+
+class ProblemReview(BaseModel):
+    """A sub-center's decision on a submitted problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "return"]
+    comment: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class ProblemRead(BaseModel):
+    """A problem as a reader may see it; redacted=True means confidential text was withheld."""
+
+    id: int
+    external_id: str
+    title: str
+    description: str | None
+    keywords: list[str]
+    industry: str | None
+    region: str | None
+    organization: str | None
+    budget_wan: Decimal | None
+    deadline: date | None
+    status: ProblemStatus
+    confidential: bool
+    review_comment: str | None = None
+    owner_id: int | None = None
+    extra: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
+    redacted: bool = False
+
+
+class ProblemPage(BaseModel):
+    items: list[ProblemRead]
+    total: int
+    page: int
+    page_size: int

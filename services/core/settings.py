@@ -1,0 +1,89 @@
+"""Typed settings for every greenplat process, read once from GREENPLAT_* variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "greenplat-development-secret-change-me"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "greenplat"
+
+
+def _default_models_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "greenplat" / "models"
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; docs/configuration.md describes each one."""
+
+    model_config = SettingsConfigDict(env_prefix="GREENPLAT_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="Deployment kind; production refuses insecure defaults."
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder of the embedded PostgreSQL and other local state.",
+    )
+    database_url: str | None = Field(
+        None, description="PostgreSQL URL; unset starts the embedded PostgreSQL in data_dir."
+    )
+    db_pool_min: int = Field(1, ge=0, description="Smallest size of the connection pool.")
+    db_pool_max: int = Field(10, ge=1, description="Largest size of the connection pool.")
+    search_backend: Literal["auto", "postgres", "elasticsearch"] = Field(
+        "auto", description="Where search runs; auto picks elasticsearch when es_url is set."
+    )
+    es_url: str | None = Field(None, description="Elasticsearch URL, e.g. http://es:9200.")
+    es_index_prefix: str = Field("greenplat", description="Prefix of Elasticsearch index names.")
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker (redis://... or amqp://...); unset runs tasks in-process.",
+    )
+    result_backend: str | None = Field(None, description="Celery result backend (optional).")
+    models_dir: Path = Field(
+        default_factory=_default_models_dir,
+        description="Folder holding prepared sentence-transformers models.",
+    )
+    models: str = Field(
+        "zh:e5-small,en:minilm",
+        description=(
+            "Embedding models by language, 'lang:model' separated by commas. A model is a "
+            "built-in name (e5-small, minilm), a folder, or any sentence-transformers name."
+        ),
+    )
+    secret_key: str = Field(DEV_SECRET, description="Secret for signing tokens.")
+    token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of API tokens.")
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest accepted request body."
+    )
+    host: str = Field("127.0.0.1", description="Address `greenplat serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `greenplat serve` binds.")
+    log_json: bool = Field(False, description="Write structured JSON logs.")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("GREENPLAT_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def effective_search_backend(self) -> str:
+        if self.search_backend == "auto":
+            return "elasticsearch" if self.es_url else "postgres"
+        return self.search_backend
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()
