@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         description="Celery broker (redis://... or amqp://...); unset runs tasks in-process.",
     )
     result_backend: str | None = Field(None, description="Celery result backend (optional).")
+    queue_prefix: str = Field(
+        "",
+        description="Prefix of broker queue names and keys, isolating platforms sharing a broker.",
+    )
     models_dir: Path = Field(
         default_factory=_default_models_dir,
         description="Folder holding prepared sentence-transformers models.",
