@@ -1,0 +1,135 @@
+"""What every portal page needs: the platform, the viewer, the language and the form token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from greenplat.core.permissions import Principal, Scope, scope_of
+from greenplat.platform import Platform
+
+from .i18n import LANG_COOKIE, Translator, pick_language
+from .session import csrf_ok, csrf_token, session_token
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in viewer; the portal answers with the sign-in page."""
+
+
+@dataclass
+class Viewer:
+    """The request as a page sees it."""
+
+    request: Request
+    platform: Platform
+    principal: Principal | None
+    token: str | None
+    lang: str
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.lang)
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.platform.settings.secret_key, self.token)
+
+    @property
+    def me(self) -> Principal:
+        if self.principal is None:
+            raise SignInRequired()
+        return self.principal
+
+    def may(self, resource: str, action: str) -> bool:
+        """Whether the viewer's role has any scope for (resource, action)."""
+        return self.principal is not None and scope_of(self.principal, resource, action) != Scope(0)
+
+    def require(self, resource: str, action: str) -> Principal:
+        """The signed-in principal, or Forbidden when its role may never do this."""
+        principal = self.me
+        if not self.may(resource, action):
+            raise Forbidden(f"你的角色无权访问此页面 / role {principal.role} may not {action}")
+        return principal
+
+
+def platform_of(request: Request) -> Platform:
+    """The platform the app was created with."""
+    return request.app.state.platform
+
+
+def _principal(platform: Platform, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    from greenplat.core.accounts import service as accounts
+
+    try:
+        with platform.db.session() as conn:
+            return accounts.principal_for_token(conn=conn, token=token)
+    except Unauthorized:
+        return None
+
+
+def viewer(request: Request) -> Viewer:
+    """The viewer of this request, signed in or not."""
+    platform = platform_of(request)
+    token = session_token(request)
+    principal = _principal(platform, token)
+    lang = pick_language(request.cookies.get(LANG_COOKIE))
+    return Viewer(request, platform, principal, token if principal else None, lang)
+
+
+def signed_in(v: Viewer = Depends(viewer)) -> Viewer:
+    """The viewer, who must be signed in."""
+    v.me  # noqa: B018 - raises SignInRequired for anonymous viewers
+    return v
+
+
+async def form_of(v: Viewer) -> dict[str, Any]:
+    """The posted form as a dict (lists kept for repeated names), after the CSRF check."""
+    form = await v.request.form()
+    data: dict[str, Any] = {}
+    for key in form:
+        values = form.getlist(key)
+        data[key] = values if len(values) > 1 else values[0]
+    if not csrf_ok(v.platform.settings.secret_key, v.token, data.pop("csrf", None)):
+        raise InvalidInput("表单已过期，请刷新页面后重试 / the form expired", field="csrf")
+    return data
+
+
+def _error_page(request: Request, error: DomainError) -> Response:
+    from .render import render_error
+
+    return render_error(request, error)
+
+
+class WebRoute(APIRoute):
+    """Routes of the portal: a domain error becomes an HTML page, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            except DomainError as error:
+                return _error_page(request, error)
+
+        return handle
+
+
+def redirect(url: str) -> RedirectResponse:
+    """See-other redirect after a form post."""
+    return RedirectResponse(url, status_code=303)
+
+
+__all__ = ["HTMLResponse", "Viewer", "WebRoute", "form_of", "redirect", "signed_in", "viewer"]

@@ -1,0 +1,57 @@
+"""Posted forms checked against the service schemas, with errors named per field."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .i18n import Translator
+
+M = TypeVar("M", bound=BaseModel)
+
+# pydantic error type -> catalogue key
+_MESSAGES = {
+    "missing": "valid.required",
+    "string_too_short": "valid.required",
+    "string_too_long": "valid.too_long",
+    "too_long": "valid.too_many",
+    "greater_than_equal": "valid.range",
+    "less_than_equal": "valid.range",
+    "decimal_parsing": "valid.number",
+    "decimal_max_places": "valid.number",
+    "float_parsing": "valid.number",
+    "int_parsing": "valid.number",
+    "date_from_datetime_parsing": "valid.date",
+    "date_parsing": "valid.date",
+    "string_pattern_mismatch": "valid.pattern",
+    "literal_error": "valid.choice",
+}
+
+
+def field_errors(error: ValidationError, t: Translator) -> dict[str, str]:
+    """One message per field, in the viewer's language."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        key = _MESSAGES.get(item["type"])
+        errors.setdefault(field, t(key) if key else item["msg"])
+    return errors
+
+
+def parse(model: type[M], data: dict[str, Any], t: Translator) -> tuple[M | None, dict[str, str]]:
+    """The model built from the form, or None and the errors by field."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as error:
+        return None, field_errors(error, t)
+
+
+def checkbox(data: dict[str, Any], name: str) -> bool:
+    """Whether a checkbox was ticked."""
+    return data.get(name) in ("on", "true", "1", True)
+
+
+def only(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of the form (a form may carry buttons and tokens besides)."""
+    return {k: data[k] for k in names if k in data}

@@ -1,0 +1,108 @@
+"""Rendering pages from the Jinja2 templates, with the catalogue and the viewer in context."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from greenplat.core.errors import DomainError
+
+from .i18n import LANG_COOKIE, Translator, pick_language
+
+# Menu entries per role: (catalogue key, path).
+MENUS: dict[str, list[tuple[str, str]]] = {
+    "enterprise": [
+        ("nav.my_problems", "/enterprise/problems"),
+        ("nav.new_problem", "/enterprise/problems/new"),
+    ],
+    "expert": [
+        ("nav.inbox", "/expert/inbox"),
+        ("nav.invitations", "/expert/invitations"),
+        ("nav.profile", "/expert/profile"),
+        ("nav.achievements", "/expert/achievements"),
+    ],
+    "subcenter_admin": [
+        ("nav.review", "/subcenter/review"),
+        ("nav.stats", "/stats"),
+    ],
+    "platform_admin": [
+        ("nav.dashboard", "/admin/dashboard"),
+        ("nav.review", "/subcenter/review"),
+        ("nav.regions", "/admin/regions"),
+        ("nav.users", "/admin/users"),
+        ("nav.import", "/admin/import"),
+    ],
+}
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The template environment; templates ship inside the package."""
+    folder = resources.files("greenplat.api.web") / "templates"
+    env = Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
+    env.filters["join_terms"] = lambda v: "；".join(v or [])
+    return env
+
+
+def render(v: Any, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page for viewer v."""
+    principal = v.principal
+    ok = v.request.query_params.get("ok", "")
+    context.setdefault("flash", v.t(ok) if ok.startswith("flash.") and v.t.has(ok) else "")
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            t=v.t,
+            lang=v.lang,
+            me=principal,
+            csrf=v.csrf,
+            menu=MENUS.get(principal.role, []) if principal else [],
+            path=v.request.url.path,
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def render_error(request: Request, error: DomainError) -> HTMLResponse:
+    """The error page for a domain error, in the viewer's language."""
+    lang = pick_language(request.cookies.get(LANG_COOKIE))
+    html = (
+        environment()
+        .get_template("error.html")
+        .render(
+            t=Translator(lang),
+            lang=lang,
+            me=None,
+            csrf="",
+            menu=[],
+            path=request.url.path,
+            status=error.status,
+            message=error.message,
+            field=error.field,
+        )
+    )
+    return HTMLResponse(html, status_code=error.status)

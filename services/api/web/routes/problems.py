@@ -1,0 +1,203 @@
+"""Problems in the portal: an enterprise posts, edits, submits and follows its problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from greenplat.core.errors import DomainError, InvalidInput
+from greenplat.core.permissions import allows
+from greenplat.core.problems import service as problems
+from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
+from greenplat.core.regions import service as regions
+
+from .. import matching
+from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..forms import checkbox, only, parse
+from ..render import render
+
+router = APIRouter(route_class=WebRoute)
+FORM_FIELDS = (
+    "title",
+    "description",
+    "keywords",
+    "industry",
+    "region",
+    "budget_wan",
+    "deadline",
+    "confidential",
+)
+
+
+@router.get("/enterprise/problems", include_in_schema=False)
+def my_problems(v: Viewer = Depends(signed_in), status: str | None = None) -> Response:
+    """The enterprise's own problems with their status."""
+    me = v.require("problem", "create")
+    with v.platform.db.session() as conn:
+        page = problems.list(
+            conn=conn,
+            principal=me,
+            organization=me.organization if me.role == "enterprise" else None,
+            status=status or None,
+            page_size=100,
+        )
+        counts = matching.response_counts(conn, [p.id for p in page.items])
+    return render(v, "problems/mine.html", page=page, counts=counts, status_filter=status or "")
+
+
+def _form_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = only(data, FORM_FIELDS)
+    values["confidential"] = checkbox(data, "confidential")
+    return values
+
+
+def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: int = 200):
+    with v.platform.db.session() as conn:
+        region_list = regions.list_regions(conn=conn)
+    return render(
+        v,
+        "problems/form.html",
+        status=status,
+        problem=problem,
+        values=values,
+        errors=errors,
+        regions=region_list,
+    )
+
+
+@router.get("/enterprise/problems/new", include_in_schema=False)
+def new_problem(v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("problem", "create")
+    return _form_page(v, problem=None, values={"region": me.region or ""}, errors={})
+
+
+def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
+    """Create or update from the form, then submit when asked; returns the problem id."""
+    me = v.me
+    values = _form_values(data)
+    model = ProblemCreate if problem_id is None else ProblemUpdate
+    parsed, errors = parse(model, values, v.t)
+    if parsed is None:
+        raise _FormInvalid(values, errors)
+    try:
+        with v.platform.db.session() as conn:
+            if problem_id is None:
+                problem_id = problems.create(conn=conn, principal=me, data=parsed).id
+            else:
+                problems.update(conn=conn, principal=me, problem_id=problem_id, data=parsed)
+            if data.get("action") == "submit":
+                problems.submit(conn=conn, principal=me, problem_id=problem_id)
+    except InvalidInput as error:
+        raise _FormInvalid(values, {error.field or "form": error.message}) from error
+    return problem_id
+
+
+class _FormInvalid(Exception):
+    def __init__(self, values: dict, errors: dict) -> None:
+        self.values, self.errors = values, errors
+
+
+@router.post("/enterprise/problems/new", include_in_schema=False)
+async def create_problem(v: Viewer = Depends(signed_in)) -> Response:
+    v.require("problem", "create")
+    data = await form_of(v)
+    try:
+        problem_id = _save(v, None, data)
+    except _FormInvalid as bad:
+        return _form_page(v, problem=None, values=bad.values, errors=bad.errors, status=422)
+    ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
+    return redirect(f"/problems/{problem_id}?ok={ok}")
+
+
+@router.get("/problems/{problem_id}/edit", include_in_schema=False)
+def edit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("problem", "update")
+    with v.platform.db.session() as conn:
+        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+        if not allows(me, "problem", "update", problem.model_dump()):
+            raise problems_forbidden()
+    values = problem.model_dump()
+    values["keywords"] = "；".join(problem.keywords)
+    values["budget_wan"] = "" if problem.budget_wan is None else str(problem.budget_wan)
+    values["deadline"] = problem.deadline.isoformat() if problem.deadline else ""
+    values = {k: ("" if val is None else val) for k, val in values.items()}
+    return _form_page(v, problem=problem, values=values, errors={})
+
+
+def problems_forbidden() -> DomainError:
+    from greenplat.core.errors import Forbidden
+
+    return Forbidden("你无权修改该需求 / you may not edit this problem")
+
+
+@router.post("/problems/{problem_id}/edit", include_in_schema=False)
+async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("problem", "update")
+    data = await form_of(v)
+    with v.platform.db.session() as conn:
+        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+    try:
+        _save(v, problem_id, data)
+    except _FormInvalid as bad:
+        return _form_page(v, problem=problem, values=bad.values, errors=bad.errors, status=422)
+    ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
+    return redirect(f"/problems/{problem_id}?ok={ok}")
+
+
+@router.get("/problems/{problem_id}", include_in_schema=False)
+def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """A problem as the viewer may see it; owners and staff also see matches and answers."""
+    me = v.me
+    with v.platform.db.session() as conn:
+        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+        record = problem.model_dump()
+        full = not problem.redacted and allows(me, "problem", "match", record)
+        events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
+        answers = matching.answers(conn, problem_id) if full else []
+    recs: dict[str, list] = {"experts": [], "achievements": []}
+    if full and problem.status in ("approved", "matched"):
+        recs = matching.recommend_for_problem(v.platform, me, problem_id)
+    return render(
+        v,
+        "problems/show.html",
+        problem=problem,
+        full=full,
+        events=events,
+        answers=answers,
+        recs=recs,
+        may_edit=allows(me, "problem", "update", record)
+        and (me.role != "enterprise" or problem.status in ("draft", "returned")),
+        may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
+        may_close=allows(me, "problem", "close", record)
+        and problem.status in ("approved", "matched"),
+    )
+
+
+@router.post("/problems/{problem_id}/submit", include_in_schema=False)
+async def submit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    await form_of(v)
+    with v.platform.db.session() as conn:
+        problems.submit(conn=conn, principal=v.me, problem_id=problem_id)
+    return redirect(f"/problems/{problem_id}?ok=flash.submitted")
+
+
+@router.post("/problems/{problem_id}/close", include_in_schema=False)
+async def close_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    await form_of(v)
+    with v.platform.db.session() as conn:
+        problems.close(conn=conn, principal=v.me, problem_id=problem_id)
+    return redirect(f"/problems/{problem_id}?ok=flash.closed")
+
+
+@router.post("/problems/{problem_id}/invite", include_in_schema=False)
+async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """Invite a recommended expert to answer the problem."""
+    data = await form_of(v)
+    try:
+        expert_id = int(data.get("expert_id") or "")
+    except ValueError:
+        raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
+    matching.invite(v.platform, v.me, problem_id, expert_id, note=data.get("note") or None)
+    return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")

@@ -1,0 +1,62 @@
+// greenplat portal: the little script the pages need; everything also works without it.
+(function () {
+  "use strict";
+
+  // The phone menu.
+  var toggle = document.querySelector(".menu-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var nav = document.getElementById("nav");
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // Forms marked data-live validate as the user types, with the messages the page carries.
+  function message(field) {
+    var v = field.validity, d = field.dataset;
+    if (v.valueMissing) return d.msgRequired || field.validationMessage;
+    if (v.tooLong || (field.maxLength > 0 && field.value.length > field.maxLength)) return d.msgTooLong || field.validationMessage;
+    if (v.tooShort) return d.msgTooShort || field.validationMessage;
+    if (v.rangeUnderflow || v.rangeOverflow || v.stepMismatch || v.badInput) return d.msgRange || field.validationMessage;
+    if (v.patternMismatch || v.typeMismatch) return d.msgPattern || field.validationMessage;
+    return "";
+  }
+
+  function check(field) {
+    var out = document.getElementById(field.id + "-error");
+    var text = message(field);
+    field.classList.toggle("invalid", text !== "");
+    field.setAttribute("aria-invalid", text ? "true" : "false");
+    if (out) out.textContent = text;
+    var counter = document.getElementById(field.id + "-count");
+    if (counter && field.maxLength > 0) counter.textContent = field.value.length + " / " + field.maxLength;
+    return text === "";
+  }
+
+  document.querySelectorAll("form[data-live]").forEach(function (form) {
+    var fields = form.querySelectorAll("input[id], textarea[id], select[id]");
+    fields.forEach(function (field) {
+      field.addEventListener("input", function () { field.classList.add("touched"); check(field); });
+      field.addEventListener("blur", function () { field.classList.add("touched"); check(field); });
+    });
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (submitter && submitter.hasAttribute("formnovalidate")) return;
+      var ok = true;
+      fields.forEach(function (field) { field.classList.add("touched"); ok = check(field) && ok; });
+      if (!ok) {
+        event.preventDefault();
+        var first = form.querySelector(".invalid");
+        if (first) first.focus();
+      }
+    });
+  });
+
+  // Buttons that ask before acting.
+  document.querySelectorAll("[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+})();
