@@ -31,15 +31,14 @@ ExternalId = Annotated[
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+# Constraints sit on the inner type: applied to an explicit null they would raise TypeError.
 ShortText = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None,
     BeforeValidator(_blank_to_none),
-    StringConstraints(strip_whitespace=True, max_length=200),
 ]
 OptionalLongText = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)] | None,
     BeforeValidator(_blank_to_none),
-    StringConstraints(strip_whitespace=True, max_length=20000),
 ]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 TermList = Annotated[list[Term], BeforeValidator(_split_list), Field(max_length=100)]

@@ -96,9 +96,7 @@ def owns(principal: Principal, resource: str, record: dict[str, Any]) -> bool:
     if resource == "achievement":
         ext = principal.expert_external_id
         return ext is not None and ext in (record.get("expert_ids") or [])
-    if resource == "feedback":
-        return True
-    return False
+    return resource == "feedback"
 
 
 def in_region(principal: Principal, record: dict[str, Any]) -> bool:
@@ -132,7 +130,9 @@ def require_any(principal: Principal, resource: str, action: str) -> Scope:
     """Raise Forbidden when the role has no scope at all for the action; return the scope."""
     scope = scope_of(principal, resource, action)
     if scope == N:
-        raise Forbidden(f"你的角色无权执行此操作 / role {principal.role} may not {action} {resource}")
+        raise Forbidden(
+            f"你的角色无权执行此操作 / role {principal.role} may not {action} {resource}"
+        )
     return scope
 
 

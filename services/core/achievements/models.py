@@ -7,12 +7,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from greenplat.core.fields import ExternalId, IdList, LongText, OptionalNumber, ShortText, TermList, Title
+from greenplat.core.fields import (
+    ExternalId,
+    IdList,
+    LongText,
+    OptionalNumber,
+    ShortText,
+    TermList,
+    Title,
+)
 
 AchievementKind = Literal["paper", "patent", "software", "technology", "standard", "other"]
 ACHIEVEMENT_KINDS: tuple[str, ...] = AchievementKind.__args__  # type: ignore[attr-defined]
 
-Year = Annotated[int | None, OptionalNumber, Field(ge=1900, le=2200)]
+Year = Annotated[Annotated[int, Field(ge=1900, le=2200)] | None, OptionalNumber]
 
 
 class AchievementBase(BaseModel):

@@ -16,7 +16,7 @@ from greenplat.core.fields import (
 )
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Capacity = Annotated[int | None, OptionalNumber, Field(ge=0, le=1000)]
+Capacity = Annotated[Annotated[int, Field(ge=0, le=1000)] | None, OptionalNumber]
 
 
 class ExpertBase(BaseModel):

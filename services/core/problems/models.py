@@ -20,7 +20,9 @@ from greenplat.core.fields import (
 ProblemStatus = Literal["draft", "submitted", "approved", "returned", "matched", "closed"]
 PROBLEM_STATUSES: tuple[str, ...] = ProblemStatus.__args__  # type: ignore[attr-defined]
 
-Budget = Annotated[Decimal | None, OptionalNumber, Field(ge=0, le=10**9, decimal_places=2)]
+Budget = Annotated[
+    Annotated[Decimal, Field(ge=0, le=10**9, decimal_places=2)] | None, OptionalNumber
+]
 Deadline = Annotated[date | None, OptionalNumber]
 
 

@@ -1,0 +1,254 @@
+"""Accounts: argon2 password hashes, bearer tokens stored as hashes, and the principal."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg import sql
+
+from greenplat.core import store
+from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
+from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from greenplat.core.permissions import ROLES, Principal, require_any
+from greenplat.core.regions import service as regions
+from greenplat.core.settings import Settings
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("greenplat-no-such-user")
+DEFAULT_TTL_HOURS: int = Settings.model_fields["token_ttl_hours"].default
+MIN_PASSWORD = 8
+_BAD_LOGIN = "用户名或密码错误 / wrong username or password"
+_USER_SQL = (
+    "SELECT u.*, e.external_id AS expert_external_id FROM users u "
+    "LEFT JOIN experts e ON e.id = u.expert_id"
+)
+
+
+def hash_password(password: str) -> str:
+    """An argon2 hash of the password."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"密码至少 {MIN_PASSWORD} 位 / password must have at least {MIN_PASSWORD} characters",
+            field="password",
+        )
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _user_row(conn: psycopg.Connection, where: str, value: Any) -> dict[str, Any] | None:
+    return conn.execute(f"{_USER_SQL} WHERE {where}", (value,)).fetchone()
+
+
+def to_read(row: dict[str, Any]) -> UserRead:
+    """The account as the API shows it (never the hash)."""
+    return UserRead(**{k: v for k, v in row.items() if k in UserRead.model_fields})
+
+
+def to_principal(row: dict[str, Any]) -> Principal:
+    """The principal an account acts as."""
+    return Principal(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        region=row["region"],
+        organization=row["organization"],
+        expert_id=row["expert_id"],
+        expert_external_id=row.get("expert_external_id"),
+    )
+
+
+def _check_links(
+    conn: psycopg.Connection, role: str, region: str | None, expert_id: int | None
+) -> None:
+    if role not in ROLES:
+        raise InvalidInput(f"未知角色 {role} / unknown role", field="role")
+    if region is not None and regions.get_region(conn=conn, name=region) is None:
+        raise InvalidInput(f"地区 {region} 不存在 / unknown region", field="region")
+    if role == "subcenter_admin" and region is None:
+        raise InvalidInput(
+            "分中心管理员须指定地区 / a sub-center admin needs a region", field="region"
+        )
+    if (
+        expert_id is not None
+        and not conn.execute("SELECT 1 FROM experts WHERE id = %s", (expert_id,)).fetchone()
+    ):
+        raise InvalidInput(f"专家 {expert_id} 不存在 / unknown expert", field="expert_id")
+
+
+def get_user(*, conn: psycopg.Connection, user_id: int) -> UserRead | None:
+    """The account with this id, or None."""
+    row = _user_row(conn, "u.id = %s", user_id)
+    return to_read(row) if row else None
+
+
+def get_user_or_raise(*, conn: psycopg.Connection, user_id: int) -> UserRead:
+    """Like get_user, raising NotFound."""
+    user = get_user(conn=conn, user_id=user_id)
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在 / user {user_id} not found")
+    return user
+
+
+def get_by_username(*, conn: psycopg.Connection, username: str) -> UserRead | None:
+    """The account with this username, or None."""
+    row = _user_row(conn, "u.username = %s", username)
+    return to_read(row) if row else None
+
+
+def create_user(
+    *,
+    conn: psycopg.Connection,
+    username: str,
+    password: str,
+    role: str,
+    region: str | None = None,
+    organization: str | None = None,
+    expert_id: int | None = None,
+    display_name: str = "",
+) -> UserRead:
+    """Create an account; the password is stored only as an argon2 hash."""
+    _check_links(conn, role, region, expert_id)
+    password_hash = hash_password(password)
+    if get_by_username(conn=conn, username=username) is not None:
+        raise Conflict(f"用户名 {username} 已被使用 / username taken", field="username")
+    row = conn.execute(
+        "INSERT INTO users (username, password_hash, display_name, role, region, organization,"
+        " expert_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (username, password_hash, display_name, role, region, organization, expert_id),
+    ).fetchone()
+    if organization:
+        kind = "enterprise" if role == "enterprise" else "other"
+        regions.ensure_organization(conn=conn, name=organization, kind=kind, region=region)
+    return get_user_or_raise(conn=conn, user_id=row["id"])
+
+
+def signup_enterprise(
+    *,
+    conn: psycopg.Connection,
+    username: str,
+    password: str,
+    organization: str,
+    region: str | None = None,
+    display_name: str = "",
+) -> UserRead:
+    """An enterprise registers itself: an enterprise account bound to its organization."""
+    return create_user(
+        conn=conn,
+        username=username,
+        password=password,
+        role="enterprise",
+        region=region,
+        organization=organization,
+        display_name=display_name or organization,
+    )
+
+
+def authenticate(
+    *, conn: psycopg.Connection, username: str, password: str, ttl_hours: int | None = None
+) -> str:
+    """A new bearer token for valid credentials; raises Unauthorized otherwise."""
+    row = conn.execute(
+        "SELECT id, password_hash, active FROM users WHERE username = %s", (username,)
+    ).fetchone()
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized(_BAD_LOGIN) from None
+    if row is None or not row["active"]:
+        raise Unauthorized(_BAD_LOGIN)
+    token = secrets.token_urlsafe(32)
+    ttl = timedelta(hours=ttl_hours or DEFAULT_TTL_HOURS)
+    conn.execute(
+        "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, now() + %s)",
+        (_token_hash(token), row["id"], ttl),
+    )
+    return token
+
+
+def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
+    """The principal of a valid, unexpired token of an active account; raises Unauthorized."""
+    row = conn.execute(
+        "SELECT u.*, e.external_id AS expert_external_id FROM api_tokens t "
+        "JOIN users u ON u.id = t.user_id LEFT JOIN experts e ON e.id = u.expert_id "
+        "WHERE t.token_hash = %s AND t.expires_at > now() AND u.active",
+        (_token_hash(token),),
+    ).fetchone()
+    if row is None:
+        raise Unauthorized("登录已失效，请重新登录 / invalid or expired token")
+    return to_principal(row)
+
+
+def revoke_token(*, conn: psycopg.Connection, token: str) -> None:
+    """Forget a token (log out)."""
+    conn.execute("DELETE FROM api_tokens WHERE token_hash = %s", (_token_hash(token),))
+
+
+def list_users(
+    *,
+    conn: psycopg.Connection,
+    principal: Principal,
+    role: str | None = None,
+    region: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> UserPage:
+    """One page of accounts (platform admins)."""
+    require_any(principal, "user", "manage")
+    store.check_page(page, page_size)
+    rows = conn.execute(
+        f"{_USER_SQL} WHERE (%(role)s::text IS NULL OR u.role = %(role)s)"
+        " AND (%(region)s::text IS NULL OR u.region = %(region)s)"
+        " ORDER BY u.id LIMIT %(limit)s OFFSET %(offset)s",
+        {"role": role, "region": region, "limit": page_size, "offset": (page - 1) * page_size},
+    ).fetchall()
+    total = conn.execute(
+        "SELECT count(*) AS n FROM users u WHERE (%(role)s::text IS NULL OR u.role = %(role)s)"
+        " AND (%(region)s::text IS NULL OR u.region = %(region)s)",
+        {"role": role, "region": region},
+    ).fetchone()["n"]
+    return UserPage(items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size)
+
+
+def update_user(
+    *, conn: psycopg.Connection, principal: Principal, user_id: int, data: UserUpdate
+) -> UserRead:
+    """Change an account (platform admins); a new password ends its sessions."""
+    require_any(principal, "user", "manage")
+    current = get_user_or_raise(conn=conn, user_id=user_id)
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("password", "role", "display_name", "active"):
+        if required in changes and changes[required] is None:
+            del changes[required]
+    merged = {**current.model_dump(), **changes}
+    _check_links(conn, merged["role"], merged["region"], merged["expert_id"])
+    password = changes.pop("password", None)
+    if password is not None:
+        changes["password_hash"] = hash_password(password)
+        conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
+    if changes.get("active") is False:
+        conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
+    for column, value in changes.items():
+        conn.execute(
+            sql.SQL("UPDATE users SET {c} = %s WHERE id = %s").format(c=sql.Identifier(column)),
+            (value, user_id),
+        )
+    return get_user_or_raise(conn=conn, user_id=user_id)
+
+
+def delete_user(*, conn: psycopg.Connection, principal: Principal, user_id: int) -> None:
+    """Delete an account (platform admins); its problems stay, without owner."""
+    require_any(principal, "user", "manage")
+    get_user_or_raise(conn=conn, user_id=user_id)
+    if user_id == principal.id:
+        raise Conflict("不能删除自己的账号 / you cannot delete your own account")
+    conn.execute("DELETE FROM users WHERE id = %s", (user_id,))

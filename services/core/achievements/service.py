@@ -1,0 +1,210 @@
+"""Achievements (科技成果): readable by everyone, written by their experts and sub-centers."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+
+from greenplat.core import store
+from greenplat.core.achievements.models import (
+    AchievementCreate,
+    AchievementPage,
+    AchievementRead,
+    AchievementRecord,
+    AchievementUpdate,
+)
+from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.outbox import record_change
+from greenplat.core.permissions import Principal, require, require_any
+
+FIELDS = (
+    "title",
+    "abstract",
+    "keywords",
+    "kind",
+    "discipline",
+    "year",
+    "organization",
+    "expert_ids",
+)
+SORTABLE = ("created_at", "updated_at", "title", "year", "kind", "id")
+
+
+def _row(conn: psycopg.Connection, achievement_id: int) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM achievements WHERE id = %s", (achievement_id,)).fetchone()
+
+
+def _row_or_raise(conn: psycopg.Connection, achievement_id: int) -> dict[str, Any]:
+    row = _row(conn, achievement_id)
+    if row is None:
+        raise NotFound(f"成果 {achievement_id} 不存在 / achievement {achievement_id} not found")
+    return row
+
+
+def region_of(conn: psycopg.Connection, record: dict[str, Any]) -> str | None:
+    """An achievement's region: its organization's, else that of one of its experts."""
+    row = conn.execute(
+        "SELECT region FROM organizations WHERE name = %s AND region IS NOT NULL "
+        "UNION ALL SELECT region FROM experts WHERE external_id = ANY(%s) AND region IS NOT NULL "
+        "LIMIT 1",
+        (record.get("organization"), record.get("expert_ids") or []),
+    ).fetchone()
+    return row["region"] if row else None
+
+
+def _with_region(conn: psycopg.Connection, record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "region": region_of(conn, record)}
+
+
+def to_read(row: dict[str, Any]) -> AchievementRead:
+    """The achievement as the API shows it."""
+    return AchievementRead(**{k: v for k, v in row.items() if k in AchievementRead.model_fields})
+
+
+def get(
+    *, conn: psycopg.Connection, principal: Principal, achievement_id: int
+) -> AchievementRead | None:
+    """The achievement with this id, or None."""
+    require_any(principal, "achievement", "read")
+    row = _row(conn, achievement_id)
+    return to_read(row) if row else None
+
+
+def get_or_raise(
+    *, conn: psycopg.Connection, principal: Principal, achievement_id: int
+) -> AchievementRead:
+    """Like get, raising NotFound."""
+    require_any(principal, "achievement", "read")
+    return to_read(_row_or_raise(conn, achievement_id))
+
+
+def get_by_external_id(
+    *, conn: psycopg.Connection, principal: Principal, external_id: str
+) -> AchievementRead | None:
+    """The achievement with this external_id, or None."""
+    require_any(principal, "achievement", "read")
+    row = conn.execute(
+        "SELECT * FROM achievements WHERE external_id = %s", (external_id,)
+    ).fetchone()
+    return to_read(row) if row else None
+
+
+def list(
+    *,
+    conn: psycopg.Connection,
+    principal: Principal,
+    discipline: str | None = None,
+    kind: str | None = None,
+    organization: str | None = None,
+    expert_id: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    sort: str | None = None,
+) -> AchievementPage:
+    """One page of achievements, filtered and sorted."""
+    require_any(principal, "achievement", "read")
+    where: builtins.list[str] = []
+    params: builtins.list[Any] = []
+    for column, value in (
+        ("discipline", discipline),
+        ("kind", kind),
+        ("organization", organization),
+    ):
+        if value:
+            where.append(f"p.{column} = %s")
+            params.append(value)
+    if expert_id:
+        where.append("%s = ANY(p.expert_ids)")
+        params.append(expert_id)
+    if q:
+        cond, more = store.keyword_condition(("title", "abstract", "keywords[]"), q)
+        where.append(cond)
+        params += more
+    rows, total = store.fetch_page(
+        conn,
+        "achievements",
+        where=where,
+        params=params,
+        order=store.order_by(sort, SORTABLE, "-created_at"),
+        page=page,
+        page_size=page_size,
+    )
+    return AchievementPage(
+        items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size
+    )
+
+
+def _write(conn: psycopg.Connection, values: dict[str, Any]) -> tuple[int, bool]:
+    achievement_id, created, changed = store.upsert(conn, "achievements", values)
+    if changed:
+        record_change(conn, "achievements", achievement_id)
+    return achievement_id, created
+
+
+def upsert_record(*, conn: psycopg.Connection, record: AchievementRecord) -> tuple[int, bool]:
+    """Store an interchange record by external_id (import); returns (id, created)."""
+    values = record.model_dump(include={"external_id", *FIELDS})
+    return _write(conn, {**values, "extra": dict(record.model_extra or {})})
+
+
+def create(
+    *, conn: psycopg.Connection, principal: Principal, data: AchievementCreate
+) -> AchievementRead:
+    """Create an achievement; an expert is always among the experts of its own."""
+    require_any(principal, "achievement", "create")
+    values = data.model_dump(include=set(FIELDS))
+    own = principal.expert_external_id
+    if principal.role == "expert" and own and own not in values["expert_ids"]:
+        values["expert_ids"] = [*values["expert_ids"], own]
+    values.update(external_id=data.external_id or store.new_external_id("A"), extra=data.extra)
+    require(principal, "achievement", "create", _with_region(conn, values))
+    if conn.execute(
+        "SELECT 1 FROM achievements WHERE external_id = %s", (values["external_id"],)
+    ).fetchone():
+        raise Conflict(
+            f"编号 {values['external_id']} 已存在 / external_id already exists",
+            field="external_id",
+        )
+    achievement_id, _ = _write(conn, values)
+    return to_read(_row_or_raise(conn, achievement_id))
+
+
+def update(
+    *,
+    conn: psycopg.Connection,
+    principal: Principal,
+    achievement_id: int,
+    data: AchievementUpdate,
+) -> AchievementRead:
+    """Change the given fields of an achievement."""
+    row = _row_or_raise(conn, achievement_id)
+    require(principal, "achievement", "update", _with_region(conn, row))
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("title", "abstract", "kind", "keywords", "expert_ids", "extra"):
+        if name in changes and changes[name] is None:
+            raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)
+    merged = {**row, **changes}
+    # Checked again on the result, so nobody edits a record out of their own reach.
+    require(principal, "achievement", "update", _with_region(conn, merged))
+    _write(conn, {k: merged[k] for k in ("external_id", *FIELDS, "extra")})
+    return to_read(_row_or_raise(conn, achievement_id))
+
+
+def delete(*, conn: psycopg.Connection, principal: Principal, achievement_id: int) -> None:
+    """Delete an achievement."""
+    row = _row_or_raise(conn, achievement_id)
+    require(principal, "achievement", "delete", _with_region(conn, row))
+    conn.execute("DELETE FROM achievements WHERE id = %s", (achievement_id,))
+    record_change(conn, "achievements", achievement_id, "delete")
+
+
+def iter_records(*, conn: psycopg.Connection) -> Iterator[dict[str, Any]]:
+    """Every achievement as an interchange record (contract fields, then extra), by id."""
+    with conn.cursor(name="export_achievements") as cur:
+        cur.execute("SELECT * FROM achievements ORDER BY id")
+        for row in cur:
+            yield {"external_id": row["external_id"], **{f: row[f] for f in FIELDS}, **row["extra"]}

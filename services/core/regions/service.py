@@ -1,0 +1,132 @@
+"""Regions with their sub-centers, and organizations (enterprises, universities, institutes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.permissions import Principal, require_any
+from greenplat.core.regions.models import (
+    OrganizationCreate,
+    OrganizationRead,
+    RegionCreate,
+    RegionRead,
+    RegionUpdate,
+)
+
+
+def list_regions(*, conn: psycopg.Connection) -> list[RegionRead]:
+    """Every region, by code (public: the sign-up form offers them)."""
+    return [RegionRead(**r) for r in conn.execute("SELECT * FROM regions ORDER BY code")]
+
+
+def get_region(*, conn: psycopg.Connection, name: str) -> RegionRead | None:
+    """The region with this name, or None."""
+    row = conn.execute("SELECT * FROM regions WHERE name = %s", (name,)).fetchone()
+    return RegionRead(**row) if row else None
+
+
+def _region_or_raise(conn: psycopg.Connection, region_id: int) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM regions WHERE id = %s", (region_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"地区 {region_id} 不存在 / region {region_id} not found")
+    return row
+
+
+def _check_unique(conn: psycopg.Connection, field: str, value: str, region_id: int = 0) -> None:
+    if conn.execute(
+        f"SELECT 1 FROM regions WHERE {field} = %s AND id <> %s", (value, region_id)
+    ).fetchone():
+        raise Conflict(f"{value} 已存在 / {field} already exists", field=field)
+
+
+def upsert_region(*, conn: psycopg.Connection, data: RegionCreate) -> tuple[int, bool]:
+    """Create the region with this code or bring it up to date; returns (id, created)."""
+    row = conn.execute("SELECT * FROM regions WHERE code = %s", (data.code,)).fetchone()
+    if row is None:
+        _check_unique(conn, "name", data.name)
+        new = conn.execute(
+            "INSERT INTO regions (code, name, subcenter_name) VALUES (%s, %s, %s) RETURNING id",
+            (data.code, data.name, data.subcenter_name),
+        ).fetchone()
+        return new["id"], True
+    if (row["name"], row["subcenter_name"]) != (data.name, data.subcenter_name):
+        _check_unique(conn, "name", data.name, row["id"])
+        conn.execute(
+            "UPDATE regions SET name = %s, subcenter_name = %s WHERE id = %s",
+            (data.name, data.subcenter_name, row["id"]),
+        )
+    return row["id"], False
+
+
+def create_region(
+    *, conn: psycopg.Connection, principal: Principal, data: RegionCreate
+) -> RegionRead:
+    """Add a region and its sub-center (platform admins)."""
+    require_any(principal, "region", "manage")
+    _check_unique(conn, "code", data.code)
+    region_id, _ = upsert_region(conn=conn, data=data)
+    return RegionRead(**_region_or_raise(conn, region_id))
+
+
+def update_region(
+    *, conn: psycopg.Connection, principal: Principal, region_id: int, data: RegionUpdate
+) -> RegionRead:
+    """Rename a region or its sub-center (platform admins); accounts follow the new name."""
+    require_any(principal, "region", "manage")
+    row = _region_or_raise(conn, region_id)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    merged = RegionCreate(**{**row, **changes})
+    upsert_region(conn=conn, data=merged)
+    return RegionRead(**_region_or_raise(conn, region_id))
+
+
+def delete_region(*, conn: psycopg.Connection, principal: Principal, region_id: int) -> None:
+    """Remove a region no account belongs to (platform admins)."""
+    require_any(principal, "region", "manage")
+    row = _region_or_raise(conn, region_id)
+    if conn.execute("SELECT 1 FROM users WHERE region = %s LIMIT 1", (row["name"],)).fetchone():
+        raise Conflict("该地区仍有账号，不能删除 / accounts still belong to this region")
+    conn.execute("DELETE FROM regions WHERE id = %s", (region_id,))
+
+
+def list_organizations(
+    *, conn: psycopg.Connection, kind: str | None = None, region: str | None = None
+) -> list[OrganizationRead]:
+    """Organizations, by name."""
+    rows = conn.execute(
+        "SELECT * FROM organizations WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)"
+        " AND (%(region)s::text IS NULL OR region = %(region)s) ORDER BY name",
+        {"kind": kind, "region": region},
+    )
+    return [OrganizationRead(**r) for r in rows]
+
+
+def ensure_organization(
+    *, conn: psycopg.Connection, name: str, kind: str = "other", region: str | None = None
+) -> int:
+    """The id of the organization with this name, creating it when new."""
+    row = conn.execute(
+        "INSERT INTO organizations (name, kind, region) VALUES (%s, %s, %s) "
+        "ON CONFLICT (name) DO NOTHING RETURNING id",
+        (name, kind, region),
+    ).fetchone()
+    if row:
+        return row["id"]
+    return conn.execute("SELECT id FROM organizations WHERE name = %s", (name,)).fetchone()["id"]
+
+
+def create_organization(
+    *, conn: psycopg.Connection, principal: Principal, data: OrganizationCreate
+) -> OrganizationRead:
+    """Register an organization (platform admins)."""
+    require_any(principal, "region", "manage")
+    if data.region and get_region(conn=conn, name=data.region) is None:
+        raise InvalidInput(f"地区 {data.region} 不存在 / unknown region", field="region")
+    if conn.execute("SELECT 1 FROM organizations WHERE name = %s", (data.name,)).fetchone():
+        raise Conflict(f"{data.name} 已存在 / organization exists", field="name")
+    org_id = ensure_organization(conn=conn, name=data.name, kind=data.kind, region=data.region)
+    row = conn.execute("SELECT * FROM organizations WHERE id = %s", (org_id,)).fetchone()
+    return OrganizationRead(**row)
