@@ -1,0 +1,191 @@
+"""What the index holds for each record: terms, filter fields, the text to embed, a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from greenplat.indexer.analysis import terms, terms_of, tsvector_literal
+
+_QUERIES = {
+    "problems": "SELECT id, external_id, title, description, keywords, industry, region,"
+    " organization, status, confidential, owner_id FROM problems",
+    "achievements": "SELECT id, external_id, title, abstract, keywords, kind, discipline,"
+    " organization, expert_ids FROM achievements",
+    "experts": "SELECT id, external_id, name, organization, title, disciplines, keywords, bio,"
+    " region FROM experts",
+}
+FILTER_FIELDS = (
+    "region",
+    "industry",
+    "disciplines",
+    "status",
+    "kind",
+    "confidential",
+    "organization",
+    "owner_id",
+    "expert_ids",
+)
+
+
+@dataclass
+class IndexDoc:
+    """One record as the search backends store it."""
+
+    library: str
+    record_id: int
+    external_id: str
+    title: str
+    passage: str  # the text embedded
+    weighted_terms: list[tuple[str, list[str]]]  # (tsvector weight A-D, terms)
+    fields: dict[str, Any]
+    models: list[str] = field(default_factory=list)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def lexemes(self) -> str:
+        """The PostgreSQL tsvector literal of the terms."""
+        return tsvector_literal(self.weighted_terms)
+
+    @property
+    def term_text(self) -> str:
+        """The terms as one space-separated string (what Elasticsearch's whitespace field gets)."""
+        return " ".join(term for _, group in self.weighted_terms for term in group)
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything the index stores for this record would change."""
+        payload = [self.external_id, self.title, self.passage, self.weighted_terms]
+        payload += [self.fields, sorted(self.models)]
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _join(*parts: str | None) -> str:
+    return "\n".join(part.strip() for part in parts if part and part.strip())
+
+
+def _keywords(values: list[str] | None) -> str:
+    return "；".join(values or [])
+
+
+def _problem(row: dict) -> IndexDoc:
+    return IndexDoc(
+        library="problems",
+        record_id=row["id"],
+        external_id=row["external_id"],
+        title=row["title"],
+        passage=_join(row["title"], _keywords(row["keywords"]), row["description"]),
+        weighted_terms=[
+            ("A", terms(row["title"])),
+            ("B", terms_of(row["keywords"] or [])),
+            ("D", terms(row["description"])),
+        ],
+        fields={
+            "region": row["region"],
+            "industry": row["industry"],
+            "disciplines": [],
+            "status": row["status"],
+            "kind": None,
+            "confidential": bool(row["confidential"]),
+            "organization": row["organization"],
+            "owner_id": row["owner_id"],
+            "expert_ids": [],
+        },
+    )
+
+
+def _achievement(row: dict) -> IndexDoc:
+    return IndexDoc(
+        library="achievements",
+        record_id=row["id"],
+        external_id=row["external_id"],
+        title=row["title"],
+        passage=_join(row["title"], _keywords(row["keywords"]), row["abstract"]),
+        weighted_terms=[
+            ("A", terms(row["title"])),
+            ("B", terms_of(row["keywords"] or [])),
+            ("D", terms(row["abstract"])),
+        ],
+        fields={
+            "region": None,
+            "industry": None,
+            "disciplines": [row["discipline"]] if row["discipline"] else [],
+            "status": None,
+            "kind": row["kind"],
+            "confidential": False,
+            "organization": row["organization"],
+            "owner_id": None,
+            "expert_ids": list(row["expert_ids"] or []),
+        },
+    )
+
+
+def _expert(row: dict) -> IndexDoc:
+    # The name is searchable by words but not embedded: it says nothing about expertise.
+    return IndexDoc(
+        library="experts",
+        record_id=row["id"],
+        external_id=row["external_id"],
+        title=row["name"],
+        passage=_join(
+            row["title"],
+            _keywords(row["disciplines"]),
+            _keywords(row["keywords"]),
+            row["bio"],
+        ),
+        weighted_terms=[
+            ("A", terms(row["name"])),
+            ("B", terms_of([*(row["disciplines"] or []), *(row["keywords"] or [])])),
+            ("C", terms_of([row["title"], row["organization"]])),
+            ("D", terms(row["bio"])),
+        ],
+        fields={
+            "region": row["region"],
+            "industry": None,
+            "disciplines": list(row["disciplines"] or []),
+            "status": None,
+            "kind": None,
+            "confidential": False,
+            "organization": row["organization"],
+            "owner_id": None,
+            "expert_ids": [row["external_id"]],
+        },
+    )
+
+
+_BUILDERS = {"problems": _problem, "achievements": _achievement, "experts": _expert}
+
+
+def load_documents(conn: psycopg.Connection, library: str, ids: list[int]) -> list[IndexDoc]:
+    """The index documents of these records as the database holds them now (missing: absent)."""
+    if not ids:
+        return []
+    rows = conn.execute(_QUERIES[library] + " WHERE id = ANY(%s) ORDER BY id", (ids,)).fetchall()
+    return [_BUILDERS[library](row) for row in rows]
+
+
+def iter_documents(
+    conn: psycopg.Connection, library: str, *, chunk: int = 500
+) -> Iterator[list[IndexDoc]]:
+    """Every record of a library as index documents, in chunks of ascending id."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            _QUERIES[library] + " WHERE id > %s ORDER BY id LIMIT %s", (last, chunk)
+        ).fetchall()
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield [_BUILDERS[library](row) for row in rows]
+
+
+def record_ids(conn: psycopg.Connection, library: str) -> list[int]:
+    """Ids of every record of a library."""
+    return [row["id"] for row in conn.execute(f"SELECT id FROM {library} ORDER BY id")]

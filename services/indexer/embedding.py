@@ -1,0 +1,206 @@
+"""Embedding models: which ones are active, for which languages, and a cached encoder.
+
+settings.models reads "zh:e5-small,en:minilm". The first model listed is the primary one: it
+embeds every document (multilingual-e5-small reads Chinese and English, and only it can match
+across the two). A further model embeds the documents that contain its language: the matcher
+measured all-MiniLM-L6-v2 clearly better than e5-small on English expertise, so English text
+gets a second vector rather than a different one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import psycopg
+
+from greenplat.core.errors import DomainError
+from greenplat.core.settings import Settings
+from greenplat.indexer import modelprep
+from greenplat.indexer.analysis import languages
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["query", "passage"]
+MINILM_NAME = "minilm"
+ENCODE_BATCH = 32
+
+
+class ModelNotReady(DomainError):
+    """A configured model cannot be loaded (not prepared, or not found)."""
+
+    status = 503
+    code = "model_not_ready"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One active embedding model: its key, the languages it serves, where it loads from."""
+
+    key: str
+    languages: tuple[str, ...]
+    source: str
+
+
+def parse_models(setting: str, models_dir: Path) -> list[ModelSpec]:
+    """Parse settings.models ("lang:model,..."; a bare model serves every language, '*')."""
+    langs: dict[str, list[str]] = {}
+    for item in (part.strip() for part in setting.split(",")):
+        if not item:
+            continue
+        lang, _, key = item.rpartition(":") if ":" in item.split("/")[0] else ("*", "", item)
+        langs.setdefault(key.strip(), []).append(lang.strip() or "*")
+    if not langs:
+        raise ValueError("settings.models names no model")
+    return [ModelSpec(key, tuple(ls), resolve_source(key, models_dir)) for key, ls in langs.items()]
+
+
+def resolve_source(key: str, models_dir: Path) -> str:
+    """Where a model key loads from: the prepared e5 folder, the bundled MiniLM, or as given."""
+    if key == modelprep.E5_SMALL_NAME:
+        return str(Path(models_dir) / modelprep.E5_SMALL_NAME)
+    if key == MINILM_NAME:
+        return str(modelprep.minilm_path())
+    return key
+
+
+def text_sha256(text: str) -> bytes:
+    """The cache key of a text."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class ModelSet:
+    """The active models, loaded on first use, and the choice of models per text."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.specs = parse_models(settings.models, settings.models_dir)
+        self._by_key = {spec.key: spec for spec in self.specs}
+        self._loaded: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def keys(self) -> list[str]:
+        return [spec.key for spec in self.specs]
+
+    @property
+    def primary(self) -> str:
+        return self.specs[0].key
+
+    def language_map(self) -> dict[str, list[str]]:
+        """Language code -> model keys serving it ('*' for every language)."""
+        out: dict[str, list[str]] = {}
+        for spec in self.specs:
+            for lang in spec.languages:
+                out.setdefault(lang, []).append(spec.key)
+        return out
+
+    def models_for(self, text: str) -> list[str]:
+        """The models whose vectors describe this text: the primary, plus language models."""
+        langs = languages(text)
+        chosen = [
+            spec.key
+            for i, spec in enumerate(self.specs)
+            if i == 0 or "*" in spec.languages or langs.intersection(spec.languages)
+        ]
+        return chosen
+
+    def spec(self, key: str) -> ModelSpec:
+        if key not in self._by_key:
+            raise KeyError(f"model {key!r} is not active (settings.models: {self.keys})")
+        return self._by_key[key]
+
+    def load(self, key: str):
+        """The SentenceTransformer of a model key, loaded once."""
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = self._load(self.spec(key))
+            return self._loaded[key]
+
+    def _load(self, spec: ModelSpec):
+        from sentence_transformers import SentenceTransformer
+
+        source = Path(spec.source)
+        if spec.key == modelprep.E5_SMALL_NAME and not modelprep.is_prepared(source):
+            raise ModelNotReady(
+                f"模型 {spec.key} 尚未准备 / model {spec.key} is not prepared at {source}: "
+                "run `greenplat models prepare`"
+            )
+        try:
+            return SentenceTransformer(spec.source, device="cpu", local_files_only=True)
+        except OSError as exc:
+            raise ModelNotReady(f"cannot load model {spec.key} from {spec.source}: {exc}") from exc
+
+    def dim(self, key: str) -> int:
+        return int(self.load(key).get_sentence_embedding_dimension())
+
+    def raw_encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
+        """L2-normalised vectors straight from the model (sorted by length inside)."""
+        st = self.load(model)
+        if not texts:
+            return np.zeros((0, self.dim(model)), dtype=np.float32)
+        prompt = kind if kind in (getattr(st, "prompts", None) or {}) else None
+        vectors = st.encode(
+            list(texts),
+            prompt_name=prompt,
+            batch_size=ENCODE_BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """Passage vectors by (model, sha256 of text): unchanged text is never embedded twice."""
+
+    def get(
+        self, conn: psycopg.Connection, model: str, keys: list[bytes]
+    ) -> dict[bytes, np.ndarray]:
+        rows = conn.execute(
+            "SELECT text_sha256, embedding FROM embedding_cache"
+            " WHERE model = %s AND text_sha256 = ANY(%s)",
+            (model, keys),
+        ).fetchall()
+        return {bytes(row["text_sha256"]): np.asarray(row["embedding"], np.float32) for row in rows}
+
+    def put(self, conn: psycopg.Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
+        if not items:
+            return
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO embedding_cache (model, text_sha256, embedding) VALUES (%s, %s, %s)"
+                " ON CONFLICT (model, text_sha256) DO UPDATE SET embedding = EXCLUDED.embedding",
+                [(model, key, vector) for key, vector in items.items()],
+            )
+
+
+def encode_passages(
+    models: ModelSet,
+    conn: psycopg.Connection,
+    texts: Sequence[str],
+    *,
+    model: str,
+    refresh: bool = False,
+) -> np.ndarray:
+    """Passage vectors of texts, from the cache where possible; refresh re-embeds everything."""
+    cache = EmbeddingCache()
+    keys = [text_sha256(text) for text in texts]
+    known = {} if refresh else cache.get(conn, model, list(set(keys)))
+    missing: dict[bytes, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key not in known:
+            missing.setdefault(key, text)
+    if missing:
+        fresh = models.raw_encode(list(missing.values()), model=model, kind="passage")
+        new = dict(zip(missing.keys(), fresh, strict=True))
+        cache.put(conn, model, new)
+        known.update(new)
+    if not texts:
+        return np.zeros((0, models.dim(model)), dtype=np.float32)
+    return np.stack([known[key] for key in keys])

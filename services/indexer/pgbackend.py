@@ -1,0 +1,316 @@
+"""PostgreSQL search backend: GIN full-text over jieba terms, pgvector HNSW (cosine)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from greenplat.core.outbox import LIBRARIES
+from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
+from greenplat.indexer.search import Candidate, Clause, SearchFilters, problem_visibility
+
+# Serialises DDL on the vector tables between processes that start together.
+_DDL_LOCK = 74_117_101
+_DOC_COLUMNS = ("library", "record_id", "external_id", "title", "lexemes", *FILTER_FIELDS)
+
+
+def model_slug(model: str) -> str:
+    """A table-name-safe, unique short name for a model key."""
+    base = re.sub(r"[^a-z0-9]+", "_", model.lower()).strip("_")[:24] or "model"
+    return f"{base}_{hashlib.sha1(model.encode()).hexdigest()[:6]}"
+
+
+def vector_table(slug: str, library: str) -> sql.Identifier:
+    return sql.Identifier(f"search_vectors_{slug}_{library}")
+
+
+def _any_of(clauses: tuple[Clause, ...], params: list[Any]) -> str:
+    if any(clause.field is None for clause in clauses):
+        return "TRUE"
+    parts = []
+    for clause in clauses:
+        parts.append(f"p.{clause.field} = ANY(%s)")
+        params.append(list(clause.values))
+    return "(" + " OR ".join(parts or ["FALSE"]) + ")"
+
+
+def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
+    """WHERE conditions on search_documents (alias p) for a library and its filters."""
+    parts, params = ["p.library = %s"], [library]
+    for name, column in (("region", "region"), ("industry", "industry"), ("status", "status")):
+        values = getattr(filters, name)
+        if values is not None:
+            parts.append(f"p.{column} = ANY(%s)")
+            params.append(list(values))
+    if filters.kind is not None:
+        parts.append("p.kind = ANY(%s)")
+        params.append(list(filters.kind))
+    if filters.discipline is not None:
+        parts.append("p.disciplines && %s::text[]")
+        params.append(list(filters.discipline))
+    if not filters.include_confidential:
+        parts.append("NOT p.confidential")
+    if filters.exclude_ids:
+        parts.append("NOT (p.record_id = ANY(%s))")
+        params.append(list(filters.exclude_ids))
+    if filters.principal is not None and library == "problems":
+        vis = problem_visibility(filters.principal)
+        readable = _any_of(vis.readable, params)
+        full = _any_of(vis.full, params)
+        parts.append(f"{readable} AND (NOT p.confidential OR {full})")
+    return " AND ".join(parts), params
+
+
+class PostgresBackend:
+    """Search inside the platform's own database (the default; nothing else to run)."""
+
+    name = "postgres"
+
+    def __init__(self) -> None:
+        self._slugs: dict[str, str] = {}
+
+    # storage -----------------------------------------------------------------------------
+
+    def ensure_models(self, conn: psycopg.Connection, dims: dict[str, int]) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
+        for model, dim in dims.items():
+            row = conn.execute(
+                "SELECT slug, dim FROM search_models WHERE model = %s", (model,)
+            ).fetchone()
+            slug = model_slug(model)
+            if row is not None and row["dim"] != dim:
+                for library in LIBRARIES:
+                    conn.execute(
+                        sql.SQL("DROP TABLE IF EXISTS {}").format(vector_table(slug, library))
+                    )
+            for library in LIBRARIES:
+                self._create_table(conn, slug, library, dim)
+            conn.execute(
+                "INSERT INTO search_models (model, slug, dim) VALUES (%s, %s, %s)"
+                " ON CONFLICT (model) DO UPDATE SET dim = EXCLUDED.dim",
+                (model, slug, dim),
+            )
+            self._slugs[model] = slug
+
+    def _create_table(self, conn: psycopg.Connection, slug: str, library: str, dim: int) -> None:
+        table = vector_table(slug, library)
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (record_id bigint PRIMARY KEY,"
+                " embedding vector({}) NOT NULL)"
+            ).format(table, sql.Literal(dim))
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding vector_cosine_ops)"
+            ).format(sql.Identifier(f"search_vectors_{slug}_{library}_hnsw"), table)
+        )
+
+    def _slug(self, conn: psycopg.Connection, model: str) -> str | None:
+        if model not in self._slugs:
+            row = conn.execute(
+                "SELECT slug FROM search_models WHERE model = %s", (model,)
+            ).fetchone()
+            if row is None:
+                return None
+            self._slugs[model] = row["slug"]
+        return self._slugs[model]
+
+    # writes ------------------------------------------------------------------------------
+
+    def write(
+        self, conn: psycopg.Connection, library: str, docs: list[IndexDoc], deleted: list[int]
+    ) -> None:
+        if deleted:
+            self._delete(conn, library, deleted)
+        if not docs:
+            return
+        columns = ", ".join(_DOC_COLUMNS)
+        placeholders = ", ".join(["%s"] * len(_DOC_COLUMNS))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _DOC_COLUMNS[2:])
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO search_documents ({columns}, models, content_hash, indexed_at)"
+                f" VALUES ({placeholders}, %s, %s, now())"
+                f" ON CONFLICT (library, record_id) DO UPDATE SET {updates},"
+                " models = EXCLUDED.models, content_hash = EXCLUDED.content_hash,"
+                " indexed_at = now()",
+                [
+                    (
+                        doc.library,
+                        doc.record_id,
+                        doc.external_id,
+                        doc.title,
+                        doc.lexemes,
+                        *(doc.fields[name] for name in FILTER_FIELDS),
+                        doc.models,
+                        doc.content_hash,
+                    )
+                    for doc in docs
+                ],
+            )
+        self._write_vectors(conn, library, docs)
+
+    def _write_vectors(self, conn: psycopg.Connection, library: str, docs: list[IndexDoc]) -> None:
+        models = {model for doc in docs for model in doc.models} | set(self._slugs)
+        for model in models:
+            slug = self._slug(conn, model)
+            if slug is None:
+                continue
+            table = vector_table(slug, library)
+            having = [(d.record_id, d.vectors[model]) for d in docs if model in d.vectors]
+            lacking = [d.record_id for d in docs if model not in d.vectors]
+            with conn.cursor() as cur:
+                if having:
+                    cur.executemany(
+                        sql.SQL(
+                            "INSERT INTO {} (record_id, embedding) VALUES (%s, %s)"
+                            " ON CONFLICT (record_id) DO UPDATE SET embedding = EXCLUDED.embedding"
+                        ).format(table),
+                        having,
+                    )
+                if lacking:
+                    cur.execute(
+                        sql.SQL("DELETE FROM {} WHERE record_id = ANY(%s)").format(table),
+                        (lacking,),
+                    )
+
+    def _delete(self, conn: psycopg.Connection, library: str, ids: list[int]) -> None:
+        conn.execute(
+            "DELETE FROM search_documents WHERE library = %s AND record_id = ANY(%s)",
+            (library, ids),
+        )
+        for slug in self._all_slugs(conn):
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE record_id = ANY(%s)").format(
+                    vector_table(slug, library)
+                ),
+                (ids,),
+            )
+
+    def _all_slugs(self, conn: psycopg.Connection) -> list[str]:
+        return [row["slug"] for row in conn.execute("SELECT slug FROM search_models")]
+
+    # searches ----------------------------------------------------------------------------
+
+    def search_lexical(
+        self,
+        conn: psycopg.Connection,
+        library: str,
+        query_terms: list[str],
+        filters: SearchFilters,
+        k: int,
+    ) -> list[Candidate]:
+        from greenplat.indexer.analysis import tsquery_literal
+
+        query = tsquery_literal(query_terms)
+        if query is None:
+            return []
+        where, params = filter_sql(library, filters)
+        rows = conn.execute(
+            "SELECT p.record_id, p.external_id, ts_rank(p.lexemes, q, 1) AS score"
+            f" FROM search_documents p, CAST(%s AS tsquery) q WHERE p.lexemes @@ q AND {where}"
+            " ORDER BY score DESC, p.record_id LIMIT %s",
+            [query, *params, k],
+        ).fetchall()
+        return [Candidate(r["record_id"], r["external_id"], float(r["score"])) for r in rows]
+
+    def search_vector(
+        self,
+        conn: psycopg.Connection,
+        library: str,
+        model: str,
+        vector: np.ndarray,
+        filters: SearchFilters,
+        k: int,
+    ) -> list[Candidate]:
+        slug = self._slug(conn, model)
+        if slug is None:
+            return []
+        where, params = filter_sql(library, filters)
+        # Iterative scans keep walking the HNSW graph until k rows pass the filters, so a
+        # selective filter still returns k results instead of the few that survived ef_search.
+        conn.execute(
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+            " set_config('hnsw.ef_search', %s, true)",
+            (str(min(1000, max(40, 2 * k))),),
+        )
+        query = sql.SQL(
+            "SELECT v.record_id, p.external_id, 1 - (v.embedding <=> %s) AS score"
+            " FROM {} v JOIN search_documents p"
+            " ON p.library = %s AND p.record_id = v.record_id"
+            " WHERE " + where + " ORDER BY v.embedding <=> %s LIMIT %s"
+        ).format(vector_table(slug, library))
+        vec = np.asarray(vector, dtype=np.float32)
+        rows = conn.execute(query, [vec, library, *params, vec, k]).fetchall()
+        found = [Candidate(r["record_id"], r["external_id"], float(r["score"])) for r in rows]
+        # relaxed_order may return near-ties slightly out of order
+        return sorted(found, key=lambda c: (-c.score, c.record_id))
+
+    # reads -------------------------------------------------------------------------------
+
+    def get_vectors(
+        self, conn: psycopg.Connection, library: str, ids: list[int], model: str
+    ) -> dict[int, np.ndarray]:
+        slug = self._slug(conn, model)
+        if slug is None or not ids:
+            return {}
+        rows = conn.execute(
+            sql.SQL("SELECT record_id, embedding FROM {} WHERE record_id = ANY(%s)").format(
+                vector_table(slug, library)
+            ),
+            (list(ids),),
+        ).fetchall()
+        return {r["record_id"]: np.asarray(r["embedding"], dtype=np.float32) for r in rows}
+
+    def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
+        rows = conn.execute(
+            "SELECT record_id, content_hash FROM search_documents WHERE library = %s", (library,)
+        )
+        return {r["record_id"]: r["content_hash"] for r in rows}
+
+    def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
+        slug = self._slug(conn, model)
+        if slug is None:
+            return set()
+        rows = conn.execute(sql.SQL("SELECT record_id FROM {}").format(vector_table(slug, library)))
+        return {r["record_id"] for r in rows}
+
+    # rebuilds ----------------------------------------------------------------------------
+
+    def begin_rebuild(self, conn: psycopg.Connection, library: str) -> str | None:
+        # Rows are replaced in place, batch by batch: searches keep answering throughout.
+        return None
+
+    def write_rebuild(
+        self, conn: psycopg.Connection, library: str, target: str | None, docs: list[IndexDoc]
+    ) -> None:
+        self.write(conn, library, docs, [])
+
+    def finish_rebuild(self, conn: psycopg.Connection, library: str, target: str | None) -> None:
+        orphans = [
+            r["record_id"]
+            for r in conn.execute(
+                sql.SQL(
+                    "SELECT p.record_id FROM search_documents p WHERE p.library = %s"
+                    " AND NOT EXISTS (SELECT 1 FROM {} r WHERE r.id = p.record_id)"
+                ).format(sql.Identifier(library)),
+                (library,),
+            )
+        ]
+        if orphans:
+            self._delete(conn, library, orphans)
+
+    def abort_rebuild(self, library: str, target: str | None) -> None:
+        return None
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,151 @@
+"""Search requests and results shared by every backend: filters, hits, rank fusion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from greenplat.core.permissions import (
+    ALL,
+    OWN,
+    PUB,
+    PUBLISHED_STATUSES,
+    REGION,
+    Principal,
+    scope_of,
+)
+
+Mode = Literal["hybrid", "lexical", "vector"]
+MODES: tuple[str, ...] = ("hybrid", "lexical", "vector")
+# Reciprocal rank fusion constant (Cormack et al.): ranks, not raw scores, are combined, so
+# a lexical score and cosines of two different models can be fused fairly.
+RRF_K = 60
+
+
+def _tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Conditions applied inside the search (a record failing one is never a candidate).
+
+    Each list means "any of". principal limits problems to those the principal may read, and
+    a confidential problem to principals who may read it in full: matching its hidden text
+    would otherwise reveal what the redaction withholds. include_confidential=False drops
+    confidential problems for everyone (e.g. public pages).
+    """
+
+    region: tuple[str, ...] | None = None
+    industry: tuple[str, ...] | None = None
+    discipline: tuple[str, ...] | None = None
+    status: tuple[str, ...] | None = None
+    kind: tuple[str, ...] | None = None
+    include_confidential: bool = True
+    principal: Principal | None = None
+    exclude_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("region", "industry", "discipline", "status", "kind"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+        object.__setattr__(self, "exclude_ids", tuple(int(i) for i in self.exclude_ids))
+
+
+@dataclass(frozen=True)
+class Clause:
+    """field = any of values (field None means: always true)."""
+
+    field: str | None
+    values: tuple = ()
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Problem visibility as two disjunctions: which may be read, which may be read in full."""
+
+    readable: tuple[Clause, ...]
+    full: tuple[Clause, ...]
+
+
+def problem_visibility(principal: Principal) -> Visibility:
+    """The permission table's problem.read row turned into conditions on indexed fields."""
+    scope = scope_of(principal, "problem", "read")
+    if ALL in scope:
+        return Visibility((Clause(None),), (Clause(None),))
+    full: list[Clause] = []
+    if OWN in scope:
+        if principal.id is not None:
+            full.append(Clause("owner_id", (principal.id,)))
+        if principal.role == "enterprise" and principal.organization:
+            full.append(Clause("organization", (principal.organization,)))
+    if REGION in scope and principal.region:
+        full.append(Clause("region", (principal.region,)))
+    readable = list(full)
+    if PUB in scope:
+        readable.append(Clause("status", PUBLISHED_STATUSES))
+    return Visibility(tuple(readable), tuple(full))
+
+
+@dataclass
+class SearchHit:
+    """One record found; scores and ranks of each retriever that found it (rank 1 = best)."""
+
+    library: str
+    record_id: int
+    external_id: str
+    score: float
+    lexical_score: float | None = None
+    vector_score: float | None = None
+    lexical_rank: int | None = None
+    vector_rank: int | None = None
+    vector_scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A backend's raw result: record, external id, score (higher is better)."""
+
+    record_id: int
+    external_id: str
+    score: float
+
+
+def fuse(
+    library: str,
+    lexical: list[Candidate] | None,
+    vectors: dict[str, list[Candidate]],
+    *,
+    mode: Mode,
+    k: int,
+) -> list[SearchHit]:
+    """Combine ranked lists into hits: RRF for hybrid (and multi-model vector), else raw score."""
+    hits: dict[int, SearchHit] = {}
+
+    def hit(c: Candidate) -> SearchHit:
+        return hits.setdefault(c.record_id, SearchHit(library, c.record_id, c.external_id, 0.0))
+
+    rrf: dict[int, float] = {}
+    for rank, c in enumerate(lexical or [], start=1):
+        h = hit(c)
+        h.lexical_score, h.lexical_rank = c.score, rank
+        rrf[c.record_id] = rrf.get(c.record_id, 0.0) + 1.0 / (RRF_K + rank)
+    for model, ranked in vectors.items():
+        for rank, c in enumerate(ranked, start=1):
+            h = hit(c)
+            h.vector_scores[model] = c.score
+            if h.vector_rank is None or rank < h.vector_rank:
+                h.vector_rank, h.vector_score = rank, c.score
+            rrf[c.record_id] = rrf.get(c.record_id, 0.0) + 1.0 / (RRF_K + rank)
+    for record_id, h in hits.items():
+        if mode == "lexical":
+            h.score = h.lexical_score or 0.0
+        elif mode == "vector" and len(vectors) == 1:
+            h.score = h.vector_score or 0.0
+        else:
+            h.score = rrf[record_id]
+    return sorted(hits.values(), key=lambda h: (-h.score, h.record_id))[:k]

@@ -1,0 +1,226 @@
+"""The indexer's public interface: keep the search indexes in step with the libraries, search."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from greenplat.core.db import Database
+from greenplat.core.errors import InvalidInput
+from greenplat.core.outbox import LIBRARIES
+from greenplat.core.settings import Settings
+from greenplat.indexer import maintenance, sync
+from greenplat.indexer.analysis import terms
+from greenplat.indexer.backend import SearchBackend, make_backend
+from greenplat.indexer.documents import IndexDoc, load_documents
+from greenplat.indexer.embedding import Kind, ModelSet, encode_passages
+from greenplat.indexer.search import MODES, Mode, SearchFilters, SearchHit, fuse
+
+log = logging.getLogger(__name__)
+
+MAX_K = 1000
+
+
+class Indexer:
+    """Embeddings and search indexes of the three libraries, synchronised through the outbox."""
+
+    def __init__(
+        self, settings: Settings, db: Database, *, backend: SearchBackend | None = None
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.model_set = ModelSet(settings)
+        self.backend = backend or make_backend(settings)
+        self._storage_ready = False
+        self._storage_lock = threading.Lock()
+        self._dispatcher = None
+
+    # models ------------------------------------------------------------------------------
+
+    @property
+    def models(self) -> list[str]:
+        """Active model keys, primary first (e.g. ["e5-small", "minilm"])."""
+        return self.model_set.keys
+
+    @property
+    def language_models(self) -> dict[str, list[str]]:
+        """Language code -> model keys serving it, as configured."""
+        return self.model_set.language_map()
+
+    def query_models(self, text: str) -> list[str]:
+        """Models whose vectors a query in this text's language(s) is compared with."""
+        return self.model_set.models_for(text)
+
+    def encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
+        """L2-normalised vectors, one row per text; passages come from the embedding cache."""
+        if kind == "query":
+            return self.model_set.raw_encode(texts, model=model, kind="query")
+        with self.db.session() as conn:
+            return encode_passages(self.model_set, conn, texts, model=model)
+
+    # indexing ----------------------------------------------------------------------------
+
+    def ensure_storage(self) -> None:
+        """Create the vector storage of every active model (loads the models once)."""
+        with self._storage_lock:
+            if self._storage_ready:
+                return
+            dims = {key: self.model_set.dim(key) for key in self.models}
+            with self.db.session() as conn:
+                self.backend.ensure_models(conn, dims)
+            self._storage_ready = True
+
+    def embed_documents(
+        self, conn: psycopg.Connection, docs: list[IndexDoc], *, refresh: bool = False
+    ) -> None:
+        """Choose each document's models and attach its vectors (batched per model)."""
+        for doc in docs:
+            doc.models = self.model_set.models_for(doc.passage)
+        for model in self.models:
+            chosen = [doc for doc in docs if model in doc.models]
+            if not chosen:
+                continue
+            vectors = encode_passages(
+                self.model_set, conn, [doc.passage for doc in chosen], model=model, refresh=refresh
+            )
+            for doc, vector in zip(chosen, vectors, strict=True):
+                doc.vectors[model] = vector
+
+    def index_records(
+        self, conn: psycopg.Connection, library: str, ids: list[int], *, refresh: bool = False
+    ) -> None:
+        """Bring the index entries of these records in line with the database, in conn."""
+        self.ensure_storage()
+        docs = load_documents(conn, library, ids)
+        present = {doc.record_id for doc in docs}
+        self.embed_documents(conn, docs, refresh=refresh)
+        self.backend.write(conn, library, docs, [i for i in ids if i not in present])
+
+    def sync_pending(self, *, limit: int | None = None) -> int:
+        """Drain the outbox in this process, in batches; returns the outbox rows processed."""
+        processed, failed = sync.drain(self, limit=limit)
+        if failed:
+            log.warning("%d outbox rows failed; `greenplat index status` lists them", failed)
+        return processed
+
+    # search ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        library: str,
+        *,
+        text: str,
+        filters: SearchFilters | None = None,
+        k: int = 50,
+        mode: Mode = "hybrid",
+    ) -> list[SearchHit]:
+        """Records of a library matching text by words, by meaning, or both (fused by rank)."""
+        _check_library(library)
+        if mode not in MODES:
+            raise InvalidInput(f"未知的检索方式 / unknown search mode {mode!r}", field="mode")
+        if not 1 <= k <= MAX_K:
+            raise InvalidInput(f"k 必须在 1 到 {MAX_K} 之间 / k must be 1..{MAX_K}", field="k")
+        text = (text or "").strip()
+        if not text:
+            return []
+        filters = filters or SearchFilters()
+        depth = k if mode != "hybrid" else min(MAX_K, 2 * k)
+        queries = {}
+        if mode != "lexical":
+            queries = {
+                model: self.encode([text], model=model, kind="query")[0]
+                for model in self.query_models(text)
+            }
+        with self.db.session() as conn:
+            lexical = None
+            if mode != "vector":
+                lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
+            vectors = {
+                model: self.backend.search_vector(conn, library, model, vector, filters, depth)
+                for model, vector in queries.items()
+            }
+        return fuse(library, lexical, vectors, mode=mode, k=k)
+
+    def get_vectors(
+        self, library: str, record_ids: Sequence[int], *, model: str
+    ) -> dict[int, np.ndarray]:
+        """Stored document vectors of these records (records without one are absent)."""
+        _check_library(library)
+        with self.db.session() as conn:
+            return self.backend.get_vectors(conn, library, [int(i) for i in record_ids], model)
+
+    def get_expert_work_vectors(
+        self, expert_ids: Sequence[int], *, model: str
+    ) -> dict[int, np.ndarray]:
+        """expert id -> matrix (one row per achievement listing the expert; 0 rows if none)."""
+        with self.db.session() as conn:
+            rows = conn.execute(
+                "SELECT e.id AS expert_id, a.id AS achievement_id FROM experts e"
+                " JOIN achievements a ON a.expert_ids @> ARRAY[e.external_id]"
+                " WHERE e.id = ANY(%s) ORDER BY e.id, a.id",
+                ([int(i) for i in expert_ids],),
+            ).fetchall()
+            vectors = self.backend.get_vectors(
+                conn, "achievements", sorted({r["achievement_id"] for r in rows}), model
+            )
+        dim = next(iter(vectors.values())).shape[0] if vectors else self.model_set.dim(model)
+        works: dict[int, list[np.ndarray]] = {int(i): [] for i in expert_ids}
+        for row in rows:
+            if row["achievement_id"] in vectors:
+                works[row["expert_id"]].append(vectors[row["achievement_id"]])
+        return {
+            expert: np.stack(rows_) if rows_ else np.zeros((0, dim), dtype=np.float32)
+            for expert, rows_ in works.items()
+        }
+
+    # operations --------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Backend, models, outbox lag and failures, records vs indexed documents per library."""
+        return maintenance.status(self)
+
+    def verify(self, *, repair: bool = True) -> dict[str, Any]:
+        """Compare database and index per library; with repair, queue and apply the fixes."""
+        return maintenance.verify(self, repair=repair)
+
+    def rebuild(self, *, progress: bool = True) -> dict[str, int]:
+        """Re-embed and re-index every record of every library; returns records per library."""
+        return maintenance.rebuild(self, progress=progress)
+
+    def ping(self) -> None:
+        """Raise unless the database and the search backend answer."""
+        with self.db.session() as conn:
+            conn.execute("SELECT 1")
+        self.backend.ping()
+
+    def start_dispatcher(self) -> None:
+        """Start draining the outbox when NOTIFY says it changed (and by periodic poll)."""
+        from greenplat.indexer.dispatcher import Dispatcher
+
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(self)
+            self._dispatcher.start()
+
+    def stop_dispatcher(self) -> None:
+        """Stop the dispatcher thread (waits for a running drain to finish)."""
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+            self._dispatcher = None
+
+    def close(self) -> None:
+        """Stop the dispatcher and release the backend."""
+        self.stop_dispatcher()
+        self.backend.close()
+
+
+def _check_library(library: str) -> None:
+    if library not in LIBRARIES:
+        raise InvalidInput(
+            f"未知的库 / unknown library {library!r} (one of {', '.join(LIBRARIES)})",
+            field="library",
+        )

@@ -1,0 +1,136 @@
+"""Fixtures of the indexer tests: an own database on the session's server, builders, indexers.
+
+The indexer commits (it drains the outbox in its own transactions), so its tests get a
+database of their own, emptied before each test, instead of the rolled-back `conn`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from greenplat.core import migrate
+from greenplat.core.db import Database
+from greenplat.core.outbox import record_change
+from greenplat.core.settings import Settings
+from greenplat.indexer.service import Indexer
+
+LIBRARY_TABLES = ("problems", "achievements", "experts", "outbox", "search_documents")
+
+
+@pytest.fixture(scope="session")
+def index_db_url(db: Database) -> str:
+    name = f"greenplat_indexer_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db.url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = make_conninfo(db.url, dbname=name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def index_db(index_db_url: str) -> Iterator[Database]:
+    database = Database(index_db_url, min_size=1, max_size=6)
+    yield database
+    database.close()
+
+
+def empty(database: Database) -> None:
+    """Remove every record, outbox row and index entry (the embedding cache stays)."""
+    with database.session() as conn:
+        tables = [
+            r["tablename"]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE tablename LIKE 'search_vectors_%%'"
+            )
+        ]
+        conn.execute(
+            "TRUNCATE " + ", ".join([*LIBRARY_TABLES, *tables]) + " RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+def index_settings(settings: Settings, index_db_url: str) -> Settings:
+    """Settings on the indexer's database; MiniLM only, the fast model."""
+    return settings.model_copy(update={"database_url": index_db_url, "models": "en:minilm"})
+
+
+@pytest.fixture
+def indexer(index_settings: Settings, index_db: Database) -> Iterator[Indexer]:
+    empty(index_db)
+    idx = Indexer(index_settings, index_db)
+    yield idx
+    idx.close()
+
+
+@dataclass
+class Records:
+    """Builders of library records; each write records its outbox row, as the services do."""
+
+    db: Database
+
+    def problem(self, title: str, description: str, **extra) -> int:
+        values = {
+            "external_id": extra.pop("external_id", f"P-{uuid.uuid4().hex[:10]}"),
+            "title": title,
+            "description": description,
+            "keywords": [],
+            "status": "approved",
+            **extra,
+        }
+        return self._insert("problems", values)
+
+    def achievement(self, title: str, abstract: str, **extra) -> int:
+        values = {
+            "external_id": extra.pop("external_id", f"A-{uuid.uuid4().hex[:10]}"),
+            "title": title,
+            "abstract": abstract,
+            "keywords": [],
+            **extra,
+        }
+        return self._insert("achievements", values)
+
+    def expert(self, name: str, bio: str, **extra) -> int:
+        values = {
+            "external_id": extra.pop("external_id", f"E-{uuid.uuid4().hex[:10]}"),
+            "name": name,
+            "bio": bio,
+            **extra,
+        }
+        return self._insert("experts", values)
+
+    def update(self, library: str, record_id: int, **values) -> None:
+        sets = ", ".join(f"{column} = %s" for column in values)
+        with self.db.session() as conn:
+            conn.execute(
+                f"UPDATE {library} SET {sets} WHERE id = %s", [*values.values(), record_id]
+            )
+            record_change(conn, library, record_id)
+
+    def delete(self, library: str, record_id: int) -> None:
+        with self.db.session() as conn:
+            conn.execute(f"DELETE FROM {library} WHERE id = %s", (record_id,))
+            record_change(conn, library, record_id, "delete")
+
+    def _insert(self, table: str, values: dict) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join(["%s"] * len(values))
+        with self.db.session() as conn:
+            record_id = conn.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id",
+                list(values.values()),
+            ).fetchone()["id"]
+            record_change(conn, table, record_id)
+        return record_id
+
+
+@pytest.fixture
+def records(indexer: Indexer) -> Records:
+    return Records(indexer.db)
