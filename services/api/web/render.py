@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from greenplat.core.errors import DomainError
 
+from . import charts
 from .i18n import LANG_COOKIE, Translator, pick_language
 
 # Menu entries per role: (catalogue key, path).
@@ -62,6 +63,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
+    env.globals["meter"] = charts.meter
     env.filters["join_terms"] = lambda v: "；".join(v or [])
     return env
 

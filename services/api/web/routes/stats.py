@@ -1,0 +1,226 @@
+"""Statistics dashboards (a region; all regions side by side), drill-down and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from openpyxl import Workbook
+
+from greenplat.core.errors import InvalidInput
+from greenplat.core.regions import service as regions
+from greenplat.core.stats import service as stats
+
+from .. import charts
+from ..deps import Viewer, WebRoute, signed_in
+from ..render import render
+
+router = APIRouter(route_class=WebRoute)
+EXPORT_COLUMNS = (
+    "external_id",
+    "title",
+    "organization",
+    "region",
+    "industry",
+    "month",
+    "status",
+    "approved",
+    "matched",
+    "responded",
+    "deals",
+    "hours_to_answer",
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = f"日期格式应为 YYYY-MM-DD / {field} must be YYYY-MM-DD"
+        raise InvalidInput(message, field=field) from None
+
+
+def _period(since: str | None, until: str | None) -> dict[str, date | None]:
+    return {"since": _date(since, "since"), "until": _date(until, "until")}
+
+
+def _charts(v: Viewer, by_industry: list, by_month: list, by_discipline: list) -> dict[str, Any]:
+    t = v.t
+    months = [r["key"] for r in by_month]
+    return {
+        "industry": charts.hbar(
+            [(r["key"], r["posted"]) for r in by_industry[:12]], title=t("stats.by_industry")
+        ),
+        "month": charts.columns(
+            months,
+            [
+                (t("stats.posted"), [r["posted"] for r in by_month]),
+                (t("stats.approved"), [r["approved"] for r in by_month]),
+                (t("stats.matched"), [r["matched"] for r in by_month]),
+                (t("stats.deals"), [r["deals"] for r in by_month]),
+            ],
+            title=t("stats.by_month"),
+        ),
+        "discipline": charts.hbar(
+            [(r["key"], r["matched"]) for r in by_discipline[:12]],
+            title=t("stats.by_discipline"),
+        ),
+    }
+
+
+@router.get("/stats", include_in_schema=False)
+def dashboard(
+    v: Viewer = Depends(signed_in),
+    region: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    """One region's dashboard: headline figures, breakdowns, charts, links to the records."""
+    me = v.require("stats", "read")
+    period = _period(since, until)
+    with v.platform.db.session() as conn:
+        shown = stats.region_in_reach(me, region)
+        args = {"conn": conn, "principal": me, "region": shown, **period}
+        figures = stats.summary(**args)
+        by_industry = stats.breakdown(by="industry", **args)
+        by_month = stats.breakdown(by="month", **args)
+        by_discipline = stats.breakdown(by="discipline", **args)
+        region_list = regions.list_regions(conn=conn) if me.role == "platform_admin" else []
+    query = {k: val for k, val in (("region", shown), ("since", since), ("until", until)) if val}
+    return render(
+        v,
+        "stats/dashboard.html",
+        region=shown,
+        since=since or "",
+        until=until or "",
+        figures=figures,
+        by_industry=by_industry,
+        by_month=by_month,
+        by_discipline=by_discipline,
+        charts=_charts(v, by_industry, by_month, by_discipline),
+        regions=region_list,
+        query=urlencode(query),
+    )
+
+
+def _records(v: Viewer, params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    me = v.require("stats", "read")
+    filters = {
+        "metric": params.get("metric") or "posted",
+        "region": params.get("region") or None,
+        "industry": params.get("industry") or None,
+        "month": params.get("month") or None,
+        **_period(params.get("since"), params.get("until")),
+    }
+    with v.platform.db.session() as conn:
+        filters["region"] = stats.region_in_reach(me, filters["region"])
+        rows = stats.records(conn=conn, principal=me, **filters)
+    return rows, filters
+
+
+@router.get("/stats/records", include_in_schema=False)
+def drill_down(v: Viewer = Depends(signed_in)) -> Response:
+    """The problems behind one figure."""
+    rows, filters = _records(v, dict(v.request.query_params))
+    query = urlencode({k: str(val) for k, val in filters.items() if val})
+    return render(v, "stats/records.html", rows=rows, filters=filters, query=query)
+
+
+def _table(v: Viewer, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    header = [v.t(f"export.{c}") for c in EXPORT_COLUMNS]
+    body = [[row[c] for c in EXPORT_COLUMNS] for row in rows]
+    for line in body:
+        hours = line[-1]
+        line[-1] = None if hours is None else round(float(hours), 1)
+    return [header, *body]
+
+
+@router.get("/stats/export.csv", include_in_schema=False)
+def export_csv(v: Viewer = Depends(signed_in)) -> Response:
+    """The drill-down records as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
+    rows, _ = _records(v, dict(v.request.query_params))
+    out = io.StringIO()
+    csv.writer(out).writerows(_table(v, rows))
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="greenplat-stats.csv"'},
+    )
+
+
+@router.get("/stats/export.xlsx", include_in_schema=False)
+def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
+    """The drill-down records, and the summary by industry and month, as an XLSX workbook."""
+    rows, filters = _records(v, dict(v.request.query_params))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "records"
+    for line in _table(v, rows):
+        sheet.append(line)
+    me = v.me
+    with v.platform.db.session() as conn:
+        for by in ("industry", "month", "discipline"):
+            part = book.create_sheet(by)
+            part.append([v.t(f"stats.{c}") for c in ("key", *stats.METRICS)])
+            for r in stats.breakdown(
+                conn=conn,
+                principal=me,
+                by=by,
+                region=filters["region"],
+                since=filters["since"],
+                until=filters["until"],
+            ):
+                part.append([r["key"], *(r[m] for m in stats.METRICS)])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="greenplat-stats.xlsx"'},
+    )
+
+
+@router.get("/admin/dashboard", include_in_schema=False)
+def all_regions(
+    v: Viewer = Depends(signed_in), since: str | None = None, until: str | None = None
+) -> Response:
+    """Every region side by side (platform admins)."""
+    me = v.require("region", "manage")
+    period = _period(since, until)
+    with v.platform.db.session() as conn:
+        rows = stats.by_region(conn=conn, principal=me, **period)
+        total = stats.summary(conn=conn, principal=me, **period)
+    t = v.t
+    chart = charts.columns(
+        [r["key"] for r in rows],
+        [
+            (t("stats.posted"), [r["posted"] for r in rows]),
+            (t("stats.approved"), [r["approved"] for r in rows]),
+            (t("stats.matched"), [r["matched"] for r in rows]),
+            (t("stats.deals"), [r["deals"] for r in rows]),
+        ],
+        title=t("stats.by_region"),
+    )
+    rate = charts.hbar(
+        [(r["key"], round((r["response_rate"] or 0) * 100)) for r in rows],
+        title=t("stats.response_rate"),
+        unit="%",
+    )
+    return render(
+        v,
+        "stats/regions.html",
+        rows=rows,
+        total=total,
+        chart=chart,
+        rate=rate,
+        since=since or "",
+        until=until or "",
+    )

@@ -1,0 +1,1 @@
+"""Statistics of a region (or all regions): problems posted, reviewed, matched, answered."""
