@@ -1,0 +1,186 @@
+"""The platform admin's pages: regions and sub-centers, users and roles, bulk import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts.models import UserCreate, UserUpdate
+from greenplat.core.errors import DomainError, InvalidInput
+from greenplat.core.experts import service as experts
+from greenplat.core.interchange import service as interchange
+from greenplat.core.permissions import ROLES, Principal
+from greenplat.core.regions import service as regions
+from greenplat.core.regions.models import RegionCreate, RegionUpdate
+
+from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..forms import checkbox, only, parse
+from ..render import render
+from ..uploads import rows_of
+
+router = APIRouter(route_class=WebRoute)
+USER_FIELDS = ("username", "password", "role", "display_name", "region", "organization")
+
+
+def _regions_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
+    me = v.require("region", "manage")
+    with v.platform.db.session() as conn:
+        rows = regions.list_regions(conn=conn)
+        admins = accounts.list_users(
+            conn=conn, principal=me, role="subcenter_admin", page_size=100
+        ).items
+    by_region: dict[str, list[str]] = {}
+    for user in admins:
+        by_region.setdefault(user.region or "", []).append(user.username)
+    return render(
+        v,
+        "admin/regions.html",
+        status=status,
+        regions=rows,
+        admins=by_region,
+        values=values,
+        errors=errors,
+    )
+
+
+@router.get("/admin/regions", include_in_schema=False)
+def list_regions(v: Viewer = Depends(signed_in)) -> Response:
+    return _regions_page(v, {}, {})
+
+
+@router.post("/admin/regions", include_in_schema=False)
+async def create_region(v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("region", "manage")
+    data = await form_of(v)
+    values = only(data, ("code", "name", "subcenter_name"))
+    parsed, errors = parse(RegionCreate, values, v.t)
+    if parsed is None:
+        return _regions_page(v, values, errors, status=422)
+    try:
+        with v.platform.db.session() as conn:
+            regions.create_region(conn=conn, principal=me, data=parsed)
+    except InvalidInput as error:
+        return _regions_page(v, values, {error.field or "form": error.message}, status=422)
+    return redirect("/admin/regions?ok=flash.region_created")
+
+
+@router.post("/admin/regions/{region_id}", include_in_schema=False)
+async def update_region(region_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("region", "manage")
+    data = await form_of(v)
+    parsed, errors = parse(RegionUpdate, only(data, ("name", "subcenter_name")), v.t)
+    if parsed is None:
+        raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
+    with v.platform.db.session() as conn:
+        regions.update_region(conn=conn, principal=me, region_id=region_id, data=parsed)
+    return redirect("/admin/regions?ok=flash.region_saved")
+
+
+def _users_page(
+    v: Viewer, *, role: str | None, region: str | None, values: dict, errors: dict, status=200
+) -> Response:
+    me = v.require("user", "manage")
+    with v.platform.db.session() as conn:
+        page = accounts.list_users(
+            conn=conn, principal=me, role=role or None, region=region or None, page_size=100
+        )
+        region_list = regions.list_regions(conn=conn)
+    return render(
+        v,
+        "admin/users.html",
+        status=status,
+        page=page,
+        roles=ROLES,
+        regions=region_list,
+        role=role or "",
+        region=region or "",
+        values=values,
+        errors=errors,
+    )
+
+
+@router.get("/admin/users", include_in_schema=False)
+def list_users(
+    v: Viewer = Depends(signed_in), role: str | None = None, region: str | None = None
+) -> Response:
+    return _users_page(v, role=role, region=region, values={}, errors={})
+
+
+def _expert_id(conn, me: Principal, external_id: str | None) -> int | None:
+    if not external_id:
+        return None
+    expert = experts.get_by_external_id(conn=conn, principal=me, external_id=external_id)
+    if expert is None:
+        raise InvalidInput(
+            f"专家编号 {external_id} 不存在 / unknown expert", field="expert_external_id"
+        )
+    return expert.id
+
+
+@router.post("/admin/users", include_in_schema=False)
+async def create_user(v: Viewer = Depends(signed_in)) -> Response:
+    """Create an account with its role (and region, organization or expert profile)."""
+    me = v.require("user", "manage")
+    data = await form_of(v)
+    values = only(data, USER_FIELDS)
+    parsed, errors = parse(UserCreate, values, v.t)
+    if parsed is not None:
+        try:
+            with v.platform.db.session() as conn:
+                expert_id = _expert_id(conn, me, str(data.get("expert_external_id") or "").strip())
+                accounts.create_user(
+                    conn=conn, **parsed.model_dump(exclude={"expert_id"}), expert_id=expert_id
+                )
+        except DomainError as error:
+            errors = {error.field or "form": error.message}
+    if errors:
+        values["expert_external_id"] = data.get("expert_external_id", "")
+        return _users_page(v, role=None, region=None, values=values, errors=errors, status=422)
+    return redirect("/admin/users?ok=flash.user_created")
+
+
+@router.post("/admin/users/{user_id}", include_in_schema=False)
+async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """Change an account's role, region or organization, or switch it off."""
+    me = v.require("user", "manage")
+    data = await form_of(v)
+    changes: dict[str, Any] = only(data, ("role", "region", "organization"))
+    changes["active"] = checkbox(data, "active")
+    parsed, errors = parse(UserUpdate, changes, v.t)
+    if parsed is None:
+        raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
+    with v.platform.db.session() as conn:
+        accounts.update_user(conn=conn, principal=me, user_id=user_id, data=parsed)
+    return redirect("/admin/users?ok=flash.user_saved")
+
+
+@router.get("/admin/import", include_in_schema=False)
+def import_page(v: Viewer = Depends(signed_in)) -> Response:
+    v.require("import", "run")
+    return render(v, "admin/import.html", report=None, library="problems", errors={})
+
+
+@router.post("/admin/import", include_in_schema=False)
+async def run_import(v: Viewer = Depends(signed_in)) -> Response:
+    """Import a file into a library; the report lists every rejected row with its reason."""
+    me = v.require("import", "run")
+    data = await form_of(v)
+    library = str(data.get("library") or "")
+    try:
+        interchange.check_library(library)
+        rows = rows_of(data.get("file"))
+    except InvalidInput as error:
+        return render(
+            v,
+            "admin/import.html",
+            status=422,
+            report=None,
+            library=library,
+            errors={error.field or "form": error.message},
+        )
+    with v.platform.db.session() as conn:
+        report = interchange.import_rows(conn=conn, principal=me, library=library, rows=rows)
+    return render(v, "admin/import.html", report=report, library=library, errors={})

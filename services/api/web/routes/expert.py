@@ -1,0 +1,184 @@
+"""The expert's pages: profile and disciplines, achievements (add one, import a list)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from greenplat.core.achievements import service as achievements
+from greenplat.core.achievements.models import (
+    ACHIEVEMENT_KINDS,
+    AchievementCreate,
+    AchievementRecord,
+)
+from greenplat.core.errors import DomainError, NotFound
+from greenplat.core.experts import service as experts
+from greenplat.core.experts.models import ExpertUpdate
+from greenplat.core.interchange.service import ImportReport, Rejected, describe
+from greenplat.core.permissions import Principal
+from greenplat.core.regions import service as regions
+
+from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..forms import only, parse
+from ..render import render
+from ..uploads import rows_of
+
+router = APIRouter(route_class=WebRoute)
+PROFILE_FIELDS = (
+    "name",
+    "organization",
+    "title",
+    "disciplines",
+    "keywords",
+    "bio",
+    "region",
+    "capacity",
+)
+ACHIEVEMENT_FIELDS = ("title", "abstract", "keywords", "kind", "discipline", "year", "organization")
+
+
+def _expert_id(me: Principal) -> int:
+    if me.expert_id is None:
+        raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
+    return me.expert_id
+
+
+def _profile_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
+    with v.platform.db.session() as conn:
+        region_list = regions.list_regions(conn=conn)
+    return render(
+        v, "expert/profile.html", status=status, values=values, errors=errors, regions=region_list
+    )
+
+
+@router.get("/expert/profile", include_in_schema=False)
+def profile(v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("expert", "inbox")
+    with v.platform.db.session() as conn:
+        expert = experts.get_or_raise(conn=conn, principal=me, expert_id=_expert_id(me))
+    values: dict[str, Any] = expert.model_dump()
+    values["disciplines"] = "；".join(expert.disciplines)
+    values["keywords"] = "；".join(expert.keywords)
+    values = {k: ("" if val is None else val) for k, val in values.items()}
+    return _profile_page(v, values, {})
+
+
+@router.post("/expert/profile", include_in_schema=False)
+async def save_profile(v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("expert", "inbox")
+    data = await form_of(v)
+    values = only(data, PROFILE_FIELDS)
+    update, errors = parse(ExpertUpdate, values, v.t)
+    if update is None:
+        return _profile_page(v, values, errors, status=422)
+    with v.platform.db.session() as conn:
+        experts.update(conn=conn, principal=me, expert_id=_expert_id(me), data=update)
+    return redirect("/expert/profile?ok=flash.profile_saved")
+
+
+def _achievements_page(
+    v: Viewer,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    report: ImportReport | None = None,
+    status: int = 200,
+) -> Response:
+    me = v.require("expert", "inbox")
+    with v.platform.db.session() as conn:
+        page = achievements.list(
+            conn=conn,
+            principal=me,
+            expert_id=me.expert_external_id or "\x00",
+            page_size=100,
+            sort="-year",
+        )
+    return render(
+        v,
+        "expert/achievements.html",
+        status=status,
+        page=page,
+        values=values or {},
+        errors=errors or {},
+        report=report,
+        kinds=ACHIEVEMENT_KINDS,
+    )
+
+
+@router.get("/expert/achievements", include_in_schema=False)
+def my_achievements(v: Viewer = Depends(signed_in)) -> Response:
+    return _achievements_page(v)
+
+
+@router.post("/expert/achievements", include_in_schema=False)
+async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
+    """Add one achievement; the expert is always among its experts."""
+    me = v.require("achievement", "create")
+    data = await form_of(v)
+    values = only(data, ACHIEVEMENT_FIELDS)
+    parsed, errors = parse(AchievementCreate, values, v.t)
+    if parsed is None:
+        return _achievements_page(v, values=values, errors=errors, status=422)
+    with v.platform.db.session() as conn:
+        achievements.create(conn=conn, principal=me, data=parsed)
+    return redirect("/expert/achievements?ok=flash.achievement_added")
+
+
+def _import_one(conn, me: Principal, data: dict[str, Any]) -> bool:
+    record = AchievementRecord.model_validate(data)
+    fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
+    create = AchievementCreate(**fields, extra=dict(record.model_extra or {}))
+    with conn.transaction():
+        achievements.create(conn=conn, principal=me, data=create)
+    return True
+
+
+@router.post("/expert/achievements/import", include_in_schema=False)
+async def import_achievements(v: Viewer = Depends(signed_in)) -> Response:
+    """Import a list of the expert's achievements; bad rows are reported, good ones kept."""
+    me = v.require("achievement", "create")
+    data = await form_of(v)
+    rows = rows_of(data.get("file"))
+    report = ImportReport()
+    with v.platform.db.session() as conn:
+        for row in rows:
+            if row.error is not None:
+                report.rejected.append(Rejected(row.line, row.error))
+                continue
+            try:
+                _import_one(conn, me, row.data or {})
+                report.created += 1
+            except ValidationError as e:
+                report.rejected.append(Rejected(row.line, describe(e)))
+            except DomainError as e:
+                report.rejected.append(Rejected(row.line, e.message))
+    return _achievements_page(v, report=report, status=200 if not report.rejected else 422)
+
+
+@router.get("/experts/{expert_id}", include_in_schema=False)
+def show_expert(expert_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """An expert's public profile with their achievements."""
+    me = v.me
+    with v.platform.db.session() as conn:
+        expert = experts.get_or_raise(conn=conn, principal=me, expert_id=expert_id)
+        works = achievements.list(
+            conn=conn, principal=me, expert_id=expert.external_id, page_size=50, sort="-year"
+        )
+    return render(v, "expert/show.html", expert=expert, works=works)
+
+
+@router.get("/achievements/{achievement_id}", include_in_schema=False)
+def show_achievement(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """One achievement with its experts."""
+    me = v.me
+    with v.platform.db.session() as conn:
+        work = achievements.get_or_raise(conn=conn, principal=me, achievement_id=achievement_id)
+        authors = [
+            e
+            for ext in work.expert_ids
+            if (e := experts.get_by_external_id(conn=conn, principal=me, external_id=ext))
+        ]
+    return render(v, "expert/achievement.html", work=work, authors=authors)
