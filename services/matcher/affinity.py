@@ -1,0 +1,136 @@
+"""Expert affinity from stored vectors: what an expert has done, and their profile.
+
+Cosines of different models live on different scales (e5 puts unrelated texts near 0.75,
+MiniLM near 0.05), so each model's cosine is standardised against how unrelated texts score
+under it before scores of different models are compared or shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import psycopg
+
+from greenplat.matcher import scoring
+
+# (mean, standard deviation) of the cosine between unrelated passages, measured per model on
+# scientific abstracts (Chinese CSL and English reviewer papers). Unknown models use the
+# neutral (0, 0.1) until measured.
+CALIBRATION: dict[str, tuple[float, float]] = {
+    "e5-small": (0.80, 0.035),
+    "minilm": (0.08, 0.09),
+}
+_DEFAULT_CALIBRATION = (0.0, 0.1)
+
+
+def calibrate(model: str, cosine: float) -> float:
+    """A cosine as a score in (0, 1): 0.5 for a typical unrelated pair, near 1 for a close one."""
+    mean, std = CALIBRATION.get(model, _DEFAULT_CALIBRATION)
+    z = (cosine - mean) / std
+    # Two standard deviations above unrelated is already a good fit; the logistic keeps the
+    # order and bounds the score.
+    return 1.0 / (1.0 + math.exp(-(z - 2.0)))
+
+
+def has_profile(expert: dict) -> bool:
+    """Whether an expert's profile says anything about expertise (a bare title does not)."""
+    return bool(expert.get("bio") or expert.get("keywords") or expert.get("disciplines"))
+
+
+@dataclass
+class Work:
+    """One achievement of an expert."""
+
+    id: int
+    title: str
+    discipline: str | None
+    year: int | None
+
+
+@dataclass
+class ExpertEvidence:
+    """The vectors an expert is judged by, per model."""
+
+    expert: dict
+    works: list[Work] = field(default_factory=list)
+    work_vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
+    profile: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Affinity:
+    """An expert's fit to one problem and how it was reached."""
+
+    score: float
+    model: str
+    works: float | None
+    profile: float | None
+    best_works: list[tuple[int, float]]  # (achievement id, cosine), best first
+
+
+def load_works(conn: psycopg.Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
+    """Achievements listing each expert among its authors."""
+    by_external = {row["external_id"]: row["id"] for row in experts}
+    rows = conn.execute(
+        "SELECT id, title, discipline, year, expert_ids FROM achievements"
+        " WHERE expert_ids && %s::text[] ORDER BY id",
+        (list(by_external),),
+    ).fetchall()
+    out: dict[int, list[Work]] = {row["id"]: [] for row in experts}
+    for row in rows:
+        for external_id in row["expert_ids"]:
+            if external_id in by_external:
+                out[by_external[external_id]].append(
+                    Work(row["id"], row["title"], row["discipline"], row["year"])
+                )
+    return out
+
+
+def load_evidence(
+    indexer, conn: psycopg.Connection, experts: Sequence[dict], models: Sequence[str]
+) -> dict[int, ExpertEvidence]:
+    """Works and profile vectors of these experts for the given models."""
+    works = load_works(conn, experts)
+    evidence = {row["id"]: ExpertEvidence(row, works.get(row["id"], [])) for row in experts}
+    work_ids = sorted({w.id for ws in works.values() for w in ws})
+    profiled = [row["id"] for row in experts if has_profile(row)]
+    for model in models:
+        stored = indexer.get_vectors("achievements", work_ids, model=model) if work_ids else {}
+        profiles = indexer.get_vectors("experts", profiled, model=model) if profiled else {}
+        for expert_id, ev in evidence.items():
+            ids = [w.id for w in ev.works if w.id in stored]
+            if ids:
+                ev.work_vectors[model] = (ids, np.stack([stored[i] for i in ids]))
+            if expert_id in profiles:
+                ev.profile[model] = profiles[expert_id]
+    return evidence
+
+
+def score_expert(
+    problem_vectors: dict[str, np.ndarray], models: Sequence[str], ev: ExpertEvidence
+) -> Affinity | None:
+    """Affinity under the first model (in preference order) both sides have vectors for."""
+    for model in models:
+        query = problem_vectors.get(model)
+        if query is None or (model not in ev.work_vectors and model not in ev.profile):
+            continue
+        works = best = None
+        if model in ev.work_vectors:
+            ids, matrix = ev.work_vectors[model]
+            sims = matrix @ query
+            works = scoring.top_mean(sims)
+            order = np.argsort(-sims)[: scoring.TOP_WORKS]
+            best = [(ids[i], float(sims[i])) for i in order]
+        profile = float(ev.profile[model] @ query) if model in ev.profile else None
+        cosine = scoring.expert_affinity(works, profile)
+        assert cosine is not None
+        return Affinity(calibrate(model, cosine), model, works, profile, best or [])
+    return None
+
+
+def preferred_models(query_models: Sequence[str]) -> list[str]:
+    """Language-specific models first (they read their language best), the primary last."""
+    return [*query_models[1:], *query_models[:1]]

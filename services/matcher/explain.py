@@ -1,0 +1,126 @@
+"""Explanations in words: why a match was made (Chinese first, English second)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from greenplat.matcher.scoring import Components
+
+_WORD = re.compile(r"^[\w\-\.+#]+$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_STOP_WORDS = (
+    "的 了 和 与 及 或 在 是 对 中 为 以 等 将 把 被 从 由 其 之 于 上 下 这 那 也 并 而 就 都 "
+    "一种 一个 我们 进行 通过 基于 相关 方面 问题 研究 方法 提出 结果 表明 采用 利用 分析 "
+    "a an and are as at be by for from in into is it of on or that the this to with we our "
+    "via using based can which these their its has have was were been not but such than "
+    "also more most new show paper approach method methods results problem propose proposed"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+MAX_TERMS = 6
+MAX_WORKS = 3
+REDACTED = "需求保密，匹配依据不予显示 / confidential problem: the textual evidence is withheld"
+_lock = threading.Lock()
+_idf: tuple[dict[str, float], float] | None = None
+
+
+def _idf_table() -> tuple[dict[str, float], float]:
+    """jieba's IDF table (loaded once): rarer terms say more about why two texts meet."""
+    global _idf
+    with _lock:
+        if _idf is None:
+            import jieba
+            import jieba.analyse
+
+            jieba.setLogLevel(logging.WARNING)
+            table = jieba.analyse.default_tfidf.idf_freq
+            _idf = (table, jieba.analyse.default_tfidf.median_idf)
+    return _idf
+
+
+def key_terms(text: str | None) -> list[str]:
+    """Content words of a text (jieba for Chinese, word tokens for English), in order."""
+    if not text:
+        return []
+    import jieba
+
+    out = []
+    for token in jieba.cut_for_search(text):
+        token = token.strip().lower()
+        if not token or token in _STOP or not _WORD.match(token) or token.isdigit():
+            continue
+        if len(token) < (2 if _CJK.search(token) else 3):
+            continue
+        out.append(token)
+    return out
+
+
+def shared_terms(query: str | None, candidate: Iterable[str | None], limit: int = MAX_TERMS):
+    """Terms of the query that the candidate's texts also hold, most telling first."""
+    have = set()
+    for text in candidate:
+        have.update(key_terms(text))
+    idf, median = _idf_table()
+    seen: dict[str, float] = {}
+    for term in key_terms(query):
+        if term in have and term not in seen:
+            seen[term] = idf.get(term, median) * (1 + 0.1 * len(term))
+    # A shorter term inside a longer shared one (学习 in 机器学习) repeats it: keep the longer.
+    kept = [t for t in seen if not any(t != o and t in o for o in seen)]
+    return sorted(kept, key=lambda t: -seen[t])[:limit]
+
+
+@dataclass
+class Evidence:
+    """What an explanation may draw on for one match."""
+
+    components: Components
+    query_text: str | None = None  # None when the reader may not see the source's text
+    candidate_texts: Sequence[str | None] = ()
+    works: Sequence[tuple[str, float]] = ()  # (title, similarity), best first
+    fields: Sequence[str] = ()
+    region: str | None = None
+    load: tuple[int, int | None] | None = None  # (open requests, capacity)
+    redacted: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def explain(evidence: Evidence) -> list[str]:
+    """The reasons of one match, one sentence each."""
+    why: list[str] = []
+    if evidence.redacted:
+        why.append(REDACTED)
+    else:
+        terms = shared_terms(evidence.query_text, evidence.candidate_texts)
+        if terms:
+            why.append(f"共同关键词 / shared key terms: {'、'.join(terms)}")
+        if evidence.works:
+            listed = "；".join(f"《{t}》({s:.2f})" for t, s in evidence.works[:MAX_WORKS])
+            why.append(f"最相关成果 / most relevant achievements: {listed}")
+    c = evidence.components
+    if c.signals.field == 1.0 and evidence.fields:
+        why.append(f"行业/学科一致 / same field: {'、'.join(evidence.fields)}")
+    if c.signals.region == 1.0 and evidence.region:
+        why.append(f"同一地区 / same region: {evidence.region}")
+    if evidence.load is not None and evidence.load[1] is not None:
+        why.append(f"当前负荷 / open requests: {evidence.load[0]}/{evidence.load[1]}")
+    why.extend(evidence.notes)
+    why.append(score_sentence(c))
+    return why
+
+
+def score_sentence(c: Components) -> str:
+    """The score's components in one line."""
+    parts = [f"总分 score {c.score:.3f}", f"文本相关 relevance {c.relevance:.3f}"]
+    if c.works is not None:
+        parts.append(f"成果相似 works {c.works:.3f}")
+    if c.profile is not None:
+        parts.append(f"档案相似 profile {c.profile:.3f}")
+    if c.lexical_rank is not None:
+        parts.append(f"关键词检索第{c.lexical_rank}名 lexical rank {c.lexical_rank}")
+    if c.vector_rank is not None:
+        parts.append(f"语义检索第{c.vector_rank}名 vector rank {c.vector_rank}")
+    return "得分构成 / score components: " + " · ".join(parts)

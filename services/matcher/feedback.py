@@ -1,0 +1,117 @@
+"""Feedback on matches: who did what to which pair, and when. It feeds rules and statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from greenplat.core.errors import Forbidden, NotFound
+from greenplat.core.permissions import Principal, allows, owns, require_any
+from greenplat.matcher.models import FeedbackCreate, FeedbackPage, FeedbackRead
+
+_COLUMNS = (
+    "id, problem_id, expert_id, achievement_id, action, reason, actor_id, actor_role, created_at"
+)
+
+
+def _one(conn: psycopg.Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s", (record_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"{name} {record_id} 不存在 / {table[:-1]} {record_id} not found")
+    return row
+
+
+def _may_act(principal: Principal, problem: dict, expert: dict | None, achievement: dict | None):
+    """Enterprises act on their own problems' matches, experts on matches that name them."""
+    if principal.role == "platform_admin":
+        return True
+    if principal.role == "enterprise":
+        return owns(principal, "problem", problem)
+    if principal.role == "expert":
+        if expert is not None:
+            return owns(principal, "expert", expert)
+        return achievement is not None and owns(principal, "achievement", achievement)
+    return False
+
+
+def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+    """Store one action on a match, with who and when."""
+    require_any(principal, "feedback", "create")
+    problem = _one(conn, "problems", data.problem_id, "需求")
+    if not allows(principal, "problem", "read", problem):
+        raise NotFound(f"需求 {data.problem_id} 不存在 / problem {data.problem_id} not found")
+    expert = _one(conn, "experts", data.expert_id, "专家") if data.expert_id else None
+    achievement = (
+        _one(conn, "achievements", data.achievement_id, "成果") if data.achievement_id else None
+    )
+    if not _may_act(principal, problem, expert, achievement):
+        raise Forbidden("你无权对该匹配反馈 / you may not act on this match")
+    return record(conn=conn, principal=principal, data=data)
+
+
+def record(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+    """Insert a feedback row the caller has already authorised."""
+    row = conn.execute(
+        "INSERT INTO match_feedback"
+        " (problem_id, expert_id, achievement_id, action, reason, actor_id, actor_role)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
+        (
+            data.problem_id,
+            data.expert_id,
+            data.achievement_id,
+            data.action,
+            data.reason,
+            principal.id,
+            principal.role,
+        ),
+    ).fetchone()
+    return FeedbackRead(**row)
+
+
+def _visible(principal: Principal) -> tuple[str, list[Any]]:
+    """SQL condition (aliases f, p) on the feedback a principal may list."""
+    if principal.role == "platform_admin":
+        return "TRUE", []
+    if principal.role == "subcenter_admin":
+        return "p.region = %s", [principal.region or "\x00"]
+    if principal.role == "enterprise":
+        return (
+            "(p.owner_id = %s OR (p.organization IS NOT NULL AND p.organization = %s))",
+            [principal.id, principal.organization or "\x00"],
+        )
+    return (
+        "(f.expert_id = %s OR f.achievement_id IN"
+        " (SELECT id FROM achievements WHERE %s = ANY(expert_ids)))",
+        [principal.expert_id, principal.expert_external_id or "\x00"],
+    )
+
+
+def list(
+    *,
+    conn: psycopg.Connection,
+    principal: Principal,
+    problem_id: int | None = None,
+    expert_id: int | None = None,
+    action: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> FeedbackPage:
+    """Feedback the principal may see, newest first."""
+    condition, params = _visible(principal)
+    where = [condition]
+    for column, value in (("problem_id", problem_id), ("expert_id", expert_id), ("action", action)):
+        if value is not None:
+            where.append(f"f.{column} = %s")
+            params.append(value)
+    sql_where = " AND ".join(where)
+    base = f"FROM match_feedback f JOIN problems p ON p.id = f.problem_id WHERE {sql_where}"
+    total = conn.execute(f"SELECT count(*) AS n {base}", params).fetchone()["n"]
+    columns = ", ".join(f"f.{c.strip()}" for c in _COLUMNS.split(","))
+    rows = conn.execute(
+        f"SELECT {columns} {base} ORDER BY f.created_at DESC, f.id DESC LIMIT %s OFFSET %s",
+        [*params, page_size, (page - 1) * page_size],
+    ).fetchall()
+    return FeedbackPage(
+        items=[FeedbackRead(**row) for row in rows], total=total, page=page, page_size=page_size
+    )

@@ -1,0 +1,127 @@
+"""Match, feedback and assignment schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Direction = Literal[
+    "problem_experts", "problem_achievements", "expert_problems", "achievement_problems", "search"
+]
+Target = Literal["problems", "achievements", "experts"]
+FeedbackAction = Literal["viewed", "interested", "declined", "contacted", "deal", "invited"]
+FEEDBACK_ACTIONS: tuple[str, ...] = FeedbackAction.__args__  # type: ignore[attr-defined]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class MatchRead(BaseModel):
+    """One recommended record, best first, with its score and the reasons for it."""
+
+    library: Target
+    id: int
+    external_id: str
+    title: str
+    score: float
+    why: list[str]
+    components: dict[str, Any] = {}
+    record: dict[str, Any] = {}
+    redacted: bool = False
+
+
+class MatchPage(BaseModel):
+    """A page of matches for one source."""
+
+    direction: Direction
+    source: dict[str, Any]
+    items: list[MatchRead]
+    page: int
+    page_size: int
+    has_more: bool
+
+
+class SearchRequest(BaseModel):
+    """Free-text search before posting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    library: Target
+    region: Annotated[str | None, Field(max_length=200)] = None
+    industry: Annotated[str | None, Field(max_length=200)] = None
+    discipline: Annotated[str | None, Field(max_length=200)] = None
+    mode: Literal["hybrid", "lexical", "vector"] = "hybrid"
+    page: Annotated[int, Field(ge=1, le=1000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class FeedbackCreate(BaseModel):
+    """An action on a match: exactly one of expert_id or achievement_id with the problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    expert_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
+    achievement_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
+    action: FeedbackAction
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _one_target_and_reason(self) -> FeedbackCreate:
+        if (self.expert_id is None) == (self.achievement_id is None):
+            raise ValueError("give exactly one of expert_id or achievement_id")
+        if self.action == "declined" and not self.reason:
+            raise ValueError("reason is required when the action is declined")
+        return self
+
+
+class FeedbackRead(BaseModel):
+    id: int
+    problem_id: int
+    expert_id: int | None
+    achievement_id: int | None
+    action: FeedbackAction
+    reason: str | None
+    actor_id: int | None
+    actor_role: str
+    created_at: datetime
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackRead]
+    total: int
+    page: int
+    page_size: int
+
+
+class AssignRequest(BaseModel):
+    """An event (对接会): which problems and experts meet, k experts per problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=500)]
+    expert_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=5000)]
+    k: Annotated[int, Field(ge=1, le=50)] = 3
+    record: bool = Field(False, description="Store each pairing as an 'invited' feedback action.")
+
+
+class AssignedExpert(BaseModel):
+    expert_id: int
+    external_id: str
+    name: str
+    score: float
+
+
+class AssignedProblem(BaseModel):
+    problem_id: int
+    external_id: str
+    title: str
+    experts: list[AssignedExpert]
+    unfilled: int
+
+
+class AssignResult(BaseModel):
+    problems: list[AssignedProblem]
+    total_score: float
+    recorded: bool

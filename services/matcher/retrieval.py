@@ -1,0 +1,95 @@
+"""Candidates: texts of sources, and the records lexical + vector search finds for them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from greenplat.indexer.search import SearchFilters, SearchHit
+from greenplat.matcher import scoring
+
+# Depths of the candidate searches: deep enough that re-ranking has room to work.
+ACHIEVEMENT_DEPTH = 200
+EXPERT_DEPTH = 100
+MAX_EXPERT_CANDIDATES = 400
+
+
+def _join(*parts: Any) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, list | tuple):
+            part = "；".join(str(p) for p in part if p)
+        if part and str(part).strip():
+            out.append(str(part).strip())
+    return "\n".join(out)
+
+
+def problem_text(row: dict) -> str:
+    """The words of a problem, as the index embeds them."""
+    return _join(row.get("title"), row.get("keywords"), row.get("description"))
+
+
+def achievement_text(row: dict) -> str:
+    """The words of an achievement, as the index embeds them."""
+    return _join(row.get("title"), row.get("keywords"), row.get("abstract"))
+
+
+def expert_profile_text(row: dict) -> str:
+    """The words of an expert profile (the name says nothing about expertise)."""
+    return _join(row.get("title"), row.get("disciplines"), row.get("keywords"), row.get("bio"))
+
+
+def expert_text(conn: psycopg.Connection, row: dict, *, works: int = 20) -> str:
+    """An expert's profile followed by the titles and keywords of their latest works."""
+    rows = conn.execute(
+        "SELECT title, keywords FROM achievements WHERE expert_ids @> ARRAY[%s]"
+        " ORDER BY year DESC NULLS LAST, id DESC LIMIT %s",
+        (row["external_id"], works),
+    ).fetchall()
+    return _join(expert_profile_text(row), *[_join(r["title"], r["keywords"]) for r in rows])
+
+
+def fused_relevance(hit: SearchHit, lists: int) -> float:
+    """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list."""
+    return min(1.0, hit.score * (scoring.RRF_K + 1) / max(lists, 1))
+
+
+def source_vectors(
+    indexer, library: str, record_id: int | None, text: str, models: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Vectors of a source record (stored when indexed, else embedded now) per model."""
+    vectors: dict[str, np.ndarray] = {}
+    for model in models:
+        stored = indexer.get_vectors(library, [record_id], model=model) if record_id else {}
+        if record_id in stored:
+            vectors[model] = stored[record_id]
+        else:
+            vectors[model] = indexer.encode([text], model=model, kind="query")[0]
+    return vectors
+
+
+def candidate_experts(
+    indexer, conn: psycopg.Connection, text: str, *, extra_filters: dict | None = None
+) -> list[dict]:
+    """Experts whose works or profile a hybrid search finds for the text."""
+    filters = SearchFilters(**(extra_filters or {}))
+    works = indexer.search("achievements", text=text, k=ACHIEVEMENT_DEPTH, mode="hybrid")
+    profiles = indexer.search("experts", text=text, filters=filters, k=EXPERT_DEPTH, mode="hybrid")
+    authors: list[str] = []
+    if works:
+        rows = conn.execute(
+            "SELECT id, expert_ids FROM achievements WHERE id = ANY(%s)",
+            ([h.record_id for h in works],),
+        ).fetchall()
+        by_id = {r["id"]: r["expert_ids"] for r in rows}
+        for hit in works:
+            authors.extend(by_id.get(hit.record_id, []))
+    ids = list(dict.fromkeys([h.record_id for h in profiles]))
+    rows = conn.execute(
+        "SELECT * FROM experts WHERE id = ANY(%s) OR external_id = ANY(%s)",
+        (ids, list(dict.fromkeys(authors))),
+    ).fetchall()
+    return rows[:MAX_EXPERT_CANDIDATES] if len(rows) > MAX_EXPERT_CANDIDATES else rows

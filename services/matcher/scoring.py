@@ -1,0 +1,140 @@
+"""The scoring maths: rank fusion, expert affinity from works and profile, re-ranking signals.
+
+Every function here is pure (numbers in, numbers out) so that evaluation, the service and the
+benchmark all score the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Reciprocal-rank fusion constant of Cormack et al.; large enough that one list's top hit
+# does not drown agreement between lists.
+RRF_K = 60
+# An expert is judged by the few works closest to the problem (TPMS / OpenReview style): the
+# best three balance one lucky paper against a long tail of unrelated ones.
+TOP_WORKS = 3
+# Weight of what an expert has done against what their profile says, when both exist.
+WORKS_WEIGHT = 0.5
+# Re-ranking never outweighs relevance: the signals move a score by at most this share.
+SIGNAL_WEIGHT = 0.1
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Agreement between a source and a candidate beyond text: each in [0, 1] or None."""
+
+    field: float | None = None
+    region: float | None = None
+    recency: float | None = None
+
+    def mean(self) -> float | None:
+        values = [v for v in (self.field, self.region, self.recency) if v is not None]
+        return sum(values) / len(values) if values else None
+
+
+@dataclass
+class Components:
+    """How a match score was built; explanations print these."""
+
+    relevance: float
+    works: float | None = None
+    profile: float | None = None
+    lexical_rank: int | None = None
+    vector_rank: int | None = None
+    signals: Signals = field(default_factory=Signals)
+    score: float = 0.0
+
+
+def rrf(rank_lists: Iterable[Sequence[str]], *, k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal-rank fusion of ranked id lists, normalised so 1.0 means first in every list."""
+    lists = [list(ranked) for ranked in rank_lists]
+    if not lists:
+        return {}
+    fused: dict[str, float] = {}
+    for ranked in lists:
+        for position, item in enumerate(ranked, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + position)
+    best = len(lists) / (k + 1)
+    return {item: value / best for item, value in fused.items()}
+
+
+def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:
+    """Mean of the `top` largest similarities (all of them when fewer)."""
+    if similarities.size == 0:
+        raise ValueError("no similarities")
+    if similarities.size > top:
+        similarities = np.partition(similarities, -top)[-top:]
+    return float(similarities.mean())
+
+
+def work_affinity(query: np.ndarray, works: np.ndarray, top: int = TOP_WORKS) -> float | None:
+    """Affinity of a problem vector to an expert's work vectors (rows); None without works."""
+    if works.size == 0:
+        return None
+    return top_mean(works @ query, top)
+
+
+def expert_affinity(works: float | None, profile: float | None) -> float | None:
+    """An expert's affinity: works and profile weigh equally; either alone when one is missing."""
+    if works is None:
+        return profile
+    if profile is None:
+        return works
+    return WORKS_WEIGHT * works + (1 - WORKS_WEIGHT) * profile
+
+
+def rerank(relevance: float, signals: Signals) -> float:
+    """Final score: relevance nudged by field, region and recency agreement."""
+    bonus = signals.mean()
+    if bonus is None:
+        return relevance
+    return (1 - SIGNAL_WEIGHT) * relevance + SIGNAL_WEIGHT * bonus
+
+
+def field_agreement(source: Iterable[str | None], candidate: Iterable[str | None]) -> float | None:
+    """1 when source and candidate share an industry/discipline label, 0 when both name some."""
+    left = {_norm(v) for v in source if v and v.strip()}
+    right = {_norm(v) for v in candidate if v and v.strip()}
+    if not left or not right:
+        return None
+    return 1.0 if left & right else 0.0
+
+
+def region_agreement(source: str | None, candidate: str | None) -> float | None:
+    """1 for the same region, 0 for a different one, None when either is unknown."""
+    if not source or not candidate:
+        return None
+    return 1.0 if _norm(source) == _norm(candidate) else 0.0
+
+
+def recency(year: int | None, this_year: int, half_life: float = 8.0) -> float | None:
+    """How recent a work is: 1 this year, halving every half_life years."""
+    if year is None:
+        return None
+    return float(0.5 ** (max(this_year - year, 0) / half_life))
+
+
+def cosine_to_unit(similarity: float) -> float:
+    """Map a cosine similarity in [-1, 1] to [0, 1] for display."""
+    return max(0.0, min(1.0, (similarity + 1.0) / 2.0))
+
+
+def load_ratio(open_requests: int, capacity: int | None) -> float | None:
+    """Share of an expert's capacity in use; None when the capacity is unlimited."""
+    if capacity is None:
+        return None
+    return 1.0 if capacity <= 0 else min(open_requests / capacity, 1.0)
+
+
+def _norm(value: str) -> str:
+    return value.strip().casefold()
+
+
+def mean_by_model(per_model: Mapping[str, float | None]) -> float | None:
+    """Average a score over the models that produced one."""
+    values = [v for v in per_model.values() if v is not None]
+    return sum(values) / len(values) if values else None

@@ -1,0 +1,578 @@
+"""The matcher's public interface: every matching direction, affinity, assignment, evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from greenplat.core.db import Database
+from greenplat.core.errors import Forbidden, InvalidInput, NotFound
+from greenplat.core.permissions import SYSTEM, Principal, allows, sees_full_problem
+from greenplat.core.problems.service import to_read as problem_to_read
+from greenplat.core.settings import Settings
+from greenplat.indexer.search import SearchFilters
+from greenplat.matcher import affinity as aff
+from greenplat.matcher import retrieval, rules, scoring
+from greenplat.matcher.explain import Evidence, explain
+from greenplat.matcher.models import MatchPage, MatchRead
+from greenplat.matcher.scoring import Components, Signals
+
+MAX_RESULTS = 1000
+_TABLES = {"problems": "问题", "achievements": "成果", "experts": "专家"}
+
+
+class Matcher:
+    """Recommends experts and achievements for problems, problems for experts and achievements."""
+
+    def __init__(self, settings: Settings, db: Database, indexer) -> None:
+        self.settings = settings
+        self.db = db
+        self.indexer = indexer
+
+    # records -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _row(conn: psycopg.Connection, library: str, record_id: int) -> dict[str, Any]:
+        row = conn.execute(f"SELECT * FROM {library} WHERE id = %s", (record_id,)).fetchone()
+        if row is None:
+            name = _TABLES[library]
+            raise NotFound(f"{name} {record_id} 不存在 / {library[:-1]} {record_id} not found")
+        return row
+
+    def resolve(self, library: str, external_id: str) -> int:
+        """The id of the record with this external_id, or NotFound."""
+        with self.db.session() as conn:
+            row = conn.execute(
+                f"SELECT id FROM {library} WHERE external_id = %s", (external_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"{library[:-1]} {external_id!r} not found", field="external_id")
+        return row["id"]
+
+    # problem -> experts ------------------------------------------------------------------
+
+    def problem_experts(
+        self,
+        problem_id: int,
+        *,
+        principal: Principal = SYSTEM,
+        page: int = 1,
+        page_size: int = 20,
+        region: str | None = None,
+        discipline: str | None = None,
+    ) -> MatchPage:
+        """Experts for a problem, best first: what they did and their profile, after the rules."""
+        with self.db.session() as conn:
+            problem = self._row(conn, "problems", problem_id)
+            self._require_match(principal, problem)
+            ranked = self._rank_experts(conn, problem, region=region, discipline=discipline)
+            window, more = _window(ranked, page, page_size)
+            items = [self._expert_item(conn, problem, principal, *entry) for entry in window]
+        source = problem_to_read(problem, principal).model_dump(mode="json")
+        return MatchPage(
+            direction="problem_experts",
+            source=source,
+            items=items,
+            page=page,
+            page_size=page_size,
+            has_more=more,
+        )
+
+    def _require_match(self, principal: Principal, problem: dict) -> None:
+        if not allows(principal, "problem", "read", problem):
+            raise NotFound(f"需求 {problem['id']} 不存在 / problem {problem['id']} not found")
+        if not allows(principal, "problem", "match", problem):
+            raise Forbidden("只有需求方和管理员可查看匹配 / only the owner and staff see matches")
+        if not rules.is_matchable(problem):
+            raise InvalidInput(
+                f"需求状态为 {problem['status']}，审核通过后才能匹配 / only approved problems are"
+                " matched",
+                field="status",
+            )
+
+    def _rank_experts(
+        self,
+        conn: psycopg.Connection,
+        problem: dict,
+        *,
+        text: str | None = None,
+        region: str | None = None,
+        discipline: str | None = None,
+        vectors: dict | None = None,
+    ) -> list[tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]]:
+        text = text or retrieval.problem_text(problem)
+        candidates = retrieval.candidate_experts(self.indexer, conn, text)
+        problem_id = problem.get("id")
+        declined = rules.declined_experts(conn, [problem_id]) if problem_id else set()
+        engaged = rules.open_requests(conn, [c["id"] for c in candidates])
+        kept = [
+            c
+            for c in candidates
+            if not rules.conflicted(problem, c)
+            and (problem_id, c["id"]) not in declined
+            and not rules.at_capacity(c, engaged.get(c["id"], set()), problem_id)
+            and (region is None or c.get("region") == region)
+            and (discipline is None or discipline in (c.get("disciplines") or []))
+        ]
+        return self.score_experts(conn, problem, kept, text=text, vectors=vectors)
+
+    def score_experts(
+        self,
+        conn: psycopg.Connection,
+        problem: dict,
+        experts: Sequence[dict],
+        *,
+        text: str | None = None,
+        vectors: dict | None = None,
+    ) -> list[tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]]:
+        """Score experts against a problem (no rules applied), best first."""
+        if not experts:
+            return []
+        text = text or retrieval.problem_text(problem)
+        models = aff.preferred_models(self.indexer.query_models(text))
+        if vectors is None:
+            vectors = retrieval.source_vectors(
+                self.indexer, "problems", problem.get("id"), text, models
+            )
+        evidence = aff.load_evidence(self.indexer, conn, experts, models)
+        this_year = dt.date.today().year
+        scored = []
+        for expert in experts:
+            ev = evidence[expert["id"]]
+            fit = aff.score_expert(vectors, models, ev)
+            if fit is None:
+                continue
+            labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
+            latest = max((w.year for w in ev.works if w.year), default=None)
+            signals = Signals(
+                field=scoring.field_agreement([problem.get("industry")], labels),
+                region=scoring.region_agreement(problem.get("region"), expert.get("region")),
+                recency=scoring.recency(latest, this_year),
+            )
+            comps = Components(
+                relevance=fit.score, works=fit.works, profile=fit.profile, signals=signals
+            )
+            comps.score = scoring.rerank(fit.score, signals)
+            scored.append((expert, fit, comps, ev))
+        scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
+        return scored
+
+    def _expert_item(
+        self,
+        conn: psycopg.Connection,
+        problem: dict,
+        principal: Principal,
+        expert: dict,
+        fit: aff.Affinity,
+        comps: Components,
+        ev: aff.ExpertEvidence,
+    ) -> MatchRead:
+        redacted = bool(problem.get("id")) and not sees_full_problem(principal, problem)
+        works = _work_texts(conn, [wid for wid, _ in fit.best_works])
+        titles = {w.id: w.title for w in ev.works}
+        engaged = rules.open_requests(conn, [expert["id"]]).get(expert["id"], set())
+        evidence = Evidence(
+            components=comps,
+            query_text=None if redacted else retrieval.problem_text(problem),
+            candidate_texts=[retrieval.expert_profile_text(expert), *works.values()],
+            works=[(titles[wid], sim) for wid, sim in fit.best_works if wid in titles],
+            fields=_shared_fields([problem.get("industry")], expert.get("disciplines") or []),
+            region=expert.get("region"),
+            load=(len(engaged), expert.get("capacity")),
+            redacted=redacted,
+        )
+        record = {
+            k: expert.get(k)
+            for k in ("name", "organization", "title", "disciplines", "region", "capacity")
+        }
+        return MatchRead(
+            library="experts",
+            id=expert["id"],
+            external_id=expert["external_id"],
+            title=expert["name"],
+            score=round(comps.score, 4),
+            why=explain(evidence),
+            components=_components(comps, fit.model),
+            record=record,
+        )
+
+    # expert -> problems (inbox) ----------------------------------------------------------
+
+    def expert_problems(
+        self,
+        expert_id: int,
+        *,
+        principal: Principal = SYSTEM,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> MatchPage:
+        """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
+        with self.db.session() as conn:
+            expert = self._row(conn, "experts", expert_id)
+            if not allows(principal, "expert", "inbox", expert):
+                raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
+            ranked = self.rank_problems_for_expert(conn, expert, principal=principal)
+            window, more = _window(ranked, page, page_size)
+            items = [self._problem_item(principal, p, c, fit=f) for p, c, f in window]
+        source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
+        return MatchPage(
+            direction="expert_problems",
+            source=source,
+            items=items,
+            page=page,
+            page_size=page_size,
+            has_more=more,
+        )
+
+    def rank_problems_for_expert(
+        self,
+        conn: psycopg.Connection,
+        expert: dict,
+        *,
+        principal: Principal = SYSTEM,
+        limit: int = 5000,
+    ) -> list[tuple[dict, Components, aff.Affinity]]:
+        """Every matchable problem the principal may read, scored by this expert's affinity."""
+        from greenplat.core.permissions import problem_read_filter
+
+        condition, params = problem_read_filter(principal)
+        declined = rules.declined_problems_of(conn, expert["id"])
+        problems = conn.execute(
+            f"SELECT * FROM problems p WHERE {condition} AND p.status = ANY(%s)"
+            " ORDER BY p.approved_at DESC NULLS LAST, p.id DESC LIMIT %s",
+            [*params, list(rules.MATCHABLE_STATUSES), limit],
+        ).fetchall()
+        problems = [
+            p for p in problems if p["id"] not in declined and not rules.conflicted(p, expert)
+        ]
+        out = []
+        for problem in problems:
+            scored = self.score_experts(conn, problem, [expert])
+            if scored:
+                _, fit, comps, _ = scored[0]
+                out.append((problem, comps, fit))
+        out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
+        return out
+
+    def _problem_item(
+        self,
+        principal: Principal,
+        problem: dict,
+        comps: Components,
+        *,
+        fit: aff.Affinity | None = None,
+        source_text: str | None = None,
+    ) -> MatchRead:
+        read = problem_to_read(problem, principal)
+        evidence = Evidence(
+            components=comps,
+            query_text=source_text,
+            candidate_texts=[] if read.redacted else [retrieval.problem_text(problem)],
+            fields=[problem["industry"]] if comps.signals.field == 1.0 else [],
+            region=problem.get("region"),
+            redacted=read.redacted,
+        )
+        if fit is not None and not read.redacted:
+            evidence.query_text = retrieval.problem_text(problem)
+            evidence.candidate_texts = []
+            evidence.notes.append(
+                f"与您的成果最接近 / closest of your works: {len(fit.best_works)} 项相似度"
+                f" {', '.join(f'{s:.2f}' for _, s in fit.best_works)}"
+            )
+        record = read.model_dump(mode="json", exclude={"extra"})
+        return MatchRead(
+            library="problems",
+            id=problem["id"],
+            external_id=problem["external_id"],
+            title=problem["title"],
+            score=round(comps.score, 4),
+            why=explain(evidence),
+            components=_components(comps, fit.model if fit else None),
+            record=record,
+            redacted=read.redacted,
+        )
+
+    # problem -> achievements, achievement -> problems, free text -------------------------
+
+    def problem_achievements(
+        self,
+        problem_id: int,
+        *,
+        principal: Principal = SYSTEM,
+        page: int = 1,
+        page_size: int = 20,
+        discipline: str | None = None,
+        mode: str = "hybrid",
+    ) -> MatchPage:
+        """Achievements that could solve a problem, best first."""
+        with self.db.session() as conn:
+            problem = self._row(conn, "problems", problem_id)
+            self._require_match(principal, problem)
+            declined = {a for _, a in rules.declined_achievements(conn, [problem_id])}
+        items, more = self._search_items(
+            "achievements",
+            retrieval.problem_text(problem),
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            mode=mode,
+            source=problem,
+            filters={"discipline": discipline, "exclude_ids": tuple(declined)},
+        )
+        source = problem_to_read(problem, principal).model_dump(mode="json")
+        return MatchPage(
+            direction="problem_achievements",
+            source=source,
+            items=items,
+            page=page,
+            page_size=page_size,
+            has_more=more,
+        )
+
+    def achievement_problems(
+        self,
+        achievement_id: int,
+        *,
+        principal: Principal = SYSTEM,
+        page: int = 1,
+        page_size: int = 20,
+        region: str | None = None,
+        industry: str | None = None,
+    ) -> MatchPage:
+        """Approved problems an achievement could be applied to, best first."""
+        with self.db.session() as conn:
+            achievement = self._row(conn, "achievements", achievement_id)
+        items, more = self._search_items(
+            "problems",
+            retrieval.achievement_text(achievement),
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            mode="hybrid",
+            source=achievement,
+            filters={"region": region, "industry": industry},
+        )
+        source = {k: achievement.get(k) for k in ("id", "external_id", "title", "discipline")}
+        return MatchPage(
+            direction="achievement_problems",
+            source=source,
+            items=items,
+            page=page,
+            page_size=page_size,
+            has_more=more,
+        )
+
+    def search(
+        self,
+        text: str,
+        library: str,
+        *,
+        principal: Principal = SYSTEM,
+        page: int = 1,
+        page_size: int = 20,
+        mode: str = "hybrid",
+        region: str | None = None,
+        industry: str | None = None,
+        discipline: str | None = None,
+    ) -> MatchPage:
+        """Free text against any library (search before posting)."""
+        text = (text or "").strip()
+        if not text:
+            raise InvalidInput("请输入检索内容 / text is empty", field="text")
+        if library == "experts":
+            with self.db.session() as conn:
+                ranked = self._rank_experts(
+                    conn,
+                    {"title": text},
+                    text=text,
+                    region=region,
+                    discipline=discipline,
+                    vectors=self._query_vectors(text),
+                )
+                window, more = _window(ranked, page, page_size)
+                items = [self._expert_item(conn, {}, principal, *e) for e in window]
+        else:
+            items, more = self._search_items(
+                library,
+                text,
+                principal=principal,
+                page=page,
+                page_size=page_size,
+                mode=mode,
+                source={},
+                filters={"region": region, "industry": industry, "discipline": discipline},
+            )
+        return MatchPage(
+            direction="search",
+            source={"text": text, "library": library},
+            items=items,
+            page=page,
+            page_size=page_size,
+            has_more=more,
+        )
+
+    def _query_vectors(self, text: str) -> dict:
+        models = self.indexer.query_models(text)
+        return {m: self.indexer.encode([text], model=m, kind="query")[0] for m in models}
+
+    def _search_items(
+        self,
+        library: str,
+        text: str,
+        *,
+        principal: Principal,
+        page: int,
+        page_size: int,
+        mode: str,
+        source: dict,
+        filters: dict,
+    ) -> tuple[list[MatchRead], bool]:
+        hits = self.retrieve(
+            library, text, principal=principal, k=page * page_size + 1, mode=mode, filters=filters
+        )
+        window, more = _window(hits, page, page_size)
+        with self.db.session() as conn:
+            rows = _rows(conn, library, [h.record_id for h, _ in window])
+        items = []
+        for hit, comps in window:
+            row = rows.get(hit.record_id)
+            if row is None:
+                continue
+            if library == "problems":
+                items.append(self._problem_item(principal, row, comps, source_text=text))
+            else:
+                items.append(_achievement_item(row, comps, text, source))
+        return items, more
+
+    def retrieve(
+        self,
+        library: str,
+        text: str,
+        *,
+        principal: Principal = SYSTEM,
+        k: int = 20,
+        mode: str = "hybrid",
+        filters: dict | None = None,
+    ) -> list[tuple[Any, Components]]:
+        """Hybrid (or lexical / vector) search of a library, scored and ranked."""
+        clean = {key: v for key, v in (filters or {}).items() if v}
+        if library == "problems":
+            clean.setdefault("status", rules.MATCHABLE_STATUSES)
+            clean["principal"] = principal
+        if not 1 <= k <= MAX_RESULTS:
+            raise InvalidInput(f"k must be 1..{MAX_RESULTS}", field="k")
+        hits = self.indexer.search(
+            library, text=text, filters=SearchFilters(**clean), k=k, mode=mode
+        )
+        models = len(self.indexer.query_models(text)) if mode != "lexical" else 0
+        lists = (mode != "vector") + models
+        out = []
+        for hit in hits:
+            relevance = retrieval.fused_relevance(hit, lists) if mode == "hybrid" else hit.score
+            comps = Components(
+                relevance=relevance,
+                lexical_rank=hit.lexical_rank,
+                vector_rank=hit.vector_rank,
+                score=relevance,
+            )
+            out.append((hit, comps))
+        return out
+
+    # contract: pairs ---------------------------------------------------------------------
+
+    def affinity(self, pairs: Sequence[tuple[str, str]]) -> list[float | None]:
+        """Affinity of (expert external_id, problem external_id) pairs; None for unknown ids."""
+        out: list[float | None] = []
+        with self.db.session() as conn:
+            experts = _by_external(conn, "experts", {e for e, _ in pairs})
+            problems = _by_external(conn, "problems", {p for _, p in pairs})
+            cache: dict[str, dict[int, float]] = {}
+            for expert_ext, problem_ext in pairs:
+                problem, expert = problems.get(problem_ext), experts.get(expert_ext)
+                if problem is None or expert is None:
+                    out.append(None)
+                    continue
+                if problem_ext not in cache:
+                    wanted = [experts[e] for e, p in pairs if p == problem_ext and e in experts]
+                    scored = self.score_experts(conn, problem, _unique(wanted))
+                    cache[problem_ext] = {e["id"]: c.score for e, _, c, _ in scored}
+                out.append(cache[problem_ext].get(expert["id"], 0.0))
+        return out
+
+
+def _unique(rows: list[dict]) -> list[dict]:
+    return list({row["id"]: row for row in rows}.values())
+
+
+def _by_external(conn: psycopg.Connection, library: str, ids: set[str]) -> dict[str, dict]:
+    rows = conn.execute(
+        f"SELECT * FROM {library} WHERE external_id = ANY(%s)", (list(ids),)
+    ).fetchall()
+    return {row["external_id"]: row for row in rows}
+
+
+def _rows(conn: psycopg.Connection, library: str, ids: list[int]) -> dict[int, dict]:
+    rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (ids,)).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def _work_texts(conn: psycopg.Connection, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
+    ).fetchall()
+    return {row["id"]: retrieval.achievement_text(row) for row in rows}
+
+
+def _window(items: list, page: int, page_size: int) -> tuple[list, bool]:
+    start = (page - 1) * page_size
+    return items[start : start + page_size], len(items) > start + page_size
+
+
+def _shared_fields(left: list[str | None], right: list[str | None]) -> list[str]:
+    norm = {(v or "").strip().casefold() for v in left if v}
+    return [v for v in right if v and v.strip().casefold() in norm]
+
+
+def _components(c: Components, model: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"score": round(c.score, 4), "relevance": round(c.relevance, 4)}
+    for name in ("works", "profile"):
+        value = getattr(c, name)
+        if value is not None:
+            out[name] = round(value, 4)
+    for name in ("lexical_rank", "vector_rank"):
+        if getattr(c, name) is not None:
+            out[name] = getattr(c, name)
+    for name in ("field", "region", "recency"):
+        value = getattr(c.signals, name)
+        if value is not None:
+            out[name] = round(value, 4)
+    if model:
+        out["model"] = model
+    return out
+
+
+def _achievement_item(row: dict, comps: Components, text: str, source: dict) -> MatchRead:
+    industry = source.get("industry")
+    comps.signals = Signals(field=scoring.field_agreement([industry], [row.get("discipline")]))
+    evidence = Evidence(
+        components=comps,
+        query_text=text,
+        candidate_texts=[retrieval.achievement_text(row)],
+        fields=[row["discipline"]] if comps.signals.field == 1.0 else [],
+    )
+    record = {k: row.get(k) for k in ("kind", "discipline", "year", "organization", "expert_ids")}
+    return MatchRead(
+        library="achievements",
+        id=row["id"],
+        external_id=row["external_id"],
+        title=row["title"],
+        score=round(comps.score, 4),
+        why=explain(evidence),
+        components=_components(comps, None),
+        record=record,
+    )
