@@ -78,7 +78,8 @@ def update_region(
     require_any(principal, "region", "manage")
     row = _region_or_raise(conn, region_id)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
-    merged = RegionCreate(**{**row, **changes})
+    current = {k: row[k] for k in ("code", "name", "subcenter_name")}
+    merged = RegionCreate(**{**current, **changes})
     upsert_region(conn=conn, data=merged)
     return RegionRead(**_region_or_raise(conn, region_id))
 
