@@ -70,6 +70,13 @@ def resolve_source(key: str, models_dir: Path) -> str:
     return key
 
 
+def as_array(value) -> np.ndarray:
+    """A float32 array from a pgvector Vector (what psycopg loads) or any sequence."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
 def text_sha256(text: str) -> bytes:
     """The cache key of a text."""
     return hashlib.sha256(text.encode("utf-8")).digest()
@@ -133,7 +140,7 @@ class ModelSet:
             )
         try:
             return SentenceTransformer(spec.source, device="cpu", local_files_only=True)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise ModelNotReady(f"cannot load model {spec.key} from {spec.source}: {exc}") from exc
 
     def dim(self, key: str) -> int:
@@ -167,7 +174,7 @@ class EmbeddingCache:
             " WHERE model = %s AND text_sha256 = ANY(%s)",
             (model, keys),
         ).fetchall()
-        return {bytes(row["text_sha256"]): np.asarray(row["embedding"], np.float32) for row in rows}
+        return {bytes(row["text_sha256"]): as_array(row["embedding"]) for row in rows}
 
     def put(self, conn: psycopg.Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
         if not items:

@@ -12,6 +12,7 @@ from psycopg import sql
 
 from greenplat.core.outbox import LIBRARIES
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
+from greenplat.indexer.embedding import as_array
 from greenplat.indexer.search import Candidate, Clause, SearchFilters, problem_visibility
 
 # Serialises DDL on the vector tables between processes that start together.
@@ -266,7 +267,7 @@ class PostgresBackend:
             ),
             (list(ids),),
         ).fetchall()
-        return {r["record_id"]: np.asarray(r["embedding"], dtype=np.float32) for r in rows}
+        return {r["record_id"]: as_array(r["embedding"]) for r in rows}
 
     def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
         rows = conn.execute(

@@ -132,6 +132,7 @@ class Indexer:
         depth = k if mode != "hybrid" else min(MAX_K, 2 * k)
         queries = {}
         if mode != "lexical":
+            self.ensure_storage()
             queries = {
                 model: self.encode([text], model=model, kind="query")[0]
                 for model in self.query_models(text)

@@ -6,6 +6,7 @@ database of their own, emptied before each test, instead of the rolled-back `con
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,3 +135,34 @@ class Records:
 @pytest.fixture
 def records(indexer: Indexer) -> Records:
     return Records(indexer.db)
+
+
+def _backend(name: str, request: pytest.FixtureRequest):
+    if name == "postgres":
+        from greenplat.indexer.pgbackend import PostgresBackend
+
+        return PostgresBackend()
+    url = os.environ.get("GREENPLAT_ES_URL")
+    if not url:
+        pytest.skip("GREENPLAT_ES_URL is not set: no Elasticsearch cluster to run against")
+    from greenplat.indexer.esbackend import ElasticsearchBackend
+
+    backend = ElasticsearchBackend(url, prefix=f"greenplat-test-{uuid.uuid4().hex[:8]}")
+    request.addfinalizer(backend.drop)
+    return backend
+
+
+@pytest.fixture(params=["postgres", pytest.param("elasticsearch", marks=pytest.mark.es)])
+def any_indexer(
+    request: pytest.FixtureRequest, index_settings: Settings, index_db: Database
+) -> Iterator[Indexer]:
+    """An indexer on each backend in turn: the contract suite runs once per backend."""
+    empty(index_db)
+    idx = Indexer(index_settings, index_db, backend=_backend(request.param, request))
+    yield idx
+    idx.close()
+
+
+@pytest.fixture
+def any_records(any_indexer: Indexer) -> Records:
+    return Records(any_indexer.db)
