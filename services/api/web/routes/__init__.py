@@ -1,5 +1,13 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
-from greenplat.api.web.routes import admin, auth, expert, problems, review, stats
+from greenplat.api.web.routes import admin, auth, expert, problems, review, search, stats
 
-ROUTERS = [auth.router, problems.router, review.router, stats.router, expert.router, admin.router]
+ROUTERS = [
+    auth.router,
+    problems.router,
+    review.router,
+    stats.router,
+    expert.router,
+    admin.router,
+    search.router,
+]

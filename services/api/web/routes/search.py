@@ -1,0 +1,111 @@
+"""Search across the three libraries with filters, for everyone signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from greenplat.core.achievements import service as achievements
+from greenplat.core.achievements.models import ACHIEVEMENT_KINDS
+from greenplat.core.errors import InvalidInput
+from greenplat.core.experts import service as experts
+from greenplat.core.permissions import Principal
+from greenplat.core.problems import service as problems
+from greenplat.core.regions import service as regions
+from greenplat.indexer.service import SearchFilters
+
+from ..deps import Viewer, WebRoute, signed_in
+from ..render import render
+
+router = APIRouter(route_class=WebRoute)
+LIBRARIES = ("problems", "achievements", "experts")
+MODES = ("hybrid", "lexical", "vector")
+PAGE = 30
+_GETTERS = {
+    "problems": lambda conn, me, i: problems.get(conn=conn, principal=me, problem_id=i),
+    "achievements": lambda conn, me, i: achievements.get(conn=conn, principal=me, achievement_id=i),
+    "experts": lambda conn, me, i: experts.get(conn=conn, principal=me, expert_id=i),
+}
+
+
+def _browse(conn, me: Principal, library: str, f: dict[str, str]) -> list[Any]:
+    """Without words: the newest records matching the filters."""
+    if library == "problems":
+        page = problems.list(
+            conn=conn, principal=me, region=f["region"], industry=f["industry"], page_size=PAGE
+        )
+    elif library == "achievements":
+        page = achievements.list(
+            conn=conn, principal=me, discipline=f["discipline"], kind=f["kind"], page_size=PAGE
+        )
+    else:
+        page = experts.list(
+            conn=conn, principal=me, region=f["region"], discipline=f["discipline"], page_size=PAGE
+        )
+    return [(None, item) for item in page.items]
+
+
+def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], mode: str):
+    filters = SearchFilters(
+        region=f["region"] if library != "achievements" else None,
+        industry=f["industry"] if library == "problems" else None,
+        discipline=f["discipline"] if library != "problems" else None,
+        kind=f["kind"] if library == "achievements" else None,
+        principal=me,
+    )
+    hits = v.platform.indexer.search(library, text=q, filters=filters, k=PAGE, mode=mode)
+    found = []
+    with v.platform.db.session() as conn:
+        for hit in hits:
+            record = _GETTERS[library](conn, me, hit.record_id)
+            if record is not None:
+                found.append((hit.score, record))
+    return found
+
+
+@router.get("/search", include_in_schema=False)
+def search(
+    v: Viewer = Depends(signed_in),
+    q: str = "",
+    library: str = "problems",
+    region: str = "",
+    industry: str = "",
+    discipline: str = "",
+    kind: str = "",
+    mode: str = "hybrid",
+) -> Response:
+    """Words and meaning over one library at a time; filters narrow it down."""
+    me = v.me
+    if library not in LIBRARIES:
+        raise InvalidInput(f"未知的库 {library} / unknown library", field="library")
+    if mode not in MODES:
+        raise InvalidInput(f"未知的检索方式 {mode} / unknown mode", field="mode")
+    if len(q) > 500:
+        raise InvalidInput("检索词过长 / the query is too long", field="q")
+    f = {
+        "region": region.strip() or None,
+        "industry": industry.strip() or None,
+        "discipline": discipline.strip() or None,
+        "kind": kind if kind in ACHIEVEMENT_KINDS else None,
+    }
+    if q.strip():
+        results = _search(v, me, library, q.strip(), f, mode)
+    else:
+        with v.platform.db.session() as conn:
+            results = _browse(conn, me, library, f)
+    with v.platform.db.session() as conn:
+        region_list = regions.list_regions(conn=conn)
+    return render(
+        v,
+        "search.html",
+        q=q,
+        library=library,
+        filters={k: val or "" for k, val in f.items()},
+        mode=mode,
+        results=results,
+        regions=region_list,
+        kinds=ACHIEVEMENT_KINDS,
+        libraries=LIBRARIES,
+    )
