@@ -132,6 +132,10 @@ def load(
                 created = load_one(conn, row)
             except DomainError as e:
                 raise DemoDataError(f"{kind}.jsonl:{number}: {e.message}") from e
+            except ValidationError as e:
+                raise DemoDataError(f"{kind}.jsonl:{number}: {describe(e)}") from e
+            except KeyError as e:
+                raise DemoDataError(f"{kind}.jsonl:{number}: missing {e}") from e
             report.seen[kind] += 1
             report.created[kind] += int(created)
             if progress is not None:
