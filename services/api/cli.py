@@ -1,9 +1,224 @@
-"""Commands of the api service."""
+"""Commands of the api service: serve, db upgrade, users create, demo load, import, export."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from greenplat.core.cliopts import DataDirOption, settings_for
+from greenplat.core.errors import DomainError
+from greenplat.core.permissions import ROLES, SYSTEM
+from greenplat.platform import Platform, open_platform
+
+console = Console()
+err = Console(stderr=True)
+# Below this many rows a progress bar is only noise.
+PROGRESS_MIN_ROWS = 200
+
+LibraryArg = Annotated[str, typer.Argument(help="problems, achievements or experts")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]错误 / error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def make_searchable(platform: Platform) -> None:
+    """Index what the command changed, so the records are searchable when it returns."""
+    with console.status("索引中 / indexing…"):
+        platform.indexer.sync_pending()
+
+
+def serve(
+    data_dir: DataDirOption = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default settings.host)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default settings.port)")] = None,
+) -> None:
+    """Serve the API (and portal) with uvicorn."""
+    import uvicorn
+
+    from greenplat.api.app import create_app
+
+    settings = settings_for(data_dir)
+    uvicorn.run(
+        create_app(settings=settings), host=host or settings.host, port=port or settings.port
+    )
+
+
+def db_upgrade(data_dir: DataDirOption = None) -> None:
+    """Apply pending schema migrations."""
+    from greenplat.core import migrate
+    from greenplat.core.db import open_database
+
+    database = open_database(settings_for(data_dir), upgrade=False)
+    try:
+        applied = migrate.upgrade(database.url)
+    finally:
+        database.close()
+    console.print(
+        f"已应用 / applied: {', '.join(applied) if applied else '(无 / none, up to date)'}"
+    )
+
+
+def users_create(
+    username: Annotated[str, typer.Option(help="Login name")],
+    role: Annotated[str, typer.Option(help=", ".join(ROLES))],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="≥ 8 chars")
+    ],
+    region: Annotated[str | None, typer.Option(help="Region name (sub-center admins)")] = None,
+    organization: Annotated[str | None, typer.Option(help="Organization (enterprises)")] = None,
+    expert: Annotated[str | None, typer.Option(help="external_id of the expert profile")] = None,
+    display_name: Annotated[str, typer.Option(help="Name shown in the portal")] = "",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an account."""
+    from greenplat.core.accounts import service as accounts
+    from greenplat.core.experts import service as experts
+
+    platform = open_platform(settings_for(data_dir))
+    try:
+        with platform.db.session() as conn:
+            expert_id = None
+            if expert:
+                found = experts.get_by_external_id(conn=conn, principal=SYSTEM, external_id=expert)
+                if found is None:
+                    raise _fail(f"专家 {expert} 不存在 / expert {expert} not found")
+                expert_id = found.id
+            user = accounts.create_user(
+                conn=conn,
+                username=username,
+                password=password,
+                role=role,
+                region=region,
+                organization=organization,
+                expert_id=expert_id,
+                display_name=display_name,
+            )
+    except DomainError as e:
+        raise _fail(e.message) from e
+    finally:
+        platform.close()
+    console.print(f"已创建用户 / created user {user.username} ({user.role}, id {user.id})")
+
+
+def demo_load(
+    data_dir: DataDirOption = None,
+    source: Annotated[
+        Path | None, typer.Option("--from", help="Folder of demo JSONL files (default: packaged)")
+    ] = None,
+) -> None:
+    """Load the demo data (idempotent: running it again changes nothing)."""
+    from greenplat.core.demo import loader
+
+    platform = open_platform(settings_for(data_dir))
+    try:
+        with _progress() as progress, platform.db.session() as conn:
+            task = progress.add_task("演示数据 / demo data", total=None)
+            report = loader.load(
+                conn=conn,
+                data_dir=source,
+                progress=lambda kind, n: progress.update(
+                    task, advance=n, description=f"演示数据 / demo {kind}"
+                ),
+            )
+        make_searchable(platform)
+    except DomainError as e:
+        raise _fail(e.message) from e
+    finally:
+        platform.close()
+    for kind in loader.ORDER:
+        console.print(f"{kind}: {report.seen[kind]} (新建 / created {report.created[kind]})")
+
+
+def import_library(
+    library: LibraryArg,
+    file: Annotated[Path, typer.Argument(help=".jsonl, .csv or .xlsx")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Import records; bad rows are reported with line and reason, good rows are stored."""
+    from greenplat.core.interchange import formats
+    from greenplat.core.interchange import service as interchange
+
+    try:
+        interchange.check_library(library)
+        rows = formats.read_rows(file)
+    except DomainError as e:
+        raise _fail(e.message, code=2) from e
+    platform = open_platform(settings_for(data_dir))
+    try:
+        with _progress() as progress, platform.db.session() as conn:
+            task = progress.add_task(f"导入 / importing {library}", total=len(rows))
+            show = len(rows) >= PROGRESS_MIN_ROWS
+            report = interchange.import_rows(
+                conn=conn,
+                principal=SYSTEM,
+                library=library,
+                rows=rows,
+                progress=(lambda n: progress.advance(task, n)) if show else None,
+            )
+        make_searchable(platform)
+    finally:
+        platform.close()
+    console.print(
+        f"created {report.created}  updated {report.updated}  rejected {len(report.rejected)}"
+        f"  (新建 / 更新 / 拒绝)"
+    )
+    for rejected in report.rejected:
+        console.print(f"  line {rejected.line}: {rejected.reason}", markup=False)
+
+
+def export_library(
+    library: LibraryArg,
+    out: Annotated[Path, typer.Option("--out", help=".jsonl, .csv or .xlsx")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write every record of a library in the interchange format."""
+    from greenplat.core.interchange import formats
+    from greenplat.core.interchange import service as interchange
+
+    try:
+        interchange.check_library(library)
+        formats.file_format(out)
+    except DomainError as e:
+        raise _fail(e.message, code=2) from e
+    platform = open_platform(settings_for(data_dir))
+    try:
+        with platform.db.session() as conn:
+            count = interchange.export_file(conn=conn, principal=SYSTEM, library=library, path=out)
+    finally:
+        platform.close()
+    console.print(f"exported {count} {library} -> {out}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this service's commands to the root command."""
+    app.command("serve")(serve)
+    db = typer.Typer(help="Database schema.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    app.add_typer(db, name="db")
+    users = typer.Typer(help="Accounts.", no_args_is_help=True)
+    users.command("create")(users_create)
+    app.add_typer(users, name="users")
+    demo = typer.Typer(help="Demo data.", no_args_is_help=True)
+    demo.command("load")(demo_load)
+    app.add_typer(demo, name="demo")
+    app.command("import")(import_library)
+    app.command("export")(export_library)

@@ -1,0 +1,53 @@
+"""The FastAPI application: routers under /v1, one error shape, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from greenplat.api import errors
+from greenplat.api.routes import ROUTERS
+from greenplat.core.settings import Settings, get_settings
+from greenplat.platform import Platform, open_platform
+
+DESCRIPTION = (
+    "绿平台 greenplat：企业技术难题、科技成果与专家的匹配平台。"
+    " Technology matching between enterprise problems, research achievements and experts."
+    " 先用 POST /v1/auth/token 登录，再点 Authorize / sign in with POST /v1/auth/token."
+)
+
+
+def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
+    """The app; with a platform given (tests) it is used, else one is opened at start-up."""
+    settings = platform.settings if platform is not None else settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if platform is not None:
+            app.state.platform = platform
+            yield
+            return
+        opened = open_platform(settings)
+        app.state.platform = opened
+        try:
+            yield
+        finally:
+            opened.close()
+
+    app = FastAPI(
+        title="绿平台 greenplat API",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    if platform is not None:
+        # Available without running the lifespan (a TestClient not used as a context manager).
+        app.state.platform = platform
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,174 @@
+"""One error shape for every failure, and the request-body size limit.
+
+{"error": {"code": "...", "message": "<中文 / English>", "fields": [{"field", "message"}]}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from greenplat.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# Pydantic error types in words a user understands; others fall back to pydantic's message.
+_MESSAGES: dict[str, str] = {
+    "missing": "必填 / required",
+    "string_too_long": "过长，最多 {max_length} 个字符 / too long (at most {max_length})",
+    "string_too_short": "过短，至少 {min_length} 个字符 / too short (at least {min_length})",
+    "too_long": "条目过多，最多 {max_length} 项 / too many items (at most {max_length})",
+    "string_type": "须为文本 / must be text",
+    "int_type": "须为整数 / must be an integer",
+    "int_parsing": "须为整数 / must be an integer",
+    "int_from_float": "须为整数 / must be an integer",
+    "decimal_type": "须为数字 / must be a number",
+    "decimal_parsing": "须为数字 / must be a number",
+    "float_parsing": "须为数字 / must be a number",
+    "bool_type": "须为 true 或 false / must be true or false",
+    "bool_parsing": "须为 true 或 false / must be true or false",
+    "list_type": "须为列表 / must be a list",
+    "dict_type": "须为对象 / must be an object",
+    "model_attributes_type": "须为 JSON 对象 / must be a JSON object",
+    "literal_error": "取值无效，可选：{expected} / invalid value, expected {expected}",
+    "enum": "取值无效，可选：{expected} / invalid value, expected {expected}",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD",
+    "greater_than_equal": "不能小于 {ge} / must be at least {ge}",
+    "less_than_equal": "不能大于 {le} / must be at most {le}",
+    "decimal_max_places": "最多 {decimal_places} 位小数 / at most {decimal_places} decimals",
+    "extra_forbidden": "不允许的字段 / unknown field",
+    "string_pattern_mismatch": "格式不正确 / invalid format",
+    "json_invalid": "JSON 格式错误 / malformed JSON",
+}
+
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict:
+    """The one error shape."""
+    return {"error": {"code": code, "message": message, "fields": fields or []}}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """'budget_wan' or 'keywords.3' from a pydantic location (without body/query prefixes)."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return "body"  # the position in the text of malformed JSON
+    return ".".join(parts) or "body"
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """A user's words for one pydantic error."""
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return error.get("msg", "无效 / invalid")
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return error.get("msg", "无效 / invalid")
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = [
+        {"field": field_path(tuple(e["loc"])), "message": field_message(e)} for e in exc.errors()
+    ]
+    if any(e["type"] == "json_invalid" for e in exc.errors()):
+        body = error_body("malformed_json", "请求体不是有效的 JSON / malformed JSON body", fields)
+        return JSONResponse(body, status_code=400)
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    body = error_body("invalid", f"输入有误 / invalid input — {summary}", fields)
+    return JSONResponse(body, status_code=422)
+
+
+async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(
+        error_body(exc.code, exc.message, fields), status_code=exc.status, headers=headers
+    )
+
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "地址不存在 / not found"),
+    405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
+    413: ("too_large", "请求体过大 / request body too large"),
+}
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = error_body("internal", "服务器内部错误，请稍后再试 / internal server error")
+    return JSONResponse(body, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that map every error to the one shape."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+class BodyLimit:
+    """Refuse bodies over max_bytes with 413, by Content-Length or while reading a chunked body."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            error_body(
+                "too_large",
+                f"请求体过大，最多 {self.max_bytes} 字节 / body larger than {self.max_bytes} bytes",
+            ),
+            status_code=413,
+        )
+        await response(scope, receive, send)

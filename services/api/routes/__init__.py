@@ -1,0 +1,16 @@
+"""Every router of the API; app.py includes each one. Add yours to ROUTERS."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from greenplat.api.routes import achievements, auth, experts, problems, regions, users
+
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    problems.router,
+    achievements.router,
+    experts.router,
+    regions.router,
+    users.router,
+]

@@ -1,0 +1,81 @@
+"""Sign-in, sign-up, the current account, sign-out."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from greenplat.api.deps import BearerToken, Conn, CurrentPrincipal, SettingsDep
+from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts.models import Credentials, Signup, Token, UserRead
+
+router = APIRouter(prefix="/v1/auth", tags=["auth 账号"])
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_TOKEN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": Credentials.model_json_schema()},
+            "application/x-www-form-urlencoded": {"schema": Credentials.model_json_schema()},
+        },
+    }
+}
+
+
+def _invalid(error: ValidationError) -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()])
+
+
+async def credentials(request: Request) -> Credentials:
+    """Username and password from a JSON body, or from the OAuth2 form /docs sends."""
+    if request.headers.get("content-type", "").startswith(_FORMS):
+        form = await request.form()
+        data: Any = {k: form[k] for k in ("username", "password") if k in form}
+    else:
+        try:
+            data = json.loads(await request.body() or b"null")
+        except ValueError as e:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body", 0), "msg": str(e), "input": None}]
+            ) from e
+    try:
+        return Credentials.model_validate(data)
+    except ValidationError as e:
+        raise _invalid(e) from e
+
+
+@router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY)
+def token(
+    creds: Annotated[Credentials, Depends(credentials)], conn: Conn, settings: SettingsDep
+) -> Token:
+    """Sign in: a bearer token for a username and password (JSON or OAuth2 form)."""
+    value = accounts.authenticate(
+        conn=conn,
+        username=creds.username,
+        password=creds.password,
+        ttl_hours=settings.token_ttl_hours,
+    )
+    return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
+
+
+@router.post("/signup", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+def signup(data: Signup, conn: Conn) -> UserRead:
+    """An enterprise registers itself (enterprise role, bound to its organization)."""
+    return accounts.signup_enterprise(conn=conn, **data.model_dump())
+
+
+@router.get("/me", response_model=UserRead)
+def me(principal: CurrentPrincipal, conn: Conn) -> UserRead:
+    """The signed-in account."""
+    return accounts.get_user_or_raise(conn=conn, user_id=principal.id)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(principal: CurrentPrincipal, token: BearerToken, conn: Conn) -> None:
+    """Sign out: the token stops working."""
+    accounts.revoke_token(conn=conn, token=token or "")
