@@ -15,6 +15,7 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from greenplat.core.logging import install_celery_hooks
 from greenplat.core.settings import Settings, get_settings
 
 INDEX_QUEUE = "index"
@@ -73,6 +74,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=settings.result_backend is None,
         worker_hijack_root_logger=False,
     )
+    install_celery_hooks(settings)
     return app
 
 

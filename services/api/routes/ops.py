@@ -1,0 +1,103 @@
+"""Operations endpoints: liveness, readiness naming each dependency, Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from greenplat.api.deps import PlatformDep
+from greenplat.api.health import run_checks
+from greenplat.core.outbox import LIBRARIES
+from greenplat.platform import Platform
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz", summary="存活 / Liveness: the process answers")
+def healthz() -> dict:
+    return {"status": "alive"}
+
+
+@router.get(
+    "/readyz",
+    summary="就绪 / Readiness: database, search backend and broker all answer",
+    responses={503: {"description": "A dependency is down; `failing` names it"}},
+)
+def readyz(platform: PlatformDep) -> JSONResponse:
+    checks = run_checks(platform)
+    failing = [check.name for check in checks if not check.ok]
+    body = {
+        "status": "unavailable" if failing else "ready",
+        "failing": failing,
+        "checks": {check.name: check.as_dict() for check in checks},
+    }
+    return JSONResponse(body, status_code=503 if failing else 200)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(platform: PlatformDep) -> Response:
+    scraped = CollectorRegistry(auto_describe=False)
+    scraped.register(PlatformCollector(platform))
+    body = generate_latest(REGISTRY) + generate_latest(scraped)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class PlatformCollector(Collector):
+    """Platform-wide values read from the database at scrape time: outbox and index sizes."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def collect(self) -> Iterator[Metric]:
+        families = {
+            "pending": GaugeMetricFamily(
+                "greenplat_outbox_pending", "Outbox rows not yet indexed.", labels=["library"]
+            ),
+            "lag": GaugeMetricFamily(
+                "greenplat_outbox_lag_seconds",
+                "Age of the oldest outbox row not yet indexed (0 when none).",
+                labels=["library"],
+            ),
+            "failing": GaugeMetricFamily(
+                "greenplat_outbox_failing",
+                "Outbox rows not yet indexed whose indexing task failed at least once.",
+                labels=["library"],
+            ),
+        }
+        with self.platform.db.session() as conn:
+            rows = {row["library"]: row for row in conn.execute(_OUTBOX_SQL).fetchall()}
+        for library in LIBRARIES:
+            row = rows.get(library) or {"pending": 0, "lag": 0.0, "failing": 0}
+            for key, family in families.items():
+                family.add_metric([library], float(row[key] or 0))
+        yield from families.values()
+        yield from self._index_sizes()
+
+    def _index_sizes(self) -> Iterator[Metric]:
+        status = self.platform.indexer.status()
+        indexed = GaugeMetricFamily(
+            "greenplat_index_documents",
+            "Documents in the search index, by library and backend.",
+            labels=["library", "backend"],
+        )
+        records = GaugeMetricFamily(
+            "greenplat_library_records", "Records in the database, by library.", labels=["library"]
+        )
+        for library, counts in status["libraries"].items():
+            indexed.add_metric([library, status["backend"]], counts["indexed"])
+            records.add_metric([library], counts["records"])
+        yield from (indexed, records)
+
+
+_OUTBOX_SQL = """
+SELECT library,
+       count(*) AS pending,
+       extract(epoch FROM now() - min(created_at)) AS lag,
+       count(*) FILTER (WHERE attempts > 0) AS failing
+FROM outbox WHERE processed_at IS NULL GROUP BY library
+"""
