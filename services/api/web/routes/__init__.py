@@ -1,6 +1,6 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
-from greenplat.api.web.routes import admin, auth, expert, problems, review, search, stats
+from greenplat.api.web.routes import admin, auth, expert, inbox, problems, review, search, stats
 
 ROUTERS = [
     auth.router,
@@ -10,4 +10,5 @@ ROUTERS = [
     expert.router,
     admin.router,
     search.router,
+    inbox.router,
 ]

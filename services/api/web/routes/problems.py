@@ -155,10 +155,7 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
-        answers = matching.answers(conn, problem_id) if full else []
-    recs: dict[str, list] = {"experts": [], "achievements": []}
-    if full and problem.status in ("approved", "matched"):
-        recs = matching.recommend_for_problem(v.platform, me, problem_id)
+        answers = matching.answers(conn, me, problem_id) if full else []
     return render(
         v,
         "problems/show.html",
@@ -166,13 +163,24 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         full=full,
         events=events,
         answers=answers,
-        recs=recs,
         may_edit=allows(me, "problem", "update", record)
         and (me.role != "enterprise" or problem.status in ("draft", "returned")),
+        may_act=v.may("feedback", "create"),
         may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
         may_close=allows(me, "problem", "close", record)
         and problem.status in ("approved", "matched"),
     )
+
+
+@router.get("/problems/{problem_id}/recommendations", include_in_schema=False)
+def recommendations(problem_id: int, v: Viewer = Depends(signed_in), fragment: int = 0) -> Response:
+    """Experts and achievements for the problem, with reasons (a fragment, or a whole page)."""
+    me = v.me
+    with v.platform.db.session() as conn:
+        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+    recs = matching.recommend_for_problem(v.platform, me, problem_id)
+    template = "problems/_recs.html" if fragment else "problems/recommendations.html"
+    return render(v, template, problem=problem, recs=recs)
 
 
 @router.post("/problems/{problem_id}/submit", include_in_schema=False)
@@ -199,5 +207,25 @@ async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Resp
         expert_id = int(data.get("expert_id") or "")
     except ValueError:
         raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
-    matching.invite(v.platform, v.me, problem_id, expert_id, note=data.get("note") or None)
+    matching.invite(v.platform, v.me, problem_id, expert_id)
     return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")
+
+
+@router.post("/problems/{problem_id}/feedback", include_in_schema=False)
+async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """The enterprise records that it contacted an expert, or closed a deal (then: matched)."""
+    data = await form_of(v)
+    action = data.get("action")
+    if action not in ("contacted", "deal"):
+        raise InvalidInput("未知操作 / unknown action", field="action")
+    try:
+        expert_id = int(data.get("expert_id") or "")
+    except ValueError:
+        raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
+    me = v.me
+    with v.platform.db.session() as conn:
+        matching.act(conn, me, problem_id, expert_id, action)
+        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+        if action == "deal" and problem.status == "approved":
+            problems.mark_matched(conn=conn, principal=me, problem_id=problem_id)
+    return redirect(f"/problems/{problem_id}?ok=flash.{action}#answers")

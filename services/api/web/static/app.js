@@ -53,6 +53,14 @@
     });
   });
 
+  // Slow parts of a page (recommendations) arrive after it; the link inside works without JS.
+  document.querySelectorAll("[data-fragment]").forEach(function (box) {
+    fetch(box.dataset.fragment, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { box.innerHTML = html; box.setAttribute("data-loaded", "true"); })
+      .catch(function () { box.setAttribute("data-loaded", "error"); });
+  });
+
   // Buttons that ask before acting.
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
     button.addEventListener("click", function (event) {
