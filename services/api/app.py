@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from greenplat.api import errors
 from greenplat.api.routes import ROUTERS
+from greenplat.api.web import mount as mount_portal
 from greenplat.core.settings import Settings, get_settings
 from greenplat.platform import Platform, open_platform
 
@@ -49,5 +50,6 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_portal(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
     return app
