@@ -182,7 +182,7 @@ def import_library(
         f"  (新建 / 更新 / 拒绝)"
     )
     for rejected in report.rejected:
-        console.print(f"  line {rejected.line}: {rejected.reason}", markup=False)
+        console.print(f"  line {rejected.line}: {rejected.reason}", markup=False, soft_wrap=True)
 
 
 def export_library(

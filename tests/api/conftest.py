@@ -62,3 +62,15 @@ def tokens(client, world, build):
         assert response.status_code == 200, response.text
         headers[key] = {"Authorization": f"Bearer {response.json()['access_token']}"}
     return headers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_sized_password_hashing():
+    """Real argon2, at a cost sized for tests: at full cost hashing dominates set-up."""
+    from argon2 import PasswordHasher
+
+    from greenplat.core.accounts import service as accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+        yield

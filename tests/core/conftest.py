@@ -32,3 +32,15 @@ def build():
 def world(db: Database, build):
     """Regions, organizations, experts and one account per role, committed once."""
     return build.make_world(db)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_sized_password_hashing():
+    """Real argon2, at a cost sized for tests: at full cost hashing dominates set-up."""
+    from argon2 import PasswordHasher
+
+    from greenplat.core.accounts import service as accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+        yield
