@@ -64,9 +64,15 @@ def index_settings(settings: Settings, index_db_url: str) -> Settings:
 
 
 @pytest.fixture
-def indexer(index_settings: Settings, index_db: Database) -> Iterator[Indexer]:
+def fresh_index_db(index_db: Database) -> Database:
+    """The indexer's database, emptied for this test."""
     empty(index_db)
-    idx = Indexer(index_settings, index_db)
+    return index_db
+
+
+@pytest.fixture
+def indexer(index_settings: Settings, fresh_index_db: Database) -> Iterator[Indexer]:
+    idx = Indexer(index_settings, fresh_index_db)
     yield idx
     idx.close()
 
@@ -133,8 +139,8 @@ class Records:
 
 
 @pytest.fixture
-def records(indexer: Indexer) -> Records:
-    return Records(indexer.db)
+def records(fresh_index_db: Database) -> Records:
+    return Records(fresh_index_db)
 
 
 def _backend(name: str, request: pytest.FixtureRequest):
@@ -154,15 +160,14 @@ def _backend(name: str, request: pytest.FixtureRequest):
 
 @pytest.fixture(params=["postgres", pytest.param("elasticsearch", marks=pytest.mark.es)])
 def any_indexer(
-    request: pytest.FixtureRequest, index_settings: Settings, index_db: Database
+    request: pytest.FixtureRequest, index_settings: Settings, fresh_index_db: Database
 ) -> Iterator[Indexer]:
     """An indexer on each backend in turn: the contract suite runs once per backend."""
-    empty(index_db)
-    idx = Indexer(index_settings, index_db, backend=_backend(request.param, request))
+    idx = Indexer(index_settings, fresh_index_db, backend=_backend(request.param, request))
     yield idx
     idx.close()
 
 
 @pytest.fixture
-def any_records(any_indexer: Indexer) -> Records:
-    return Records(any_indexer.db)
+def any_records(any_indexer: Indexer, fresh_index_db: Database) -> Records:
+    return Records(fresh_index_db)

@@ -1,0 +1,82 @@
+"""Outbox draining: failures recorded with backoff, concurrent drainers, the dispatcher."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from greenplat.indexer.service import Indexer
+
+
+def outbox(indexer: Indexer) -> list[dict]:
+    with indexer.db.session() as conn:
+        return conn.execute(
+            "SELECT record_id, processed_at, attempts, last_error,"
+            " available_at > now() AS waiting FROM outbox ORDER BY id"
+        ).fetchall()
+
+
+def test_failed_rows_record_the_error_and_wait_for_their_backoff(indexer, records):
+    broken = Indexer(
+        indexer.settings.model_copy(update={"models": "/nonexistent/model"}), indexer.db
+    )
+    record = records.problem("Coal gasification", "Gasify coal cleanly.")
+
+    assert broken.sync_pending() == 0
+    [row] = outbox(indexer)
+    assert row["processed_at"] is None and row["attempts"] == 1 and row["waiting"]
+    assert "/nonexistent/model" in row["last_error"]
+    status = broken.status()
+    assert status["pending"] == 1 and status["failing"] == 1
+    assert status["recent_errors"][0]["record_id"] == record
+    assert broken.sync_pending() == 0  # still backing off: not retried at once
+
+    with indexer.db.session() as conn:
+        conn.execute("UPDATE outbox SET available_at = now()")
+    assert indexer.sync_pending() == 1
+    [row] = outbox(indexer)
+    assert row["processed_at"] is not None and row["last_error"] is None
+    assert indexer.status()["failing"] == 0
+
+
+def test_concurrent_drainers_share_the_work_without_doubling_it(indexer, records):
+    made = [
+        records.achievement(f"Heat pump {i}", f"Heat pump design number {i}.") for i in range(60)
+    ]
+    other = Indexer(indexer.settings, indexer.db)
+    counts: list[int] = []
+
+    def drain(idx: Indexer) -> None:
+        from greenplat.indexer import sync
+
+        counts.append(sync.drain(idx, batch_size=8)[0])
+
+    threads = [threading.Thread(target=drain, args=(idx,)) for idx in (indexer, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(counts) == 60
+    rows = outbox(indexer)
+    assert all(row["attempts"] == 1 and row["processed_at"] for row in rows)
+    with indexer.db.session() as conn:
+        assert set(indexer.backend.fingerprints(conn, "achievements")) == set(made)
+        assert indexer.backend.vector_ids(conn, "achievements", "minilm") == set(made)
+
+
+def test_dispatcher_indexes_committed_changes_without_being_asked(indexer, records):
+    indexer.start_dispatcher()
+    try:
+        record = records.expert("赵工", "Geothermal drilling engineer.")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if [h.record_id for h in indexer.search("experts", text="geothermal", mode="lexical")]:
+                break
+            time.sleep(0.2)
+        hits = indexer.search("experts", text="geothermal", mode="lexical")
+        assert [hit.record_id for hit in hits] == [record]
+        assert indexer._dispatcher.kicks >= 1
+    finally:
+        indexer.stop_dispatcher()
+    assert indexer._dispatcher is None
