@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from greenplat.api import cli as api_cli
+from greenplat.api import ops_cli
 from greenplat.indexer import cli as indexer_cli
 from greenplat.matcher import cli as matcher_cli
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 api_cli.register(app)
 indexer_cli.register(app)
 matcher_cli.register(app)
+ops_cli.register(app)
 
 
 def main() -> None:

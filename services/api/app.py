@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from greenplat.api import errors
+from greenplat.api.observability import RequestContext
 from greenplat.api.routes import ROUTERS
 from greenplat.api.web import mount as mount_portal
+from greenplat.core.logging import configure_logging
 from greenplat.core.settings import Settings, get_settings
 from greenplat.platform import Platform, open_platform
 
@@ -30,6 +32,7 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             app.state.platform = platform
             yield
             return
+        configure_logging(settings)
         opened = open_platform(settings)
         app.state.platform = opened
         try:
@@ -52,4 +55,5 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         app.include_router(router)
     mount_portal(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)  # outermost: every response carries X-Request-ID
     return app

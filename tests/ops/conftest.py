@@ -43,6 +43,7 @@ def reachable(url: str) -> bool:
         return False
 
 
+@pytest.fixture
 def closed_port() -> int:
     """A local TCP port nobody listens on (bound, then released)."""
     with socket.socket() as sock:

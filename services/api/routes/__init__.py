@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from greenplat.api.routes import achievements, auth, experts, problems, regions, users
+from greenplat.api.routes import (
+    achievements,
+    auth,
+    experts,
+    matches,
+    ops,
+    problems,
+    regions,
+    search,
+    users,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -13,4 +23,7 @@ ROUTERS: list[APIRouter] = [
     experts.router,
     regions.router,
     users.router,
+    ops.router,
+    matches.router,
+    search.router,
 ]
