@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from greenplat.api.routes import (
-    achievements,
-    auth,
-    experts,
-    matches,
-    ops,
-    problems,
-    regions,
-    search,
-    users,
-)
+from greenplat.api.routes import achievements, auth, experts, ops, problems, regions, users
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -24,6 +14,4 @@ ROUTERS: list[APIRouter] = [
     regions.router,
     users.router,
     ops.router,
-    matches.router,
-    search.router,
 ]
