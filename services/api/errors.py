@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -47,6 +48,8 @@ _MESSAGES: dict[str, str] = {
     "extra_forbidden": "不允许的字段 / unknown field",
     "string_pattern_mismatch": "格式不正确 / invalid format",
     "json_invalid": "JSON 格式错误 / malformed JSON",
+    "finite_number": "须为有限的数字 / must be a finite number",
+    "value_error": "{error}",
 }
 
 
@@ -97,6 +100,7 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 
 _HTTP_MESSAGES = {
+    400: ("malformed_body", "请求体无法解析 / the request body cannot be parsed"),
     404: ("not_found", "地址不存在 / not found"),
     405: ("method_not_allowed", "不支持该请求方法 / method not allowed"),
     413: ("too_large", "请求体过大 / request body too large"),
@@ -105,7 +109,20 @@ _HTTP_MESSAGES = {
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    fields = [{"field": "body", "message": message}] if exc.status_code == 400 else []
+    return JSONResponse(
+        error_body(code, message, fields), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _data_error(request: Request, exc: psycopg.DataError) -> JSONResponse:
+    # Input the schemas let through but PostgreSQL refuses (e.g. NUL inside a JSON object).
+    log.warning("database refused input on %s %s: %s", request.method, request.url.path, exc)
+    message = (
+        "数据无法保存：含不支持的字符或超出范围的数值 / "
+        "the data cannot be stored: unsupported characters or out-of-range numbers"
+    )
+    return JSONResponse(error_body("invalid", message), status_code=422)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -119,6 +136,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 _LIST_SPLIT = re.compile(r"[;；]")
 
@@ -19,6 +19,16 @@ def _split_list(value: Any) -> Any:
     return value
 
 
+def _refuse_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refusing it here names the field instead of failing later.
+    if "\x00" in value:
+        raise ValueError("不能包含 NUL 字符 / must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_refuse_nul)
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
@@ -28,19 +38,24 @@ def _blank_to_none(value: Any) -> Any:
 ExternalId = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NoNul,
 ]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000), NoNul
+]
 # Constraints sit on the inner type: applied to an explicit null they would raise TypeError.
 ShortText = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] | None,
     BeforeValidator(_blank_to_none),
 ]
 OptionalLongText = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)] | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000), NoNul] | None,
     BeforeValidator(_blank_to_none),
 ]
-Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
 TermList = Annotated[list[Term], BeforeValidator(_split_list), Field(max_length=100)]
 IdList = Annotated[list[ExternalId], BeforeValidator(_split_list), Field(max_length=200)]
 OptionalNumber = BeforeValidator(_blank_to_none)

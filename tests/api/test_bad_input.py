@@ -170,3 +170,45 @@ def test_unexpected_errors_are_500_without_traceback(platform):
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        (b"", 422, "body"),
+        (b"null", 422, "body"),
+        (b'{"title":"t","description":"d","budget_wan":1e400}', 422, "budget_wan"),
+        (b'{"title":"t","description":"d","budget_wan":NaN}', 422, "budget_wan"),
+        (
+            b'{"title":"t","description":"d","budget_wan":99999999999999999999999}',
+            422,
+            "budget_wan",
+        ),
+        (b'{"title":"t","description":"d","keywords":[1,{"a":2}]}', 422, "keywords.0"),
+        (b'{"title":"t","description":"d","external_id":""}', 422, "external_id"),
+        (b'{"title":"t","description":"d","extra":[1]}', 422, "extra"),
+        (b'{"title":"t","description":"d","deadline":"99999-01-01"}', 422, "deadline"),
+        (b'{"title":"\xff\xfe","description":"d"}', 400, "body"),
+        (b'{"title":"t\\u0000x","description":"d"}', 422, "title"),
+        (b"[" * 5000 + b"]" * 5000, 400, "body"),
+    ],
+)
+def test_odd_bodies_are_4xx_never_500(client, tokens, body, status, field):
+    before = client.get("/v1/problems", headers=tokens["enterprise"]).json()["total"]
+    response = client.post(
+        "/v1/problems",
+        content=body,
+        headers={**tokens["enterprise"], "content-type": "application/json"},
+    )
+    assert response.status_code == status, response.text
+    assert field in _fields(response)
+    assert client.get("/v1/problems", headers=tokens["enterprise"]).json()["total"] == before
+
+
+def test_what_postgres_refuses_is_422_not_500(client, tokens):
+    response = client.post(
+        "/v1/problems",
+        content=b'{"title":"t","description":"d","extra":{"k":"\\u0000"}}',
+        headers={**tokens["enterprise"], "content-type": "application/json"},
+    )
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid"
