@@ -81,6 +81,8 @@ _HINTS = {
     "search": "check GREENPLAT_ES_URL and the Elasticsearch cluster health, "
     "or set GREENPLAT_SEARCH_BACKEND=postgres",
     "broker": "check GREENPLAT_BROKER_URL and that Redis/RabbitMQ is up and reachable",
+    "outbox": "run `greenplat db upgrade`, then `greenplat index status` for details",
+    "workers": "start: celery -A greenplat.core.queue worker -Q index,match",
 }
 CHECKS: dict[str, Callable[[Platform], Check]] = {
     "database": check_database,
@@ -89,12 +91,14 @@ CHECKS: dict[str, Callable[[Platform], Check]] = {
 }
 
 
-def _timed(name: str, check: Callable[[Platform], Check], platform: Platform) -> Check:
+def run_check(name: str, check: Callable[[Platform], Check], platform: Platform) -> Check:
+    """Run one check; an exception means the component is down, with the usual hint."""
     started = time.perf_counter()
     try:
         result = check(platform)
     except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready"
-        result = Check(name, False, f"{type(exc).__name__}: {exc}"[:300], _HINTS[name])
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        result = Check(name, False, f"{type(exc).__name__}: {first_line}"[:300], _HINTS[name])
     seconds = round(time.perf_counter() - started, 3)
     return Check(result.name, result.ok, result.detail, result.hint, seconds)
 
@@ -102,7 +106,7 @@ def _timed(name: str, check: Callable[[Platform], Check], platform: Platform) ->
 def run_checks(platform: Platform, timeout: float = CHECK_TIMEOUT + 1) -> list[Check]:
     """Every check, concurrently; one that does not answer within timeout counts as down."""
     pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="greenplat-check")
-    futures = {name: pool.submit(_timed, name, fn, platform) for name, fn in CHECKS.items()}
+    futures = {name: pool.submit(run_check, name, fn, platform) for name, fn in CHECKS.items()}
     deadline = time.monotonic() + timeout
     results = []
     for name, future in futures.items():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib.util
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from greenplat.api.health import Check, redact, run_checks
+from greenplat.api.health import Check, redact, run_check, run_checks
 from greenplat.core.cliopts import DataDirOption, settings_for
-from greenplat.core.db import Database, open_database
+from greenplat.core.db import open_database
 from greenplat.core.settings import DEV_SECRET, Settings
 from greenplat.platform import Platform
 
@@ -25,8 +26,12 @@ def register(app: typer.Typer) -> None:
 
 def doctor(data_dir: DataDirOption = None) -> None:
     """诊断 / Check every component (database, search, broker, workers, models, outbox)."""
-    settings = settings_for(data_dir)
     console = Console()
+    try:
+        settings = settings_for(data_dir)
+    except ValidationError as exc:
+        console.print(_table([Check("settings", False, str(exc), "fix the GREENPLAT_* variables")]))
+        raise typer.Exit(1) from None
     checks = [check_settings(settings)]
     try:
         db = open_database(settings, upgrade=False)
@@ -44,7 +49,9 @@ def doctor(data_dir: DataDirOption = None) -> None:
         platform = Platform(settings, db)
         try:
             checks += run_checks(platform)
-            checks += [check_outbox(db), check_workers(settings)]
+            checks.append(run_check("outbox", check_outbox, platform))
+            if all(check.ok for check in checks if check.name == "broker"):
+                checks.append(run_check("workers", check_workers, platform))
         finally:
             platform.close()
     checks.append(check_models(settings))
@@ -73,13 +80,13 @@ def check_settings(settings: Settings) -> Check:
         f"search={settings.effective_search_backend}; "
         f"broker={redact(settings.broker_url) if settings.broker_url else 'in-process'}"
     )
-    if settings.secret_key == DEV_SECRET and settings.env != "development":
-        return Check("settings", False, detail, "set GREENPLAT_SECRET_KEY (openssl rand -hex 32)")
+    if settings.secret_key == DEV_SECRET:
+        detail += "; development secret key (refused in production)"
     return Check("settings", True, detail)
 
 
-def check_outbox(db: Database) -> Check:
-    with db.session() as conn:
+def check_outbox(platform: Platform) -> Check:
+    with platform.db.session() as conn:
         row = conn.execute(
             "SELECT count(*) AS pending,"
             " coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag,"
@@ -96,7 +103,8 @@ def check_outbox(db: Database) -> Check:
     return Check("outbox", True, detail)
 
 
-def check_workers(settings: Settings) -> Check:
+def check_workers(platform: Platform) -> Check:
+    settings = platform.settings
     if not settings.broker_url:
         return Check("workers", True, "none needed: tasks run in-process")
     from greenplat.core.queue import make_celery

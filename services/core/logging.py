@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from greenplat.core import metrics
 from greenplat.core.settings import Settings
@@ -89,13 +89,15 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-def configure_logging(settings: Settings, *, level: int = logging.INFO) -> None:
+def configure_logging(
+    settings: Settings, *, level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
     """Send the root logger to stderr, as JSON when settings.log_json; safe to call twice."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_greenplat", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler._greenplat = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
     root.addHandler(handler)
