@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from greenplat.core.settings import get_settings
+from greenplat.core.cliopts import DataDirOption, settings_for
+from greenplat.core.errors import DomainError
 
 index_app = typer.Typer(
     help="搜索索引 / search indexes: status, verify, rebuild.", no_args_is_help=True
@@ -19,10 +20,10 @@ console = Console()
 
 
 @contextmanager
-def _indexer():
+def _indexer(data_dir):
     from greenplat.platform import open_platform
 
-    platform = open_platform(get_settings())
+    platform = open_platform(settings_for(data_dir))
     try:
         yield platform.indexer
     finally:
@@ -30,9 +31,12 @@ def _indexer():
 
 
 @index_app.command("status")
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def status(
+    data_dir: DataDirOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Outbox lag and failures, records vs indexed documents per library."""
-    with _indexer() as indexer:
+    with _indexer(data_dir) as indexer:
         report = indexer.status()
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
@@ -55,10 +59,11 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 @index_app.command("verify")
 def verify(
+    data_dir: DataDirOption = None,
     repair: bool = typer.Option(True, "--repair/--no-repair", help="Fix the drift found."),
 ) -> None:
     """Compare database and index; repair drift (exit 1 if drift remains unrepaired)."""
-    with _indexer() as indexer:
+    with _indexer(data_dir) as indexer:
         report = indexer.verify(repair=repair)
     table = Table("library", "missing", "stale", "extra")
     for library in ("problems", "achievements", "experts"):
@@ -71,19 +76,67 @@ def verify(
 
 
 @index_app.command("rebuild")
-def rebuild() -> None:
+def rebuild(data_dir: DataDirOption = None) -> None:
     """Re-embed and re-index every record (searches keep answering meanwhile)."""
-    with _indexer() as indexer:
+    with _indexer(data_dir) as indexer:
         counts = indexer.rebuild(progress=True)
     console.print(", ".join(f"{lib} {n}" for lib, n in counts.items()))
 
 
+@index_app.command("sync")
+def sync(data_dir: DataDirOption = None) -> None:
+    """Drain the outbox in this process now (what workers do on the queue "index")."""
+    with _indexer(data_dir) as indexer, console.status("索引中 / indexing…"):
+        processed = indexer.sync_pending()
+    console.print(f"processed {processed} outbox rows")
+
+
+@index_app.command("search")
+def search(
+    library: str = typer.Argument(..., help="problems, achievements or experts"),
+    text: str = typer.Argument(..., help="What to look for"),
+    mode: str = typer.Option("hybrid", help="hybrid, lexical or vector"),
+    k: int = typer.Option(10, help="How many results"),
+    data_dir: DataDirOption = None,
+) -> None:
+    """Search a library from the command line (no permission filter: an operator's tool)."""
+    with _indexer(data_dir) as indexer:
+        try:
+            hits = indexer.search(library, text=text, mode=mode, k=k)  # type: ignore[arg-type]
+        except DomainError as error:
+            console.print(f"[red]错误 / error:[/red] {error.message}")
+            raise typer.Exit(2) from None
+        titles = _titles(indexer, library, [hit.record_id for hit in hits])
+    table = Table("#", "id", "external id", "score", "words", "meaning", "title")
+    for rank, hit in enumerate(hits, start=1):
+        table.add_row(
+            str(rank),
+            str(hit.record_id),
+            hit.external_id,
+            f"{hit.score:.4f}",
+            str(hit.lexical_rank or "-"),
+            str(hit.vector_rank or "-"),
+            titles.get(hit.record_id, ""),
+        )
+    console.print(table)
+
+
+def _titles(indexer, library: str, ids: list[int]) -> dict[int, str]:
+    column = "name" if library == "experts" else "title"
+    with indexer.db.session() as conn:
+        rows = conn.execute(f"SELECT id, {column} AS t FROM {library} WHERE id = ANY(%s)", (ids,))
+        return {row["id"]: row["t"] for row in rows}
+
+
 @models_app.command("prepare")
-def prepare(force: bool = typer.Option(False, "--force", help="Rebuild even if prepared.")) -> None:
+def prepare(
+    data_dir: DataDirOption = None,
+    force: bool = typer.Option(False, "--force", help="Rebuild even if prepared."),
+) -> None:
     """Prepare the default embedding model folder (quick when already prepared)."""
     from greenplat.indexer.modelprep import E5_SMALL_NAME, minilm_path, prepare_e5_small
 
-    settings = get_settings()
+    settings = settings_for(data_dir)
     prepare_e5_small(settings.models_dir / E5_SMALL_NAME, force=force)
     console.print(f"minilm: {minilm_path()}")
 

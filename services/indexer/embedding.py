@@ -144,7 +144,9 @@ class ModelSet:
             raise ModelNotReady(f"cannot load model {spec.key} from {spec.source}: {exc}") from exc
 
     def dim(self, key: str) -> int:
-        return int(self.load(key).get_sentence_embedding_dimension())
+        st = self.load(key)
+        getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        return int(getter())
 
     def raw_encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
         """L2-normalised vectors straight from the model (sorted by length inside)."""
