@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from greenplat.core.errors import InvalidInput
+from greenplat.core.errors import Conflict, InvalidInput
 
 MAX_PAGE_SIZE = 100
 
@@ -26,12 +26,14 @@ def upsert(
     values: dict[str, Any],
     *,
     keep_when_null: Sequence[str] = (),
+    only_new: bool = False,
 ) -> tuple[int, bool, bool]:
     """Insert or update the row with values['external_id']; returns (id, created, changed).
 
     An update that would change nothing leaves the row (and its updated_at) untouched, so
     re-running an import or the demo load changes nothing. Columns in keep_when_null keep
     their stored value when the new one is None (e.g. a problem's owner on re-import).
+    With only_new, an existing external_id raises Conflict instead (create, not import).
     """
     values = {k: Jsonb(v) if k == "extra" else v for k, v in values.items()}
     cols = list(values)
@@ -42,11 +44,16 @@ def upsert(
             return sql.SQL("COALESCE(EXCLUDED.{c}, t.{c})").format(c=sql.Identifier(c))
         return sql.SQL("EXCLUDED.{c}").format(c=sql.Identifier(c))
 
+    on_conflict = (
+        "DO NOTHING"
+        if only_new
+        else "DO UPDATE SET {sets}, updated_at = now() "
+        "WHERE ({current}) IS DISTINCT FROM ({incoming})"
+    )
     query = sql.SQL(
         "WITH old AS (SELECT id FROM {table} WHERE external_id = %(external_id)s) "
         "INSERT INTO {table} AS t ({cols}) VALUES ({vals}) "
-        "ON CONFLICT (external_id) DO UPDATE SET {sets}, updated_at = now() "
-        "WHERE ({current}) IS DISTINCT FROM ({incoming}) "
+        f"ON CONFLICT (external_id) {on_conflict} "
         "RETURNING t.id, NOT EXISTS (SELECT 1 FROM old) AS created"
     ).format(
         table=sql.Identifier(table),
@@ -61,6 +68,11 @@ def upsert(
     row = conn.execute(query, values).fetchone()
     if row is not None:
         return row["id"], row["created"], True
+    if only_new:
+        raise Conflict(
+            f"编号 {values['external_id']} 已存在 / external_id already exists",
+            field="external_id",
+        )
     same = conn.execute(
         sql.SQL("SELECT id FROM {t} WHERE external_id = %s").format(t=sql.Identifier(table)),
         (values["external_id"],),

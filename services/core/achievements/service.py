@@ -16,7 +16,7 @@ from greenplat.core.achievements.models import (
     AchievementRecord,
     AchievementUpdate,
 )
-from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, require, require_any
 
@@ -33,12 +33,19 @@ FIELDS = (
 SORTABLE = ("created_at", "updated_at", "title", "year", "kind", "id")
 
 
-def _row(conn: psycopg.Connection, achievement_id: int) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM achievements WHERE id = %s", (achievement_id,)).fetchone()
+def _row(
+    conn: psycopg.Connection, achievement_id: int, *, lock: bool = False
+) -> dict[str, Any] | None:
+    lock_sql = " FOR UPDATE" if lock else ""
+    return conn.execute(
+        f"SELECT * FROM achievements WHERE id = %s{lock_sql}", (achievement_id,)
+    ).fetchone()
 
 
-def _row_or_raise(conn: psycopg.Connection, achievement_id: int) -> dict[str, Any]:
-    row = _row(conn, achievement_id)
+def _row_or_raise(
+    conn: psycopg.Connection, achievement_id: int, *, lock: bool = False
+) -> dict[str, Any]:
+    row = _row(conn, achievement_id, lock=lock)
     if row is None:
         raise NotFound(f"成果 {achievement_id} 不存在 / achievement {achievement_id} not found")
     return row
@@ -138,8 +145,10 @@ def list(
     )
 
 
-def _write(conn: psycopg.Connection, values: dict[str, Any]) -> tuple[int, bool]:
-    achievement_id, created, changed = store.upsert(conn, "achievements", values)
+def _write(
+    conn: psycopg.Connection, values: dict[str, Any], *, only_new: bool = False
+) -> tuple[int, bool]:
+    achievement_id, created, changed = store.upsert(conn, "achievements", values, only_new=only_new)
     if changed:
         record_change(conn, "achievements", achievement_id)
     return achievement_id, created
@@ -162,14 +171,7 @@ def create(
         values["expert_ids"] = [*values["expert_ids"], own]
     values.update(external_id=data.external_id or store.new_external_id("A"), extra=data.extra)
     require(principal, "achievement", "create", _with_region(conn, values))
-    if conn.execute(
-        "SELECT 1 FROM achievements WHERE external_id = %s", (values["external_id"],)
-    ).fetchone():
-        raise Conflict(
-            f"编号 {values['external_id']} 已存在 / external_id already exists",
-            field="external_id",
-        )
-    achievement_id, _ = _write(conn, values)
+    achievement_id, _ = _write(conn, values, only_new=True)
     return to_read(_row_or_raise(conn, achievement_id))
 
 
@@ -181,7 +183,7 @@ def update(
     data: AchievementUpdate,
 ) -> AchievementRead:
     """Change the given fields of an achievement."""
-    row = _row_or_raise(conn, achievement_id)
+    row = _row_or_raise(conn, achievement_id, lock=True)
     require(principal, "achievement", "update", _with_region(conn, row))
     changes = data.model_dump(exclude_unset=True)
     for name in ("title", "abstract", "kind", "keywords", "expert_ids", "extra"):
@@ -196,7 +198,7 @@ def update(
 
 def delete(*, conn: psycopg.Connection, principal: Principal, achievement_id: int) -> None:
     """Delete an achievement."""
-    row = _row_or_raise(conn, achievement_id)
+    row = _row_or_raise(conn, achievement_id, lock=True)
     require(principal, "achievement", "delete", _with_region(conn, row))
     conn.execute("DELETE FROM achievements WHERE id = %s", (achievement_id,))
     record_change(conn, "achievements", achievement_id, "delete")

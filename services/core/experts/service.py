@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from greenplat.core import store
-from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.experts.models import (
     ExpertCreate,
     ExpertPage,
@@ -33,12 +33,15 @@ FIELDS = (
 SORTABLE = ("created_at", "updated_at", "name", "capacity", "region", "id")
 
 
-def _row(conn: psycopg.Connection, expert_id: int) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM experts WHERE id = %s", (expert_id,)).fetchone()
+def _row(conn: psycopg.Connection, expert_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+    lock_sql = " FOR UPDATE" if lock else ""
+    return conn.execute(f"SELECT * FROM experts WHERE id = %s{lock_sql}", (expert_id,)).fetchone()
 
 
-def _row_or_raise(conn: psycopg.Connection, expert_id: int) -> dict[str, Any]:
-    row = _row(conn, expert_id)
+def _row_or_raise(
+    conn: psycopg.Connection, expert_id: int, *, lock: bool = False
+) -> dict[str, Any]:
+    row = _row(conn, expert_id, lock=lock)
     if row is None:
         raise NotFound(f"专家 {expert_id} 不存在 / expert {expert_id} not found")
     return row
@@ -110,8 +113,10 @@ def list(
     return ExpertPage(items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-def _write(conn: psycopg.Connection, values: dict[str, Any]) -> tuple[int, bool]:
-    expert_id, created, changed = store.upsert(conn, "experts", values)
+def _write(
+    conn: psycopg.Connection, values: dict[str, Any], *, only_new: bool = False
+) -> tuple[int, bool]:
+    expert_id, created, changed = store.upsert(conn, "experts", values, only_new=only_new)
     if changed:
         record_change(conn, "experts", expert_id)
     return expert_id, created
@@ -131,14 +136,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ExpertCreate
         values["region"] = values["region"] or principal.region
     values.update(external_id=data.external_id or store.new_external_id("E"), extra=data.extra)
     require(principal, "expert", "create", values)
-    if conn.execute(
-        "SELECT 1 FROM experts WHERE external_id = %s", (values["external_id"],)
-    ).fetchone():
-        raise Conflict(
-            f"编号 {values['external_id']} 已存在 / external_id already exists",
-            field="external_id",
-        )
-    expert_id, _ = _write(conn, values)
+    expert_id, _ = _write(conn, values, only_new=True)
     return to_read(_row_or_raise(conn, expert_id))
 
 
@@ -146,7 +144,7 @@ def update(
     *, conn: psycopg.Connection, principal: Principal, expert_id: int, data: ExpertUpdate
 ) -> ExpertRead:
     """Change the given fields of an expert profile."""
-    row = _row_or_raise(conn, expert_id)
+    row = _row_or_raise(conn, expert_id, lock=True)
     require(principal, "expert", "update", row)
     changes = data.model_dump(exclude_unset=True)
     for name in ("name", "disciplines", "keywords", "extra"):
@@ -160,7 +158,7 @@ def update(
 
 def delete(*, conn: psycopg.Connection, principal: Principal, expert_id: int) -> None:
     """Delete an expert profile (its accounts stay, unlinked)."""
-    row = _row_or_raise(conn, expert_id)
+    row = _row_or_raise(conn, expert_id, lock=True)
     require(principal, "expert", "delete", row)
     conn.execute("DELETE FROM experts WHERE id = %s", (expert_id,))
     record_change(conn, "experts", expert_id, "delete")

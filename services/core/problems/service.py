@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from greenplat.core import store
-from greenplat.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import (
     Principal,
@@ -63,12 +63,15 @@ _STATUS_NAMES = {
 }
 
 
-def _row(conn: psycopg.Connection, problem_id: int) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
+def _row(conn: psycopg.Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+    lock_sql = " FOR UPDATE" if lock else ""
+    return conn.execute(f"SELECT * FROM problems WHERE id = %s{lock_sql}", (problem_id,)).fetchone()
 
 
-def _row_or_raise(conn: psycopg.Connection, problem_id: int) -> dict[str, Any]:
-    row = _row(conn, problem_id)
+def _row_or_raise(
+    conn: psycopg.Connection, problem_id: int, *, lock: bool = False
+) -> dict[str, Any]:
+    row = _row(conn, problem_id, lock=lock)
     if row is None:
         raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
     return row
@@ -170,10 +173,16 @@ def _event(
 
 
 def _write(
-    conn: psycopg.Connection, values: dict[str, Any], *, keep_owner: bool = False
+    conn: psycopg.Connection,
+    values: dict[str, Any],
+    *,
+    keep_owner: bool = False,
+    only_new: bool = False,
 ) -> tuple[int, bool, bool]:
     keep = ("owner_id",) if keep_owner else ()
-    problem_id, created, changed = store.upsert(conn, "problems", values, keep_when_null=keep)
+    problem_id, created, changed = store.upsert(
+        conn, "problems", values, keep_when_null=keep, only_new=only_new
+    )
     if changed:
         record_change(conn, "problems", problem_id)
     return problem_id, created, changed
@@ -218,14 +227,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreat
         status="draft",
     )
     require(principal, "problem", "create", values)
-    if conn.execute(
-        "SELECT 1 FROM problems WHERE external_id = %s", (values["external_id"],)
-    ).fetchone():
-        raise Conflict(
-            f"编号 {values['external_id']} 已存在 / external_id already exists",
-            field="external_id",
-        )
-    problem_id, _, _ = _write(conn, values)
+    problem_id, _, _ = _write(conn, values, only_new=True)
     _event(conn, problem_id, None, "draft", principal)
     return to_read(_row_or_raise(conn, problem_id), principal)
 
@@ -234,7 +236,7 @@ def update(
     *, conn: psycopg.Connection, principal: Principal, problem_id: int, data: ProblemUpdate
 ) -> ProblemRead:
     """Change the given fields of a problem."""
-    row = _readable(principal, _row_or_raise(conn, problem_id))
+    row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
     require(principal, "problem", "update", row)
     if principal.role == "enterprise" and row["status"] not in EDITABLE_BY_OWNER:
         raise InvalidTransition(
@@ -256,7 +258,7 @@ def update(
 
 def delete(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> None:
     """Delete a problem and its events."""
-    row = _readable(principal, _row_or_raise(conn, problem_id))
+    row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
     require(principal, "problem", "delete", row)
     conn.execute("DELETE FROM problems WHERE id = %s", (problem_id,))
     record_change(conn, "problems", problem_id, "delete")
@@ -272,10 +274,7 @@ def transition(
 ) -> ProblemRead:
     """Move a problem along its life cycle (submit, approve, return, match, close)."""
     sources, target, permission = TRANSITIONS[action]
-    row = conn.execute("SELECT * FROM problems WHERE id = %s FOR UPDATE", (problem_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
-    _readable(principal, row)
+    row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
     require(principal, "problem", permission, row)
     if row["status"] not in sources:
         allowed = "、".join(_STATUS_NAMES[s] for s in sources)
