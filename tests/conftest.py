@@ -34,7 +34,9 @@ def settings(data_dir: Path) -> Settings:
         env="test",
         data_dir=data_dir,
         database_url=os.environ.get("GREENPLAT_TEST_DATABASE_URL"),
-        broker_url=None,
+        # tests/ops runs the API tests again with a broker and a worker (test_api_scaled.py)
+        broker_url=os.environ.get("GREENPLAT_TEST_BROKER_URL"),
+        queue_prefix=os.environ.get("GREENPLAT_TEST_QUEUE_PREFIX", ""),
         es_url=None,
     )
 
