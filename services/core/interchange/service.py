@@ -16,6 +16,7 @@ from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
 from greenplat.core.interchange.formats import Row, read_rows, write_records
+from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemRecord
@@ -62,7 +63,7 @@ def describe(error: ValidationError) -> str:
     parts = []
     for e in error.errors(include_url=False):
         where = ".".join(str(p) for p in e["loc"]) or "record"
-        parts.append(f"{where}: {e['msg']}")
+        parts.append(f"{where}: {field_message(e)}")
     return "; ".join(parts)
 
 
