@@ -21,7 +21,7 @@ from greenplat.matcher import scoring
 # neutral (0, 0.1) until measured.
 CALIBRATION: dict[str, tuple[float, float]] = {
     "e5-small": (0.80, 0.035),
-    "minilm": (0.08, 0.09),
+    "minilm": (0.15, 0.12),
 }
 _DEFAULT_CALIBRATION = (0.0, 0.1)
 
@@ -30,9 +30,9 @@ def calibrate(model: str, cosine: float) -> float:
     """A cosine as a score in (0, 1): 0.5 for a typical unrelated pair, near 1 for a close one."""
     mean, std = CALIBRATION.get(model, _DEFAULT_CALIBRATION)
     z = (cosine - mean) / std
-    # Two standard deviations above unrelated is already a good fit; the logistic keeps the
+    # Three standard deviations above unrelated is a good fit (0.5); the logistic keeps the
     # order and bounds the score.
-    return 1.0 / (1.0 + math.exp(-(z - 2.0)))
+    return 1.0 / (1.0 + math.exp(-(z - 3.0)))
 
 
 def has_profile(expert: dict) -> bool:

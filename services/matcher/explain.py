@@ -17,7 +17,21 @@ _STOP_WORDS = (
     "一种 一个 我们 进行 通过 基于 相关 方面 问题 研究 方法 提出 结果 表明 采用 利用 分析 "
     "a an and are as at be by for from in into is it of on or that the this to with we our "
     "via using based can which these their its has have was were been not but such than "
-    "also more most new show paper approach method methods results problem propose proposed"
+    "also more most new show paper approach method methods results problem propose proposed "
+    "however between both each other over under about after before during without within "
+    "present presents presented provide provides providing perform performs performance "
+    "experiment experiments experimental empirical evaluate evaluation study studies work "
+    "works task tasks model models data dataset datasets result show shows shown significant "
+    "significantly improve improves improved improvement effective effectively efficient use "
+    "used uses various several many large small high low first second two three one well "
+    "specific general particular different existing previous prior recent recently able "
+    "state art outperform outperforms baseline baselines demonstrate demonstrates introduce "
+    "introduces consider considers obtain achieve achieves make makes given often while "
+    "further thus therefore since whether when where how what them they there then only "
+    "same than very much better best however including include includes especially "
+    "本文 我们 提出 一种 具有 可以 能够 以及 因此 其中 这些 这种 实验 结果 显示 有效 主要 "
+    "不同 较 好 高 低 明显 显著 发现 分别 利用 研究 分析 方法 问题 技术 应用 需要 情况 "
+    "影响 作用 条件 过程 系统 提高 采用 进行 通过 对于 根据 基于 表明 目的"
 )
 _STOP = frozenset(_STOP_WORDS.split())
 MAX_TERMS = 6

@@ -17,7 +17,7 @@ from greenplat.indexer.search import SearchFilters
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import retrieval, rules, scoring
 from greenplat.matcher.explain import Evidence, explain
-from greenplat.matcher.models import MatchPage, MatchRead
+from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
 from greenplat.matcher.scoring import Components, Signals
 
 MAX_RESULTS = 1000
@@ -68,7 +68,7 @@ class Matcher:
         with self.db.session() as conn:
             problem = self._row(conn, "problems", problem_id)
             self._require_match(principal, problem)
-            ranked = self._rank_experts(conn, problem, region=region, discipline=discipline)
+            ranked = self.rank_experts(conn, problem, region=region, discipline=discipline)
             window, more = _window(ranked, page, page_size)
             items = [self._expert_item(conn, problem, principal, *entry) for entry in window]
         source = problem_to_read(problem, principal).model_dump(mode="json")
@@ -93,7 +93,7 @@ class Matcher:
                 field="status",
             )
 
-    def _rank_experts(
+    def rank_experts(
         self,
         conn: psycopg.Connection,
         problem: dict,
@@ -384,7 +384,7 @@ class Matcher:
             raise InvalidInput("请输入检索内容 / text is empty", field="text")
         if library == "experts":
             with self.db.session() as conn:
-                ranked = self._rank_experts(
+                ranked = self.rank_experts(
                     conn,
                     {"title": text},
                     text=text,
@@ -501,6 +501,100 @@ class Matcher:
                     cache[problem_ext] = {e["id"]: c.score for e, _, c, _ in scored}
                 out.append(cache[problem_ext].get(expert["id"], 0.0))
         return out
+
+    # contract: one source against a library -----------------------------------------------
+
+    def match(
+        self,
+        target: str,
+        *,
+        k: int,
+        text: str | None = None,
+        problem_id: int | None = None,
+        expert_id: int | None = None,
+        achievement_id: int | None = None,
+        mode: str = "hybrid",
+    ) -> list[MatchRead]:
+        """Top k records of target for one source (free text or a record), as a platform admin."""
+        if target not in _TABLES:
+            raise InvalidInput(f"unknown target {target!r}", field="to")
+        if text is not None:
+            return self.search(text, target, page_size=k, mode=mode).items
+        if problem_id is not None:
+            if target == "experts":
+                return self.problem_experts(problem_id, page_size=k).items
+            if target == "achievements":
+                return self.problem_achievements(problem_id, page_size=k, mode=mode).items
+            return self._similar("problems", problem_id, retrieval.problem_text, k, mode)
+        if expert_id is not None:
+            if target == "problems":
+                return self.expert_problems(expert_id, page_size=k).items
+            with self.db.session() as conn:
+                text = retrieval.expert_text(conn, self._row(conn, "experts", expert_id))
+            if target == "experts":
+                return [
+                    m for m in self.search(text, target, page_size=k + 1).items if m.id != expert_id
+                ][:k]
+            return self.search(text, target, page_size=k, mode=mode).items
+        if achievement_id is not None:
+            if target == "problems":
+                return self.achievement_problems(achievement_id, page_size=k).items
+            if target == "experts":
+                return self._achievement_experts(achievement_id, k)
+            return self._similar(
+                "achievements", achievement_id, retrieval.achievement_text, k, mode
+            )
+        raise InvalidInput("a query needs query, problem_id, expert_id or achievement_id")
+
+    def _similar(self, library: str, record_id: int, to_text, k: int, mode: str):
+        with self.db.session() as conn:
+            text = to_text(self._row(conn, library, record_id))
+        items, _ = self._search_items(
+            library,
+            text,
+            principal=SYSTEM,
+            page=1,
+            page_size=k,
+            mode=mode,
+            source={},
+            filters={"exclude_ids": (record_id,)},
+        )
+        return items
+
+    def _achievement_experts(self, achievement_id: int, k: int) -> list[MatchRead]:
+        with self.db.session() as conn:
+            achievement = self._row(conn, "achievements", achievement_id)
+            text = retrieval.achievement_text(achievement)
+            source = {"title": text, "organization": achievement.get("organization")}
+            ranked = self.rank_experts(conn, source, text=text, vectors=self._query_vectors(text))
+            authors = set(achievement.get("expert_ids") or [])
+            ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
+            return [self._expert_item(conn, {}, SYSTEM, *entry) for entry in ranked]
+
+    # event assignment --------------------------------------------------------------------
+
+    def assign(
+        self,
+        problem_ids: Sequence[int],
+        expert_ids: Sequence[int] | None = None,
+        *,
+        k: int = 3,
+        principal: Principal = SYSTEM,
+        record: bool = False,
+    ) -> AssignResult:
+        """k experts per problem maximising total fit (all experts when none are given)."""
+        from greenplat.matcher.events import assign_event
+
+        with self.db.session() as conn:
+            return assign_event(
+                self,
+                conn,
+                principal=principal,
+                problem_ids=problem_ids,
+                expert_ids=expert_ids,
+                k=k,
+                record=record,
+            )
 
 
 def _unique(rows: list[dict]) -> list[dict]:

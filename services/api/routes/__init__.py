@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from greenplat.api.routes import achievements, auth, experts, ops, problems, regions, users
+from greenplat.api.routes import (
+    achievements,
+    auth,
+    experts,
+    matches,
+    ops,
+    problems,
+    regions,
+    search,
+    users,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -14,4 +24,6 @@ ROUTERS: list[APIRouter] = [
     regions.router,
     users.router,
     ops.router,
+    matches.router,
+    search.router,
 ]

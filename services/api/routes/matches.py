@@ -1,0 +1,148 @@
+"""Matches (匹配): every direction, feedback on matches, and event assignment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep
+from greenplat.core.errors import Forbidden
+from greenplat.core.permissions import require_any
+from greenplat.matcher import feedback
+from greenplat.matcher.models import (
+    AssignRequest,
+    AssignResult,
+    FeedbackAction,
+    FeedbackCreate,
+    FeedbackPage,
+    FeedbackRead,
+    MatchPage,
+)
+
+router = APIRouter(prefix="/v1/matches", tags=["matches 匹配"])
+
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Page = Annotated[int, Query(ge=1, le=1000)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
+Filter = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/problems/{problem_id}/experts", response_model=MatchPage)
+def problem_experts(
+    problem_id: RecordId,
+    principal: CurrentPrincipal,
+    platform: PlatformDep,
+    page: Page = 1,
+    page_size: PageSize = 20,
+    region: Filter = None,
+    discipline: Filter = None,
+) -> MatchPage:
+    """Experts for a problem (its owner, its sub-center, platform staff), with reasons."""
+    return platform.matcher.problem_experts(
+        problem_id,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        region=region,
+        discipline=discipline,
+    )
+
+
+@router.get("/problems/{problem_id}/achievements", response_model=MatchPage)
+def problem_achievements(
+    problem_id: RecordId,
+    principal: CurrentPrincipal,
+    platform: PlatformDep,
+    page: Page = 1,
+    page_size: PageSize = 20,
+    discipline: Filter = None,
+) -> MatchPage:
+    """Achievements that could solve a problem, with reasons."""
+    return platform.matcher.problem_achievements(
+        problem_id, principal=principal, page=page, page_size=page_size, discipline=discipline
+    )
+
+
+@router.get("/inbox", response_model=MatchPage)
+def my_inbox(
+    principal: CurrentPrincipal, platform: PlatformDep, page: Page = 1, page_size: PageSize = 20
+) -> MatchPage:
+    """The signed-in expert's inbox: approved problems ranked by fit."""
+    if principal.expert_id is None:
+        raise Forbidden("只有专家账号有推荐需求 / only expert accounts have an inbox")
+    return platform.matcher.expert_problems(
+        principal.expert_id, principal=principal, page=page, page_size=page_size
+    )
+
+
+@router.get("/experts/{expert_id}/problems", response_model=MatchPage)
+def expert_problems(
+    expert_id: RecordId,
+    principal: CurrentPrincipal,
+    platform: PlatformDep,
+    page: Page = 1,
+    page_size: PageSize = 20,
+) -> MatchPage:
+    """An expert's inbox (the expert itself, its sub-center, platform staff)."""
+    return platform.matcher.expert_problems(
+        expert_id, principal=principal, page=page, page_size=page_size
+    )
+
+
+@router.get("/achievements/{achievement_id}/problems", response_model=MatchPage)
+def achievement_problems(
+    achievement_id: RecordId,
+    principal: CurrentPrincipal,
+    platform: PlatformDep,
+    page: Page = 1,
+    page_size: PageSize = 20,
+    region: Filter = None,
+    industry: Filter = None,
+) -> MatchPage:
+    """Approved problems an achievement could be applied to (those the reader may see)."""
+    return platform.matcher.achievement_problems(
+        achievement_id,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        region=region,
+        industry=industry,
+    )
+
+
+@router.post("/feedback", response_model=FeedbackRead, status_code=status.HTTP_201_CREATED)
+def create_feedback(data: FeedbackCreate, principal: CurrentPrincipal, conn: Conn) -> FeedbackRead:
+    """Record an action on a match: viewed, interested, declined (with reason), contacted, deal."""
+    return feedback.create(conn=conn, principal=principal, data=data)
+
+
+@router.get("/feedback", response_model=FeedbackPage)
+def list_feedback(
+    principal: CurrentPrincipal,
+    conn: Conn,
+    problem_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    expert_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    action: FeedbackAction | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> FeedbackPage:
+    """Feedback on matches the reader may see, newest first."""
+    return feedback.list(
+        conn=conn,
+        principal=principal,
+        problem_id=problem_id,
+        expert_id=expert_id,
+        action=action,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post("/assign", response_model=AssignResult)
+def assign(data: AssignRequest, principal: CurrentPrincipal, platform: PlatformDep) -> AssignResult:
+    """Event assignment (对接会): k experts per problem maximising total fit under capacity."""
+    require_any(principal, "problem", "match")
+    return platform.matcher.assign(
+        data.problem_ids, data.expert_ids, k=data.k, principal=principal, record=data.record
+    )

@@ -1,0 +1,101 @@
+"""Event assignment (对接会) on platform records: fits, rules, solver, optional invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+
+from greenplat.core.errors import Forbidden, InvalidInput, NotFound
+from greenplat.core.permissions import Principal, allows
+from greenplat.matcher import assignment, feedback, rules
+from greenplat.matcher.models import (
+    AssignedExpert,
+    AssignedProblem,
+    AssignResult,
+    FeedbackCreate,
+)
+
+# Without a list of experts, each problem brings its best few candidates to the table.
+CANDIDATES_PER_PROBLEM = 30
+
+
+def _load(conn: psycopg.Connection, library: str, ids: Sequence[int]) -> list[dict]:
+    rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    found = {row["id"]: row for row in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        field = "problem_ids" if library == "problems" else "expert_ids"
+        raise NotFound(f"{library} not found: {', '.join(map(str, missing))}", field=field)
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def assign_event(
+    matcher,
+    conn: psycopg.Connection,
+    *,
+    principal: Principal,
+    problem_ids: Sequence[int],
+    expert_ids: Sequence[int] | None,
+    k: int,
+    record: bool = False,
+) -> AssignResult:
+    """Give each problem k experts maximising total fit under capacity and conflict rules."""
+    problems = _load(conn, "problems", problem_ids)
+    for problem in problems:
+        if not allows(principal, "problem", "match", problem):
+            raise Forbidden(f"无权为需求 {problem['id']} 安排专家 / may not match problem")
+        if not rules.is_matchable(problem):
+            raise InvalidInput(
+                f"需求 {problem['id']} 未通过审核 / problem {problem['id']} is not approved",
+                field="problem_ids",
+            )
+    declined = rules.declined_experts(conn, [p["id"] for p in problems])
+    fits: dict[tuple[int, int], float] = {}
+    experts: dict[int, dict] = {}
+    given = _load(conn, "experts", expert_ids) if expert_ids else None
+    for problem in problems:
+        if given is None:
+            scored = matcher.rank_experts(conn, problem)[:CANDIDATES_PER_PROBLEM]
+        else:
+            allowed = [e for e in given if not rules.conflicted(problem, e)]
+            scored = matcher.score_experts(conn, problem, allowed)
+        for expert, _, comps, _ in scored:
+            if (problem["id"], expert["id"]) not in declined:
+                fits[(problem["id"], expert["id"])] = comps.score
+                experts[expert["id"]] = expert
+    engaged = rules.open_requests(conn, list(experts))
+    capacity = {
+        eid: rules.remaining_capacity(e.get("capacity"), engaged.get(eid, set()))
+        for eid, e in experts.items()
+    }
+    solved = assignment.assign(
+        fits, [p["id"] for p in problems], list(experts), k=k, capacity=capacity
+    )
+    if record:
+        for problem_id, chosen in solved.experts.items():
+            for expert_id, _ in chosen:
+                data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action="invited")
+                feedback.record(conn=conn, principal=principal, data=data)
+    return AssignResult(
+        problems=[
+            AssignedProblem(
+                problem_id=p["id"],
+                external_id=p["external_id"],
+                title=p["title"],
+                experts=[
+                    AssignedExpert(
+                        expert_id=eid,
+                        external_id=experts[eid]["external_id"],
+                        name=experts[eid]["name"],
+                        score=round(score, 4),
+                    )
+                    for eid, score in solved.experts[p["id"]]
+                ],
+                unfilled=solved.unfilled.get(p["id"], 0),
+            )
+            for p in problems
+        ],
+        total_score=round(solved.total, 4),
+        recorded=record,
+    )

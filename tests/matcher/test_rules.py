@@ -1,0 +1,120 @@
+"""Matching rules: approved only, conflicts, capacity, declined pairs, confidentiality."""
+
+from __future__ import annotations
+
+import pytest
+
+from greenplat.core.errors import Forbidden, InvalidInput, NotFound
+
+
+def expert_ids(page) -> list[int]:
+    return [item.id for item in page.items]
+
+
+def test_problem_experts_ranks_the_fitting_expert_first(matcher, world):
+    page = matcher.problem_experts(world.problems["water"])
+    assert page.items[0].id == world.experts["water"]
+    scores = [item.score for item in page.items]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_expert_known_only_by_papers_is_matched(matcher, world):
+    page = matcher.problem_experts(world.problems["battery"])
+    assert world.experts["papers_only"] in expert_ids(page)
+
+
+def test_conflict_of_interest_excludes_experts_of_the_problems_organization(matcher, world):
+    ranked = expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+    assert world.experts["insider"] not in ranked
+    assert world.experts["battery"] in ranked
+    # The same expert is fine for another enterprise's battery problem.
+    other = expert_ids(matcher.problem_experts(world.problems["other"], page_size=50))
+    assert world.experts["insider"] in other
+
+
+def test_expert_at_capacity_is_ranked_out_until_a_request_closes(
+    matcher, world, add_feedback, match_db
+):
+    busy = world.experts["busy"]
+    assert busy in expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+    add_feedback(world.problems["other"], busy, "interested")  # capacity 1: now full
+    assert busy not in expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+    # Still shown for the problem they are already working on.
+    assert busy in expert_ids(matcher.problem_experts(world.problems["other"], page_size=50))
+    with match_db.session() as conn:
+        conn.execute(
+            "UPDATE problems SET status = 'closed' WHERE id = %s", (world.problems["other"],)
+        )
+    try:
+        ranked = expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+        assert busy in ranked
+    finally:
+        with match_db.session() as conn:
+            conn.execute(
+                "UPDATE problems SET status = 'approved' WHERE id = %s", (world.problems["other"],)
+            )
+
+
+def test_declined_pair_is_never_recommended_again(matcher, world, add_feedback):
+    problem, expert = world.problems["battery"], world.experts["battery"]
+    assert expert in expert_ids(matcher.problem_experts(problem, page_size=50))
+    add_feedback(problem, expert, "declined", "not our field")
+    assert expert not in expert_ids(matcher.problem_experts(problem, page_size=50))
+    inbox = matcher.expert_problems(expert, page_size=50)
+    assert problem not in [item.id for item in inbox.items]
+    assert matcher.affinity([("E-battery", "P-battery")])[0] is not None  # scoring still works
+
+
+def test_only_approved_problems_are_matched(matcher, world):
+    with pytest.raises(InvalidInput) as raised:
+        matcher.problem_experts(world.problems["draft"])
+    assert raised.value.field == "status"
+    inbox = matcher.expert_problems(world.experts["battery"], page_size=50)
+    assert world.problems["draft"] not in [item.id for item in inbox.items]
+    assert world.problems["battery"] in [item.id for item in inbox.items]
+
+
+def test_confidential_problem_text_never_reaches_an_expert_inbox(matcher, world):
+    expert = world.principals["battery"]
+    inbox = matcher.expert_problems(expert.expert_id, principal=expert, page_size=50)
+    secret = next(item for item in inbox.items if item.id == world.problems["secret"])
+    assert secret.redacted
+    assert secret.record["description"] is None
+    text = " ".join(secret.why).lower() + str(secret.record).lower()
+    for hidden in ("zephyrite", "swelling", "codename", "cracks"):
+        assert hidden not in text
+    assert any("confidential" in reason for reason in secret.why)
+
+
+def test_confidential_problem_owner_sees_the_evidence(matcher, world):
+    page = matcher.problem_experts(world.problems["secret"])
+    why = " ".join(page.items[0].why)
+    assert "shared key terms" in why
+    assert not page.items[0].redacted
+
+
+def test_free_text_search_hides_confidential_problems_from_other_readers(matcher, world):
+    expert = world.principals["water"]
+    page = matcher.search("zephyrite silicon anode swelling", "problems", principal=expert)
+    assert world.problems["secret"] not in [item.id for item in page.items]
+    admin = matcher.search("zephyrite silicon anode swelling", "problems")
+    assert admin.items[0].id == world.problems["secret"]
+
+
+def test_only_owner_and_staff_see_a_problems_matches(matcher, world):
+    problem = world.problems["battery"]
+    matcher.problem_experts(problem, principal=world.principals["acme"])
+    matcher.problem_experts(problem, principal=world.principals["subcenter"])
+    with pytest.raises(Forbidden):
+        matcher.problem_experts(problem, principal=world.principals["blue"])
+    with pytest.raises(Forbidden):
+        matcher.problem_experts(problem, principal=world.principals["battery"])
+    with pytest.raises(NotFound):
+        matcher.problem_experts(world.problems["draft"], principal=world.principals["blue"])
+
+
+def test_an_expert_sees_only_its_own_inbox(matcher, world):
+    battery = world.principals["battery"]
+    matcher.expert_problems(battery.expert_id, principal=battery)
+    with pytest.raises(Forbidden):
+        matcher.expert_problems(world.experts["water"], principal=battery)
