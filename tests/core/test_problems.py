@@ -11,7 +11,7 @@ from greenplat.core.problems.models import ProblemCreate, ProblemReview, Problem
 
 def _events(conn, principal, problem_id):
     return [
-        (e["from_status"], e["to_status"], e["actor"], e["comment"])
+        (e.from_status, e.to_status, e.actor, e.comment)
         for e in problems.events(conn=conn, principal=principal, problem_id=problem_id)
     ]
 

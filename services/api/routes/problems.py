@@ -10,6 +10,7 @@ from greenplat.api.deps import Conn, CurrentPrincipal
 from greenplat.core.problems import service
 from greenplat.core.problems.models import (
     ProblemCreate,
+    ProblemEvent,
     ProblemPage,
     ProblemRead,
     ProblemReview,
@@ -105,7 +106,9 @@ def match_problem(problem_id: ProblemId, principal: CurrentPrincipal, conn: Conn
     return service.mark_matched(conn=conn, principal=principal, problem_id=problem_id)
 
 
-@router.get("/{problem_id}/events")
-def problem_events(problem_id: ProblemId, principal: CurrentPrincipal, conn: Conn) -> list[dict]:
+@router.get("/{problem_id}/events", response_model=list[ProblemEvent])
+def problem_events(
+    problem_id: ProblemId, principal: CurrentPrincipal, conn: Conn
+) -> list[ProblemEvent]:
     """The status history: who moved the problem when, and why."""
     return service.events(conn=conn, principal=principal, problem_id=problem_id)

@@ -105,6 +105,16 @@ class ProblemRead(BaseModel):
     redacted: bool = False
 
 
+class ProblemEvent(BaseModel):
+    """One step of a problem's life: who moved it from which status to which, and why."""
+
+    from_status: ProblemStatus | None
+    to_status: ProblemStatus
+    actor: str | None
+    comment: str | None
+    created_at: datetime
+
+
 class ProblemPage(BaseModel):
     items: list[ProblemRead]
     total: int

@@ -21,6 +21,7 @@ from greenplat.core.permissions import (
 )
 from greenplat.core.problems.models import (
     ProblemCreate,
+    ProblemEvent,
     ProblemPage,
     ProblemRead,
     ProblemRecord,
@@ -326,15 +327,18 @@ def mark_matched(*, conn: psycopg.Connection, principal: Principal, problem_id: 
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="match")
 
 
-def events(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> builtins.list:
+def events(
+    *, conn: psycopg.Connection, principal: Principal, problem_id: int
+) -> builtins.list[ProblemEvent]:
     """The status history of a problem, oldest first."""
     _readable(principal, _row_or_raise(conn, problem_id))
-    return conn.execute(
+    rows = conn.execute(
         "SELECT e.from_status, e.to_status, e.comment, e.created_at, u.username AS actor "
         "FROM problem_events e LEFT JOIN users u ON u.id = e.actor_id "
         "WHERE e.problem_id = %s ORDER BY e.id",
         (problem_id,),
     ).fetchall()
+    return [ProblemEvent(**r) for r in rows]
 
 
 def iter_records(*, conn: psycopg.Connection) -> Iterator[dict[str, Any]]:
