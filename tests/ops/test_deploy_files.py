@@ -218,3 +218,12 @@ def test_entry_points_in_deploy_files_exist():
             assert "celery.app.base.Celery" in result.stdout, result.stderr
             continue
         assert callable(getattr(importlib.import_module(module), attribute)), ref
+
+
+def test_beat_schedules_the_indexers_drain_task_on_the_index_queue(settings):
+    from greenplat.core.beat import beat_schedule
+    from greenplat.indexer.tasks import DRAIN_TASK
+
+    schedule = beat_schedule(settings.model_copy(update={"queue_prefix": "p-"}))
+    assert schedule["drain-outbox"]["task"] == DRAIN_TASK
+    assert schedule["drain-outbox"]["options"]["queue"] == "p-index"
