@@ -113,3 +113,21 @@ def test_regions_are_managed_by_platform_admins(conn, world, build):
         regions.delete_region(conn=conn, principal=admin, region_id=region_a.id)
     regions.delete_region(conn=conn, principal=admin, region_id=made.id)
     assert regions.get_region(conn=conn, name=f"丁省{code}") is None
+
+
+def test_renaming_a_region_carries_its_records_along(conn, world, build):
+    admin = world.users["platform_admin"]
+    row = build.problem(conn, region=world.region_b)
+    region_b = regions.get_region(conn=conn, name=world.region_b)
+    new_name = f"{world.region_b}-新"
+    regions.update_region(
+        conn=conn, principal=admin, region_id=region_b.id, data=RegionUpdate(name=new_name)
+    )
+    moved = conn.execute("SELECT region FROM problems WHERE id = %s", (row["id"],)).fetchone()
+    assert moved["region"] == new_name
+    sub_b = conn.execute(
+        "SELECT region FROM users WHERE id = %s", (world.users["subcenter_b"].id,)
+    ).fetchone()
+    assert sub_b["region"] == new_name
+    expert_b = experts.get_by_external_id(conn=conn, principal=admin, external_id=world.expert_b)
+    assert expert_b.region == new_name

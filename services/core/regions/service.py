@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.outbox import record_changes
 from greenplat.core.permissions import Principal, require_any
 from greenplat.core.regions.models import (
     OrganizationCreate,
@@ -42,6 +44,19 @@ def _check_unique(conn: psycopg.Connection, field: str, value: str, region_id: i
         raise Conflict(f"{value} 已存在 / {field} already exists", field=field)
 
 
+def _rename_in_records(conn: psycopg.Connection, old: str, new: str) -> None:
+    # Accounts follow by ON UPDATE CASCADE; records name their region as text.
+    for table in ("problems", "experts"):
+        changed = conn.execute(
+            sql.SQL(
+                "UPDATE {t} SET region = %s, updated_at = now() WHERE region = %s RETURNING id"
+            ).format(t=sql.Identifier(table)),
+            (new, old),
+        ).fetchall()
+        record_changes(conn, table, [r["id"] for r in changed])
+    conn.execute("UPDATE organizations SET region = %s WHERE region = %s", (new, old))
+
+
 def upsert_region(*, conn: psycopg.Connection, data: RegionCreate) -> tuple[int, bool]:
     """Create the region with this code or bring it up to date; returns (id, created)."""
     row = conn.execute("SELECT * FROM regions WHERE code = %s", (data.code,)).fetchone()
@@ -58,6 +73,8 @@ def upsert_region(*, conn: psycopg.Connection, data: RegionCreate) -> tuple[int,
             "UPDATE regions SET name = %s, subcenter_name = %s WHERE id = %s",
             (data.name, data.subcenter_name, row["id"]),
         )
+        if row["name"] != data.name:
+            _rename_in_records(conn, row["name"], data.name)
     return row["id"], False
 
 
