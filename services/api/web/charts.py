@@ -8,8 +8,10 @@ from markupsafe import Markup, escape
 
 PALETTE = ("#2e7d32", "#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#c62828", "#5d4037")
 _ROW = 26
-_LABEL_W = 150
-_BAR_W = 260
+_LABEL_W = 110
+_BAR_W = 230
+_MIN_WIDTH = 400
+_LEGEND_PER_ROW = 3
 
 
 def _fmt(value: float) -> str:
@@ -55,10 +57,13 @@ def columns(
     top = max((v for _, values in series for v in values), default=0) or 1
     plot_h, base, left = 160, 180, 34
     group = max(28, 14 * len(series) + 10)
-    width = left + group * len(labels) + 10
+    width = max(_MIN_WIDTH, left + group * len(labels) + 10)
+    if len(labels) * group < width - left - 10:
+        group = min(90, (width - left - 10) // len(labels))
     bar = (group - 10) / len(series)
+    legend_rows = -(-len(series) // _LEGEND_PER_ROW)
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {base + 44}" '
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {base + 28 + 18 * legend_rows}" '
         f'preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>',
         f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" class="axis"/>',
         f'<text x="{left - 4}" y="{base - plot_h + 4}" text-anchor="end" class="v">{_fmt(top)}'
@@ -80,11 +85,11 @@ def columns(
             f'class="tick">{escape(label)}</text>'
         )
     for j, (name, _) in enumerate(series):
-        x = left + j * 110
+        x = left + (j % _LEGEND_PER_ROW) * 120
+        y = base + 26 + (j // _LEGEND_PER_ROW) * 18
         parts.append(
-            f'<rect x="{x}" y="{base + 26}" width="10" height="10" '
-            f'fill="{PALETTE[j % len(PALETTE)]}"/>'
-            f'<text x="{x + 14}" y="{base + 35}" class="tick">{escape(name)}</text>'
+            f'<rect x="{x}" y="{y}" width="10" height="10" fill="{PALETTE[j % len(PALETTE)]}"/>'
+            f'<text x="{x + 14}" y="{y + 9}" class="tick">{escape(name)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
