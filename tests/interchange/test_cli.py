@@ -40,6 +40,12 @@ def test_import_then_export_through_the_command(tmp_path_factory):
     assert imported.returncode == 0, imported.stderr
     assert "created 2" in imported.stdout and "rejected 1" in imported.stdout
     assert "line 3: description" in imported.stdout
+    # "When the command returns, the imported records are searchable."
+    found = run(
+        "index", "search", "problems", "锂电池", "--mode", "lexical", "--data-dir", str(data_dir)
+    )
+    assert found.returncode == 0, found.stderr
+    assert "P-CLI-1" in found.stdout
 
     out = work / "problems.xlsx"
     exported = run("export", "problems", "--out", str(out), "--data-dir", str(data_dir))
