@@ -214,3 +214,18 @@ def test_openapi_lists_the_api(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/problems", "/v1/achievements", "/v1/experts", "/v1/auth/token"} <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+def test_creating_an_existing_external_id_is_409_and_keeps_the_original(client, tokens):
+    first = _create(
+        client, tokens, external_id=f"P-DUP-{tokens['enterprise']['Authorization'][-8:]}"
+    )
+    again = client.post(
+        "/v1/problems",
+        json={**NEW_PROBLEM, "title": "覆盖？", "external_id": first["external_id"]},
+        headers=tokens["enterprise"],
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["fields"][0]["field"] == "external_id"
+    kept = client.get(f"/v1/problems/{first['id']}", headers=tokens["enterprise"]).json()
+    assert kept["title"] == NEW_PROBLEM["title"]

@@ -41,6 +41,15 @@ def test_expired_token_is_refused(conn, world, build):
     conn.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second'")
     with pytest.raises(Unauthorized):
         accounts.principal_for_token(conn=conn, token=token)
+    user_id = world.users["enterprise"].id
+    accounts.authenticate(
+        conn=conn, username=world.usernames["enterprise"], password=build.PASSWORD
+    )
+    left = conn.execute(
+        "SELECT count(*) AS n FROM api_tokens WHERE user_id = %s AND expires_at <= now()",
+        (user_id,),
+    ).fetchone()
+    assert left["n"] == 0  # signing in again cleared the expired token
 
 
 @pytest.mark.parametrize("password", ["wrong-password", ""])

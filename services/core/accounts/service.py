@@ -166,6 +166,8 @@ def authenticate(
         raise Unauthorized(_BAD_LOGIN) from None
     if row is None or not row["active"]:
         raise Unauthorized(_BAD_LOGIN)
+    # Expired tokens are useless; dropping them at sign-in keeps the table small.
+    conn.execute("DELETE FROM api_tokens WHERE user_id = %s AND expires_at <= now()", (row["id"],))
     token = secrets.token_urlsafe(32)
     ttl = timedelta(hours=ttl_hours or DEFAULT_TTL_HOURS)
     conn.execute(
