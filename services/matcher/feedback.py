@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from greenplat.core.errors import Forbidden, NotFound
+from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import Principal, allows, owns, require_any
 from greenplat.matcher.models import FeedbackCreate, FeedbackPage, FeedbackRead
 
@@ -35,9 +35,21 @@ def _may_act(principal: Principal, problem: dict, expert: dict | None, achieveme
     return False
 
 
+def check(data: FeedbackCreate) -> None:
+    """A match names one expert or one achievement; a decline says why."""
+    if (data.expert_id is None) == (data.achievement_id is None):
+        raise InvalidInput(
+            "请指定专家或成果之一 / give exactly one of expert_id or achievement_id",
+            field="expert_id",
+        )
+    if data.action == "declined" and not data.reason:
+        raise InvalidInput("拒绝时请说明原因 / a decline needs a reason", field="reason")
+
+
 def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Store one action on a match, with who and when."""
     require_any(principal, "feedback", "create")
+    check(data)
     problem = _one(conn, "problems", data.problem_id, "需求")
     if not allows(principal, "problem", "read", problem):
         raise NotFound(f"需求 {data.problem_id} 不存在 / problem {data.problem_id} not found")
@@ -52,6 +64,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCrea
 
 def record(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Insert a feedback row the caller has already authorised."""
+    check(data)
     row = conn.execute(
         "INSERT INTO match_feedback"
         " (problem_id, expert_id, achievement_id, action, reason, actor_id, actor_role)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Direction = Literal[
     "problem_experts", "problem_achievements", "expert_problems", "achievement_problems", "search"
@@ -57,7 +57,10 @@ class SearchRequest(BaseModel):
 
 
 class FeedbackCreate(BaseModel):
-    """An action on a match: exactly one of expert_id or achievement_id with the problem."""
+    """An action on a match: the problem and exactly one of expert_id or achievement_id.
+
+    feedback.check() names the field when that, or a decline's reason, is missing.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -66,14 +69,6 @@ class FeedbackCreate(BaseModel):
     achievement_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
     action: FeedbackAction
     reason: Reason | None = None
-
-    @model_validator(mode="after")
-    def _one_target_and_reason(self) -> FeedbackCreate:
-        if (self.expert_id is None) == (self.achievement_id is None):
-            raise ValueError("give exactly one of expert_id or achievement_id")
-        if self.action == "declined" and not self.reason:
-            raise ValueError("reason is required when the action is declined")
-        return self
 
 
 class FeedbackRead(BaseModel):
