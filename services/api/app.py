@@ -25,6 +25,8 @@ DESCRIPTION = (
 def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
     """The app; with a platform given (tests) it is used, else one is opened at start-up."""
     settings = platform.settings if platform is not None else settings or get_settings()
+    if platform is None:
+        configure_logging(settings)  # a served app: before the server's first log line
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,7 +34,6 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             app.state.platform = platform
             yield
             return
-        configure_logging(settings)
         opened = open_platform(settings)
         app.state.platform = opened
         try:

@@ -31,7 +31,12 @@ request_id: ContextVar[str | None] = ContextVar("greenplat_request_id", default=
 task_context: ContextVar[dict[str, str] | None] = ContextVar("greenplat_task", default=None)
 
 # LogRecord attributes that are not "extra" fields a caller passed.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
+}
 
 
 def new_request_id() -> str:
@@ -102,6 +107,13 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # uvicorn installs its own plain-text handlers; route its lines through ours instead
+    # (a logger it silenced, like the access log under --no-access-log, has none and stays so).
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        server_log = logging.getLogger(name)
+        if server_log.handlers:
+            server_log.handlers.clear()
+            server_log.propagate = True
 
 
 def install_celery_hooks(settings: Settings) -> None:
