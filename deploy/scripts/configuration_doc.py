@@ -42,6 +42,14 @@ With `GREENPLAT_ENV=production` the platform refuses to start with the developme
 `GREENPLAT_DATABASE_URL`, `GREENPLAT_BROKER_URL` and `GREENPLAT_ES_URL`) belong in a secret
 store: `deploy/.env` (not committed) under compose, the Secret `greenplat-secrets` under
 Kubernetes (deploy/README.md).
+
+## Test-only variables
+
+The test suite reads these (never the platform itself): `GREENPLAT_TEST_DATABASE_URL` (run the
+tests on that PostgreSQL instead of an embedded one), `GREENPLAT_TEST_BROKER_URL` and
+`GREENPLAT_TEST_QUEUE_PREFIX` (give the tests' platform a Celery broker), and
+`GREENPLAT_TEST_REDIS_URL` / `GREENPLAT_TEST_AMQP_URL` (the brokers tests/ops drives workers on;
+default `redis://127.0.0.1:6379/0` and `amqp://guest:guest@127.0.0.1:5672//`).
 """
 
 
