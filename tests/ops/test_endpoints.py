@@ -150,6 +150,7 @@ def test_metrics_report_latency_outbox_lag_and_index_sizes(client_for, ops_setti
     backend = platform.indexer.backend.name
     assert metric(text, "greenplat_index_documents", library="experts", backend=backend) == 2
     assert metric(text, "greenplat_library_records", library="experts") == 2
+    assert re.search(r"^greenplat_outbox_given_up 0\.0$", text, flags=re.M)
     assert "# TYPE greenplat_match_duration_seconds histogram" in text
     assert "# TYPE greenplat_task_failures_total counter" in text
     with ops_db.session() as conn:

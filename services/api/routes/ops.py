@@ -91,7 +91,12 @@ class PlatformCollector(Collector):
         for library, counts in status["libraries"].items():
             indexed.add_metric([library, status["backend"]], counts["indexed"])
             records.add_metric([library], counts["records"])
-        yield from (indexed, records)
+        given_up = GaugeMetricFamily(
+            "greenplat_outbox_given_up",
+            "Outbox rows whose indexing failed too often to be retried (needs a person).",
+            value=status["given_up"],
+        )
+        yield from (indexed, records, given_up)
 
 
 _OUTBOX_SQL = """
