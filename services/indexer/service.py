@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ MAX_K = 1000
 # all-MiniLM-L6-v2 cosines measured here: related English query/document pairs 0.52-0.64,
 # unrelated ones -0.13-0.22.
 SECONDARY_MIN_COSINE = 0.3
+# One match searches several libraries with the same text: embed each query once.
+QUERY_CACHE_SIZE = 256
 
 
 class Indexer:
@@ -42,6 +45,8 @@ class Indexer:
         self._storage_ready = False
         self._storage_lock = threading.Lock()
         self._dispatcher = None
+        self._queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     # models ------------------------------------------------------------------------------
 
@@ -62,9 +67,24 @@ class Indexer:
     def encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
         """L2-normalised vectors, one row per text; passages come from the embedding cache."""
         if kind == "query":
-            return self.model_set.raw_encode(texts, model=model, kind="query")
+            if not texts:
+                return self.model_set.raw_encode(texts, model=model, kind="query")
+            return np.stack([self._query_vector(text, model) for text in texts])
         with self.db.session() as conn:
             return encode_passages(self.model_set, conn, texts, model=model)
+
+    def _query_vector(self, text: str, model: str) -> np.ndarray:
+        key = (model, text)
+        with self._queries_lock:
+            if key in self._queries:
+                self._queries.move_to_end(key)
+                return self._queries[key]
+        vector = self.model_set.raw_encode([text], model=model, kind="query")[0]
+        with self._queries_lock:
+            self._queries[key] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
 
     # indexing ----------------------------------------------------------------------------
 
