@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,9 @@ class ModelSet:
         self._by_key = {spec.key: spec for spec in self.specs}
         self._loaded: dict[str, object] = {}
         self._lock = threading.Lock()
+        # Running totals for metrics and benchmarks: texts embedded and seconds spent doing it.
+        self.encoded_texts = 0
+        self.encode_seconds = 0.0
 
     @property
     def keys(self) -> list[str]:
@@ -154,6 +158,7 @@ class ModelSet:
         if not texts:
             return np.zeros((0, self.dim(model)), dtype=np.float32)
         prompt = kind if kind in (getattr(st, "prompts", None) or {}) else None
+        started = time.perf_counter()
         vectors = st.encode(
             list(texts),
             prompt_name=prompt,
@@ -162,6 +167,8 @@ class ModelSet:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        self.encode_seconds += time.perf_counter() - started
+        self.encoded_texts += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
 

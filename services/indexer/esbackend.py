@@ -105,7 +105,7 @@ class ElasticsearchBackend:
             found = self.client.indices.get_alias(name=self.alias(library))
         except NotFoundError:
             return None
-        return next(iter(found))
+        return next(iter(found.body))
 
     # storage -----------------------------------------------------------------------------
 
@@ -266,7 +266,9 @@ class ElasticsearchBackend:
 
     def _scan(self, library: str, query: dict, fields: list[str]) -> Iterator[dict]:
         return helpers.scan(
-            self.client, index=self.alias(library), query={"query": query, "_source": fields}
+            self.client,
+            index=self.alias(library),
+            query={"query": query, "_source": fields or False},
         )
 
     def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
@@ -310,8 +312,11 @@ class ElasticsearchBackend:
         self.client.close()
 
     def drop(self) -> None:
-        """Delete every index of this prefix (tests, and `greenplat index rebuild` from zero)."""
-        self.client.indices.delete(index=f"{self.prefix}-*", ignore_unavailable=True)
+        """Delete every index of this prefix (tests)."""
+        # Wildcard deletes are refused by default (action.destructive_requires_name): name them.
+        names = list(self.client.indices.get(index=f"{self.prefix}-*").body)
+        if names:
+            self.client.indices.delete(index=",".join(names))
 
 
 def _clause(clause: Clause) -> dict[str, Any]:

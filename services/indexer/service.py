@@ -114,15 +114,15 @@ class Indexer:
             for doc, vector in zip(chosen, vectors, strict=True):
                 doc.vectors[model] = vector
 
-    def index_records(
-        self, conn: psycopg.Connection, library: str, ids: list[int], *, refresh: bool = False
-    ) -> None:
+    def index_records(self, conn: psycopg.Connection, ids_by_library: dict[str, list[int]]) -> None:
         """Bring the index entries of these records in line with the database, in conn."""
         self.ensure_storage()
-        docs = load_documents(conn, library, ids)
-        present = {doc.record_id for doc in docs}
-        self.embed_documents(conn, docs, refresh=refresh)
-        self.backend.write(conn, library, docs, [i for i in ids if i not in present])
+        docs = {lib: load_documents(conn, lib, ids) for lib, ids in ids_by_library.items()}
+        # One encode call per model for the whole batch: longer, length-sorted calls run faster.
+        self.embed_documents(conn, [doc for group in docs.values() for doc in group])
+        for library, ids in ids_by_library.items():
+            present = {doc.record_id for doc in docs[library]}
+            self.backend.write(conn, library, docs[library], [i for i in ids if i not in present])
 
     def sync_pending(self, *, limit: int | None = None) -> int:
         """Drain the outbox in this process, in batches; returns the outbox rows processed."""

@@ -57,8 +57,7 @@ def _process(indexer: Indexer, conn: psycopg.Connection, rows: list[dict]) -> No
     by_library: dict[str, list[int]] = defaultdict(list)
     for library, record_id in keys:
         by_library[library].append(record_id)
-    for library, ids in by_library.items():
-        indexer.index_records(conn, library, ids)
+    indexer.index_records(conn, dict(by_library))
     conn.execute(
         "UPDATE outbox SET processed_at = now(), attempts = attempts + 1, last_error = NULL"
         " WHERE id = ANY(%s)",

@@ -1,0 +1,38 @@
+"""Run the benchmarks and print their figures: `python -m bench [indexing|latency|all]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "indexing", "latency"])
+    parser.add_argument(
+        "--copies", type=int, default=1, help="indexing: how many times the demo records are loaded"
+    )
+    parser.add_argument(
+        "--models", default="zh:e5-small,en:minilm", help="indexing: settings.models to embed with"
+    )
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="latency: corpus sizes, comma separated"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="indexing: interleaved rounds")
+    parser.add_argument("--queries", type=int, default=200, help="latency: queries per kind")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    if args.which in ("all", "indexing"):
+        from bench import indexing
+
+        indexing.run(copies=args.copies, models=args.models, rounds=args.rounds)
+    if args.which in ("all", "latency"):
+        from bench import latency
+
+        sizes = tuple(int(s) for s in args.sizes.split(","))
+        latency.run(sizes=sizes, queries=args.queries)
+
+
+if __name__ == "__main__":
+    main()
