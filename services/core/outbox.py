@@ -6,6 +6,8 @@ from typing import Literal
 
 import psycopg
 
+from greenplat.core.logging import request_id
+
 Library = Literal["problems", "achievements", "experts"]
 LIBRARIES: tuple[str, ...] = ("problems", "achievements", "experts")
 # NOTIFY is delivered only when the transaction commits, so listeners never see a change
@@ -21,7 +23,7 @@ def record_change(
         "INSERT INTO outbox (library, record_id, op) VALUES (%s, %s, %s)",
         (library, record_id, op),
     )
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, library))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(library)))
 
 
 def record_changes(
@@ -34,4 +36,16 @@ def record_changes(
         "INSERT INTO outbox (library, record_id, op) SELECT %s, unnest(%s::bigint[]), %s",
         (library, record_ids, op),
     )
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, library))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _payload(library)))
+
+
+def _payload(library: str) -> str:
+    # "library request-id": the drain the notification starts logs under the same request id
+    rid = request_id.get()
+    return f"{library} {rid}" if rid else library
+
+
+def notify_request_id(payload: str) -> str | None:
+    """The request id a NOTIFY payload carries, if any."""
+    _, _, rid = payload.partition(" ")
+    return rid or None

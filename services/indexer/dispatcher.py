@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from greenplat.core.outbox import CHANNEL
+from greenplat.core.logging import bound_request_id
+from greenplat.core.outbox import CHANNEL, notify_request_id
 
 if TYPE_CHECKING:
     from greenplat.indexer.service import Indexer
@@ -55,10 +56,14 @@ class Dispatcher:
             self._kick()  # catch up on whatever arrived while nobody listened
             last_poll = time.monotonic()
             while not self._stop.is_set():
-                woke = any(True for _ in conn.notifies(timeout=WAKE_SECONDS, stop_after=1))
+                notes = list(conn.notifies(timeout=WAKE_SECONDS, stop_after=1))
+                woke = bool(notes)
                 if woke or time.monotonic() - last_poll >= self.poll_seconds:
                     if woke or self._due(conn):
-                        self._kick()
+                        # the drain carries the request id of the change that woke it
+                        rid = notify_request_id(notes[-1].payload) if notes else None
+                        with bound_request_id(rid):
+                            self._kick()
                     last_poll = time.monotonic()
 
     def _due(self, conn: psycopg.Connection) -> bool:
