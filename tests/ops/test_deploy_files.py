@@ -227,3 +227,24 @@ def test_beat_schedules_the_indexers_drain_task_on_the_index_queue(settings):
     schedule = beat_schedule(settings.model_copy(update={"queue_prefix": "p-"}))
     assert schedule["drain-outbox"]["task"] == DRAIN_TASK
     assert schedule["drain-outbox"]["options"]["queue"] == "p-index"
+
+
+def test_rabbitmq_is_an_opt_in_profile(tmp_path):
+    env = filled_env_example() + "GREENPLAT_BROKER_URL=amqp://greenplat:pw@rabbitmq:5672//\n"
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    (copy / ".env").write_text(env, encoding="utf-8")
+    command = [str(compose_binary()), "-f", str(copy / "compose.yaml"), "--profile", "rabbitmq"]
+    result = subprocess.run(
+        [*command, "config", "--format", "yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert services["rabbitmq"]["image"].startswith("rabbitmq:")
+    assert services["indexer"]["environment"]["GREENPLAT_BROKER_URL"].startswith("amqp://")
+    default = compose_config(tmp_path / "default", filled_env_example())
+    assert "rabbitmq" not in yaml.safe_load(default.stdout)["services"]
