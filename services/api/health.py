@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
+from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
 from greenplat.core import migrate
@@ -65,7 +66,11 @@ def check_search(platform: Platform) -> Check:
 
 
 def check_broker(platform: Platform) -> Check:
-    url = platform.settings.broker_url
+    return check_broker_url(platform.settings.broker_url)
+
+
+def check_broker_url(url: str | None) -> Check:
+    """The broker check on its own (the doctor runs it even when the database is down)."""
     if not url:
         return Check("broker", True, "no broker: tasks run in-process (GREENPLAT_BROKER_URL unset)")
     from kombu import Connection
@@ -91,11 +96,11 @@ CHECKS: dict[str, Callable[[Platform], Check]] = {
 }
 
 
-def run_check(name: str, check: Callable[[Platform], Check], platform: Platform) -> Check:
+def run_check(name: str, check: Callable[[], Check]) -> Check:
     """Run one check; an exception means the component is down, with the usual hint."""
     started = time.perf_counter()
     try:
-        result = check(platform)
+        result = check()
     except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready"
         first_line = (str(exc).strip().splitlines() or [""])[0]
         result = Check(name, False, f"{type(exc).__name__}: {first_line}"[:300], _HINTS[name])
@@ -106,7 +111,9 @@ def run_check(name: str, check: Callable[[Platform], Check], platform: Platform)
 def run_checks(platform: Platform, timeout: float = CHECK_TIMEOUT + 1) -> list[Check]:
     """Every check, concurrently; one that does not answer within timeout counts as down."""
     pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="greenplat-check")
-    futures = {name: pool.submit(run_check, name, fn, platform) for name, fn in CHECKS.items()}
+    futures = {
+        name: pool.submit(run_check, name, partial(fn, platform)) for name, fn in CHECKS.items()
+    }
     deadline = time.monotonic() + timeout
     results = []
     for name, future in futures.items():

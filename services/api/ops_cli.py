@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import partial
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from greenplat.api.health import Check, redact, run_check, run_checks
+from greenplat.api.health import Check, check_broker_url, redact, run_check, run_checks
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.db import open_database
 from greenplat.core.settings import DEV_SECRET, Settings
@@ -45,13 +46,14 @@ def doctor(data_dir: DataDirOption = None) -> None:
             )
         )
         db = None
+        checks.append(run_check("broker", partial(check_broker_url, settings.broker_url)))
     if db is not None:
         platform = Platform(settings, db)
         try:
             checks += run_checks(platform)
-            checks.append(run_check("outbox", check_outbox, platform))
+            checks.append(run_check("outbox", partial(check_outbox, platform)))
             if all(check.ok for check in checks if check.name == "broker"):
-                checks.append(run_check("workers", check_workers, platform))
+                checks.append(run_check("workers", partial(check_workers, platform)))
         finally:
             platform.close()
     checks.append(check_models(settings))
