@@ -85,6 +85,11 @@ class Worker:
     log_path: Path
     lines: list[dict] = field(default_factory=list)
 
+    def tail(self, lines: int = 30) -> str:
+        """The last lines the worker wrote, for failure messages."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return f"--- {self.name} ---\n" + "\n".join(text.splitlines()[-lines:])
+
     def records(self) -> list[dict]:
         """The JSON log lines the worker wrote so far (other lines are skipped)."""
         out = []
@@ -154,7 +159,7 @@ def start_worker(
     return Worker(name, process, log_path)
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.5, explain=None):
     """Poll predicate until it returns something truthy; fail naming what did not happen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -162,7 +167,8 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+    details = f"\n{explain()}" if explain else ""
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{details}")
 
 
 def purge_broker(broker_url: str, prefix: str) -> None:

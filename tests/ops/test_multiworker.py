@@ -97,7 +97,12 @@ def test_two_workers_process_every_outbox_row_exactly_once(
                 app.send_task(
                     DRAIN_TASK, kwargs={"batch_size": 8}, queue=queue_name(settings, INDEX_QUEUE)
                 )
-        poll(lambda: pending(ops_db) == 0, 240, "the outbox to drain")
+        poll(
+            lambda: pending(ops_db) == 0,
+            240,
+            "the outbox to drain",
+            explain=lambda: "\n".join([outbox_errors(ops_db), *(w.tail() for w in workers)]),
+        )
         with ops_db.session() as conn:
             audit = conn.execute(
                 "SELECT count(*) AS n, count(DISTINCT outbox_id) AS distinct_rows"
@@ -132,6 +137,14 @@ def pending(db: Database) -> int:
         return conn.execute(
             "SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL"
         ).fetchone()["n"]
+
+
+def outbox_errors(db: Database) -> str:
+    with db.session() as conn:
+        rows = conn.execute(
+            "SELECT id, attempts, last_error FROM outbox WHERE last_error IS NOT NULL LIMIT 5"
+        ).fetchall()
+    return f"outbox pending: {pending(db)}; errors: {rows}"
 
 
 def drained_by(worker) -> int:
