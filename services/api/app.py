@@ -35,6 +35,8 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             yield
             return
         opened = open_platform(settings)
+        # index changes as they commit: in-process, or as drain tasks for the workers
+        opened.indexer.start_dispatcher()
         app.state.platform = opened
         try:
             yield
