@@ -94,6 +94,21 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(
     settings: Settings, *, level: int = logging.INFO, stream: TextIO | None = None
 ) -> None:
@@ -102,7 +117,7 @@ def configure_logging(
     for handler in list(root.handlers):
         if getattr(handler, "_greenplat", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream else _StderrHandler()
     handler._greenplat = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
     root.addHandler(handler)
