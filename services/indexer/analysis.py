@@ -110,12 +110,12 @@ def tsvector_literal(weighted: Iterable[tuple[str, list[str]]]) -> str:
     return " ".join(f"'{_quote(term)}':{','.join(p[:256])}" for term, p in positions.items())
 
 
-def tsquery_literal(query_terms: Iterable[str]) -> str | None:
-    """An OR tsquery literal of the query's terms; None when the query has no terms."""
+def tsquery_literal(query_terms: Iterable[str], operator: str = "|") -> str | None:
+    """A tsquery literal joining the query's terms with | (any) or & (all); None if no terms."""
     unique = list(dict.fromkeys(query_terms))
     if not unique:
         return None
-    return " | ".join(f"'{_quote(term)}'" for term in unique)
+    return f" {operator} ".join(f"'{_quote(term)}'" for term in unique)
 
 
 def _quote(term: str) -> str:

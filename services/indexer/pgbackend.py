@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from greenplat.core.outbox import LIBRARIES
+from greenplat.indexer.analysis import tsquery_literal
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
 from greenplat.indexer.embedding import as_array
 from greenplat.indexer.search import Candidate, Clause, SearchFilters, problem_visibility
@@ -207,9 +209,25 @@ class PostgresBackend:
         filters: SearchFilters,
         k: int,
     ) -> list[Candidate]:
-        from greenplat.indexer.analysis import tsquery_literal
+        # Records holding every term come first; only if they are fewer than k are records
+        # holding any term ranked after them. Ranking every record that shares one frequent
+        # term is what makes OR queries slow on large libraries (measured: bench/latency.py).
+        every = self._lexical(conn, library, tsquery_literal(query_terms, "&"), filters, k)
+        if len(every) >= k or len(set(query_terms)) < 2:
+            return every
+        rest = replace(filters, exclude_ids=filters.exclude_ids + tuple(c.record_id for c in every))
+        return every + self._lexical(
+            conn, library, tsquery_literal(query_terms, "|"), rest, k - len(every)
+        )
 
-        query = tsquery_literal(query_terms)
+    def _lexical(
+        self,
+        conn: psycopg.Connection,
+        library: str,
+        query: str | None,
+        filters: SearchFilters,
+        k: int,
+    ) -> list[Candidate]:
         if query is None:
             return []
         where, params = filter_sql(library, filters)

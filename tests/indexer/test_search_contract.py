@@ -240,3 +240,17 @@ def test_bad_search_requests_name_the_field(any_indexer, bad):
     with pytest.raises(InvalidInput) as error:
         any_indexer.search(library, text="x", **args)
     assert error.value.field == next(iter(bad))
+
+
+def test_records_holding_every_query_word_rank_first(any_indexer, any_records):
+    panel = any_records.achievement("Solar panel cleaning", "Robots clean solar panels.")
+    both = any_records.achievement("Solar inverter", "A grid-forming inverter for solar farms.")
+    cooling = any_records.achievement("Inverter cooling", "Liquid cooling of inverter modules.")
+    any_indexer.sync_pending()
+
+    hits = any_indexer.search("achievements", text="solar inverter", mode="lexical", k=3)
+    assert ids(hits)[0] == both
+    assert set(ids(hits)) == {panel, both, cooling}
+    assert ids(any_indexer.search("achievements", text="solar inverter", mode="lexical", k=1)) == [
+        both
+    ]
