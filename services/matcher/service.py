@@ -138,25 +138,12 @@ class Matcher:
                 self.indexer, "problems", problem.get("id"), text, models
             )
         evidence = aff.load_evidence(self.indexer, conn, experts, models)
-        this_year = dt.date.today().year
         scored = []
         for expert in experts:
             ev = evidence[expert["id"]]
             fit = aff.score_expert(vectors, models, ev)
-            if fit is None:
-                continue
-            labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
-            latest = max((w.year for w in ev.works if w.year), default=None)
-            signals = Signals(
-                field=scoring.field_agreement([problem.get("industry")], labels),
-                region=scoring.region_agreement(problem.get("region"), expert.get("region")),
-                recency=scoring.recency(latest, this_year),
-            )
-            comps = Components(
-                relevance=fit.score, works=fit.works, profile=fit.profile, signals=signals
-            )
-            comps.score = scoring.rerank(fit.score, signals)
-            scored.append((expert, fit, comps, ev))
+            if fit is not None:
+                scored.append((expert, fit, _expert_components(problem, fit, ev), ev))
         scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
         return scored
 
@@ -248,12 +235,22 @@ class Matcher:
         problems = [
             p for p in problems if p["id"] not in declined and not rules.conflicted(p, expert)
         ]
+        # One expert against many problems: load the expert's evidence and the problems'
+        # stored vectors once, then score in memory.
+        evidence = aff.load_evidence(self.indexer, conn, [expert], self.indexer.models)
+        ev = evidence[expert["id"]]
+        ids = [p["id"] for p in problems]
+        stored = {
+            m: self.indexer.get_vectors("problems", ids, model=m) for m in self.indexer.models
+        }
         out = []
         for problem in problems:
-            scored = self.score_experts(conn, problem, [expert])
-            if scored:
-                _, fit, comps, _ = scored[0]
-                out.append((problem, comps, fit))
+            text = retrieval.problem_text(problem)
+            models = aff.preferred_models(self.indexer.query_models(text))
+            vectors = {m: stored[m][problem["id"]] for m in models if problem["id"] in stored[m]}
+            fit = aff.score_expert(vectors, models, ev)
+            if fit is not None:
+                out.append((problem, _expert_components(problem, fit, ev), fit))
         out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
         return out
 
@@ -595,6 +592,21 @@ class Matcher:
                 k=k,
                 record=record,
             )
+
+
+def _expert_components(problem: dict, fit: aff.Affinity, ev: aff.ExpertEvidence) -> Components:
+    """The expert's affinity re-ranked by field, region and recency agreement."""
+    expert = ev.expert
+    labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
+    latest = max((w.year for w in ev.works if w.year), default=None)
+    signals = Signals(
+        field=scoring.field_agreement([problem.get("industry")], labels),
+        region=scoring.region_agreement(problem.get("region"), expert.get("region")),
+        recency=scoring.recency(latest, dt.date.today().year),
+    )
+    comps = Components(relevance=fit.score, works=fit.works, profile=fit.profile, signals=signals)
+    comps.score = scoring.rerank(fit.score, signals)
+    return comps
 
 
 def _unique(rows: list[dict]) -> list[dict]:
