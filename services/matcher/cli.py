@@ -185,13 +185,19 @@ def _runs(matcher, labelled: list[dict], to: str, mode: str) -> dict[str, list[s
         task = p.add_task(f"{mode} -> {to}", total=len(labelled))
         for row in labelled:
             try:
-                runs[str(row["query_id"])] = [
-                    m["id"] for m in _run_query(matcher, row, to, 10, mode)
-                ]
+                runs[str(row["query_id"])] = _ranked_ids(matcher, row, to, mode)
             except DomainError:
                 runs[str(row["query_id"])] = []
             p.advance(task)
     return runs
+
+
+def _ranked_ids(matcher, row: dict[str, Any], to: str, mode: str) -> list[str]:
+    """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
+    if isinstance(row.get("query"), str) and to != "experts":
+        hits = matcher.retrieve(to, row["query"], k=10, mode=mode)
+        return [hit.external_id for hit, _ in hits]
+    return [m["id"] for m in _run_query(matcher, row, to, 10, mode)]
 
 
 def assign(
