@@ -195,7 +195,7 @@ def _runs(matcher, labelled: list[dict], to: str, mode: str) -> dict[str, list[s
 def _ranked_ids(matcher, row: dict[str, Any], to: str, mode: str) -> list[str]:
     """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
     if isinstance(row.get("query"), str) and to != "experts":
-        hits = matcher.retrieve(to, row["query"], k=10, mode=mode)
+        hits = matcher.retrieve(to, row["query"], k=10, mode=mode, filters={"status": None})
         return [hit.external_id for hit, _ in hits]
     return [m["id"] for m in _run_query(matcher, row, to, 10, mode)]
 

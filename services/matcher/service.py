@@ -11,6 +11,7 @@ import psycopg
 from greenplat.core.db import Database
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import SYSTEM, Principal, allows, sees_full_problem
+from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.core.settings import Settings
 from greenplat.indexer.search import SearchFilters
@@ -21,6 +22,9 @@ from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
 from greenplat.matcher.scoring import Components, Signals
 
 MAX_RESULTS = 1000
+# Problem statuses a direction considers; None means every status (the offline commands act
+# as a platform admin, who sees every record whatever its status).
+Statuses = tuple[str, ...] | None
 _TABLES = {"problems": "问题", "achievements": "成果", "experts": "专家"}
 
 
@@ -63,11 +67,12 @@ class Matcher:
         page_size: int = 20,
         region: str | None = None,
         discipline: str | None = None,
+        statuses: Statuses = rules.MATCHABLE_STATUSES,
     ) -> MatchPage:
         """Experts for a problem, best first: what they did and their profile, after the rules."""
         with self.db.session() as conn:
             problem = self._row(conn, "problems", problem_id)
-            self._require_match(principal, problem)
+            self._require_match(principal, problem, statuses)
             ranked = self.rank_experts(conn, problem, region=region, discipline=discipline)
             window, more = _window(ranked, page, page_size)
             items = [self._expert_item(conn, problem, principal, *entry) for entry in window]
@@ -81,12 +86,12 @@ class Matcher:
             has_more=more,
         )
 
-    def _require_match(self, principal: Principal, problem: dict) -> None:
+    def _require_match(self, principal: Principal, problem: dict, statuses: Statuses) -> None:
         if not allows(principal, "problem", "read", problem):
             raise NotFound(f"需求 {problem['id']} 不存在 / problem {problem['id']} not found")
         if not allows(principal, "problem", "match", problem):
             raise Forbidden("只有需求方和管理员可查看匹配 / only the owner and staff see matches")
-        if not rules.is_matchable(problem):
+        if statuses is not None and problem["status"] not in statuses:
             raise InvalidInput(
                 f"需求状态为 {problem['status']}，审核通过后才能匹配 / only approved problems are"
                 " matched",
@@ -195,13 +200,16 @@ class Matcher:
         principal: Principal = SYSTEM,
         page: int = 1,
         page_size: int = 20,
+        statuses: Statuses = rules.MATCHABLE_STATUSES,
     ) -> MatchPage:
         """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
         with self.db.session() as conn:
             expert = self._row(conn, "experts", expert_id)
             if not allows(principal, "expert", "inbox", expert):
                 raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
-            ranked = self.rank_problems_for_expert(conn, expert, principal=principal)
+            ranked = self.rank_problems_for_expert(
+                conn, expert, principal=principal, statuses=statuses
+            )
             window, more = _window(ranked, page, page_size)
             items = [self._problem_item(principal, p, c, fit=f) for p, c, f in window]
         source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
@@ -221,6 +229,7 @@ class Matcher:
         *,
         principal: Principal = SYSTEM,
         limit: int = 5000,
+        statuses: Statuses = rules.MATCHABLE_STATUSES,
     ) -> list[tuple[dict, Components, aff.Affinity]]:
         """Every matchable problem the principal may read, scored by this expert's affinity."""
         from greenplat.core.permissions import problem_read_filter
@@ -230,7 +239,7 @@ class Matcher:
         problems = conn.execute(
             f"SELECT * FROM problems p WHERE {condition} AND p.status = ANY(%s)"
             " ORDER BY p.approved_at DESC NULLS LAST, p.id DESC LIMIT %s",
-            [*params, list(rules.MATCHABLE_STATUSES), limit],
+            [*params, list(statuses or PROBLEM_STATUSES), limit],
         ).fetchall()
         problems = [
             p for p in problems if p["id"] not in declined and not rules.conflicted(p, expert)
@@ -303,11 +312,12 @@ class Matcher:
         page_size: int = 20,
         discipline: str | None = None,
         mode: str = "hybrid",
+        statuses: Statuses = rules.MATCHABLE_STATUSES,
     ) -> MatchPage:
         """Achievements that could solve a problem, best first."""
         with self.db.session() as conn:
             problem = self._row(conn, "problems", problem_id)
-            self._require_match(principal, problem)
+            self._require_match(principal, problem, statuses)
             declined = {a for _, a in rules.declined_achievements(conn, [problem_id])}
         items, more = self._search_items(
             "achievements",
@@ -338,6 +348,7 @@ class Matcher:
         page_size: int = 20,
         region: str | None = None,
         industry: str | None = None,
+        statuses: Statuses = rules.MATCHABLE_STATUSES,
     ) -> MatchPage:
         """Approved problems an achievement could be applied to, best first."""
         with self.db.session() as conn:
@@ -350,7 +361,7 @@ class Matcher:
             page_size=page_size,
             mode="hybrid",
             source=achievement,
-            filters={"region": region, "industry": industry},
+            filters={"region": region, "industry": industry, "status": statuses},
         )
         source = {k: achievement.get(k) for k in ("id", "external_id", "title", "discipline")}
         return MatchPage(
@@ -374,6 +385,7 @@ class Matcher:
         region: str | None = None,
         industry: str | None = None,
         discipline: str | None = None,
+        statuses: Statuses = rules.MATCHABLE_STATUSES,
     ) -> MatchPage:
         """Free text against any library (search before posting)."""
         text = (text or "").strip()
@@ -400,7 +412,12 @@ class Matcher:
                 page_size=page_size,
                 mode=mode,
                 source={},
-                filters={"region": region, "industry": industry, "discipline": discipline},
+                filters={
+                    "region": region,
+                    "industry": industry,
+                    "discipline": discipline,
+                    "status": statuses,
+                },
             )
         return MatchPage(
             direction="search",
@@ -455,10 +472,12 @@ class Matcher:
         filters: dict | None = None,
     ) -> list[tuple[Any, Components]]:
         """Hybrid (or lexical / vector) search of a library, scored and ranked."""
-        clean = {key: v for key, v in (filters or {}).items() if v}
+        filters = {"status": rules.MATCHABLE_STATUSES, **(filters or {})}
+        clean = {key: v for key, v in filters.items() if v}
         if library == "problems":
-            clean.setdefault("status", rules.MATCHABLE_STATUSES)
             clean["principal"] = principal
+        else:
+            clean.pop("status", None)
         if not 1 <= k <= MAX_RESULTS:
             raise InvalidInput(f"k must be 1..{MAX_RESULTS}", field="k")
         hits = self.indexer.search(
@@ -516,26 +535,28 @@ class Matcher:
         if target not in _TABLES:
             raise InvalidInput(f"unknown target {target!r}", field="to")
         if text is not None:
-            return self.search(text, target, page_size=k, mode=mode).items
+            return self.search(text, target, page_size=k, mode=mode, statuses=None).items
         if problem_id is not None:
             if target == "experts":
-                return self.problem_experts(problem_id, page_size=k).items
+                return self.problem_experts(problem_id, page_size=k, statuses=None).items
             if target == "achievements":
-                return self.problem_achievements(problem_id, page_size=k, mode=mode).items
+                return self.problem_achievements(
+                    problem_id, page_size=k, mode=mode, statuses=None
+                ).items
             return self._similar("problems", problem_id, retrieval.problem_text, k, mode)
         if expert_id is not None:
             if target == "problems":
-                return self.expert_problems(expert_id, page_size=k).items
+                return self.expert_problems(expert_id, page_size=k, statuses=None).items
             with self.db.session() as conn:
                 text = retrieval.expert_text(conn, self._row(conn, "experts", expert_id))
             if target == "experts":
                 return [
                     m for m in self.search(text, target, page_size=k + 1).items if m.id != expert_id
                 ][:k]
-            return self.search(text, target, page_size=k, mode=mode).items
+            return self.search(text, target, page_size=k, mode=mode, statuses=None).items
         if achievement_id is not None:
             if target == "problems":
-                return self.achievement_problems(achievement_id, page_size=k).items
+                return self.achievement_problems(achievement_id, page_size=k, statuses=None).items
             if target == "experts":
                 return self._achievement_experts(achievement_id, k)
             return self._similar(
@@ -554,7 +575,7 @@ class Matcher:
             page_size=k,
             mode=mode,
             source={},
-            filters={"exclude_ids": (record_id,)},
+            filters={"exclude_ids": (record_id,), "status": None},
         )
         return items
 

@@ -70,7 +70,10 @@ def test_match_from_expert_and_achievement_sources(run, tmp_path):
     inbox, applied = read_lines(out)
     assert inbox["matches"][0]["id"] == "P-water"
     assert applied["matches"][0]["id"] == "P-water"
-    assert all(m["id"] != "P-draft" for m in inbox["matches"] + applied["matches"])
+    # The commands act as a platform admin, who sees every record whatever its status.
+    queries = write_lines(tmp_path / "q2.jsonl", [{"query_id": "d", "problem_id": "P-draft"}])
+    run("match", "--to", "experts", "--queries", str(queries), "--k", "3", "--out", str(out))
+    assert read_lines(out)[0]["matches"][0]["id"] == "E-battery"
 
 
 def test_affinity_adds_comparable_scores(run, tmp_path):
