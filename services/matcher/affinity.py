@@ -17,10 +17,11 @@ import psycopg
 from greenplat.matcher import scoring
 
 # (mean, standard deviation) of the cosine between unrelated passages, measured per model on
-# scientific abstracts (Chinese CSL and English reviewer papers). Unknown models use the
-# neutral (0, 0.1) until measured.
+# scientific abstracts: e5-small 0.835 / 0.018 on 1,000 Chinese CSL papers and 0.834 / 0.021
+# on English reviewer papers; MiniLM 0.25 / 0.15 within one English field (lower across
+# fields). Unknown models use the neutral (0, 0.1).
 CALIBRATION: dict[str, tuple[float, float]] = {
-    "e5-small": (0.80, 0.035),
+    "e5-small": (0.83, 0.02),
     "minilm": (0.15, 0.12),
 }
 _DEFAULT_CALIBRATION = (0.0, 0.1)
