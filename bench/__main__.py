@@ -1,4 +1,4 @@
-"""Run the benchmarks and print their figures: `python -m bench [indexing|latency|all]`."""
+"""Run the benchmarks and print their figures: `python -m bench [indexing|latency|match|all]`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import logging
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "indexing", "latency"])
+    parser.add_argument(
+        "which", nargs="?", default="all", choices=["all", "indexing", "latency", "match"]
+    )
     parser.add_argument(
         "--copies", type=int, default=1, help="indexing: how many times the demo records are loaded"
     )
@@ -32,6 +34,11 @@ def main() -> None:
 
         sizes = tuple(int(s) for s in args.sizes.split(","))
         latency.run(sizes=sizes, queries=args.queries)
+    if args.which in ("all", "match"):
+        from bench import match_latency
+
+        sizes = tuple(int(s) for s in args.sizes.split(","))
+        match_latency.run(sizes=sizes, queries=min(args.queries, 50))
 
 
 if __name__ == "__main__":
