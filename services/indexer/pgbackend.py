@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,9 @@ from greenplat.indexer.search import Candidate, Clause, SearchFilters, problem_v
 
 # Serialises DDL on the vector tables between processes that start together.
 _DDL_LOCK = 74_117_101
+FREQUENT_TERM_SHARE = 0.05
+FREQUENT_TERMS_TTL = 300.0  # seconds
+FREQUENT_TERMS_MIN_DOCUMENTS = 20_000
 _DOC_COLUMNS = ("library", "record_id", "external_id", "title", "lexemes", *FILTER_FIELDS)
 
 
@@ -76,6 +80,8 @@ class PostgresBackend:
 
     def __init__(self) -> None:
         self._slugs: dict[str, str] = {}
+        self._frequent: frozenset[str] = frozenset()
+        self._frequent_at = float("-inf")
 
     # storage -----------------------------------------------------------------------------
 
@@ -213,12 +219,36 @@ class PostgresBackend:
         # holding any term ranked after them. Ranking every record that shares one frequent
         # term is what makes OR queries slow on large libraries (measured: bench/latency.py).
         every = self._lexical(conn, library, tsquery_literal(query_terms, "&"), filters, k)
-        if len(every) >= k or len(set(query_terms)) < 2:
+        # The fallback leaves out terms in a large share of all records (PostgreSQL's own
+        # statistics say which): they alone would drag most of the library into the ranking.
+        frequent = self._frequent_terms(conn)
+        some = [term for term in dict.fromkeys(query_terms) if term not in frequent]
+        if len(every) >= k or len(set(query_terms)) < 2 or not some:
             return every
         rest = replace(filters, exclude_ids=filters.exclude_ids + tuple(c.record_id for c in every))
         return every + self._lexical(
-            conn, library, tsquery_literal(query_terms, "|"), rest, k - len(every)
+            conn, library, tsquery_literal(some, "|"), rest, k - len(every)
         )
+
+    def _frequent_terms(self, conn: psycopg.Connection) -> frozenset[str]:
+        """Terms ANALYZE found in more than FREQUENT_TERM_SHARE of documents (cached a while)."""
+        now = time.monotonic()
+        if now - self._frequent_at > FREQUENT_TERMS_TTL:
+            # Small libraries rank every match quickly: leave their queries whole.
+            row = conn.execute(
+                "SELECT most_common_elems::text::text[] AS terms,"
+                " most_common_elem_freqs AS freqs FROM pg_stats"
+                " WHERE tablename = 'search_documents' AND attname = 'lexemes'"
+                " AND (SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass)"
+                " >= %s",
+                (FREQUENT_TERMS_MIN_DOCUMENTS,),
+            ).fetchone()
+            terms, freqs = (row["terms"], row["freqs"]) if row and row["terms"] else ([], [])
+            self._frequent = frozenset(
+                term for term, freq in zip(terms, freqs, strict=False) if freq > FREQUENT_TERM_SHARE
+            )
+            self._frequent_at = now
+        return self._frequent
 
     def _lexical(
         self,
