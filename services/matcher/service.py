@@ -211,7 +211,8 @@ class Matcher:
                 conn, expert, principal=principal, statuses=statuses
             )
             window, more = _window(ranked, page, page_size)
-            items = [self._problem_item(principal, p, c, fit=f) for p, c, f in window]
+            works = _work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
+            items = [self._problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
         source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
         return MatchPage(
             direction="expert_problems",
@@ -271,6 +272,7 @@ class Matcher:
         *,
         fit: aff.Affinity | None = None,
         source_text: str | None = None,
+        works: dict[int, dict] | None = None,
     ) -> MatchRead:
         read = problem_to_read(problem, principal)
         evidence = Evidence(
@@ -282,12 +284,11 @@ class Matcher:
             redacted=read.redacted,
         )
         if fit is not None and not read.redacted:
+            # The expert's inbox: the problem against the expert's closest works.
+            best = [(works[w], sim) for w, sim in fit.best_works if w in (works or {})]
             evidence.query_text = retrieval.problem_text(problem)
-            evidence.candidate_texts = []
-            evidence.notes.append(
-                f"与您的成果最接近 / closest of your works: {len(fit.best_works)} 项相似度"
-                f" {', '.join(f'{s:.2f}' for _, s in fit.best_works)}"
-            )
+            evidence.candidate_texts = [retrieval.achievement_text(row) for row, _ in best]
+            evidence.works = [(row["title"], sim) for row, sim in best]
         record = read.model_dump(mode="json", exclude={"extra"})
         return MatchRead(
             library="problems",
@@ -643,6 +644,13 @@ def _by_external(conn: psycopg.Connection, library: str, ids: set[str]) -> dict[
 
 def _rows(conn: psycopg.Connection, library: str, ids: list[int]) -> dict[int, dict]:
     rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (ids,)).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def _work_rows(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict]:
+    rows = conn.execute(
+        "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
+    ).fetchall()
     return {row["id"]: row for row in rows}
 
 

@@ -63,3 +63,12 @@ def test_match_explanations_name_the_experts_relevant_works(matcher, world):
     assert "Reverse osmosis membranes against fouling" in why
     assert "shared key terms" in why and "membranes" in why
     assert top.components["works"] > 0
+
+
+def test_inbox_explanations_name_the_experts_closest_works(matcher, world):
+    inbox = matcher.expert_problems(world.experts["water"])
+    top = inbox.items[0]
+    assert top.id == world.problems["water"]
+    why = " ".join(top.why)
+    assert "《Reverse osmosis membranes against fouling》" in why
+    assert "desalination" in why or "membranes" in why
