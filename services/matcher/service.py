@@ -10,14 +10,14 @@ import psycopg
 
 from greenplat.core.db import Database
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
-from greenplat.core.permissions import SYSTEM, Principal, allows, sees_full_problem
+from greenplat.core.permissions import SYSTEM, Principal, allows
 from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.core.settings import Settings
 from greenplat.indexer.search import SearchFilters
 from greenplat.matcher import affinity as aff
+from greenplat.matcher import items as present
 from greenplat.matcher import retrieval, rules, scoring
-from greenplat.matcher.explain import Evidence, explain
 from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
 from greenplat.matcher.scoring import Components, Signals
 
@@ -75,7 +75,7 @@ class Matcher:
             self._require_match(principal, problem, statuses)
             ranked = self.rank_experts(conn, problem, region=region, discipline=discipline)
             window, more = _window(ranked, page, page_size)
-            items = [self._expert_item(conn, problem, principal, *entry) for entry in window]
+            items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
         source = problem_to_read(problem, principal).model_dump(mode="json")
         return MatchPage(
             direction="problem_experts",
@@ -152,45 +152,6 @@ class Matcher:
         scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
         return scored
 
-    def _expert_item(
-        self,
-        conn: psycopg.Connection,
-        problem: dict,
-        principal: Principal,
-        expert: dict,
-        fit: aff.Affinity,
-        comps: Components,
-        ev: aff.ExpertEvidence,
-    ) -> MatchRead:
-        redacted = bool(problem.get("id")) and not sees_full_problem(principal, problem)
-        works = _work_texts(conn, [wid for wid, _ in fit.best_works])
-        titles = {w.id: w.title for w in ev.works}
-        engaged = rules.open_requests(conn, [expert["id"]]).get(expert["id"], set())
-        evidence = Evidence(
-            components=comps,
-            query_text=None if redacted else retrieval.problem_text(problem),
-            candidate_texts=[retrieval.expert_profile_text(expert), *works.values()],
-            works=[(titles[wid], sim) for wid, sim in fit.best_works if wid in titles],
-            fields=_shared_fields([problem.get("industry")], expert.get("disciplines") or []),
-            region=expert.get("region"),
-            load=(len(engaged), expert.get("capacity")),
-            redacted=redacted,
-        )
-        record = {
-            k: expert.get(k)
-            for k in ("name", "organization", "title", "disciplines", "region", "capacity")
-        }
-        return MatchRead(
-            library="experts",
-            id=expert["id"],
-            external_id=expert["external_id"],
-            title=expert["name"],
-            score=round(comps.score, 4),
-            why=explain(evidence),
-            components=_components(comps, fit.model),
-            record=record,
-        )
-
     # expert -> problems (inbox) ----------------------------------------------------------
 
     def expert_problems(
@@ -211,8 +172,10 @@ class Matcher:
                 conn, expert, principal=principal, statuses=statuses
             )
             window, more = _window(ranked, page, page_size)
-            works = _work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
-            items = [self._problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
+            works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
+            items = [
+                present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window
+            ]
         source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
         return MatchPage(
             direction="expert_problems",
@@ -263,44 +226,6 @@ class Matcher:
                 out.append((problem, _expert_components(problem, fit, ev), fit))
         out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
         return out
-
-    def _problem_item(
-        self,
-        principal: Principal,
-        problem: dict,
-        comps: Components,
-        *,
-        fit: aff.Affinity | None = None,
-        source_text: str | None = None,
-        works: dict[int, dict] | None = None,
-    ) -> MatchRead:
-        read = problem_to_read(problem, principal)
-        evidence = Evidence(
-            components=comps,
-            query_text=source_text,
-            candidate_texts=[] if read.redacted else [retrieval.problem_text(problem)],
-            fields=[problem["industry"]] if comps.signals.field == 1.0 else [],
-            region=problem.get("region"),
-            redacted=read.redacted,
-        )
-        if fit is not None and not read.redacted:
-            # The expert's inbox: the problem against the expert's closest works.
-            best = [(works[w], sim) for w, sim in fit.best_works if w in (works or {})]
-            evidence.query_text = retrieval.problem_text(problem)
-            evidence.candidate_texts = [retrieval.achievement_text(row) for row, _ in best]
-            evidence.works = [(row["title"], sim) for row, sim in best]
-        record = read.model_dump(mode="json", exclude={"extra"})
-        return MatchRead(
-            library="problems",
-            id=problem["id"],
-            external_id=problem["external_id"],
-            title=problem["title"],
-            score=round(comps.score, 4),
-            why=explain(evidence),
-            components=_components(comps, fit.model if fit else None),
-            record=record,
-            redacted=read.redacted,
-        )
 
     # problem -> achievements, achievement -> problems, free text -------------------------
 
@@ -403,7 +328,7 @@ class Matcher:
                     vectors=self._query_vectors(text),
                 )
                 window, more = _window(ranked, page, page_size)
-                items = [self._expert_item(conn, {}, principal, *e) for e in window]
+                items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
         else:
             items, more = self._search_items(
                 library,
@@ -457,9 +382,9 @@ class Matcher:
             if row is None:
                 continue
             if library == "problems":
-                items.append(self._problem_item(principal, row, comps, source_text=text))
+                items.append(present.problem_item(principal, row, comps, source_text=text))
             else:
-                items.append(_achievement_item(row, comps, text, source))
+                items.append(present.achievement_item(row, comps, text, source))
         return items, more
 
     def retrieve(
@@ -588,7 +513,7 @@ class Matcher:
             ranked = self.rank_experts(conn, source, text=text, vectors=self._query_vectors(text))
             authors = set(achievement.get("expert_ids") or [])
             ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
-            return [self._expert_item(conn, {}, SYSTEM, *entry) for entry in ranked]
+            return [present.expert_item(conn, source, SYSTEM, *entry) for entry in ranked]
 
     # event assignment --------------------------------------------------------------------
 
@@ -647,67 +572,6 @@ def _rows(conn: psycopg.Connection, library: str, ids: list[int]) -> dict[int, d
     return {row["id"]: row for row in rows}
 
 
-def _work_rows(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict]:
-    rows = conn.execute(
-        "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
-    ).fetchall()
-    return {row["id"]: row for row in rows}
-
-
-def _work_texts(conn: psycopg.Connection, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = conn.execute(
-        "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
-    ).fetchall()
-    return {row["id"]: retrieval.achievement_text(row) for row in rows}
-
-
 def _window(items: list, page: int, page_size: int) -> tuple[list, bool]:
     start = (page - 1) * page_size
     return items[start : start + page_size], len(items) > start + page_size
-
-
-def _shared_fields(left: list[str | None], right: list[str | None]) -> list[str]:
-    norm = {(v or "").strip().casefold() for v in left if v}
-    return [v for v in right if v and v.strip().casefold() in norm]
-
-
-def _components(c: Components, model: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"score": round(c.score, 4), "relevance": round(c.relevance, 4)}
-    for name in ("works", "profile"):
-        value = getattr(c, name)
-        if value is not None:
-            out[name] = round(value, 4)
-    for name in ("lexical_rank", "vector_rank"):
-        if getattr(c, name) is not None:
-            out[name] = getattr(c, name)
-    for name in ("field", "region", "recency"):
-        value = getattr(c.signals, name)
-        if value is not None:
-            out[name] = round(value, 4)
-    if model:
-        out["model"] = model
-    return out
-
-
-def _achievement_item(row: dict, comps: Components, text: str, source: dict) -> MatchRead:
-    industry = source.get("industry")
-    comps.signals = Signals(field=scoring.field_agreement([industry], [row.get("discipline")]))
-    evidence = Evidence(
-        components=comps,
-        query_text=text,
-        candidate_texts=[retrieval.achievement_text(row)],
-        fields=[row["discipline"]] if comps.signals.field == 1.0 else [],
-    )
-    record = {k: row.get(k) for k in ("kind", "discipline", "year", "organization", "expert_ids")}
-    return MatchRead(
-        library="achievements",
-        id=row["id"],
-        external_id=row["external_id"],
-        title=row["title"],
-        score=round(comps.score, 4),
-        why=explain(evidence),
-        components=_components(comps, None),
-        record=record,
-    )
