@@ -1,4 +1,5 @@
-"""Loads the project's demo data: regions, experts, accounts, achievements, problems.
+"""Loads the project's demo data: regions, experts, accounts, achievements, problems, and
+the problems' timeline with the experts' feedback (activity.jsonl, see demo/activity.py).
 
 Idempotent: records are upserted by their keys and unchanged rows are left alone, existing
 accounts are kept as they are, so loading twice changes nothing.
@@ -17,6 +18,7 @@ import psycopg
 from pydantic import ValidationError
 
 from greenplat.core.accounts import service as accounts
+from greenplat.core.demo import activity
 from greenplat.core.errors import DomainError
 from greenplat.core.interchange.service import describe, parse_record, store_record
 from greenplat.core.regions import service as regions
@@ -37,6 +39,7 @@ class DemoReport:
 
     created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
     seen: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    dated: int = 0  # problems given their activity.jsonl timeline by this load
 
 
 def default_data_dir() -> Path:
@@ -140,4 +143,12 @@ def load(
             report.created[kind] += int(created)
             if progress is not None:
                 progress(kind, 1)
+    now = activity.load_time(conn)
+    for number, row in read_jsonl(folder / "activity.jsonl"):
+        try:
+            report.dated += int(activity.apply_row(conn, row, now))
+        except DomainError as e:
+            raise DemoDataError(f"activity.jsonl:{number}: {e.message}") from e
+        if progress is not None:
+            progress("activity", 1)
     return report
