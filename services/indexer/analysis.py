@@ -23,6 +23,9 @@ _STOPWORDS_TEXT = (
     "via we our using based"
 )
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# Longer "words" are codes or sequences, not vocabulary (and PostgreSQL refuses a lexeme
+# over 2046 bytes, which would fail the whole record).
+MAX_TERM_CHARS = 64
 _lock = threading.Lock()
 _jieba = None
 
@@ -47,7 +50,13 @@ def terms(text: str | None) -> list[str]:
     out = []
     for token in _segmenter().cut_for_search(text):
         token = token.strip().lower()
-        if token and _TERM.match(token) and token not in STOPWORDS and token != "_":
+        if (
+            token
+            and len(token) <= MAX_TERM_CHARS
+            and _TERM.match(token)
+            and token not in STOPWORDS
+            and token != "_"
+        ):
             out.append(token)
     return out
 

@@ -59,6 +59,9 @@ class SearchBackend(Protocol):
     def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
         """record id -> content hash of every indexed record of a library."""
 
+    def count(self, conn: psycopg.Connection, library: str) -> int:
+        """How many records of a library are indexed."""
+
     def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
         """Record ids holding a vector of this model."""
 

@@ -275,6 +275,12 @@ class ElasticsearchBackend:
         hits = self._scan(library, {"match_all": {}}, ["content_hash"])
         return {int(hit["_id"]): hit["_source"]["content_hash"] for hit in hits}
 
+    def count(self, conn: psycopg.Connection, library: str) -> int:
+        try:
+            return int(self.client.count(index=self.alias(library))["count"])
+        except NotFoundError:
+            return 0
+
     def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
         hits = self._scan(library, {"exists": {"field": vector_field(model)}}, [])
         return {int(hit["_id"]) for hit in hits}

@@ -35,7 +35,7 @@ def status(indexer: Indexer) -> dict[str, Any]:
         libraries = {}
         for library in LIBRARIES:
             records = conn.execute(f"SELECT count(*) AS n FROM {library}").fetchone()["n"]
-            indexed = len(indexer.backend.fingerprints(conn, library))
+            indexed = indexer.backend.count(conn, library)
             libraries[library] = {"records": records, "indexed": indexed}
     return {
         "backend": indexer.backend.name,

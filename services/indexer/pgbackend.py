@@ -323,6 +323,12 @@ class PostgresBackend:
         )
         return {r["record_id"]: r["content_hash"] for r in rows}
 
+    def count(self, conn: psycopg.Connection, library: str) -> int:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM search_documents WHERE library = %s", (library,)
+        ).fetchone()
+        return int(row["n"])
+
     def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
         slug = self._slug(conn, model)
         if slug is None:

@@ -95,16 +95,24 @@ def drain_batch(indexer: Indexer, batch_size: int = BATCH_SIZE) -> tuple[int, in
             _record_failure(indexer, [row["id"] for row in rows], exc)
             return 0, len(rows)
         log.warning("outbox batch of %d failed (%s); retrying record by record", len(rows), exc)
-    return _one_by_one(indexer, rows)
+        batch_error = exc
+    return _one_by_one(indexer, rows, batch_error)
 
 
-def _one_by_one(indexer: Indexer, rows: list[dict]) -> tuple[int, int]:
+def _one_by_one(indexer: Indexer, rows: list[dict], batch_error: Exception) -> tuple[int, int]:
     """After a failed batch: handle each record alone so one bad record holds back no other."""
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)
     for row in rows:
         groups[(row["library"], row["record_id"])].append(row["id"])
     done = failed = 0
-    for key, ids in groups.items():
+    for position, (key, ids) in enumerate(groups.items()):
+        if position == 1 and failed and done == 0 and len(groups) > 2:
+            # The first record failed alone too: most likely not one record's fault (search
+            # cluster down, say). Rather than wait out every record's timeout, the rest take a
+            # short backoff; a bad first record then only delays them by seconds.
+            rest = [i for row_ids in list(groups.values())[1:] for i in row_ids]
+            _record_failure(indexer, rest, batch_error)
+            return done, failed + len(rest)
         try:
             with indexer.db.session() as conn:
                 conn.execute("SELECT set_config('application_name', %s, true)", (APPLICATION_NAME,))

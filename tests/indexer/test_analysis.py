@@ -44,3 +44,7 @@ def test_tsvector_literal_weights_positions_and_quotes():
 def test_tsquery_literal_ors_unique_terms():
     assert tsquery_literal(["a1", "电池", "a1"]) == "'a1' | '电池'"
     assert tsquery_literal([]) is None
+
+
+def test_overlong_tokens_are_not_terms():
+    assert terms("ACGT" * 600 + " 测序") == ["测序"]

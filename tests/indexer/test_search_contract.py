@@ -161,6 +161,7 @@ def test_changes_and_deletions_reach_the_index(any_indexer, any_records):
     assert ids(any_indexer.search("experts", text="王工", mode="lexical")) == [record]
     with any_indexer.db.session() as conn:
         assert set(any_indexer.backend.fingerprints(conn, "experts")) == {record}
+        assert any_indexer.backend.count(conn, "experts") == 1
 
 
 def test_replaying_the_outbox_neither_loses_nor_doubles(any_indexer, any_records):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from greenplat.indexer.service import Indexer
 
 
@@ -80,3 +82,49 @@ def test_dispatcher_indexes_committed_changes_without_being_asked(indexer, recor
     finally:
         indexer.stop_dispatcher()
     assert indexer._dispatcher is None
+
+
+@pytest.fixture
+def poison(indexer):
+    """A real database-side fault: writing the index document of 'A-poison' raises."""
+    with indexer.db.session() as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.external_id = 'A-poison' THEN RAISE EXCEPTION 'poisoned record';"
+            " END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON search_documents"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+        )
+    yield "A-poison"
+    with indexer.db.session() as conn:
+        conn.execute("DROP TRIGGER refuse_poison ON search_documents")
+        conn.execute("DROP FUNCTION refuse_poison()")
+
+
+def test_one_bad_record_does_not_hold_back_the_others(indexer, records, poison):
+    made = [records.achievement(f"Fuel cell {i}", "PEM fuel cell stack.") for i in range(2)]
+    bad = records.achievement("Fuel cell poison", "x", external_id=poison)
+    made += [records.achievement(f"Fuel cell {i}", "PEM fuel cell stack.") for i in range(2, 4)]
+
+    assert indexer.sync_pending() == 4
+    failed = [row for row in outbox(indexer) if row["processed_at"] is None]
+    assert [row["record_id"] for row in failed] == [bad]
+    assert "poisoned record" in failed[0]["last_error"]
+    hits = indexer.search("achievements", text="fuel cell", mode="lexical", k=10)
+    assert sorted(hit.record_id for hit in hits) == made
+
+
+def test_a_batch_whose_first_record_fails_delays_the_rest_briefly(indexer, records, poison):
+    bad = records.achievement("Fuel cell poison", "x", external_id=poison)
+    made = [records.achievement(f"Fuel cell {i}", "PEM fuel cell stack.") for i in range(3)]
+
+    assert indexer.sync_pending() == 0
+    rows = outbox(indexer)
+    assert all(row["attempts"] == 1 and row["processed_at"] is None for row in rows)
+    with indexer.db.session() as conn:  # the short backoff has passed
+        conn.execute("UPDATE outbox SET available_at = now() WHERE record_id <> %s", (bad,))
+    assert indexer.sync_pending() == 3
+    hits = indexer.search("achievements", text="fuel cell", mode="lexical", k=10)
+    assert sorted(hit.record_id for hit in hits) == made
