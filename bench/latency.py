@@ -157,8 +157,33 @@ def uses_hnsw(db, corpus: Corpus) -> bool:
     return any("_hnsw" in next(iter(row.values())) for row in plan)
 
 
+def query_encoding(queries: int = 50) -> None:
+    """Print the cost of embedding a query with each default model (part of every search)."""
+    import torch
+
+    from greenplat.core.settings import Settings
+    from greenplat.indexer.embedding import ModelSet
+
+    models = ModelSet(Settings(env="test"))
+    samples = ["高盐废水分盐结晶的能耗如何降低", "low-cost sensors for methane leak detection"]
+    default_threads = torch.get_num_threads()
+    for key in models.keys:
+        models.raw_encode(samples, model=key, kind="query")  # load and warm up
+        for threads in sorted({1, default_threads}):
+            torch.set_num_threads(threads)
+            timings = []
+            for i in range(queries):
+                start = time.perf_counter()
+                models.raw_encode([samples[i % 2]], model=key, kind="query")
+                timings.append(time.perf_counter() - start)
+            print(f"  query encoding {key:<10} torch threads {threads}  {summary_ms(timings)}")
+    torch.set_num_threads(default_threads)
+
+
 def run(sizes: tuple[int, ...] = (10_000, 100_000), queries: int = 200) -> None:
     """Print p50/p95 latency per search kind at each corpus size."""
+    print("query encoding (one query per call):")
+    query_encoding()
     corpus = Corpus()
     with bench_database() as (_settings, db):
         backend = PostgresBackend()

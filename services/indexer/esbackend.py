@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from greenplat.core.outbox import LIBRARIES
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
@@ -93,11 +93,19 @@ class ElasticsearchBackend:
 
     def _create_index(self, library: str) -> str:
         name = self._new_index_name(library)
-        self.client.indices.create(
-            index=name,
-            mappings=self._mappings(),
-            settings={"number_of_shards": 1, "refresh_interval": "1s"},
-        )
+        settings: dict[str, Any] = {"number_of_shards": 1, "refresh_interval": "1s"}
+        try:
+            # Newer 9.x clusters leave vectors out of _source by default; get_vectors reads them
+            # from there, so keep them in.
+            self.client.indices.create(
+                index=name,
+                mappings=self._mappings(),
+                settings=settings | {"index.mapping.exclude_source_vectors": False},
+            )
+        except BadRequestError as error:
+            if "exclude_source_vectors" not in str(error):
+                raise
+            self.client.indices.create(index=name, mappings=self._mappings(), settings=settings)
         return name
 
     def _live_index(self, library: str) -> str | None:
