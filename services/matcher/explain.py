@@ -72,6 +72,13 @@ def key_terms(text: str | None) -> list[str]:
     return out
 
 
+def top_terms(text: str | None, limit: int) -> list[str]:
+    """The text's most telling key terms (rarest first by jieba's IDF), at most limit."""
+    idf, median = _idf_table()
+    unique = list(dict.fromkeys(key_terms(text)))
+    return sorted(unique, key=lambda t: -idf.get(t, median))[:limit]
+
+
 def shared_terms(query: str | None, candidate: Iterable[str | None], limit: int = MAX_TERMS):
     """Terms of the query that the candidate's texts also hold, most telling first."""
     have = set()

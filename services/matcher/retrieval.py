@@ -10,11 +10,13 @@ import psycopg
 
 from greenplat.indexer.search import SearchFilters, SearchHit
 from greenplat.matcher import scoring
+from greenplat.matcher.explain import top_terms
 
 # Depths of the candidate searches: deep enough that re-ranking has room to work.
-ACHIEVEMENT_DEPTH = 200
-EXPERT_DEPTH = 100
+ACHIEVEMENT_DEPTH = 150
+EXPERT_DEPTH = 75
 MAX_EXPERT_CANDIDATES = 400
+LEXICAL_TERMS = 12
 
 
 def _join(*parts: Any) -> str:
@@ -74,10 +76,21 @@ def source_vectors(
 def candidate_experts(
     indexer, conn: psycopg.Connection, text: str, *, extra_filters: dict | None = None
 ) -> list[dict]:
-    """Experts whose works or profile a hybrid search finds for the text."""
+    """Experts whose works or profile a search by meaning or by key terms finds for the text.
+
+    The word search uses only the text's rarest terms: a long problem description as one OR
+    query would match (and rank) most of a large library, for little gain in candidates.
+    """
     filters = SearchFilters(**(extra_filters or {}))
-    works = indexer.search("achievements", text=text, k=ACHIEVEMENT_DEPTH, mode="hybrid")
-    profiles = indexer.search("experts", text=text, filters=filters, k=EXPERT_DEPTH, mode="hybrid")
+    terms = " ".join(top_terms(text, LEXICAL_TERMS))
+    works, profiles = [], []
+    for mode, query in (("vector", text), ("lexical", terms)):
+        if not query:
+            continue
+        works += indexer.search("achievements", text=query, k=ACHIEVEMENT_DEPTH, mode=mode)
+        profiles += indexer.search(
+            "experts", text=query, filters=filters, k=EXPERT_DEPTH, mode=mode
+        )
     authors: list[str] = []
     if works:
         rows = conn.execute(
@@ -92,4 +105,4 @@ def candidate_experts(
         "SELECT * FROM experts WHERE id = ANY(%s) OR external_id = ANY(%s)",
         (ids, list(dict.fromkeys(authors))),
     ).fetchall()
-    return rows[:MAX_EXPERT_CANDIDATES] if len(rows) > MAX_EXPERT_CANDIDATES else rows
+    return rows[:MAX_EXPERT_CANDIDATES]
