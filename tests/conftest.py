@@ -6,15 +6,22 @@ tests may fill); otherwise they start the embedded PostgreSQL in a temporary fol
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
+import sys
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
+from greenplat.core import migrate
 from greenplat.core.db import Database, open_database
 from greenplat.core.settings import Settings
+
+BUILDERS = Path(__file__).parent / "core" / "builders.py"
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +64,61 @@ def conn(db: Database) -> Iterator[psycopg.Connection]:
             yield connection
         finally:
             connection.rollback()
+
+
+@pytest.fixture(scope="session")
+def make_database_url(db: Database) -> Callable[[str], str]:
+    """Create a fresh, migrated database on the session's server; returns its URL.
+
+    For suites whose code commits on its own (indexer, matcher, workers): they get a
+    database of their own instead of the rolled-back `conn`.
+    """
+
+    def make(prefix: str) -> str:
+        name = f"greenplat_{prefix}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(db.url, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        url = make_conninfo(db.url, dbname=name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        migrate.upgrade(url)
+        return url
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def build():
+    """The builders module (tests/core/builders.py): records and accounts for tests."""
+    name = "greenplat_test_builders"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, BUILDERS)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def world(db: Database, build):
+    """Regions, organizations, experts and one account per role, committed once."""
+    return build.make_world(db)
+
+
+@pytest.fixture(scope="session")
+def platform(settings: Settings, db: Database):
+    from greenplat.platform import Platform
+
+    return Platform(settings, db)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_sized_password_hashing():
+    """Real argon2, at a cost sized for tests: at full cost hashing dominates set-up."""
+    from argon2 import PasswordHasher
+
+    from greenplat.core.accounts import service as accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+        yield

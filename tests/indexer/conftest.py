@@ -11,11 +11,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from greenplat.core import migrate
 from greenplat.core.db import Database
 from greenplat.core.outbox import record_change
 from greenplat.core.settings import Settings
@@ -25,15 +22,8 @@ LIBRARY_TABLES = ("problems", "achievements", "experts", "outbox", "search_docum
 
 
 @pytest.fixture(scope="session")
-def index_db_url(db: Database) -> str:
-    name = f"greenplat_indexer_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db.url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = make_conninfo(db.url, dbname=name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    migrate.upgrade(url)
-    return url
+def index_db_url(make_database_url) -> str:
+    return make_database_url("indexer")
 
 
 @pytest.fixture(scope="session")

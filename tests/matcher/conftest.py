@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from greenplat.core import migrate
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Database
 from greenplat.core.outbox import record_change
@@ -28,15 +26,8 @@ REGION = "江苏"
 
 
 @pytest.fixture(scope="session")
-def match_db_url(db: Database) -> str:
-    name = f"greenplat_matcher_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db.url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = make_conninfo(db.url, dbname=name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    migrate.upgrade(url)
-    return url
+def match_db_url(make_database_url) -> str:
+    return make_database_url("matcher")
 
 
 @pytest.fixture(scope="session")

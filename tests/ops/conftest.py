@@ -18,11 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from greenplat.core import migrate
 from greenplat.core.db import Database
 from greenplat.core.settings import Settings
 
@@ -52,15 +49,8 @@ def closed_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def ops_db_url(db: Database) -> str:
-    name = f"greenplat_ops_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db.url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = make_conninfo(db.url, dbname=name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    migrate.upgrade(url)
-    return url
+def ops_db_url(make_database_url) -> str:
+    return make_database_url("ops")
 
 
 @pytest.fixture(scope="session")

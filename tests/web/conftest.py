@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from greenplat.core.db import Database
-
-BUILDERS = Path(__file__).parents[1] / "core" / "builders.py"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 
-def _builders():
-    name = "greenplat_test_builders"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BUILDERS)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
-def build():
-    """The builders module (tests/core/builders.py)."""
-    return _builders()
-
-
-@pytest.fixture(scope="session")
-def world(db: Database, build):
-    """Two regions, their accounts (one per role) and experts, committed once."""
-    return build.make_world(db)
-
-
-@pytest.fixture(scope="session")
-def app(settings, db):
+def app(platform):
     from greenplat.api.app import create_app
-    from greenplat.platform import Platform
 
-    return create_app(platform=Platform(settings, db))
+    return create_app(platform=platform)
 
 
 @pytest.fixture
