@@ -233,11 +233,20 @@ def assign(
 def _ids(path: Path, key: str) -> list[str]:
     """External ids from JSON Lines ({key: id}) or plain lines (one id each)."""
     out = []
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
-        out.append(str(json.loads(line)[key]) if line.startswith("{") else line)
+        if not line.startswith("{"):
+            out.append(line)
+            continue
+        try:
+            value = json.loads(line).get(key)
+        except (json.JSONDecodeError, AttributeError) as e:
+            raise _fail(f"{path}:{number}: not a JSON object") from e
+        if value is None:
+            raise _fail(f"{path}:{number}: missing {key}")
+        out.append(str(value))
     return out
 
 

@@ -134,3 +134,14 @@ def test_bad_queries_file_fails_with_line_number(match_settings, world, tmp_path
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 2
     assert "bad.jsonl:2" in result.output
+
+
+@pytest.mark.parametrize("line", ['{"problem": "P-water"}', "{not json"])
+def test_bad_assign_ids_file_fails_with_line_number(match_settings, world, tmp_path, line):
+    problems = tmp_path / "ids.jsonl"
+    problems.write_text(f'{{"problem_id": "P-water"}}\n{line}\n', encoding="utf-8")
+    env = {"GREENPLAT_DATABASE_URL": match_settings.database_url, "GREENPLAT_MODELS": "en:minilm"}
+    args = ["assign", "--problems", str(problems), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 2
+    assert "ids.jsonl:2" in result.output
