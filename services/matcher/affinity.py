@@ -7,6 +7,7 @@ under it before scores of different models are compared or shown.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -135,3 +136,20 @@ def score_expert(
 def preferred_models(query_models: Sequence[str]) -> list[str]:
     """Language-specific models first (they read their language best), the primary last."""
     return [*query_models[1:], *query_models[:1]]
+
+
+def expert_components(problem: dict, fit: Affinity, ev: ExpertEvidence) -> scoring.Components:
+    """The expert's affinity re-ranked by field, region and recency agreement."""
+    expert = ev.expert
+    labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
+    latest = max((w.year for w in ev.works if w.year), default=None)
+    signals = scoring.Signals(
+        field=scoring.field_agreement([problem.get("industry")], labels),
+        region=scoring.region_agreement(problem.get("region"), expert.get("region")),
+        recency=scoring.recency(latest, dt.date.today().year),
+    )
+    comps = scoring.Components(
+        relevance=fit.score, works=fit.works, profile=fit.profile, signals=signals
+    )
+    comps.score = scoring.rerank(fit.score, signals)
+    return comps

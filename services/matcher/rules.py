@@ -10,6 +10,9 @@ import psycopg
 # A problem is matched once it passed review and until it closes (status matched means a
 # match is under way, and its owner still reads its matches).
 MATCHABLE_STATUSES = ("approved", "matched")
+# Problem statuses a direction considers; None means every status (the offline commands act
+# as a platform admin, who sees every record whatever its status).
+Statuses = tuple[str, ...] | None
 # Actions that make a (problem, expert) pair an open request on the expert's time.
 ENGAGING_ACTIONS = ("invited", "interested", "contacted", "deal")
 

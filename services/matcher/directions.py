@@ -1,0 +1,166 @@
+"""The record-to-library directions readers page through: problem -> experts / achievements,
+expert -> problems (the inbox), achievement -> problems."""
+
+from __future__ import annotations
+
+from greenplat.core.db import Database
+from greenplat.core.errors import Forbidden, InvalidInput, NotFound
+from greenplat.core.permissions import SYSTEM, Principal, allows
+from greenplat.core.problems.service import to_read as problem_to_read
+from greenplat.matcher import items as present
+from greenplat.matcher import ranking, records, retrieval, rules, search
+from greenplat.matcher.models import MatchPage
+
+
+def problem_experts(
+    db: Database,
+    indexer,
+    problem_id: int,
+    *,
+    principal: Principal = SYSTEM,
+    page: int = 1,
+    page_size: int = 20,
+    region: str | None = None,
+    discipline: str | None = None,
+    statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+) -> MatchPage:
+    """Experts for a problem, best first: what they did and their profile, after the rules."""
+    with db.session() as conn:
+        problem = records.get_or_raise(conn, "problems", problem_id)
+        require_match(principal, problem, statuses)
+        ranked = ranking.rank_experts(indexer, conn, problem, region=region, discipline=discipline)
+        window, more = records.window(ranked, page, page_size)
+        items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
+    source = problem_to_read(problem, principal).model_dump(mode="json")
+    return MatchPage(
+        direction="problem_experts",
+        source=source,
+        items=items,
+        page=page,
+        page_size=page_size,
+        has_more=more,
+    )
+
+
+def require_match(principal: Principal, problem: dict, statuses: rules.Statuses) -> None:
+    """Raise unless the principal may see this problem's matches and its status is matched."""
+    if not allows(principal, "problem", "read", problem):
+        raise NotFound(f"需求 {problem['id']} 不存在 / problem {problem['id']} not found")
+    if not allows(principal, "problem", "match", problem):
+        raise Forbidden("只有需求方和管理员可查看匹配 / only the owner and staff see matches")
+    if statuses is not None and problem["status"] not in statuses:
+        raise InvalidInput(
+            f"需求状态为 {problem['status']}，审核通过后才能匹配 / only approved problems are"
+            " matched",
+            field="status",
+        )
+
+
+def expert_problems(
+    db: Database,
+    indexer,
+    expert_id: int,
+    *,
+    principal: Principal = SYSTEM,
+    page: int = 1,
+    page_size: int = 20,
+    statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+) -> MatchPage:
+    """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
+    with db.session() as conn:
+        expert = records.get_or_raise(conn, "experts", expert_id)
+        if not allows(principal, "expert", "inbox", expert):
+            raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
+        ranked = ranking.rank_problems_for_expert(
+            indexer, conn, expert, principal=principal, statuses=statuses
+        )
+        window, more = records.window(ranked, page, page_size)
+        works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
+        items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
+    source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
+    return MatchPage(
+        direction="expert_problems",
+        source=source,
+        items=items,
+        page=page,
+        page_size=page_size,
+        has_more=more,
+    )
+
+
+def problem_achievements(
+    db: Database,
+    indexer,
+    problem_id: int,
+    *,
+    principal: Principal = SYSTEM,
+    page: int = 1,
+    page_size: int = 20,
+    discipline: str | None = None,
+    mode: str = "hybrid",
+    statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+) -> MatchPage:
+    """Achievements that could solve a problem, best first."""
+    with db.session() as conn:
+        problem = records.get_or_raise(conn, "problems", problem_id)
+        require_match(principal, problem, statuses)
+        declined = {a for _, a in rules.declined_achievements(conn, [problem_id])}
+    items, more = search.search_items(
+        db,
+        indexer,
+        "achievements",
+        retrieval.problem_text(problem),
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        mode=mode,
+        source=problem,
+        filters={"discipline": discipline, "exclude_ids": tuple(declined)},
+    )
+    source = problem_to_read(problem, principal).model_dump(mode="json")
+    return MatchPage(
+        direction="problem_achievements",
+        source=source,
+        items=items,
+        page=page,
+        page_size=page_size,
+        has_more=more,
+    )
+
+
+def achievement_problems(
+    db: Database,
+    indexer,
+    achievement_id: int,
+    *,
+    principal: Principal = SYSTEM,
+    page: int = 1,
+    page_size: int = 20,
+    region: str | None = None,
+    industry: str | None = None,
+    statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+) -> MatchPage:
+    """Approved problems an achievement could be applied to, best first."""
+    with db.session() as conn:
+        achievement = records.get_or_raise(conn, "achievements", achievement_id)
+    items, more = search.search_items(
+        db,
+        indexer,
+        "problems",
+        retrieval.achievement_text(achievement),
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        mode="hybrid",
+        source=achievement,
+        filters={"region": region, "industry": industry, "status": statuses},
+    )
+    source = {k: achievement.get(k) for k in ("id", "external_id", "title", "discipline")}
+    return MatchPage(
+        direction="achievement_problems",
+        source=source,
+        items=items,
+        page=page,
+        page_size=page_size,
+        has_more=more,
+    )
