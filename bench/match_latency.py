@@ -177,6 +177,17 @@ def measure(matcher: Matcher, corpus: Corpus, queries: int) -> list[float]:
     return timings
 
 
+def measure_embedding(indexer: Indexer, corpus: Corpus, queries: int) -> list[float]:
+    """Seconds to embed one problem text alone: the floor under every match (baseline)."""
+    timings = []
+    for _ in range(queries):
+        text = "".join(corpus.words(12))
+        start = time.perf_counter()
+        indexer.encode([text], model=MODEL, kind="query")
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
 def run(sizes: tuple[int, ...] = (10_000, 100_000), queries: int = 50) -> None:
     """Print p50/p95 latency of problem -> top 20 experts at each number of experts."""
     models_dir = Settings().models_dir
@@ -198,7 +209,11 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000), queries: int = 50) -> None:
                     f" and indexed in {seconds:.0f}s), problem -> top 20 experts:"
                 )
                 timings = measure(matcher, corpus, queries)
+                baseline = measure_embedding(indexer, corpus, queries)
                 print(f"  {'embed + match + explain':<26} {summary_ms(timings)}")
+                print(f"  {'baseline: embed alone':<26} {summary_ms(baseline)}")
+                ratio = float(np.median(timings) / np.median(baseline))
+                print(f"  {'match / baseline (p50)':<26} {ratio:.1f}x")
         finally:
             indexer.close()
 
