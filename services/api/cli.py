@@ -59,7 +59,11 @@ def serve(
 
     settings = settings_for(data_dir)
     uvicorn.run(
-        create_app(settings=settings), host=host or settings.host, port=port or settings.port
+        create_app(settings=settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        # greenplat.api.access logs every request already, with its request id.
+        access_log=False,
     )
 
 
