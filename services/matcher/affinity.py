@@ -29,7 +29,8 @@ _DEFAULT_CALIBRATION = (0.0, 0.1)
 
 
 def calibrate(model: str, cosine: float) -> float:
-    """A cosine as a score in (0, 1): 0.5 for a typical unrelated pair, near 1 for a close one."""
+    """A cosine as a score in (0, 1): about 0.05 for a typical unrelated pair, 0.5 three
+    standard deviations above it, near 1 for a close one."""
     mean, std = CALIBRATION.get(model, _DEFAULT_CALIBRATION)
     z = (cosine - mean) / std
     # Three standard deviations above unrelated is a good fit (0.5); the logistic keeps the
