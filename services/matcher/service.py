@@ -6,22 +6,39 @@ achievements, expert inbox, achievement -> problems), ranking (expert affinity),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any
-
-import psycopg
 
 from greenplat.core.db import Database
 from greenplat.core.permissions import SYSTEM, Principal
 from greenplat.core.settings import Settings
-from greenplat.matcher import affinity as aff
-from greenplat.matcher import contract, directions, ranking, records, rules, search
-from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
+from greenplat.matcher import contract, directions, ranking, records
+from greenplat.matcher import search as free_text
+from greenplat.matcher.models import AssignResult
 from greenplat.matcher.rules import Statuses
-from greenplat.matcher.scoring import Components
 from greenplat.matcher.search import MAX_RESULTS
 
 __all__ = ["MAX_RESULTS", "Matcher", "Statuses"]
+
+
+def _delegate(function: Callable[..., Any], *state: str) -> Callable[..., Any]:
+    """A Matcher method calling a module function with the matcher's db and/or indexer first.
+
+    The module functions take their state explicitly; this keeps the facade from restating
+    every signature, while help() and inspect still show the method's own parameters.
+    """
+
+    @functools.wraps(function)
+    def method(self: Matcher, *args: Any, **kwargs: Any) -> Any:
+        return function(*(getattr(self, name) for name in state), *args, **kwargs)
+
+    signature = inspect.signature(function)
+    own = list(signature.parameters.values())[len(state) :]
+    this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = signature.replace(parameters=[this, *own])  # type: ignore[attr-defined]
+    return method
 
 
 class Matcher:
@@ -37,225 +54,24 @@ class Matcher:
         with self.db.session() as conn:
             return records.get_id_by_external_id(conn, library, external_id)
 
-    # problem -> experts, expert -> problems (inbox) --------------------------------------
+    # record -> library directions, paged, with explanations
+    problem_experts = _delegate(directions.problem_experts, "db", "indexer")
+    expert_problems = _delegate(directions.expert_problems, "db", "indexer")
+    problem_achievements = _delegate(directions.problem_achievements, "db", "indexer")
+    achievement_problems = _delegate(directions.achievement_problems, "db", "indexer")
 
-    def problem_experts(
-        self,
-        problem_id: int,
-        *,
-        principal: Principal = SYSTEM,
-        page: int = 1,
-        page_size: int = 20,
-        region: str | None = None,
-        discipline: str | None = None,
-        statuses: Statuses = rules.MATCHABLE_STATUSES,
-    ) -> MatchPage:
-        """Experts for a problem, best first: what they did and their profile, after the rules."""
-        return directions.problem_experts(
-            self.db,
-            self.indexer,
-            problem_id,
-            principal=principal,
-            page=page,
-            page_size=page_size,
-            region=region,
-            discipline=discipline,
-            statuses=statuses,
-        )
+    # ranking inside a caller's transaction (event assignment, the portal)
+    rank_experts = _delegate(ranking.rank_experts, "indexer")
+    score_experts = _delegate(ranking.score_experts, "indexer")
+    rank_problems_for_expert = _delegate(ranking.rank_problems_for_expert, "indexer")
 
-    def rank_experts(
-        self,
-        conn: psycopg.Connection,
-        problem: dict,
-        *,
-        text: str | None = None,
-        region: str | None = None,
-        discipline: str | None = None,
-        vectors: dict | None = None,
-    ) -> list[ranking.RankedExpert]:
-        """Candidate experts for a problem that pass the rules and filters, best first."""
-        return ranking.rank_experts(
-            self.indexer,
-            conn,
-            problem,
-            text=text,
-            region=region,
-            discipline=discipline,
-            vectors=vectors,
-        )
+    # free text
+    search = _delegate(free_text.search, "db", "indexer")
+    retrieve = _delegate(free_text.retrieve, "indexer")
 
-    def score_experts(
-        self,
-        conn: psycopg.Connection,
-        problem: dict,
-        experts: Sequence[dict],
-        *,
-        text: str | None = None,
-        vectors: dict | None = None,
-    ) -> list[ranking.RankedExpert]:
-        """Score experts against a problem (no rules applied), best first."""
-        return ranking.score_experts(
-            self.indexer, conn, problem, experts, text=text, vectors=vectors
-        )
-
-    def expert_problems(
-        self,
-        expert_id: int,
-        *,
-        principal: Principal = SYSTEM,
-        page: int = 1,
-        page_size: int = 20,
-        statuses: Statuses = rules.MATCHABLE_STATUSES,
-    ) -> MatchPage:
-        """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
-        return directions.expert_problems(
-            self.db,
-            self.indexer,
-            expert_id,
-            principal=principal,
-            page=page,
-            page_size=page_size,
-            statuses=statuses,
-        )
-
-    def rank_problems_for_expert(
-        self,
-        conn: psycopg.Connection,
-        expert: dict,
-        *,
-        principal: Principal = SYSTEM,
-        limit: int = 5000,
-        statuses: Statuses = rules.MATCHABLE_STATUSES,
-    ) -> list[tuple[dict, Components, aff.Affinity]]:
-        """Every matchable problem the principal may read, scored by this expert's affinity."""
-        return ranking.rank_problems_for_expert(
-            self.indexer, conn, expert, principal=principal, limit=limit, statuses=statuses
-        )
-
-    # problem -> achievements, achievement -> problems, free text -------------------------
-
-    def problem_achievements(
-        self,
-        problem_id: int,
-        *,
-        principal: Principal = SYSTEM,
-        page: int = 1,
-        page_size: int = 20,
-        discipline: str | None = None,
-        mode: str = "hybrid",
-        statuses: Statuses = rules.MATCHABLE_STATUSES,
-    ) -> MatchPage:
-        """Achievements that could solve a problem, best first."""
-        return directions.problem_achievements(
-            self.db,
-            self.indexer,
-            problem_id,
-            principal=principal,
-            page=page,
-            page_size=page_size,
-            discipline=discipline,
-            mode=mode,
-            statuses=statuses,
-        )
-
-    def achievement_problems(
-        self,
-        achievement_id: int,
-        *,
-        principal: Principal = SYSTEM,
-        page: int = 1,
-        page_size: int = 20,
-        region: str | None = None,
-        industry: str | None = None,
-        statuses: Statuses = rules.MATCHABLE_STATUSES,
-    ) -> MatchPage:
-        """Approved problems an achievement could be applied to, best first."""
-        return directions.achievement_problems(
-            self.db,
-            self.indexer,
-            achievement_id,
-            principal=principal,
-            page=page,
-            page_size=page_size,
-            region=region,
-            industry=industry,
-            statuses=statuses,
-        )
-
-    def search(
-        self,
-        text: str,
-        library: str,
-        *,
-        principal: Principal = SYSTEM,
-        page: int = 1,
-        page_size: int = 20,
-        mode: str = "hybrid",
-        region: str | None = None,
-        industry: str | None = None,
-        discipline: str | None = None,
-        statuses: Statuses = rules.MATCHABLE_STATUSES,
-    ) -> MatchPage:
-        """Free text against any library (search before posting)."""
-        return search.search(
-            self.db,
-            self.indexer,
-            text,
-            library,
-            principal=principal,
-            page=page,
-            page_size=page_size,
-            mode=mode,
-            region=region,
-            industry=industry,
-            discipline=discipline,
-            statuses=statuses,
-        )
-
-    def retrieve(
-        self,
-        library: str,
-        text: str,
-        *,
-        principal: Principal = SYSTEM,
-        k: int = 20,
-        mode: str = "hybrid",
-        filters: dict | None = None,
-    ) -> list[tuple[Any, Components]]:
-        """Hybrid (or lexical / vector) search of a library, scored and ranked."""
-        return search.retrieve(
-            self.indexer, library, text, principal=principal, k=k, mode=mode, filters=filters
-        )
-
-    # contract: pairs, one source against a library ---------------------------------------
-
-    def affinity(self, pairs: Sequence[tuple[str, str]]) -> list[float | None]:
-        """Affinity of (expert external_id, problem external_id) pairs; None for unknown ids."""
-        return contract.affinity(self.db, self.indexer, pairs)
-
-    def match(
-        self,
-        target: str,
-        *,
-        k: int,
-        text: str | None = None,
-        problem_id: int | None = None,
-        expert_id: int | None = None,
-        achievement_id: int | None = None,
-        mode: str = "hybrid",
-    ) -> list[MatchRead]:
-        """Top k records of target for one source (free text or a record), as a platform admin."""
-        return contract.match(
-            self.db,
-            self.indexer,
-            target,
-            k=k,
-            text=text,
-            problem_id=problem_id,
-            expert_id=expert_id,
-            achievement_id=achievement_id,
-            mode=mode,
-        )
+    # contract: pairs, one source against a library
+    affinity = _delegate(contract.affinity, "db", "indexer")
+    match = _delegate(contract.match, "db", "indexer")
 
     # event assignment --------------------------------------------------------------------
 
