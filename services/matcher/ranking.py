@@ -40,7 +40,7 @@ def rank_experts(
         and (region is None or c.get("region") == region)
         and (discipline is None or discipline in (c.get("disciplines") or []))
     ]
-    return score_experts(indexer, conn, problem, kept, text=text, vectors=vectors)
+    return score_experts(indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged)
 
 
 def score_experts(
@@ -51,10 +51,13 @@ def score_experts(
     *,
     text: str | None = None,
     vectors: dict | None = None,
+    engaged: dict[int, set[int]] | None = None,
 ) -> list[RankedExpert]:
     """Score experts against a problem (no rules applied), best first."""
     if not experts:
         return []
+    if engaged is None:
+        engaged = rules.open_requests(conn, [e["id"] for e in experts])
     text = text or retrieval.problem_text(problem)
     models = aff.preferred_models(indexer.query_models(text))
     if vectors is None:
@@ -65,7 +68,9 @@ def score_experts(
         ev = evidence[expert["id"]]
         fit = aff.score_expert(vectors, models, ev)
         if fit is not None:
-            scored.append((expert, fit, aff.expert_components(problem, fit, ev), ev))
+            load = len(engaged.get(expert["id"], ()))
+            comps = aff.expert_components(problem, fit, ev, open_requests=load)
+            scored.append((expert, fit, comps, ev))
     scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
     return scored
 
@@ -85,6 +90,8 @@ def rank_problems_for_expert(
     # stored vectors once, then score in memory.
     evidence = aff.load_evidence(indexer, conn, [expert], indexer.models)
     ev = evidence[expert["id"]]
+    # The same load for every problem keeps the inbox scores equal to problem -> experts'.
+    load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
     ids = [p["id"] for p in problems]
     stored = {m: indexer.get_vectors("problems", ids, model=m) for m in indexer.models}
     out = []
@@ -94,7 +101,8 @@ def rank_problems_for_expert(
         vectors = {m: stored[m][problem["id"]] for m in models if problem["id"] in stored[m]}
         fit = aff.score_expert(vectors, models, ev)
         if fit is not None:
-            out.append((problem, aff.expert_components(problem, fit, ev), fit))
+            comps = aff.expert_components(problem, fit, ev, open_requests=load)
+            out.append((problem, comps, fit))
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
     return out
 

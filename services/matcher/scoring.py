@@ -6,7 +6,7 @@ benchmark all score the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,9 +30,11 @@ class Signals:
     field: float | None = None
     region: float | None = None
     recency: float | None = None
+    availability: float | None = None
 
     def mean(self) -> float | None:
-        values = [v for v in (self.field, self.region, self.recency) if v is not None]
+        signals = (self.field, self.region, self.recency, self.availability)
+        values = [v for v in signals if v is not None]
         return sum(values) / len(values) if values else None
 
 
@@ -69,13 +71,6 @@ def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:
     if similarities.size > top:
         similarities = np.partition(similarities, -top)[-top:]
     return float(similarities.mean())
-
-
-def work_affinity(query: np.ndarray, works: np.ndarray, top: int = TOP_WORKS) -> float | None:
-    """Affinity of a problem vector to an expert's work vectors (rows); None without works."""
-    if works.size == 0:
-        return None
-    return top_mean(works @ query, top)
 
 
 def expert_affinity(works: float | None, profile: float | None) -> float | None:
@@ -118,23 +113,12 @@ def recency(year: int | None, this_year: int, half_life: float = 8.0) -> float |
     return float(0.5 ** (max(this_year - year, 0) / half_life))
 
 
-def cosine_to_unit(similarity: float) -> float:
-    """Map a cosine similarity in [-1, 1] to [0, 1] for display."""
-    return max(0.0, min(1.0, (similarity + 1.0) / 2.0))
-
-
-def load_ratio(open_requests: int, capacity: int | None) -> float | None:
-    """Share of an expert's capacity in use; None when the capacity is unlimited."""
+def availability(open_requests: int, capacity: int | None) -> float | None:
+    """Share of an expert's capacity still free (1 idle, 0 full); None when unlimited."""
     if capacity is None:
         return None
-    return 1.0 if capacity <= 0 else min(open_requests / capacity, 1.0)
+    return 0.0 if capacity <= 0 else 1.0 - min(open_requests / capacity, 1.0)
 
 
 def _norm(value: str) -> str:
     return value.strip().casefold()
-
-
-def mean_by_model(per_model: Mapping[str, float | None]) -> float | None:
-    """Average a score over the models that produced one."""
-    values = [v for v in per_model.values() if v is not None]
-    return sum(values) / len(values) if values else None

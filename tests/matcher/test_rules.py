@@ -55,6 +55,28 @@ def test_expert_at_capacity_is_ranked_out_until_a_request_closes(
             )
 
 
+def test_an_experts_load_lowers_their_score_before_capacity_rules_them_out(
+    matcher, world, add_feedback, match_db
+):
+    battery, expert = world.problems["battery"], world.experts["battery"]
+
+    def score() -> float:
+        page = matcher.problem_experts(battery, page_size=50)
+        return next(item.score for item in page.items if item.id == expert)
+
+    idle = score()
+    add_feedback(world.problems["other"], expert, "interested")  # 1 of 5 taken
+    try:
+        assert score() < idle
+    finally:
+        with match_db.session() as conn:
+            conn.execute(
+                "DELETE FROM match_feedback WHERE problem_id = %s AND expert_id = %s",
+                (world.problems["other"], expert),
+            )
+    assert score() == pytest.approx(idle)
+
+
 def test_declined_pair_is_never_recommended_again(matcher, world, add_feedback):
     problem, expert = world.problems["battery"], world.experts["battery"]
     assert expert in expert_ids(matcher.problem_experts(problem, page_size=50))
