@@ -54,11 +54,6 @@ class IndexDoc:
         return tsvector_literal(self.weighted_terms)
 
     @property
-    def term_text(self) -> str:
-        """The terms as one space-separated string (what Elasticsearch's whitespace field gets)."""
-        return " ".join(term for _, group in self.weighted_terms for term in group)
-
-    @property
     def content_hash(self) -> str:
         """Changes whenever anything the index stores for this record would change."""
         payload = [self.external_id, self.title, self.passage, self.weighted_terms]

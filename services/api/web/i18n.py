@@ -19,7 +19,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     return json.loads(text)
 
 
-def pick_language(cookie: str | None, accept_language: str | None = None) -> str:
+def pick_language(cookie: str | None) -> str:
     """The language chosen by the switch (cookie); zh-CN unless the switch says en."""
     if cookie in LANGUAGES:
         return cookie
