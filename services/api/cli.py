@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,10 @@ def make_searchable(platform: Platform) -> None:
     console.print(f"已索引 / indexed: {indexed} 项变更 / changes")
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(
     data_dir: DataDirOption = None,
     host: Annotated[
@@ -58,6 +63,9 @@ def serve(
     from greenplat.api.app import create_app
 
     settings = settings_for(data_dir)
+    # uvicorn re-raises the SIGTERM it shut down on; by default that kills the process before
+    # atexit, leaving the embedded PostgreSQL running. Exiting normally lets it stop.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(
         create_app(settings=settings),
         host=host or settings.host,
