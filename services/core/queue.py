@@ -1,8 +1,9 @@
-"""The Celery application: JSON messages, late acks, bounded retries, queues "index" and "match".
+"""The Celery application: JSON messages, late acks, bounded retries, queues "index", "match"
+and "import".
 
 Tasks live with their service (greenplat.indexer.tasks, greenplat.matcher.tasks) as shared
 tasks; this module only builds the app that carries them. A worker starts with
-`celery -A greenplat.core.queue worker -Q index,match`: the app is built from the settings on
+`celery -A greenplat.core.queue worker -Q index,match,import`: the app is built from the settings on
 first access, never at import time.
 """
 
@@ -20,7 +21,12 @@ from greenplat.core.settings import Settings, get_settings
 
 INDEX_QUEUE = "index"
 MATCH_QUEUE = "match"
-TASK_MODULES = ("greenplat.indexer.tasks", "greenplat.matcher.tasks")
+IMPORT_QUEUE = "import"
+TASK_MODULES = (
+    "greenplat.indexer.tasks",
+    "greenplat.matcher.tasks",
+    "greenplat.core.interchange.tasks",
+)
 
 # Every task takes these: a failure retries with exponential backoff (jittered, capped at five
 # minutes), at most eight times, then the task fails for good and its error is recorded.
@@ -45,6 +51,7 @@ def make_celery(settings: Settings) -> Celery:
     if not settings.broker_url:
         raise ValueError("GREENPLAT_BROKER_URL is not set: tasks run in-process instead")
     index, match = queue_name(settings, INDEX_QUEUE), queue_name(settings, MATCH_QUEUE)
+    imports = queue_name(settings, IMPORT_QUEUE)
     app = Celery(
         "greenplat",
         broker=settings.broker_url,
@@ -63,11 +70,12 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # One message at a time per process: a killed worker loses (and redelivers) only one.
         worker_prefetch_multiplier=1,
-        task_queues=(Queue(index), Queue(match)),
+        task_queues=(Queue(index), Queue(match), Queue(imports)),
         task_default_queue=index,
         task_routes={
             "greenplat.indexer.*": {"queue": index},
             "greenplat.matcher.*": {"queue": match},
+            "greenplat.interchange.*": {"queue": imports},
         },
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport,

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from greenplat.core.interchange import formats
+from greenplat.core.interchange.reading import Limits, open_rows
+from greenplat.core.settings import Settings
 
 GREENPLAT = Path(sys.executable).parent / "greenplat"
 
@@ -50,7 +51,8 @@ def test_import_then_export_through_the_command(tmp_path_factory):
     out = work / "problems.xlsx"
     exported = run("export", "problems", "--out", str(out), "--data-dir", str(data_dir))
     assert exported.returncode == 0, exported.stderr
-    back = formats.read_rows(out)
+    with open_rows(out, Limits.of(Settings())) as rows:
+        back = list(rows)
     assert sorted(r.data["external_id"] for r in back) == ["P-CLI-1", "P-CLI-2"]
     assert {r.data["status"] for r in back} == {"approved"}
 

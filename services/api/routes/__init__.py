@@ -8,6 +8,7 @@ from greenplat.api.routes import (
     achievements,
     auth,
     experts,
+    imports,
     matches,
     ops,
     problems,
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     ops.router,
     matches.router,
     search.router,
+    imports.router,
 ]

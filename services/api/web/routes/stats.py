@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -13,6 +12,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 
 from greenplat.core.errors import InvalidInput
+from greenplat.core.interchange.formats import write_csv, xlsx_cells
 from greenplat.core.regions import service as regions
 from greenplat.core.stats import service as stats
 
@@ -148,7 +148,8 @@ def export_csv(v: Viewer = Depends(signed_in)) -> Response:
     """The drill-down records as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
     rows, _ = _records(v, dict(v.request.query_params))
     out = io.StringIO()
-    csv.writer(out).writerows(_table(v, rows))
+    # Titles are user text: one starting with = + - @ must stay text, not run as a formula.
+    write_csv(out, _table(v, rows))
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -160,16 +161,15 @@ def export_csv(v: Viewer = Depends(signed_in)) -> Response:
 def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
     """The drill-down records, and the summary by industry and month, as an XLSX workbook."""
     rows, filters = _records(v, dict(v.request.query_params))
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "records"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("records")
     for line in _table(v, rows):
-        sheet.append(line)
+        sheet.append(xlsx_cells(sheet, line))
     me = v.me
     with v.platform.db.session() as conn:
         for by in ("industry", "month", "discipline"):
             part = book.create_sheet(by)
-            part.append([v.t(f"stats.{c}") for c in ("key", *stats.METRICS)])
+            part.append(xlsx_cells(part, [v.t(f"stats.{c}") for c in ("key", *stats.METRICS)]))
             for r in stats.breakdown(
                 conn=conn,
                 principal=me,
@@ -178,7 +178,7 @@ def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
                 since=filters["since"],
                 until=filters["until"],
             ):
-                part.append([r["key"], *(r[m] for m in stats.METRICS)])
+                part.append(xlsx_cells(part, [r["key"], *(r[m] for m in stats.METRICS)]))
     out = io.BytesIO()
     book.save(out)
     return Response(
