@@ -44,9 +44,9 @@ def test_a_subcenter_cannot_move_its_own_record_out_of_its_region(conn, world, b
     moved = {**_record(ours), "region": world.region_b}
     report = _import(conn, js, "problems", moved)
     assert [r.line for r in report.rejected] == [1]
-    assert conn.execute(
-        "SELECT region FROM problems WHERE id = %s", (ours["id"],)
-    ).fetchone() == {"region": world.region_a}
+    assert conn.execute("SELECT region FROM problems WHERE id = %s", (ours["id"],)).fetchone() == {
+        "region": world.region_a
+    }
 
 
 def test_a_subcenter_still_updates_its_own_regions_record(conn, world, build):
