@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from openpyxl.utils import column_index_from_string
 
 from greenplat.core.interchange.formats import UnreadableFile
 
@@ -24,6 +27,7 @@ MAX_COLUMNS = 200
 MAX_RATIO = 100
 RATIO_GRACE_BYTES = 1024 * 1024
 _ROW_TAGS = (b"<row ", b"<row>")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?(?P<col>[A-Z]+)(?P<row>\d+)"')
 _TAIL = 4  # shorter than a row tag: no tag is counted twice across chunks
 
 
@@ -68,45 +72,72 @@ def count_rows(archive: zipfile.ZipFile, name: str, stop: int) -> int:
     return count
 
 
-def _too_many_rows(path: Path, rows: int, max_rows: int) -> UnreadableFile:
+def _too_many_rows(path: Path, max_rows: int) -> UnreadableFile:
     return _refuse(
         path,
-        f"表格有 {rows - 1} 行以上，超过上限 {max_rows} / "
-        f"the sheet holds {rows - 1}+ rows, over the limit of {max_rows}",
+        f"表格超过行数上限 {max_rows} / the sheet holds more rows than the limit of {max_rows}",
     )
 
 
-def _check_sheet(path: Path, archive: zipfile.ZipFile, sheet: Any, max_rows: int) -> None:
+def first_sheet(path: Path) -> str:
+    """The zip entry of the workbook's first worksheet, read from its manifest alone."""
+    from openpyxl.reader.excel import ExcelReader
+
+    reader = ExcelReader(str(path), read_only=True)
+    try:
+        reader.read_manifest()
+        reader.read_workbook()
+        for _, rel in reader.parser.find_sheets():
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+                return rel.target
+    finally:
+        reader.archive.close()
+    raise KeyError("no worksheet")
+
+
+def declared_size(archive: zipfile.ZipFile, name: str) -> tuple[int, int] | None:
+    """(rows, columns) the sheet's <dimension> declares, if it does (read from its start)."""
+    with archive.open(name) as f:
+        start = f.read(64 * 1024)
+    found = _DIMENSION.search(start)
+    if found is None:
+        return None
+    return int(found["row"]), column_index_from_string(found["col"].decode())
+
+
+def _check_sheet(path: Path, archive: zipfile.ZipFile, name: str, max_rows: int) -> None:
     """Refuse a sheet declaring (dimension) or holding (<row> count) more than the caps."""
-    if (sheet.max_column or 0) > MAX_COLUMNS:
+    size = declared_size(archive, name)
+    if size is not None and size[1] > MAX_COLUMNS:
         raise _refuse(path, f"列数超过 {MAX_COLUMNS} / more than {MAX_COLUMNS} columns")
     # One header row, then at most max_rows data rows.
-    if (sheet.max_row or 0) > max_rows + 1:
-        raise _too_many_rows(path, sheet.max_row, max_rows)
-    # openpyxl keeps the sheet's part name only privately; it is the entry to count in.
-    rows = count_rows(archive, sheet._worksheet_path, max_rows + 1)
+    if size is not None and size[0] > max_rows + 1:
+        raise _too_many_rows(path, max_rows)
+    rows = count_rows(archive, name, max_rows + 1)
     if rows > max_rows + 1:
-        raise _too_many_rows(path, rows, max_rows)
+        raise _too_many_rows(path, max_rows)
 
 
 @contextlib.contextmanager
 def open_sheet(
     path: Path, max_rows: int, max_unzipped: int
 ) -> Iterator[Iterator[tuple[int, list[Any]]]]:
-    """(row number, cells) of the first sheet, header first, after the zip-bomb checks."""
+    """(row number, cells) of the first sheet, header first, after the zip-bomb checks.
+
+    The checks run before openpyxl opens the workbook: without a declared dimension,
+    openpyxl reads the whole sheet once just to size it.
+    """
     from openpyxl import load_workbook
 
     try:
         with zipfile.ZipFile(path) as archive:
             check_archive(path, archive, max_unzipped)
+            _check_sheet(path, archive, first_sheet(path), max_rows)
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError) as e:
         raise _refuse(path, str(e)) from e
     try:
-        sheet = workbook.worksheets[0]
-        with zipfile.ZipFile(path) as archive:
-            _check_sheet(path, archive, sheet, max_rows)
-        yield _rows(sheet)
+        yield _rows(workbook.worksheets[0])
     finally:
         workbook.close()
 
