@@ -168,7 +168,7 @@ def _lines(f: IO[bytes], max_chars: int) -> Iterator[tuple[int, str | None, str 
         size, parts, problem = 0, [], None
         while True:
             size += len(piece)
-            if size > max_chars * 4:
+            if size > max_chars * 4:  # UTF-8 takes at most 4 bytes a character
                 problem, parts = _row_too_long(max_chars), []
             elif problem is None:
                 parts.append(piece)
@@ -337,6 +337,6 @@ def _csv_rows(
         except csv.Error as e:
             yield Row(number, None, f"CSV 格式错误 / malformed CSV: {e}")
             continue
+        cells = [unescape_csv_cell(c) for c in cells]
         if any(c.strip() for c in cells):
-            cells = [unescape_csv_cell(c) for c in cells]
             yield _cells_to_record(names, cells, number, limits.max_cell_chars)

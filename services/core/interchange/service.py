@@ -17,6 +17,7 @@ from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
 from greenplat.core.interchange.formats import Row, write_records
+from greenplat.core.interchange.models import JobMode
 from greenplat.core.interchange.reading import Limits, open_rows
 from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
@@ -135,15 +136,41 @@ def check_reach(
         )
 
 
+def _store_library_row(
+    conn: psycopg.Connection, principal: Principal, library: str, data: dict[str, Any]
+) -> bool:
+    """Upsert one row by external_id, within the principal's reach; True when created."""
+    record = parse_record(library, data)
+    check_reach(conn, principal, library, record.model_dump())
+    return store_record(conn, library, record)[1]
+
+
+def _store_own_achievement(
+    conn: psycopg.Connection, principal: Principal, library: str, data: dict[str, Any]
+) -> bool:
+    """An expert's own achievement: created (never an overwrite), the expert among its experts."""
+    record = AchievementRecord.model_validate(data)
+    fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
+    create = AchievementCreate(**fields, extra=dict(record.model_extra or {}))
+    achievements.create(conn=conn, principal=principal, data=create)
+    return True
+
+
+_STORE = {"library": _store_library_row, "own_achievements": _store_own_achievement}
+
+
 def _import_row(
-    conn: psycopg.Connection, principal: Principal, library: str, row: Row, report: ImportReport
+    conn: psycopg.Connection,
+    principal: Principal,
+    library: str,
+    mode: JobMode,
+    row: Row,
+    report: ImportReport,
 ) -> None:
     try:
-        record = parse_record(library, row.data or {})
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            check_reach(conn, principal, library, record.model_dump())
-            _, created = store_record(conn, library, record)
+            created = _STORE[mode](conn, principal, library, row.data or {})
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
@@ -157,25 +184,6 @@ def _import_row(
         report.created += 1
     else:
         report.updated += 1
-
-
-def _import_own_achievement(
-    conn: psycopg.Connection, principal: Principal, row: Row, report: ImportReport
-) -> None:
-    """An expert's own achievement: created (never an overwrite), the expert among its experts."""
-    try:
-        record = AchievementRecord.model_validate(row.data or {})
-        fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
-        data = AchievementCreate(**fields, extra=dict(record.model_extra or {}))
-        with conn.transaction():
-            achievements.create(conn=conn, principal=principal, data=data)
-    except ValidationError as e:
-        report.rejected.append(Rejected(row.line, describe(e)))
-        return
-    except DomainError as e:
-        report.rejected.append(Rejected(row.line, e.message))
-        return
-    report.created += 1
 
 
 def _duplicate(row: Row, seen: dict[str, int]) -> Rejected | None:
@@ -200,7 +208,7 @@ def import_rows(
     principal: Principal,
     library: str,
     rows: Iterable[Row],
-    mode: str = "library",
+    mode: JobMode = "library",
     seen: dict[str, int] | None = None,
 ) -> ImportReport:
     """Store every good row and report the bad ones; a later duplicate external_id is refused.
@@ -219,10 +227,8 @@ def import_rows(
         problem = Rejected(row.line, row.error) if row.error else _duplicate(row, seen)
         if problem is not None:
             report.rejected.append(problem)
-        elif mode == "library":
-            _import_row(conn, principal, library, row, report)
         else:
-            _import_own_achievement(conn, principal, row, report)
+            _import_row(conn, principal, library, mode, row, report)
     return report
 
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from functools import lru_cache
 
-from celery import Celery, shared_task
+from celery import Celery, Task, shared_task
 
 from greenplat.core.db import Database, open_database
 from greenplat.core.interchange import jobs
@@ -17,6 +17,7 @@ from greenplat.core.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 RUN_TASK = "greenplat.interchange.run_import"
+STOPPED = "导入中断，请重新导入 / the import stopped; run it again"
 
 
 @lru_cache(maxsize=1)
@@ -25,10 +26,16 @@ def _database() -> Database:
     return open_database(get_settings())
 
 
-@shared_task(name=RUN_TASK, **RETRY_POLICY)
-def run_import(job_id: int) -> None:
+@shared_task(name=RUN_TASK, bind=True, **RETRY_POLICY)
+def run_import(self: Task, job_id: int) -> None:
     """Run one stored import job (idempotent: a finished job is left alone)."""
-    jobs.run_stored(_database(), Limits.of(get_settings()), int(job_id))
+    try:
+        jobs.run_stored(_database(), Limits.of(get_settings()), int(job_id))
+    except Exception:
+        if self.request.retries >= self.max_retries:
+            # The last attempt: the job must not look as if it were still running.
+            jobs.fail(_database(), int(job_id), STOPPED)
+        raise
 
 
 class ImportRunner:
@@ -59,4 +66,4 @@ class ImportRunner:
             jobs.run_stored(self.db, Limits.of(self.settings), job_id)
         except Exception:
             log.exception("import job %s failed", job_id)
-            jobs.fail(self.db, job_id, "导入中断，请重试 / the import stopped; run it again")
+            jobs.fail(self.db, job_id, STOPPED)
