@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -208,18 +209,21 @@ def main() -> None:
     parser.add_argument("--csv-mb", type=int, default=200)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="greenplat-bench-imports-"))
-    with bench_database(models="en:minilm") as (settings, db):
-        with db.session() as conn:
-            accounts.create_user(
-                conn=conn, username="bench-admin", password=PASSWORD, role="platform_admin"
-            )
-        server, base = serve(db.url, folder)
-        try:
-            server_figures(base, folder, args.rows)
-        finally:
-            server.terminate()
-            server.wait(30)
-        cli_figures(db.url, folder, args.csv_mb)
+    try:
+        with bench_database(models="en:minilm") as (_, db):
+            with db.session() as conn:
+                accounts.create_user(
+                    conn=conn, username="bench-admin", password=PASSWORD, role="platform_admin"
+                )
+            server, base = serve(db.url, folder)
+            try:
+                server_figures(base, folder, args.rows)
+            finally:
+                server.terminate()
+                server.wait(30)
+            cli_figures(db.url, folder, args.csv_mb)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

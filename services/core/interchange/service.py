@@ -137,26 +137,32 @@ def check_reach(
 
 
 def _store_library_row(
-    conn: psycopg.Connection, principal: Principal, library: str, data: dict[str, Any]
+    conn: psycopg.Connection, principal: Principal, library: str, record: BaseModel
 ) -> bool:
-    """Upsert one row by external_id, within the principal's reach; True when created."""
-    record = parse_record(library, data)
+    """Upsert one record by external_id, within the principal's reach; True when created."""
     check_reach(conn, principal, library, record.model_dump())
     return store_record(conn, library, record)[1]
 
 
-def _store_own_achievement(
-    conn: psycopg.Connection, principal: Principal, library: str, data: dict[str, Any]
-) -> bool:
-    """An expert's own achievement: created (never an overwrite), the expert among its experts."""
+def _own_achievement(library: str, data: dict[str, Any]) -> AchievementCreate:
     record = AchievementRecord.model_validate(data)
     fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
-    create = AchievementCreate(**fields, extra=dict(record.model_extra or {}))
-    achievements.create(conn=conn, principal=principal, data=create)
+    return AchievementCreate(**fields, extra=dict(record.model_extra or {}))
+
+
+def _store_own_achievement(
+    conn: psycopg.Connection, principal: Principal, library: str, record: BaseModel
+) -> bool:
+    """An expert's own achievement: created (never an overwrite), the expert among its experts."""
+    achievements.create(conn=conn, principal=principal, data=record)
     return True
 
 
-_STORE = {"library": _store_library_row, "own_achievements": _store_own_achievement}
+# mode: (row -> record, storing one record)
+_MODES = {
+    "library": (parse_record, _store_library_row),
+    "own_achievements": (_own_achievement, _store_own_achievement),
+}
 
 
 def _import_row(
@@ -167,10 +173,12 @@ def _import_row(
     row: Row,
     report: ImportReport,
 ) -> None:
+    parse, store = _MODES[mode]
     try:
+        record = parse(library, row.data or {})
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            created = _STORE[mode](conn, principal, library, row.data or {})
+            created = store(conn, principal, library, record)
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
