@@ -46,12 +46,7 @@ class World:
 
 
 def _principal(conn: psycopg.Connection, username: str) -> Principal:
-    row = conn.execute(
-        "SELECT u.*, e.external_id AS expert_external_id FROM users u "
-        "LEFT JOIN experts e ON e.id = u.expert_id WHERE u.username = %s",
-        (username,),
-    ).fetchone()
-    return accounts.to_principal(row)
+    return accounts.get_principal_by_username(conn=conn, username=username)
 
 
 def expert_record(external_id: str, region: str | None, **fields: Any) -> ExpertRecord:
