@@ -219,7 +219,9 @@ def assign(
             problem_ids = [matcher.resolve("problems", e) for e in problem_ext]
             expert_ids = [matcher.resolve("experts", e) for e in expert_ext] if expert_ext else None
             with err.status("求解中 / solving…"):
-                result = matcher.assign(problem_ids, expert_ids, k=k, record=record)
+                result = matcher.assign(
+                    problem_ids, expert_ids, k=k, record=record, principal=SYSTEM
+                )
         except DomainError as e:
             raise _fail(e.message) from e
     with out.open("w", encoding="utf-8") as handle:

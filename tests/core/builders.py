@@ -84,7 +84,12 @@ def make_world(db: Database) -> World:
         specs = {
             "enterprise": dict(role="enterprise", region=w.region_a, organization=w.org_a),
             "enterprise2": dict(role="enterprise", region=w.region_a, organization=w.org_other),
-            "expert": dict(role="expert", region=w.region_a, expert_id=ids[w.expert_a]),
+            "expert": dict(
+                role="expert",
+                region=w.region_a,
+                expert_id=ids[w.expert_a],
+                organization=f"甲大学{tag}",
+            ),
             "subcenter_admin": dict(role="subcenter_admin", region=w.region_a),
             "subcenter_b": dict(role="subcenter_admin", region=w.region_b),
             "platform_admin": dict(role="platform_admin"),
