@@ -22,6 +22,9 @@ from greenplat.core.organizations.models import (
 from greenplat.core.permissions import (
     Principal,
     allows,
+    clauses,
+    clauses_sql,
+    may,
     organization_read_filter,
     require,
     require_any,
@@ -150,6 +153,19 @@ def list_requests(
     rows = conn.execute(
         f"{_REQUEST_SQL} WHERE r.organization_id = %s AND r.status = 'pending' ORDER BY r.id",
         (organization_id,),
+    )
+    return [MembershipRequestRead(**r) for r in rows]
+
+
+def pending_requests(
+    *, conn: psycopg.Connection, principal: Principal
+) -> builtins.list[MembershipRequestRead]:
+    """Every pending request the principal may decide, oldest first."""
+    if not may(principal, "organization", "approve"):
+        return []
+    condition, params = clauses_sql(clauses(principal, "organization", "approve"), "o")
+    rows = conn.execute(
+        f"{_REQUEST_SQL} WHERE r.status = 'pending' AND {condition} ORDER BY r.id", params
     )
     return [MembershipRequestRead(**r) for r in rows]
 
