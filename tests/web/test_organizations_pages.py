@@ -58,6 +58,9 @@ def test_portal_sign_up_with_a_taken_name_waits_for_approval(
     decided = member.post(action, data={"csrf": csrf_of(member), "decision": "approve"})
     assert decided.status_code == 200 and "已同意加入申请" in decided.text
     assert "微裂纹" in joiner.get(f"/problems/{secret}").text
+    # A member edits its organization's drafts, not only the account that wrote them.
+    assert 'id="edit-problem"' in joiner.get(f"/problems/{draft}").text
+    assert joiner.get(f"/problems/{draft}/edit").status_code == 200
     joiner.close()
 
 

@@ -52,6 +52,7 @@ WITHHELD = {
     "description": None,
     "keywords": [],
     "organization": None,
+    "organization_id": None,
     "budget_wan": None,
     "owner_id": None,
     "review_comment": None,
