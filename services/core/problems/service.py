@@ -288,6 +288,15 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreat
     return to_read(_row_or_raise(conn, problem_id), principal)
 
 
+def allowed_transitions(principal: Principal, record: dict[str, Any]) -> set[str]:
+    """The life-cycle actions (TRANSITIONS) the principal may take on the problem now."""
+    return {
+        action
+        for action, (sources, _, permission) in TRANSITIONS.items()
+        if record["status"] in sources and allows(principal, "problem", permission, record)
+    }
+
+
 def editable(principal: Principal, record: dict[str, Any]) -> bool:
     """Whether the principal may edit the problem now: owners only while it is a draft or
     returned, staff in their scope at any status."""

@@ -165,9 +165,7 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         answers=answers,
         may_edit=problems.editable(me, record),
         may_act=v.may("feedback", "create"),
-        may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
-        may_close=allows(me, "problem", "close", record)
-        and problem.status in ("approved", "matched"),
+        transitions=problems.allowed_transitions(me, record),
     )
 
 
