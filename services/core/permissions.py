@@ -85,6 +85,9 @@ class Principal:
 SYSTEM = Principal(id=None, username="system", role="platform_admin")
 
 
+Op = Literal["eq", "contains"]
+
+
 @dataclass(frozen=True)
 class Clause:
     """A condition on one field of a record: field = any of values, or (contains) the list
@@ -92,7 +95,7 @@ class Clause:
 
     field: str | None
     values: tuple = ()
-    op: Literal["eq", "contains"] = "eq"
+    op: Op = "eq"
 
     def holds(self, record: dict[str, Any]) -> bool:
         """Whether the record meets the condition."""
@@ -118,15 +121,16 @@ def scope_of(principal: Principal, resource: str, action: str) -> Scope:
 def _own_clauses(principal: Principal, resource: str) -> list[Clause]:
     """What OWN means for each resource, as conditions on the record's fields (never names)."""
     p = principal
-    candidates = {
+    table: dict[str, list[tuple[str, Any, Op]]] = {
         "problem": [("owner_id", p.id, "eq"), ("organization_id", p.organization_id, "eq")],
         "expert": [("id", p.expert_id, "eq")],
         "achievement": [("expert_ids", p.expert_external_id, "contains")],
         "organization": [("id", p.organization_id, "eq")],
-    }.get(resource)
+    }
+    candidates = table.get(resource)
     if candidates is None:
         return [ALWAYS]
-    return [Clause(f, (v,), op) for f, v, op in candidates if v is not None]  # type: ignore[arg-type]
+    return [Clause(f, (v,), op) for f, v, op in candidates if v is not None]
 
 
 def clauses(
