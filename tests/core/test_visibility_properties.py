@@ -62,7 +62,9 @@ def _accounts(conn, build) -> tuple[list, list]:
         ).fetchone()["id"]
         for _ in range(2)
     ]
-    orgs = [organizations.ensure(conn=conn, name=f"组织{build.uid()}") for _ in range(2)]
+    orgs = [
+        organizations.ensure(conn=conn, name=f"组织{build.uid()}", verified=True) for _ in range(2)
+    ]
     return [*users, None], [*orgs, None]
 
 

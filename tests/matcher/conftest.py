@@ -234,7 +234,7 @@ def build_world(database: Database) -> World:
                     "description": desc,
                     "status": status,
                     "organization": org,
-                    "organization_id": organizations.ensure(conn=conn, name=org),
+                    "organization_id": organizations.ensure(conn=conn, name=org, verified=True),
                     "confidential": confidential,
                     "region": region,
                     "industry": industry,

@@ -158,7 +158,7 @@ def _organization_id(
     if not name:
         return None
     kind = "enterprise" if posts_for_organization(role) else "other"
-    return organizations.ensure(conn=conn, name=name, kind=kind, region=region)
+    return organizations.ensure(conn=conn, name=name, kind=kind, region=region, verified=True)
 
 
 def signup_enterprise(

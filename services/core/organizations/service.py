@@ -65,7 +65,7 @@ def ensure(
     name: str,
     kind: str = "other",
     region: str | None = None,
-    verified: bool = True,
+    verified: bool,
 ) -> int:
     """The id of the organization with this name, creating it when new.
 
@@ -113,7 +113,7 @@ def create(
         raise InvalidInput(f"地区 {data.region} 不存在 / unknown region", field="region")
     if get_by_name(conn=conn, name=data.name) is not None:
         raise Conflict(f"{data.name} 已存在 / organization exists", field="name")
-    org_id = ensure(conn=conn, name=data.name, kind=data.kind, region=data.region)
+    org_id = ensure(conn=conn, name=data.name, kind=data.kind, region=data.region, verified=True)
     return OrganizationRead(**_row_or_raise(conn, org_id))
 
 

@@ -243,7 +243,9 @@ def _organization_id(conn: psycopg.Connection, values: dict[str, Any]) -> int | 
     name = values.get("organization")
     if not name:
         return None
-    return organizations.ensure(conn=conn, name=name, kind="enterprise", region=values["region"])
+    return organizations.ensure(
+        conn=conn, name=name, kind="enterprise", region=values["region"], verified=True
+    )
 
 
 def upsert_record(
