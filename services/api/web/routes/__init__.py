@@ -6,6 +6,7 @@ from greenplat.api.web.routes import (
     expert,
     imports,
     inbox,
+    organizations,
     problems,
     review,
     search,
@@ -21,5 +22,6 @@ ROUTERS = [
     admin.router,
     search.router,
     inbox.router,
+    organizations.router,
     imports.router,
 ]
