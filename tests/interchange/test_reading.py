@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from greenplat.core.interchange.formats import UnreadableFile, write_csv
-from greenplat.core.interchange.reading import Limits, check_file, open_rows
+from greenplat.core.interchange.reading import PIECE_BYTES, Limits, check_file, open_rows
 
 LIMITS = Limits(
     max_rows=1000, max_cell_chars=131_072, max_row_chars=1 << 20, max_unzipped_bytes=64 << 20
@@ -46,6 +46,17 @@ def test_an_unclosed_quote_keeps_the_rows_before_it_and_says_what_was_lost(tmp_p
     assert rows[1].line == 3 and rows[1].data is None
     assert "unclosed quote" in rows[1].error and "everything after it" in rows[1].error
     assert len(rows) == 2
+
+
+def test_a_doubled_quote_split_between_two_reads_stays_one_quote(tmp_path):
+    # Lines are read 64 KiB at a time: put a doubled quote right across that boundary.
+    start = 'P-1,t,"'
+    text = "a" * (PIECE_BYTES - 1 - len(start)) + '""' + "b" * 100
+    path = tmp_path / "boundary.csv"
+    path.write_text(HEADER + f'{start}{text}"\nP-2,好,描述\n', "utf-8")
+    rows = read(path)
+    assert rows[0].data["description"] == text.replace('""', '"')
+    assert rows[1].data == {"external_id": "P-2", "title": "好", "description": "描述"}
 
 
 def test_a_stray_quote_inside_a_cell_is_text(tmp_path):
