@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 
@@ -14,7 +14,7 @@ from greenplat.core.interchange.models import ImportJobRead, RejectedRowPage
 router = APIRouter(prefix="/v1/imports", tags=["imports 导入"])
 
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-NOT_FOUND = {404: {"description": "No such job, or not yours"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such job, or not yours"}}
 
 
 @router.post(

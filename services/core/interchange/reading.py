@@ -165,7 +165,8 @@ def _lines(f: IO[bytes], max_chars: int) -> Iterator[tuple[int, str | None, str 
     number = 0
     while piece := f.readline(PIECE_BYTES):
         number += 1
-        size, parts, problem = 0, [], None
+        size, problem = 0, None
+        parts: list[bytes] = []
         while True:
             size += len(piece)
             if size > max_chars * 4:  # UTF-8 takes at most 4 bytes a character
@@ -190,7 +191,7 @@ def _lines(f: IO[bytes], max_chars: int) -> Iterator[tuple[int, str | None, str 
 
 def _read_jsonl(f: IO[bytes], limits: Limits) -> Iterator[Row]:
     for number, line, problem in _lines(f, limits.max_row_chars):
-        if problem is not None:
+        if line is None:
             yield Row(number, None, problem)
             continue
         line = line.removeprefix("\ufeff") if number == 1 else line
