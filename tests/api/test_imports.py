@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import zipfile
 
 import pytest
+from openpyxl import Workbook
 
 
 def wait_for(client, headers, job_id: int, timeout: float = 60) -> dict:
@@ -90,3 +93,33 @@ def test_a_file_that_cannot_be_read_is_refused_at_once(client, tokens, library, 
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["fields"][0]["field"] == field and " / " in error["message"]
+
+
+def _xlsx_broken_after_the_header(declare_size: bool) -> bytes:
+    """An XLSX whose sheet XML breaks after its header row (with or without <dimension>)."""
+    book = Workbook(write_only=True)
+    book.create_sheet("r").append(["external_id", "name"])
+    plain = io.BytesIO()
+    book.save(plain)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(broken, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                if declare_size:
+                    data = data.replace(b"<sheetData>", b'<dimension ref="A1:B3"/><sheetData>')
+                data = data.replace(b"</sheetData>", b'<row r="2"><c r="A2"></sheetData>')
+            out.writestr(info.filename, data)
+    return broken.getvalue()
+
+
+def test_a_sheet_broken_inside_is_refused_or_its_job_fails_with_the_reason(client, tokens):
+    headers = tokens["platform_admin"]
+    # Without a declared size, opening the workbook reads the whole sheet: refused at once.
+    refused = upload(client, headers, "experts", "b.xlsx", _xlsx_broken_after_the_header(False))
+    assert refused.status_code == 422 and "mismatched tag" in refused.text
+    # With one, the break is found while the job reads: the job fails and says why.
+    started = upload(client, headers, "experts", "b.xlsx", _xlsx_broken_after_the_header(True))
+    assert started.status_code == 202, started.text
+    job = wait_for(client, headers, started.json()["id"])
+    assert job["status"] == "failed" and "after row" in job["error"]

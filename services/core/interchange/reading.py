@@ -26,6 +26,8 @@ PIECE_BYTES = 64 * 1024
 # The start of a file must be UTF-8; later lines that are not are rejected alone.
 SNIFF_BYTES = 64 * 1024
 MAX_COLUMNS = xlsx.MAX_COLUMNS
+# What reading a broken file raises (ElementTree's ParseError is a SyntaxError).
+_READ_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile, SyntaxError)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def open_rows(path: Path, limits: Limits) -> Iterator[Iterator[Row]]:
                 f = stack.enter_context(path.open("rb"))
                 _sniff_utf8(f, path)
                 cells = _read_jsonl(f, limits) if suffix == ".jsonl" else _read_csv(f, path, limits)
-        except (OSError, ValueError) as e:
+        except _READ_ERRORS as e:
             raise _unreadable(path, str(e)) from e
         yield _guarded(_capped(cells, limits.max_rows), path)
 
@@ -91,8 +93,7 @@ def _guarded(rows: Iterator[Row], path: Path) -> Iterator[Row]:
         for row in rows:
             line = row.line
             yield row
-    # ElementTree's ParseError is a SyntaxError.
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, SyntaxError) as e:
+    except _READ_ERRORS as e:
         raise _unreadable(path, f"第 {line} 行之后 / after row {line}: {e}") from e
 
 
