@@ -21,6 +21,7 @@ from greenplat.core.regions.models import RegionCreate, RegionUpdate
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..forms import checkbox, only, parse
 from ..render import render
+from .imports import PostedForm
 
 router = APIRouter(route_class=WebRoute)
 USER_FIELDS = ("username", "password", "role", "display_name", "region", "organization")
@@ -165,10 +166,9 @@ def import_page(v: Viewer = Depends(signed_in)) -> Response:
 
 
 @router.post("/admin/import", include_in_schema=False)
-async def run_import(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+async def run_import(data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     """Queue the import of a file into a library; its page follows the job."""
     me = v.require("import", "run")
-    data = await form_of(v)
     library = str(data.get("library") or "")
     try:
         # Spooling and checking the file are blocking work: off the event loop.

@@ -21,6 +21,7 @@ from greenplat.core.regions import service as regions
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..forms import only, parse
 from ..render import render
+from .imports import PostedForm
 
 router = APIRouter(route_class=WebRoute)
 PROFILE_FIELDS = (
@@ -122,10 +123,11 @@ async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
 
 
 @router.post("/expert/achievements/import", include_in_schema=False)
-async def import_achievements(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+async def import_achievements(
+    data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in)
+) -> Response:
     """Queue the import of the expert's own achievements; its page follows the job."""
     me = v.require("achievement", "create")
-    data = await form_of(v)
     # Spooling and checking the file are blocking work: off the event loop.
     job = await run_in_threadpool(
         start_import,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -10,11 +10,20 @@ from fastapi.responses import Response
 from greenplat.api.deps import Conn
 from greenplat.core.interchange import jobs
 
-from ..deps import Viewer, WebRoute, signed_in
+from ..deps import Viewer, WebRoute, form_of, signed_in
 from ..render import render
 
 router = APIRouter(route_class=WebRoute)
 REPORT_PAGE_SIZE = 100
+
+
+async def posted_form(v: Viewer = Depends(signed_in)) -> dict[str, Any]:
+    """The posted form, CSRF checked. Declared before the connection, it is read first: a
+    slow upload holds no pooled connection."""
+    return await form_of(v)
+
+
+PostedForm = Annotated[dict[str, Any], Depends(posted_form)]
 
 
 @router.get("/imports/{job_id}", include_in_schema=False)
