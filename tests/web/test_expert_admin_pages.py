@@ -127,6 +127,8 @@ def test_admin_bulk_import_shows_the_error_report(browser_as, csrf_of, db, world
     page = finished_job_page(client, response)
     assert 'id="created">1<' in page and 'id="rejected">1<' in page
     assert re.search(r"<td>3</td><td>name", page)
+    recent = client.get("/admin/import").text
+    assert f'<a href="{response.url.path}">experts.csv</a>' in recent
     with db.session() as conn:
         row = conn.execute("SELECT * FROM experts WHERE external_id = %s", (ok,)).fetchone()
     assert row["disciplines"] == ["热能", "材料"]

@@ -102,6 +102,17 @@ def get_or_raise(*, conn: psycopg.Connection, principal: Principal, job_id: int)
     return ImportJobRead(**_visible_row(conn, principal, job_id))
 
 
+def list_recent(
+    *, conn: psycopg.Connection, principal: Principal, limit: int = 10
+) -> list[ImportJobRead]:
+    """The principal's own latest import jobs, newest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM import_jobs WHERE user_id = %s ORDER BY id DESC LIMIT %s",
+        (principal.id, limit),
+    ).fetchall()
+    return [ImportJobRead(**r) for r in rows]
+
+
 def rejections(
     *, conn: psycopg.Connection, principal: Principal, job_id: int, page: int, page_size: int
 ) -> RejectedRowPage:

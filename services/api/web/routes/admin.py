@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import UserCreate, UserUpdate
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.experts import service as experts
+from greenplat.core.interchange import jobs
 from greenplat.core.permissions import ROLES, Principal
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate, RegionUpdate
@@ -159,10 +161,20 @@ async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
     return redirect("/admin/users?ok=flash.user_saved")
 
 
+def _import_page(
+    v: Viewer, conn: psycopg.Connection, library: str, errors: dict[str, str], status: int = 200
+) -> Response:
+    recent = jobs.list_recent(conn=conn, principal=v.me)
+    return render(
+        v, "admin/import.html", status=status, library=library, errors=errors, recent=recent
+    )
+
+
 @router.get("/admin/import", include_in_schema=False)
-def import_page(v: Viewer = Depends(signed_in)) -> Response:
+def import_page(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """The import form, and the viewer's latest import jobs."""
     v.require("import", "run")
-    return render(v, "admin/import.html", library="problems", errors={})
+    return _import_page(v, conn, "problems", {})
 
 
 @router.post("/admin/import", include_in_schema=False)
@@ -183,5 +195,5 @@ async def run_import(data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in
         )
     except InvalidInput as error:
         errors = {error.field or "form": error.message}
-        return render(v, "admin/import.html", status=422, library=library, errors=errors)
+        return await run_in_threadpool(_import_page, v, conn, library, errors, 422)
     return redirect(f"/imports/{job.id}")
