@@ -238,7 +238,7 @@ def run_stored(db: Database, limits: Limits, job_id: int) -> None:
     with tempfile.TemporaryDirectory(prefix="greenplat-import-") as folder:
         path = Path(folder) / f"upload{PurePath(row['file_name']).suffix.lower()}"
         path.write_bytes(row["content"])
-        del row
+        del row  # the file's bytes need not stay in memory while the job runs
         run(db, job_id=job_id, path=path, principal=principal, limits=limits)
 
 
