@@ -179,7 +179,8 @@ def list(
         ("p.region", region),
         ("p.industry", industry),
         ("p.status", status),
-        (_seen("organization"), organization),
+        # Same as _seen("organization") = %s, written so the column's index still serves it.
+        ("p._full AND p.organization", organization),
     ):
         if value:
             where.append(f"{column} = %s")
