@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from greenplat.core.interchange.reading import Limits, open_rows
 from greenplat.core.settings import Settings
 
@@ -65,3 +67,40 @@ def test_unreadable_files_exit_non_zero_with_a_message(tmp_path):
     assert wrong.returncode != 0 and ".pdf" in wrong.stderr
     library = run("export", "patents", "--out", str(tmp_path / "o.jsonl"))
     assert library.returncode != 0 and "patents" in library.stderr
+
+
+def test_greenplat_export_writes_formula_like_titles_as_text_and_they_come_back_exactly(
+    tmp_path_factory,
+):
+    work = tmp_path_factory.mktemp("cli-formula")
+    for folder in (work, *work.parents):
+        if str(folder).startswith("/tmp/"):
+            folder.chmod(folder.stat().st_mode | 0o755)
+    titles = {"P-F-1": '=HYPERLINK("http://evil.example","点此查看")', "P-F-2": "'=引号开头"}
+    source = work / "in.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"external_id": k, "title": v, "description": "d"}, ensure_ascii=False)
+            + "\n"
+            for k, v in titles.items()
+        ),
+        "utf-8",
+    )
+    first = work / "first"
+    assert run("import", "problems", str(source), "--data-dir", str(first)).returncode == 0
+    for suffix in (".xlsx", ".csv"):
+        out = work / f"out{suffix}"
+        assert (
+            run("export", "problems", "--out", str(out), "--data-dir", str(first)).returncode == 0
+        )
+        again = work / f"again{suffix}"
+        imported = run("import", "problems", str(out), "--data-dir", str(again))
+        assert imported.returncode == 0 and "rejected 0" in imported.stdout, imported.stdout
+        back = work / f"back{suffix}.jsonl"
+        assert (
+            run("export", "problems", "--out", str(back), "--data-dir", str(again)).returncode == 0
+        )
+        rows = [json.loads(line) for line in back.read_text("utf-8").splitlines()]
+        assert {r["external_id"]: r["title"] for r in rows} == titles
+    cell = load_workbook(work / "out.xlsx").worksheets[0]["B2"]
+    assert cell.data_type == "s" and cell.value == titles["P-F-1"]
