@@ -101,8 +101,8 @@ def load_evidence(
     work_ids = sorted({w.id for ws in works.values() for w in ws})
     profiled = [row["id"] for row in experts if has_profile(row)]
     for model in models:
-        stored = indexer.get_vectors("achievements", work_ids, model=model) if work_ids else {}
-        profiles = indexer.get_vectors("experts", profiled, model=model) if profiled else {}
+        stored = indexer.get_vectors("achievements", work_ids, conn=conn, model=model)
+        profiles = indexer.get_vectors("experts", profiled, conn=conn, model=model)
         for expert_id, ev in evidence.items():
             ids = [w.id for w in ev.works if w.id in stored]
             if ids:

@@ -61,7 +61,9 @@ def score_experts(
     text = text or retrieval.problem_text(problem)
     models = aff.preferred_models(indexer.query_models(text))
     if vectors is None:
-        vectors = retrieval.source_vectors(indexer, "problems", problem.get("id"), text, models)
+        vectors = retrieval.source_vectors(
+            indexer, conn, "problems", problem.get("id"), text, models
+        )
     evidence = aff.load_evidence(indexer, conn, experts, models)
     scored = []
     for expert in experts:
@@ -93,7 +95,7 @@ def rank_problems_for_expert(
     # The same load for every problem keeps the inbox scores equal to problem -> experts'.
     load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
     ids = [p["id"] for p in problems]
-    stored = {m: indexer.get_vectors("problems", ids, model=m) for m in indexer.models}
+    stored = {m: indexer.get_vectors("problems", ids, conn=conn, model=m) for m in indexer.models}
     out = []
     for problem in problems:
         text = retrieval.problem_text(problem)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from greenplat.api.deps import PlatformDep
+from greenplat.api.deps import Conn, PlatformDep
 from greenplat.api.health import run_checks
 from greenplat.core.outbox import LIBRARIES
 from greenplat.platform import Platform
@@ -40,9 +41,9 @@ def readyz(platform: PlatformDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(platform: PlatformDep) -> Response:
+def metrics(platform: PlatformDep, conn: Conn) -> Response:
     scraped = CollectorRegistry(auto_describe=False)
-    scraped.register(PlatformCollector(platform))
+    scraped.register(PlatformCollector(platform, conn))
     body = generate_latest(REGISTRY) + generate_latest(scraped)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
@@ -50,8 +51,9 @@ def metrics(platform: PlatformDep) -> Response:
 class PlatformCollector(Collector):
     """Platform-wide values read from the database at scrape time: outbox and index sizes."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, conn: psycopg.Connection) -> None:
         self.platform = platform
+        self.conn = conn
 
     def collect(self) -> Iterator[Metric]:
         families = {
@@ -69,8 +71,7 @@ class PlatformCollector(Collector):
                 labels=["library"],
             ),
         }
-        with self.platform.db.session() as conn:
-            rows = {row["library"]: row for row in conn.execute(_OUTBOX_SQL).fetchall()}
+        rows = {row["library"]: row for row in self.conn.execute(_OUTBOX_SQL).fetchall()}
         for library in LIBRARIES:
             row = rows.get(library) or {"pending": 0, "lag": 0.0, "failing": 0}
             for key, family in families.items():
@@ -79,7 +80,7 @@ class PlatformCollector(Collector):
         yield from self._index_sizes()
 
     def _index_sizes(self) -> Iterator[Metric]:
-        status = self.platform.indexer.status()
+        status = self.platform.indexer.status(self.conn)
         indexed = GaugeMetricFamily(
             "greenplat_index_documents",
             "Documents in the search index, by library and backend.",

@@ -58,15 +58,18 @@ def answers(conn: psycopg.Connection, principal: Principal, problem_id: int) -> 
     ]
 
 
-def recommend_for_problem(platform: Platform, principal: Principal, problem_id: int) -> dict:
+def recommend_for_problem(
+    platform: Platform, conn: psycopg.Connection, principal: Principal, problem_id: int
+) -> dict:
     """The matcher's experts and achievements for a problem, each with its reasons."""
     matcher = platform.matcher
-    found = matcher.problem_experts(problem_id, principal=principal, page_size=RECS_SHOWN).items
-    works = matcher.problem_achievements(
-        problem_id, principal=principal, page_size=RECS_SHOWN
+    found = matcher.problem_experts(
+        problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
     ).items
-    with platform.db.session() as conn:
-        states = _states(conn, [problem_id])
+    works = matcher.problem_achievements(
+        problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
+    ).items
+    states = _states(conn, [problem_id])
     experts = [
         {
             "id": m.id,
@@ -122,19 +125,21 @@ def act(
     feedback.create(conn=conn, principal=principal, data=data)
 
 
-def invite(platform: Platform, principal: Principal, problem_id: int, expert_id: int) -> None:
+def invite(conn: psycopg.Connection, principal: Principal, problem_id: int, expert_id: int) -> None:
     """Invite an expert to answer a problem."""
-    with platform.db.session() as conn:
-        act(conn, principal, problem_id, expert_id, "invited")
+    act(conn, principal, problem_id, expert_id, "invited")
 
 
-def inbox(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
+def inbox(
+    platform: Platform, conn: psycopg.Connection, principal: Principal
+) -> list[dict[str, Any]]:
     """The expert's matched requests ranked by fit, with reasons and the expert's own answer."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
-    page = platform.matcher.expert_problems(principal.expert_id, principal=principal, page_size=30)
-    with platform.db.session() as conn:
-        states = _states(conn, [m.id for m in page.items], principal.expert_id)
+    page = platform.matcher.expert_problems(
+        principal.expert_id, conn=conn, principal=principal, page_size=30
+    )
+    states = _states(conn, [m.id for m in page.items], principal.expert_id)
     return [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in page.items]
 
 
