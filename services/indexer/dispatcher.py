@@ -11,6 +11,7 @@ import psycopg
 
 from greenplat.core.logging import bound_request_id
 from greenplat.core.outbox import CHANNEL, notify_request_id
+from greenplat.indexer.embedding import limit_torch_threads
 
 if TYPE_CHECKING:
     from greenplat.indexer.service import Indexer
@@ -40,6 +41,9 @@ class Dispatcher:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        if not self.indexer.settings.broker_url:
+            # Drains embed passages on this thread, beside the requests: leave them cores.
+            limit_torch_threads(self.indexer.settings.effective_embed_threads)
         delay = 1.0
         while not self._stop.is_set():
             try:

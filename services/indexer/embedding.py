@@ -177,6 +177,13 @@ class ModelSet:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def limit_torch_threads(threads: int) -> None:
+    """Run this thread's torch operations on at most `threads` threads (a per-thread setting)."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 class EmbeddingCache:
     """Passage vectors by (model, sha256 of text): unchanged text is never embedded twice."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from greenplat.indexer.analysis import terms
 from greenplat.indexer.backend import SearchBackend, make_backend
 from greenplat.indexer.documents import IndexDoc, load_documents
 from greenplat.indexer.embedding import ModelSet, encode_passages
+from greenplat.indexer.queries import QueryEncoder
 from greenplat.indexer.search import MODES, Mode, SearchFilters, SearchHit, fuse
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,6 @@ MAX_K = 1000
 # all-MiniLM-L6-v2 cosines measured here: related English query/document pairs 0.52-0.64,
 # unrelated ones -0.13-0.22.
 SECONDARY_MIN_COSINE = 0.3
-# One match searches several libraries with the same text: embed each query once.
-QUERY_CACHE_SIZE = 256
 
 
 class Indexer:
@@ -45,8 +43,12 @@ class Indexer:
         self._storage_ready = False
         self._storage_lock = threading.Lock()
         self._dispatcher = None
-        self._queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._queries_lock = threading.Lock()
+        self.queries = QueryEncoder(
+            self.model_set,
+            threads=settings.effective_embed_threads,
+            window_ms=settings.query_batch_ms,
+            cache_size=settings.query_cache_size,
+        )
 
     # models ------------------------------------------------------------------------------
 
@@ -65,27 +67,14 @@ class Indexer:
         return self.model_set.models_for(text)
 
     def query_vector(self, text: str, *, model: str) -> np.ndarray:
-        """The L2-normalised query embedding of a text (cached: one match embeds it once)."""
-        return self._query_vector(text, model)
+        """The L2-normalised query embedding of a text (batched with concurrent ones, cached)."""
+        return self.queries.vector(text, model=model)
 
     def encode_passages(
         self, texts: Sequence[str], *, conn: psycopg.Connection, model: str
     ) -> np.ndarray:
         """L2-normalised passage vectors, one row per text, through the embedding cache."""
         return encode_passages(self.model_set, conn, texts, model=model)
-
-    def _query_vector(self, text: str, model: str) -> np.ndarray:
-        key = (model, text)
-        with self._queries_lock:
-            if key in self._queries:
-                self._queries.move_to_end(key)
-                return self._queries[key]
-        vector = self.model_set.raw_encode([text], model=model, kind="query")[0]
-        with self._queries_lock:
-            self._queries[key] = vector
-            while len(self._queries) > QUERY_CACHE_SIZE:
-                self._queries.popitem(last=False)
-        return vector
 
     # indexing ----------------------------------------------------------------------------
 
@@ -221,8 +210,9 @@ class Indexer:
             self._dispatcher = None
 
     def close(self) -> None:
-        """Stop the dispatcher and release the backend."""
+        """Stop the dispatcher and the query embedder, and release the backend."""
         self.stop_dispatcher()
+        self.queries.close()
         self.backend.close()
 
 
