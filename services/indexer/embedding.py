@@ -91,8 +91,7 @@ class ModelSet:
         self._by_key = {spec.key: spec for spec in self.specs}
         self._loaded: dict[str, object] = {}
         self._lock = threading.Lock()
-        # Running totals for metrics and benchmarks: texts embedded and seconds spent doing it.
-        self.encoded_texts = 0
+        # Running total for benchmarks: seconds spent in the model.
         self.encode_seconds = 0.0
 
     @property
@@ -173,7 +172,6 @@ class ModelSet:
             show_progress_bar=False,
         )
         self.encode_seconds += time.perf_counter() - started
-        self.encoded_texts += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
 

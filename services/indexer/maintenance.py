@@ -8,8 +8,8 @@ import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from greenplat.core import outbox
 from greenplat.core.outbox import LIBRARIES, record_changes
-from greenplat.indexer import sync
 from greenplat.indexer.documents import iter_documents
 
 if TYPE_CHECKING:
@@ -20,14 +20,7 @@ REBUILD_BATCH = 128
 
 def status(indexer: Indexer, conn: psycopg.Connection) -> dict[str, Any]:
     """Backend, models, outbox lag and failures, records and indexed documents per library."""
-    lag = conn.execute(
-        "SELECT count(*) AS pending,"
-        " count(*) FILTER (WHERE attempts > 0) AS failing,"
-        " count(*) FILTER (WHERE attempts >= %s) AS given_up,"
-        " extract(epoch FROM now() - min(created_at)) AS oldest_seconds"
-        " FROM outbox WHERE processed_at IS NULL",
-        (sync.MAX_ATTEMPTS,),
-    ).fetchone()
+    lag = outbox.total(outbox.health(conn).values())
     errors = conn.execute(
         "SELECT id, library, record_id, attempts, last_error FROM outbox"
         " WHERE processed_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 5"
@@ -41,10 +34,10 @@ def status(indexer: Indexer, conn: psycopg.Connection) -> dict[str, Any]:
         "backend": indexer.backend.name,
         "models": indexer.models,
         "languages": indexer.language_models,
-        "pending": lag["pending"],
-        "failing": lag["failing"],
-        "given_up": lag["given_up"],
-        "oldest_pending_seconds": float(lag["oldest_seconds"] or 0.0),
+        "pending": lag.pending,
+        "failing": lag.failing,
+        "given_up": lag.given_up,
+        "oldest_pending_seconds": lag.lag_seconds,
         "recent_errors": [dict(row) for row in errors],
         "libraries": libraries,
     }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from greenplat.core.outbox import LIBRARIES
+from greenplat.core.outbox import LIBRARIES, MAX_ATTEMPTS
 from greenplat.indexer.embedding import ModelNotReady
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 128
-MAX_ATTEMPTS = 10
 APPLICATION_NAME = "greenplat-indexer"
 # Key space of the per-record advisory locks (with the library's position added).
 _RECORD_LOCK_BASE = 74_117_110

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import psycopg
 
-from greenplat.indexer.search import SearchFilters, SearchHit
-from greenplat.matcher import scoring
+from greenplat.indexer.search import RRF_K, SearchFilters, SearchHit
 from greenplat.matcher.explain import top_terms
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def expert_text(conn: psycopg.Connection, row: dict, *, works: int = 20) -> str:
 
 def fused_relevance(hit: SearchHit, lists: int) -> float:
     """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list."""
-    return min(1.0, hit.score * (scoring.RRF_K + 1) / max(lists, 1))
+    return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1))
 
 
 def source_vectors(

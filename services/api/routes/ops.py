@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 
 from greenplat.api.deps import Conn, PlatformDep
 from greenplat.api.health import run_checks
-from greenplat.core.outbox import LIBRARIES
+from greenplat.core import outbox
 from greenplat.platform import Platform
 
 router = APIRouter(tags=["ops"])
@@ -71,11 +71,10 @@ class PlatformCollector(Collector):
                 labels=["library"],
             ),
         }
-        rows = {row["library"]: row for row in self.conn.execute(_OUTBOX_SQL).fetchall()}
-        for library in LIBRARIES:
-            row = rows.get(library) or {"pending": 0, "lag": 0.0, "failing": 0}
-            for key, family in families.items():
-                family.add_metric([library], float(row[key] or 0))
+        for library, health in outbox.health(self.conn).items():
+            families["pending"].add_metric([library], health.pending)
+            families["lag"].add_metric([library], health.lag_seconds)
+            families["failing"].add_metric([library], health.failing)
         yield from families.values()
         yield from self._index_sizes()
 
@@ -98,12 +97,3 @@ class PlatformCollector(Collector):
             value=status["given_up"],
         )
         yield from (indexed, records, given_up)
-
-
-_OUTBOX_SQL = """
-SELECT library,
-       count(*) AS pending,
-       extract(epoch FROM now() - min(created_at)) AS lag,
-       count(*) FILTER (WHERE attempts > 0) AS failing
-FROM outbox WHERE processed_at IS NULL GROUP BY library
-"""
