@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.logging import request_id
 
 Library = Literal["problems", "achievements", "experts"]
@@ -21,9 +20,7 @@ MAX_ATTEMPTS = 10
 LAG_WARNING_SECONDS = 300
 
 
-def record_change(
-    conn: psycopg.Connection, library: Library, record_id: int, op: str = "upsert"
-) -> None:
+def record_change(conn: Connection, library: Library, record_id: int, op: str = "upsert") -> None:
     """Write an outbox row for a changed record and wake the indexer after commit."""
     conn.execute(
         "INSERT INTO outbox (library, record_id, op) VALUES (%s, %s, %s)",
@@ -33,7 +30,7 @@ def record_change(
 
 
 def record_changes(
-    conn: psycopg.Connection, library: Library, record_ids: list[int], op: str = "upsert"
+    conn: Connection, library: Library, record_ids: list[int], op: str = "upsert"
 ) -> None:
     """record_change for many records at once (imports)."""
     if not record_ids:
@@ -85,7 +82,7 @@ class OutboxHealth:
         )
 
 
-def health(conn: psycopg.Connection) -> dict[str, OutboxHealth]:
+def health(conn: Connection) -> dict[str, OutboxHealth]:
     """The outbox's health per library (every library, zeros when nothing waits)."""
     rows = conn.execute(
         "SELECT library, count(*) AS pending,"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.logging import bound_request_id
 from greenplat.core.outbox import CHANNEL, notify_request_id
 from greenplat.indexer.embedding import limit_torch_threads
@@ -70,7 +71,7 @@ class Dispatcher:
                             self._kick()
                     last_poll = time.monotonic()
 
-    def _due(self, conn: psycopg.Connection) -> bool:
+    def _due(self, conn: Connection) -> bool:
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE processed_at IS NULL"
             " AND available_at <= now())"

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
 from greenplat.indexer import modelprep
@@ -185,9 +185,7 @@ def limit_torch_threads(threads: int) -> None:
 class EmbeddingCache:
     """Passage vectors by (model, sha256 of text): unchanged text is never embedded twice."""
 
-    def get(
-        self, conn: psycopg.Connection, model: str, keys: list[bytes]
-    ) -> dict[bytes, np.ndarray]:
+    def get(self, conn: Connection, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         rows = conn.execute(
             "SELECT text_sha256, embedding FROM embedding_cache"
             " WHERE model = %s AND text_sha256 = ANY(%s)",
@@ -195,7 +193,7 @@ class EmbeddingCache:
         ).fetchall()
         return {bytes(row["text_sha256"]): as_array(row["embedding"]) for row in rows}
 
-    def put(self, conn: psycopg.Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
+    def put(self, conn: Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
         if not items:
             return
         with conn.cursor() as cur:
@@ -208,7 +206,7 @@ class EmbeddingCache:
 
 def encode_passages(
     models: ModelSet,
-    conn: psycopg.Connection,
+    conn: Connection,
     texts: Sequence[str],
     *,
     model: str,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from greenplat.core import outbox
+from greenplat.core.db import Connection
 from greenplat.core.outbox import LIBRARIES, record_changes
 from greenplat.indexer.documents import iter_documents
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 REBUILD_BATCH = 128
 
 
-def status(indexer: Indexer, conn: psycopg.Connection) -> dict[str, Any]:
+def status(indexer: Indexer, conn: Connection) -> dict[str, Any]:
     """Backend, models, outbox lag and failures, records and indexed documents per library."""
     lag = outbox.total(outbox.health(conn).values())
     errors = conn.execute(

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import psycopg
 
-from greenplat.core.db import Database
+from greenplat.core.db import Connection, Database
 from greenplat.core.errors import InvalidInput
 from greenplat.core.outbox import LIBRARIES
 from greenplat.core.settings import Settings
@@ -70,15 +69,13 @@ class Indexer:
         """The L2-normalised query embedding of a text (batched with concurrent ones, cached)."""
         return self.queries.vector(text, model=model)
 
-    def encode_passages(
-        self, texts: Sequence[str], *, conn: psycopg.Connection, model: str
-    ) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, conn: Connection, model: str) -> np.ndarray:
         """L2-normalised passage vectors, one row per text, through the embedding cache."""
         return encode_passages(self.model_set, conn, texts, model=model)
 
     # indexing ----------------------------------------------------------------------------
 
-    def ensure_storage(self, conn: psycopg.Connection) -> None:
+    def ensure_storage(self, conn: Connection) -> None:
         """Create the vector storage of every active model (loads the models once)."""
         with self._storage_lock:
             if self._storage_ready:
@@ -88,7 +85,7 @@ class Indexer:
             self._storage_ready = True
 
     def embed_documents(
-        self, conn: psycopg.Connection, docs: list[IndexDoc], *, refresh: bool = False
+        self, conn: Connection, docs: list[IndexDoc], *, refresh: bool = False
     ) -> None:
         """Choose each document's models and attach its vectors (batched per model)."""
         for doc in docs:
@@ -103,7 +100,7 @@ class Indexer:
             for doc, vector in zip(chosen, vectors, strict=True):
                 doc.vectors[model] = vector
 
-    def index_records(self, conn: psycopg.Connection, ids_by_library: dict[str, list[int]]) -> None:
+    def index_records(self, conn: Connection, ids_by_library: dict[str, list[int]]) -> None:
         """Bring the index entries of these records in line with the database, in conn."""
         self.ensure_storage(conn)
         docs = {lib: load_documents(conn, lib, ids) for lib, ids in ids_by_library.items()}
@@ -126,7 +123,7 @@ class Indexer:
         self,
         library: str,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         text: str,
         filters: SearchFilters | None = None,
         k: int = 50,
@@ -168,7 +165,7 @@ class Indexer:
         library: str,
         record_ids: Sequence[int],
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         model: str,
     ) -> dict[int, np.ndarray]:
         """Stored document vectors of these records (records without one are absent)."""
@@ -179,7 +176,7 @@ class Indexer:
 
     # operations --------------------------------------------------------------------------
 
-    def status(self, conn: psycopg.Connection) -> dict[str, Any]:
+    def status(self, conn: Connection) -> dict[str, Any]:
         """Backend, models, outbox lag and failures, records vs indexed documents per library."""
         return maintenance.status(self, conn)
 

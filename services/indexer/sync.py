@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.outbox import LIBRARIES, MAX_ATTEMPTS
 from greenplat.indexer.embedding import ModelNotReady
 
@@ -29,7 +30,7 @@ APPLICATION_NAME = "greenplat-indexer"
 _RECORD_LOCK_BASE = 74_117_110
 
 
-def claim(conn: psycopg.Connection, batch_size: int, ids: list[int] | None = None) -> list[dict]:
+def claim(conn: Connection, batch_size: int, ids: list[int] | None = None) -> list[dict]:
     """Lock up to batch_size due outbox rows (others' locked rows are skipped, not waited on)."""
     only = " AND id = ANY(%(ids)s)" if ids is not None else ""
     return conn.execute(
@@ -41,7 +42,7 @@ def claim(conn: psycopg.Connection, batch_size: int, ids: list[int] | None = Non
     ).fetchall()
 
 
-def lock_records(conn: psycopg.Connection, keys: list[tuple[str, int]]) -> None:
+def lock_records(conn: Connection, keys: list[tuple[str, int]]) -> None:
     """Serialise indexing of each record across workers, so an older read never lands last."""
     for library, record_id in sorted(keys):
         conn.execute(
@@ -50,7 +51,7 @@ def lock_records(conn: psycopg.Connection, keys: list[tuple[str, int]]) -> None:
         )
 
 
-def _process(indexer: Indexer, conn: psycopg.Connection, rows: list[dict]) -> None:
+def _process(indexer: Indexer, conn: Connection, rows: list[dict]) -> None:
     keys = sorted({(row["library"], row["record_id"]) for row in rows})
     lock_records(conn, keys)
     by_library: dict[str, list[int]] = defaultdict(list)

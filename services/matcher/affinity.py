@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.matcher import scoring
 
 # (mean, standard deviation) of the cosine between unrelated passages, measured per model on
@@ -74,7 +74,7 @@ class Affinity:
     best_works: list[tuple[int, float]]  # (achievement id, cosine), best first
 
 
-def load_works(conn: psycopg.Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
+def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
     """Achievements listing each expert among its authors."""
     by_external = {row["external_id"]: row["id"] for row in experts}
     rows = conn.execute(
@@ -93,7 +93,7 @@ def load_works(conn: psycopg.Connection, experts: Sequence[dict]) -> dict[int, l
 
 
 def load_evidence(
-    indexer, conn: psycopg.Connection, experts: Sequence[dict], models: Sequence[str]
+    indexer, conn: Connection, experts: Sequence[dict], models: Sequence[str]
 ) -> dict[int, ExpertEvidence]:
     """Works and profile vectors of these experts for the given models."""
     works = load_works(conn, experts)

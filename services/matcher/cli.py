@@ -8,13 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from greenplat.core.cliopts import DataDirOption, settings_for
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.permissions import SYSTEM
 
@@ -65,7 +65,7 @@ def _progress() -> Progress:
 
 
 @contextmanager
-def _matcher(data_dir: Path | None) -> Iterator[tuple[Matcher, psycopg.Connection]]:
+def _matcher(data_dir: Path | None) -> Iterator[tuple[Matcher, Connection]]:
     """The matcher and the command's one session (a command acts as a platform admin)."""
     from greenplat.platform import open_platform
 
@@ -80,7 +80,7 @@ def _matcher(data_dir: Path | None) -> Iterator[tuple[Matcher, psycopg.Connectio
 
 
 def _run_query(
-    session: tuple[Matcher, psycopg.Connection],
+    session: tuple[Matcher, Connection],
     row: dict[str, Any],
     target: str,
     k: int,
@@ -194,7 +194,7 @@ def _rating(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _runs(
-    session: tuple[Matcher, psycopg.Connection], labelled: list[dict], to: str, mode: str
+    session: tuple[Matcher, Connection], labelled: list[dict], to: str, mode: str
 ) -> dict[str, list[str]]:
     runs: dict[str, list[str]] = {}
     with _progress() as p:
@@ -209,7 +209,7 @@ def _runs(
 
 
 def _ranked_ids(
-    session: tuple[Matcher, psycopg.Connection], row: dict[str, Any], to: str, mode: str
+    session: tuple[Matcher, Connection], row: dict[str, Any], to: str, mode: str
 ) -> list[str]:
     """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
     matcher, conn = session

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import SYSTEM
 from greenplat.matcher import directions, ranking, records, retrieval, search
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def affinity(
-    indexer: Indexer, pairs: Sequence[tuple[str, str]], *, conn: psycopg.Connection
+    indexer: Indexer, pairs: Sequence[tuple[str, str]], *, conn: Connection
 ) -> list[float | None]:
     """Affinity of (expert external_id, problem external_id) pairs; None for unknown ids."""
     out: list[float | None] = []
@@ -44,7 +43,7 @@ def match(
     indexer: Indexer,
     target: str,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     k: int,
     text: str | None = None,
     problem_id: int | None = None,
@@ -67,7 +66,7 @@ def match(
 
 
 def _text(
-    indexer: Indexer, conn: psycopg.Connection, text: str, target: str, k: int, mode: str
+    indexer: Indexer, conn: Connection, text: str, target: str, k: int, mode: str
 ) -> list[MatchRead]:
     return search.search(
         indexer,
@@ -82,7 +81,7 @@ def _text(
 
 
 def _from_problem(
-    indexer: Indexer, conn: psycopg.Connection, target: str, problem_id: int, k: int, mode: str
+    indexer: Indexer, conn: Connection, target: str, problem_id: int, k: int, mode: str
 ) -> list[MatchRead]:
     if target == "experts":
         return directions.problem_experts(
@@ -102,7 +101,7 @@ def _from_problem(
 
 
 def _from_expert(
-    indexer: Indexer, conn: psycopg.Connection, target: str, expert_id: int, k: int, mode: str
+    indexer: Indexer, conn: Connection, target: str, expert_id: int, k: int, mode: str
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.expert_problems(
@@ -119,7 +118,7 @@ def _from_expert(
 
 def _from_achievement(
     indexer: Indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     target: str,
     achievement_id: int,
     k: int,
@@ -138,7 +137,7 @@ def _from_achievement(
 
 def _similar(
     indexer: Indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     library: str,
     record_id: int,
     to_text: Callable[[dict], str],
@@ -162,7 +161,7 @@ def _similar(
 
 
 def _achievement_experts(
-    indexer: Indexer, conn: psycopg.Connection, achievement_id: int, k: int
+    indexer: Indexer, conn: Connection, achievement_id: int, k: int
 ) -> list[MatchRead]:
     achievement = records.get_or_raise(conn, "achievements", achievement_id)
     text = retrieval.achievement_text(achievement)

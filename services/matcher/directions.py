@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.core.problems.service import to_read as problem_to_read
@@ -22,7 +21,7 @@ def problem_experts(
     indexer: Indexer,
     problem_id: int,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -65,7 +64,7 @@ def expert_problems(
     indexer: Indexer,
     expert_id: int,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -96,7 +95,7 @@ def problem_achievements(
     indexer: Indexer,
     problem_id: int,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -135,7 +134,7 @@ def achievement_problems(
     indexer: Indexer,
     achievement_id: int,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import SYSTEM, Principal, problem_read_filter
 from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.matcher import affinity as aff
@@ -17,7 +16,7 @@ RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
 
 def rank_experts(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     *,
     text: str | None = None,
@@ -45,7 +44,7 @@ def rank_experts(
 
 def score_experts(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     experts: Sequence[dict],
     *,
@@ -79,7 +78,7 @@ def score_experts(
 
 def rank_problems_for_expert(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     expert: dict,
     *,
     principal: Principal = SYSTEM,
@@ -110,7 +109,7 @@ def rank_problems_for_expert(
 
 
 def _readable_problems(
-    conn: psycopg.Connection,
+    conn: Connection,
     expert: dict,
     *,
     principal: Principal,

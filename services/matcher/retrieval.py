@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.indexer.search import RRF_K, SearchFilters, SearchHit
 from greenplat.matcher.explain import top_terms
 
@@ -46,7 +46,7 @@ def expert_profile_text(row: dict) -> str:
     return _join(row.get("title"), row.get("disciplines"), row.get("keywords"), row.get("bio"))
 
 
-def expert_text(conn: psycopg.Connection, row: dict, *, works: int = 20) -> str:
+def expert_text(conn: Connection, row: dict, *, works: int = 20) -> str:
     """An expert's profile followed by the titles and keywords of their latest works."""
     rows = conn.execute(
         "SELECT title, keywords FROM achievements WHERE expert_ids @> ARRAY[%s]"
@@ -63,7 +63,7 @@ def fused_relevance(hit: SearchHit, lists: int) -> float:
 
 def source_vectors(
     indexer: Indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     library: str,
     record_id: int | None,
     text: str,
@@ -83,7 +83,7 @@ def source_vectors(
 
 
 def candidate_experts(
-    indexer: Indexer, conn: psycopg.Connection, text: str, *, extra_filters: dict | None = None
+    indexer: Indexer, conn: Connection, text: str, *, extra_filters: dict | None = None
 ) -> list[dict]:
     """Experts whose works or profile a search by meaning or by key terms finds for the text.
 

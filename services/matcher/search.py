@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal
 from greenplat.indexer.search import SearchFilters
@@ -26,7 +26,7 @@ def search(
     text: str,
     library: str,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -76,7 +76,7 @@ def search(
 def _text_experts(
     indexer: Indexer,
     text: str,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int,
     page_size: int,
@@ -108,7 +108,7 @@ def search_items(
     library: str,
     text: str,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int,
     page_size: int,
@@ -146,7 +146,7 @@ def retrieve(
     library: str,
     text: str,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     k: int = 20,
     mode: str = "hybrid",

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal
 from greenplat.matcher import contract, directions, ranking, records
 from greenplat.matcher import search as free_text
@@ -32,7 +31,7 @@ class Matcher:
     def __init__(self, indexer: Indexer) -> None:
         self.indexer = indexer
 
-    def resolve(self, library: str, external_id: str, *, conn: psycopg.Connection) -> int:
+    def resolve(self, library: str, external_id: str, *, conn: Connection) -> int:
         """The id of the record with this external_id, or NotFound."""
         return records.get_id_by_external_id(conn, library, external_id)
 
@@ -42,7 +41,7 @@ class Matcher:
         self,
         problem_id: int,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         page: int = 1,
         page_size: int = 20,
@@ -67,7 +66,7 @@ class Matcher:
         self,
         expert_id: int,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         page: int = 1,
         page_size: int = 20,
@@ -88,7 +87,7 @@ class Matcher:
         self,
         problem_id: int,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         page: int = 1,
         page_size: int = 20,
@@ -113,7 +112,7 @@ class Matcher:
         self,
         achievement_id: int,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         page: int = 1,
         page_size: int = 20,
@@ -136,12 +135,12 @@ class Matcher:
 
     # ranking inside a caller's transaction (event assignment) -----------------------------
 
-    def rank_experts(self, conn: psycopg.Connection, problem: dict) -> list[ranking.RankedExpert]:
+    def rank_experts(self, conn: Connection, problem: dict) -> list[ranking.RankedExpert]:
         """Candidate experts for a problem that pass the rules, best first."""
         return ranking.rank_experts(self.indexer, conn, problem)
 
     def score_experts(
-        self, conn: psycopg.Connection, problem: dict, experts: Sequence[dict]
+        self, conn: Connection, problem: dict, experts: Sequence[dict]
     ) -> list[ranking.RankedExpert]:
         """These experts scored against a problem (no rules applied), best first."""
         return ranking.score_experts(self.indexer, conn, problem, experts)
@@ -153,7 +152,7 @@ class Matcher:
         text: str,
         library: str,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         page: int = 1,
         page_size: int = 20,
@@ -184,7 +183,7 @@ class Matcher:
         library: str,
         text: str,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         k: int = 20,
         mode: str = "hybrid",
@@ -204,9 +203,7 @@ class Matcher:
 
     # contract: pairs, one source against a library ------------------------------------------
 
-    def affinity(
-        self, pairs: Sequence[tuple[str, str]], *, conn: psycopg.Connection
-    ) -> list[float | None]:
+    def affinity(self, pairs: Sequence[tuple[str, str]], *, conn: Connection) -> list[float | None]:
         """Affinity of (expert external_id, problem external_id) pairs; None for unknown ids."""
         return contract.affinity(self.indexer, pairs, conn=conn)
 
@@ -214,7 +211,7 @@ class Matcher:
         self,
         target: str,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         k: int,
         text: str | None = None,
         problem_id: int | None = None,
@@ -242,7 +239,7 @@ class Matcher:
         problem_ids: Sequence[int],
         expert_ids: Sequence[int] | None = None,
         *,
-        conn: psycopg.Connection,
+        conn: Connection,
         principal: Principal,
         k: int = 3,
         record: bool = False,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psycopg
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -14,6 +13,7 @@ from prometheus_client.registry import Collector
 from greenplat.api.deps import Conn, PlatformDep
 from greenplat.api.health import run_checks
 from greenplat.core import outbox
+from greenplat.core.db import Connection
 from greenplat.platform import Platform
 
 router = APIRouter(tags=["ops"])
@@ -51,7 +51,7 @@ def metrics(platform: PlatformDep, conn: Conn) -> Response:
 class PlatformCollector(Collector):
     """Platform-wide values read from the database at scrape time: outbox and index sizes."""
 
-    def __init__(self, platform: Platform, conn: psycopg.Connection) -> None:
+    def __init__(self, platform: Platform, conn: Connection) -> None:
         self.platform = platform
         self.conn = conn
 

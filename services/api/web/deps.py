@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import psycopg
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from greenplat.api.deps import Conn
 from greenplat.core.accounts import service as accounts
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
@@ -33,13 +33,13 @@ class Viewer:
 
     request: Request
     platform: Platform
-    conn: psycopg.Connection
+    conn: Connection
     principal: Principal | None
     token: str | None
     lang: str
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """The request's connection in a savepoint: the block's writes undo if it raises."""
         with self.conn.transaction():
             yield self.conn
@@ -75,7 +75,7 @@ def platform_of(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def _principal(conn: psycopg.Connection, token: str | None) -> Principal | None:
+def _principal(conn: Connection, token: str | None) -> Principal | None:
     if not token:
         return None
     try:

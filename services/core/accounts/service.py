@@ -7,13 +7,13 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 
 from greenplat.core import store
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from greenplat.core.permissions import ROLES, Principal, require_any
 from greenplat.core.regions import service as regions
@@ -45,7 +45,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _user_row(conn: psycopg.Connection, where: str, value: Any) -> dict[str, Any] | None:
+def _user_row(conn: Connection, where: str, value: Any) -> dict[str, Any] | None:
     return conn.execute(f"{_USER_SQL} WHERE {where}", (value,)).fetchone()
 
 
@@ -67,9 +67,7 @@ def to_principal(row: dict[str, Any]) -> Principal:
     )
 
 
-def _check_links(
-    conn: psycopg.Connection, role: str, region: str | None, expert_id: int | None
-) -> None:
+def _check_links(conn: Connection, role: str, region: str | None, expert_id: int | None) -> None:
     if role not in ROLES:
         raise InvalidInput(f"未知角色 {role} / unknown role", field="role")
     if region is not None and regions.get_region(conn=conn, name=region) is None:
@@ -85,13 +83,13 @@ def _check_links(
         raise InvalidInput(f"专家 {expert_id} 不存在 / unknown expert", field="expert_id")
 
 
-def get_user(*, conn: psycopg.Connection, user_id: int) -> UserRead | None:
+def get_user(*, conn: Connection, user_id: int) -> UserRead | None:
     """The account with this id, or None."""
     row = _user_row(conn, "u.id = %s", user_id)
     return to_read(row) if row else None
 
 
-def get_user_or_raise(*, conn: psycopg.Connection, user_id: int) -> UserRead:
+def get_user_or_raise(*, conn: Connection, user_id: int) -> UserRead:
     """Like get_user, raising NotFound."""
     user = get_user(conn=conn, user_id=user_id)
     if user is None:
@@ -99,7 +97,7 @@ def get_user_or_raise(*, conn: psycopg.Connection, user_id: int) -> UserRead:
     return user
 
 
-def get_by_username(*, conn: psycopg.Connection, username: str) -> UserRead | None:
+def get_by_username(*, conn: Connection, username: str) -> UserRead | None:
     """The account with this username, or None."""
     row = _user_row(conn, "u.username = %s", username)
     return to_read(row) if row else None
@@ -107,7 +105,7 @@ def get_by_username(*, conn: psycopg.Connection, username: str) -> UserRead | No
 
 def create_user(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     username: str,
     password: str,
     role: str,
@@ -134,7 +132,7 @@ def create_user(
 
 def signup_enterprise(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     username: str,
     password: str,
     organization: str,
@@ -154,7 +152,7 @@ def signup_enterprise(
 
 
 def authenticate(
-    *, conn: psycopg.Connection, username: str, password: str, ttl_hours: int | None = None
+    *, conn: Connection, username: str, password: str, ttl_hours: int | None = None
 ) -> str:
     """A new bearer token for valid credentials; raises Unauthorized otherwise."""
     row = conn.execute(
@@ -177,7 +175,7 @@ def authenticate(
     return token
 
 
-def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
+def principal_for_token(*, conn: Connection, token: str) -> Principal:
     """The principal of a valid, unexpired token of an active account; raises Unauthorized."""
     row = conn.execute(
         "SELECT u.*, e.external_id AS expert_external_id FROM api_tokens t "
@@ -190,14 +188,14 @@ def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
     return to_principal(row)
 
 
-def revoke_token(*, conn: psycopg.Connection, token: str) -> None:
+def revoke_token(*, conn: Connection, token: str) -> None:
     """Forget a token (log out)."""
     conn.execute("DELETE FROM api_tokens WHERE token_hash = %s", (_token_hash(token),))
 
 
 def list_users(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     role: str | None = None,
     region: str | None = None,
@@ -222,7 +220,7 @@ def list_users(
 
 
 def update_user(
-    *, conn: psycopg.Connection, principal: Principal, user_id: int, data: UserUpdate
+    *, conn: Connection, principal: Principal, user_id: int, data: UserUpdate
 ) -> UserRead:
     """Change an account (platform admins); a new password ends its sessions."""
     require_any(principal, "user", "manage")
@@ -247,7 +245,7 @@ def update_user(
     return get_user_or_raise(conn=conn, user_id=user_id)
 
 
-def delete_user(*, conn: psycopg.Connection, principal: Principal, user_id: int) -> None:
+def delete_user(*, conn: Connection, principal: Principal, user_id: int) -> None:
     """Delete an account (platform admins); its problems stay, without owner."""
     require_any(principal, "user", "manage")
     get_user_or_raise(conn=conn, user_id=user_id)

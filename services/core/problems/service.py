@@ -6,9 +6,8 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-
 from greenplat.core import store
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import (
@@ -64,14 +63,12 @@ _STATUS_NAMES = {
 }
 
 
-def _row(conn: psycopg.Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+def _row(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     lock_sql = " FOR UPDATE" if lock else ""
     return conn.execute(f"SELECT * FROM problems WHERE id = %s{lock_sql}", (problem_id,)).fetchone()
 
 
-def _row_or_raise(
-    conn: psycopg.Connection, problem_id: int, *, lock: bool = False
-) -> dict[str, Any]:
+def _row_or_raise(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = _row(conn, problem_id, lock=lock)
     if row is None:
         raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
@@ -93,7 +90,7 @@ def _readable(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
+def get(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
     """The problem with this id as the principal may see it, or None."""
     row = _row(conn, problem_id)
     if row is None or not allows(principal, "problem", "read", row):
@@ -101,13 +98,13 @@ def get(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> P
     return to_read(row, principal)
 
 
-def get_or_raise(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def get_or_raise(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Like get, raising NotFound."""
     return to_read(_readable(principal, _row_or_raise(conn, problem_id)), principal)
 
 
 def get_by_external_id(
-    *, conn: psycopg.Connection, principal: Principal, external_id: str
+    *, conn: Connection, principal: Principal, external_id: str
 ) -> ProblemRead | None:
     """The problem with this external_id as the principal may see it, or None."""
     row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
@@ -118,7 +115,7 @@ def get_by_external_id(
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     region: str | None = None,
     industry: str | None = None,
@@ -159,7 +156,7 @@ def list(
 
 
 def _event(
-    conn: psycopg.Connection,
+    conn: Connection,
     problem_id: int,
     from_status: str | None,
     to_status: str,
@@ -174,7 +171,7 @@ def _event(
 
 
 def _write(
-    conn: psycopg.Connection,
+    conn: Connection,
     values: dict[str, Any],
     *,
     keep_owner: bool = False,
@@ -190,7 +187,7 @@ def _write(
 
 
 def upsert_record(
-    *, conn: psycopg.Connection, record: ProblemRecord, owner_id: int | None = None
+    *, conn: Connection, record: ProblemRecord, owner_id: int | None = None
 ) -> tuple[int, bool]:
     """Store an interchange record by external_id (import); returns (id, created)."""
     contract = record.model_dump(include={"external_id", "status", *FIELDS})
@@ -217,7 +214,7 @@ def _creation_values(principal: Principal, data: ProblemCreate) -> dict[str, Any
     return values
 
 
-def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreate) -> ProblemRead:
+def create(*, conn: Connection, principal: Principal, data: ProblemCreate) -> ProblemRead:
     """Create a draft problem owned by the principal."""
     require_any(principal, "problem", "create")
     values = _creation_values(principal, data)
@@ -234,7 +231,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreat
 
 
 def update(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int, data: ProblemUpdate
+    *, conn: Connection, principal: Principal, problem_id: int, data: ProblemUpdate
 ) -> ProblemRead:
     """Change the given fields of a problem."""
     row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
@@ -257,7 +254,7 @@ def update(
     return to_read(_row_or_raise(conn, problem_id), principal)
 
 
-def delete(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> None:
+def delete(*, conn: Connection, principal: Principal, problem_id: int) -> None:
     """Delete a problem and its events."""
     row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
     require(principal, "problem", "delete", row)
@@ -267,7 +264,7 @@ def delete(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -
 
 def transition(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int,
     action: str,
@@ -299,13 +296,13 @@ def transition(
     return to_read(_row_or_raise(conn, problem_id), principal)
 
 
-def submit(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def submit(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Send a draft or returned problem to its sub-center for review."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="submit")
 
 
 def review(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int, data: ProblemReview
+    *, conn: Connection, principal: Principal, problem_id: int, data: ProblemReview
 ) -> ProblemRead:
     """Approve or return a submitted problem, with a comment."""
     return transition(
@@ -317,18 +314,18 @@ def review(
     )
 
 
-def close(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def close(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Close an approved or matched problem."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="close")
 
 
-def mark_matched(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def mark_matched(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Record that an approved problem has found its match."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="match")
 
 
 def events(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int
+    *, conn: Connection, principal: Principal, problem_id: int
 ) -> builtins.list[ProblemEvent]:
     """The status history of a problem, oldest first."""
     _readable(principal, _row_or_raise(conn, problem_id))
@@ -341,7 +338,7 @@ def events(
     return [ProblemEvent(**r) for r in rows]
 
 
-def iter_records(*, conn: psycopg.Connection) -> Iterator[dict[str, Any]]:
+def iter_records(*, conn: Connection) -> Iterator[dict[str, Any]]:
     """Every problem as an interchange record (contract fields, then extra), by id."""
     with conn.cursor(name="export_problems") as cur:
         cur.execute("SELECT * FROM problems ORDER BY id")
