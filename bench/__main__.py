@@ -1,5 +1,5 @@
 """Run the benchmarks and print their figures:
-`python -m bench [indexing|latency|match|embed|load|all]`."""
+`python -m bench [indexing|latency|match|redaction|embed|load|all]`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "indexing", "latency", "match", "embed", "load"],
+        choices=["all", "indexing", "latency", "match", "redaction", "embed", "load"],
     )
     parser.add_argument(
         "--copies", type=int, default=1, help="indexing: how many times the demo records are loaded"
@@ -44,6 +44,10 @@ def main() -> None:
 
         sizes = tuple(int(s) for s in args.sizes.split(","))
         match_latency.run(sizes=sizes, queries=min(args.queries, 50))
+    if args.which in ("all", "redaction"):
+        from bench import redaction
+
+        redaction.run()
     if args.which in ("all", "embed"):
         from bench import query_embedding
 

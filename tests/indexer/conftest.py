@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from greenplat.core.db import Database
+from greenplat.core.organizations import service as organizations
 from greenplat.core.outbox import record_change
 from greenplat.core.settings import Settings
 from greenplat.indexer.service import Indexer
@@ -96,6 +97,10 @@ class Records:
             **extra,
         }
         return self._insert("problems", values)
+
+    def organization(self, name: str) -> int:
+        with self.db.session() as conn:
+            return organizations.ensure(conn=conn, name=name, verified=True)
 
     def achievement(self, title: str, abstract: str, **extra) -> int:
         values = {
