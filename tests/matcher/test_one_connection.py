@@ -121,7 +121,7 @@ def _records(platform, world) -> dict[str, Any]:
                 "regions",
                 {"code": f"w{name[0]}{tag}", "name": f"区{name}{tag}", "subcenter_name": "分中心"},
             )
-        for name in ("patch", "delete", "portal"):
+        for name in ("patch", "delete", "portal", "join_api", "join_portal"):
             ids[f"user_{name}"] = accounts.create_user(
                 conn=conn,
                 username=f"walk-{name}-{tag}",
@@ -129,6 +129,14 @@ def _records(platform, world) -> dict[str, Any]:
                 role="enterprise",
                 organization="Walk Co",
             ).id
+        for name in ("verify", "verify_portal", "join"):
+            ids[f"org_{name}"] = _insert(conn, "organizations", {"name": f"Org {name} {tag}"})
+        for name in ("api", "portal"):
+            ids[f"request_{name}"] = _insert(
+                conn,
+                "organization_requests",
+                {"organization_id": ids["org_join"], "user_id": ids[f"user_join_{name}"]},
+            )
     platform.indexer.sync_pending()
     ids.update(
         problem=world.problems["battery"],
@@ -191,6 +199,11 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
         Call("DELETE", "/v1/regions/{region_delete}"),
         Call("GET", "/v1/organizations"),
         Call("POST", "/v1/organizations", json={"name": f"Org B {t}"}),
+        Call("POST", "/v1/organizations/{org_verify}/verify"),
+        Call("GET", "/v1/organizations/{org_join}/requests"),
+        Call("POST", "/v1/organizations/{org_join}/requests/{request_api}", json={
+            "decision": "approve",
+        }),
         Call("GET", "/v1/users"),
         Call("POST", "/v1/users", json={
             "username": f"walk-new-{t}", "password": PASSWORD, "role": "enterprise",
@@ -290,6 +303,11 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("GET", "/admin/import"),
         Call("POST", "/admin/import", form={"library": "problems"}, files={"file": csv}),
         Call("GET", "/search?q=lithium battery&library=experts"),
+        Call("GET", "/organizations"),
+        Call("POST", "/organizations/{org_verify_portal}/verify", form={}),
+        Call("POST", "/organizations/{org_join}/requests/{request_portal}", form={
+            "decision": "reject",
+        }),
         Call("GET", "/expert/inbox", "battery"),
         Call("GET", "/expert/invitations", "battery"),
         Call("POST", "/expert/respond/{other}", "battery", form={"action": "interested"}),
