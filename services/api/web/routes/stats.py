@@ -87,7 +87,7 @@ def dashboard(
     """One region's dashboard: headline figures, breakdowns, charts, links to the records."""
     me = v.require("stats", "read")
     period = _period(since, until)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         shown = stats.region_in_reach(me, region)
         args = {"conn": conn, "principal": me, "region": shown, **period}
         figures = stats.summary(**args)
@@ -121,7 +121,7 @@ def _records(v: Viewer, params: dict[str, Any]) -> tuple[list[dict[str, Any]], d
         "month": params.get("month") or None,
         **_period(params.get("since"), params.get("until")),
     }
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         filters["region"] = stats.region_in_reach(me, filters["region"])
         rows = stats.records(conn=conn, principal=me, **filters)
     return rows, filters
@@ -167,7 +167,7 @@ def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
     for line in _table(v, rows):
         sheet.append(line)
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         for by in ("industry", "month", "discipline"):
             part = book.create_sheet(by)
             part.append([v.t(f"stats.{c}") for c in ("key", *stats.METRICS)])
@@ -196,7 +196,7 @@ def all_regions(
     """Every region side by side (platform admins)."""
     me = v.require("region", "manage")
     period = _period(since, until)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         rows = stats.by_region(conn=conn, principal=me, **period)
         total = stats.summary(conn=conn, principal=me, **period)
     t = v.t
