@@ -174,7 +174,6 @@ def signup_enterprise(
     of an existing organization grants nothing: the account is created without organization
     and a membership request waits for a member of that organization or its sub-center.
     """
-    existing = organizations.get_by_name(conn=conn, name=organization)
     user = create_user(
         conn=conn,
         username=username,
@@ -183,13 +182,14 @@ def signup_enterprise(
         region=region,
         display_name=display_name or organization,
     )
-    if existing is not None:
-        organizations.request_membership(conn=conn, user_id=user.id, organization_id=existing["id"])
+    created = organizations.create_if_new(
+        conn=conn, name=organization, kind="enterprise", region=region, verified=False
+    )
+    if created is not None:
+        conn.execute("UPDATE users SET organization_id = %s WHERE id = %s", (created, user.id))
     else:
-        org_id = organizations.ensure(
-            conn=conn, name=organization, kind="enterprise", region=region, verified=False
-        )
-        conn.execute("UPDATE users SET organization_id = %s WHERE id = %s", (org_id, user.id))
+        existing = organizations.get_by_name(conn=conn, name=organization)
+        organizations.request_membership(conn=conn, user_id=user.id, organization_id=existing["id"])
     return get_user_or_raise(conn=conn, user_id=user.id)
 
 

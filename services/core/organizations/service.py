@@ -71,13 +71,25 @@ def ensure(
     Staff, imports and the demo name organizations they vouch for (verified); sign-up
     creates unverified ones.
     """
+    created = create_if_new(conn=conn, name=name, kind=kind, region=region, verified=verified)
+    return created if created is not None else get_by_name(conn=conn, name=name)["id"]
+
+
+def create_if_new(
+    *, conn: psycopg.Connection, name: str, kind: str, region: str | None, verified: bool
+) -> int | None:
+    """The id of a new organization with this name, or None when the name is taken.
+
+    The unique name decides atomically: of two sign-ups racing for one new name, one creates
+    the organization and the other is told it exists.
+    """
     row = conn.execute(
         "INSERT INTO organizations (name, kind, region, verified, verified_at)"
         " VALUES (%s, %s, %s, %s, CASE WHEN %s THEN now() END)"
         " ON CONFLICT (name) DO NOTHING RETURNING id",
         (name, kind, region, verified, verified),
     ).fetchone()
-    return row["id"] if row else get_by_name(conn=conn, name=name)["id"]
+    return row["id"] if row else None
 
 
 def list(
