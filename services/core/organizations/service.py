@@ -76,7 +76,7 @@ def ensure(
 
 
 def create_if_new(
-    *, conn: psycopg.Connection, name: str, kind: str, region: str | None, verified: bool
+    *, conn: Connection, name: str, kind: str, region: str | None, verified: bool
 ) -> int | None:
     """The id of a new organization with this name, or None when the name is taken.
 
