@@ -33,6 +33,7 @@ from greenplat.core.permissions import (
 )
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemReview, ProblemUpdate
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate
 
@@ -207,6 +208,10 @@ def other_action(resource: str, action: str) -> Callable[[Ctx, str], None]:
             )
         elif (resource, action) == ("user", "manage"):
             accounts.list_users(conn=c.conn, principal=c.p)
+        elif (resource, action) == ("reference", "manage"):
+            reference.add_alias(
+                conn=c.conn, principal=c.p, kind="industry", alias=c.b.uid(), canonical="新能源"
+            )
         elif (resource, action) == ("stats", "read"):
             if not allows(c.p, "stats", "read", {"region": c.region_of(kind)}):
                 raise Forbidden("stats")
@@ -233,7 +238,7 @@ def kinds_for(resource: str, action: str) -> tuple[str, ...]:
         return ("region", "other")
     if resource == "problem" and action == "read":
         return KINDS
-    if resource in ("region", "user", "feedback"):
+    if resource in ("region", "user", "feedback", "reference"):
         return ("other",)
     return ("own", "region", "other")
 

@@ -16,6 +16,7 @@ from greenplat.core import store
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
 from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from greenplat.core.permissions import ROLES, Principal, require_any
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.settings import Settings
 
@@ -142,6 +143,8 @@ def signup_enterprise(
     display_name: str = "",
 ) -> UserRead:
     """An enterprise registers itself: an enterprise account bound to its organization."""
+    # Without a region its problems would reach no sub-center's review queue.
+    region = reference.subcenter_region(conn=conn, region=region)
     return create_user(
         conn=conn,
         username=username,

@@ -20,6 +20,7 @@ from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemRecord
+from greenplat.core.reference import service as reference
 
 LIBRARIES = ("problems", "achievements", "experts")
 # library: (record schema, service module, contract fields in file order)
@@ -43,6 +44,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # (line, value replaced by its canonical form) for rows that were stored
+    mapped: list[tuple[int, reference.Mapped]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -95,7 +98,8 @@ def _import_row(
     conn: psycopg.Connection, principal: Principal, library: str, row: Row, report: ImportReport
 ) -> None:
     try:
-        record = parse_record(library, row.data or {})
+        data, mapped = reference.normalise_record(conn=conn, library=library, data=row.data or {})
+        record = parse_record(library, data)
         if not within_reach(conn, principal, "import", library, record.model_dump()):
             raise Forbidden("记录不在你的地区 / record outside your region")
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
@@ -110,6 +114,7 @@ def _import_row(
     except (psycopg.DataError, psycopg.IntegrityError) as e:
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
         return
+    report.mapped.extend((row.line, m) for m in mapped)
     if created:
         report.created += 1
     else:

@@ -28,6 +28,7 @@ from greenplat.core.problems.models import (
     ProblemReview,
     ProblemUpdate,
 )
+from greenplat.core.reference import service as reference
 
 FIELDS = (
     "title",
@@ -220,7 +221,9 @@ def _creation_values(principal: Principal, data: ProblemCreate) -> dict[str, Any
 def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreate) -> ProblemRead:
     """Create a draft problem owned by the principal."""
     require_any(principal, "problem", "create")
-    values = _creation_values(principal, data)
+    values, _ = reference.normalise_record(
+        conn=conn, library="problems", data=_creation_values(principal, data)
+    )
     values.update(
         external_id=data.external_id or store.new_external_id("P"),
         extra=data.extra,
@@ -244,7 +247,9 @@ def update(
             f"{_STATUS_NAMES[row['status']]}的需求不能修改，只有草稿或已退回的可以 / "
             f"a {row['status']} problem cannot be edited; only draft or returned ones"
         )
-    changes = data.model_dump(exclude_unset=True)
+    changes, _ = reference.normalise_record(
+        conn=conn, library="problems", data=data.model_dump(exclude_unset=True)
+    )
     if principal.role == "enterprise":
         changes.pop("organization", None)
     for name in ("title", "description", "confidential", "extra"):

@@ -11,6 +11,7 @@ from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.permissions import allows
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 
 from .. import matching
@@ -56,6 +57,7 @@ def _form_values(data: dict[str, Any]) -> dict[str, Any]:
 def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: int = 200):
     with v.platform.db.session() as conn:
         region_list = regions.list_regions(conn=conn)
+        industries = reference.choices(conn=conn, kind="industry")
     return render(
         v,
         "problems/form.html",
@@ -64,6 +66,7 @@ def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: i
         values=values,
         errors=errors,
         regions=region_list,
+        industries=industries,
     )
 
 
