@@ -6,11 +6,13 @@ from fastapi import APIRouter
 
 from greenplat.api.routes import (
     achievements,
+    audit,
     auth,
     experts,
     matches,
     ops,
     problems,
+    reference,
     regions,
     search,
     users,
@@ -26,4 +28,6 @@ ROUTERS: list[APIRouter] = [
     ops.router,
     matches.router,
     search.router,
+    reference.router,
+    audit.router,
 ]

@@ -14,6 +14,7 @@ from psycopg import sql
 
 from greenplat.core import store
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from greenplat.core.permissions import ROLES, Principal, require_any
 from greenplat.core.reference import service as reference
@@ -161,7 +162,7 @@ def authenticate(
 ) -> str:
     """A new bearer token for valid credentials; raises Unauthorized otherwise."""
     row = conn.execute(
-        "SELECT id, password_hash, active FROM users WHERE username = %s", (username,)
+        "SELECT id, password_hash, active, region FROM users WHERE username = %s", (username,)
     ).fetchone()
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
@@ -177,6 +178,14 @@ def authenticate(
         "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, now() + %s)",
         (_token_hash(token), row["id"], ttl),
     )
+    audit.record(
+        conn,
+        actor=username,
+        action="login",
+        library="users",
+        record_id=row["id"],
+        region=row["region"],
+    )
     return token
 
 
@@ -190,7 +199,9 @@ def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
     ).fetchone()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录 / invalid or expired token")
-    return to_principal(row)
+    principal = to_principal(row)
+    audit.set_actor(conn, principal)
+    return principal
 
 
 def revoke_token(*, conn: psycopg.Connection, token: str) -> None:

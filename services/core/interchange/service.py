@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementRecord
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
@@ -132,6 +133,7 @@ def import_rows(
     """Store every good row and report the bad ones; a later duplicate external_id is refused."""
     check_library(library)
     require_any(principal, "import", "run")
+    audit.set_actor(conn, principal)
     report = ImportReport()
     first_line: dict[str, int] = {}
     for row in rows:
@@ -153,6 +155,7 @@ def import_rows(
                 _import_row(conn, principal, library, row, report)
         if progress is not None:
             progress(1)
+    audit.log_import(conn, principal, library, report)
     return report
 
 
@@ -188,4 +191,14 @@ def export_file(*, conn: psycopg.Connection, principal: Principal, library: str,
         for r in iter_library(conn=conn, library=library)
         if within_reach(conn, principal, "export", library, r)
     )
-    return write_records(path, fields, records)
+    count = write_records(path, fields, records)
+    audit.record(
+        conn,
+        actor=principal,
+        action="export",
+        library=library,
+        rows=count,
+        region=principal.region,
+        detail={"file": path.name},
+    )
+    return count

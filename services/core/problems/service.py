@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from greenplat.core import store
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import (
@@ -94,17 +95,25 @@ def _readable(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
-    """The problem with this id as the principal may see it, or None."""
-    row = _row(conn, problem_id)
+def _read_one(
+    conn: psycopg.Connection, principal: Principal, row: dict[str, Any] | None
+) -> ProblemRead | None:
     if row is None or not allows(principal, "problem", "read", row):
         return None
+    audit.read_problem(conn, principal, row)
     return to_read(row, principal)
+
+
+def get(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
+    """The problem with this id as the principal may see it, or None."""
+    return _read_one(conn, principal, _row(conn, problem_id))
 
 
 def get_or_raise(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Like get, raising NotFound."""
-    return to_read(_readable(principal, _row_or_raise(conn, problem_id)), principal)
+    row = _readable(principal, _row_or_raise(conn, problem_id))
+    audit.read_problem(conn, principal, row)
+    return to_read(row, principal)
 
 
 def get_by_external_id(
@@ -112,9 +121,7 @@ def get_by_external_id(
 ) -> ProblemRead | None:
     """The problem with this external_id as the principal may see it, or None."""
     row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
-    if row is None or not allows(principal, "problem", "read", row):
-        return None
-    return to_read(row, principal)
+    return _read_one(conn, principal, row)
 
 
 def list(

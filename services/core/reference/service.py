@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import psycopg
 
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput
 from greenplat.core.permissions import Principal, require_any
 from greenplat.core.reference.lists import KINDS, closest, key, reference_list
@@ -177,6 +178,14 @@ def add_alias(
         " created_by = EXCLUDED.created_by, created_at = now()",
         (kind, key(kind, alias), alias, canonical, principal.id),
     )
+    audit.record(
+        conn,
+        actor=principal,
+        action="alias",
+        library=kind,
+        external_id=alias,
+        detail={"alias": alias, "canonical": canonical},
+    )
     return Resolution(kind, alias, canonical, "mapped")
 
 
@@ -196,3 +205,21 @@ def subcenter_region(*, conn: psycopg.Connection, region: str | None) -> str:
             field="region",
         )
     return value
+
+
+def describe_list(*, conn: psycopg.Connection, kind: str) -> dict[str, Any]:
+    """A list as the API shows it: the shipped entries, the platform's values, added aliases."""
+    check_kind(kind)
+    shipped = reference_list(kind)
+    rows = conn.execute(
+        "SELECT alias, canonical FROM reference_aliases WHERE kind = %s ORDER BY alias", (kind,)
+    )
+    return {
+        "kind": kind,
+        "source": shipped.source,
+        "entries": [
+            {"code": e.code, "name": e.name, "aliases": list(e.aliases)} for e in shipped.entries
+        ],
+        "platform_values": [v for v in choices(conn=conn, kind=kind) if v not in shipped.names()],
+        "added_aliases": {r["alias"]: r["canonical"] for r in rows},
+    }
