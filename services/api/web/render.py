@@ -31,6 +31,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
         ("nav.stats", "/stats"),
+        ("nav.audit", "/admin/audit"),
     ],
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
@@ -38,6 +39,8 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
         ("nav.import", "/admin/import"),
+        ("nav.reference", "/admin/reference"),
+        ("nav.audit", "/admin/audit"),
     ],
 }
 

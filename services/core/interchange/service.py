@@ -47,6 +47,7 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     # (line, value replaced by its canonical form) for rows that were stored
     mapped: list[tuple[int, reference.Mapped]] = field(default_factory=list)
+    unknown: list[tuple[int, reference.Resolution]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -111,6 +112,7 @@ def _import_row(
         return
     except DomainError as e:
         report.rejected.append(Rejected(row.line, e.message))
+        report.unknown.extend((row.line, r) for _, r in getattr(e, "unknown", ()))
         return
     except (psycopg.DataError, psycopg.IntegrityError) as e:
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +29,11 @@ class UnknownReference(InvalidInput):
     """A value that is neither in its reference list nor a known alias of one."""
 
     code = "unknown_reference"
+
+    def __init__(self, unknown: list[tuple[str, Resolution]]) -> None:
+        message = "; ".join(unknown_message(field, r) for field, r in unknown)
+        super().__init__(message, field=unknown[0][0])
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)
@@ -142,13 +148,13 @@ def normalise_record(
                 continue
             r = lookup(vocab, item.strip())
             if r.status == "unknown":
-                problems.append((field, unknown_message(field, r)))
+                problems.append((field, r))
             elif r.status == "mapped":
                 mapped.append(Mapped(field, item, r.value))
             resolved.append(r.value or item)
         out[field] = resolved if isinstance(value, list) or field == "disciplines" else resolved[0]
     if problems:
-        raise UnknownReference("; ".join(m for _, m in problems), field=problems[0][0])
+        raise UnknownReference(problems)
     return out, mapped
 
 
@@ -223,3 +229,21 @@ def describe_list(*, conn: psycopg.Connection, kind: str) -> dict[str, Any]:
         "platform_values": [v for v in choices(conn=conn, kind=kind) if v not in shipped.names()],
         "added_aliases": {r["alias"]: r["canonical"] for r in rows},
     }
+
+
+def tally_mapped(mapped: list[tuple[int, Mapped]]) -> list[dict[str, Any]]:
+    """An import's mapped values, once per (field, given, value), with how many rows."""
+    counts = Counter((m.field, m.given, m.value) for _, m in mapped)
+    return [
+        {"field": f, "given": g, "value": v, "count": n} for (f, g, v), n in counts.most_common()
+    ]
+
+
+def tally_unknown(unknown: list[tuple[int, Resolution]]) -> list[dict[str, Any]]:
+    """An import's unknown values, once per (kind, given), with the closest valid values."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for _, r in unknown:
+        entry = seen.setdefault((r.kind, r.given), {"kind": r.kind, "given": r.given, "count": 0})
+        entry["count"] += 1
+        entry["closest"] = list(r.closest)
+    return sorted(seen.values(), key=lambda e: -e["count"])

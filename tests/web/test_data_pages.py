@@ -1,0 +1,92 @@
+"""Portal pages for reference lists, import reports, merges and the audit log."""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import unquote
+
+from openpyxl import load_workbook
+
+
+def _import(client, csrf_of, body: str):
+    return client.post(
+        "/admin/import",
+        data={"csrf": csrf_of(client), "library": "problems"},
+        files={"file": ("problems.csv", body.encode(), "text/csv")},
+    )
+
+
+def test_an_import_report_shows_mapped_and_unknown_values_and_adds_an_alias(
+    browser_as, csrf_of, build
+):
+    admin = browser_as("platform_admin")
+    tag = build.uid()
+    body = "external_id,title,description,region\n" + "".join(
+        f"P-W-{tag}-{i},题{i},描述,{region}\n"
+        for i, region in enumerate(["江苏", "Jiangsu", f"火星{tag}"])
+    )
+    report = _import(admin, csrf_of, body)
+    assert report.status_code == 200
+    mapped = report.text[report.text.index('id="mapped"') :]
+    assert "<td>江苏</td><td>江苏省</td><td>1</td>" in mapped
+    unknown = report.text[report.text.index('id="unknown"') :]
+    assert f"火星{tag}" in unknown and 'action="/admin/reference/aliases"' in unknown
+    added = admin.post(
+        "/admin/reference/aliases",
+        data={
+            "csrf": csrf_of(admin),
+            "kind": "region",
+            "alias": f"火星{tag}",
+            "canonical": "江西省",
+        },
+    )
+    assert added.status_code == 200 and "别名已添加" in added.text
+    again = _import(admin, csrf_of, body.replace(f"P-W-{tag}", f"P-W2-{tag}"))
+    assert 'id="created">3<' in again.text
+
+
+def test_a_merge_is_previewed_then_confirmed(browser_as, csrf_of, db, build, world):
+    admin = browser_as("platform_admin")
+    with db.session() as conn:
+        row = build.problem(conn, region=world.region_a, industry=f"旧行业{build.uid()}")
+    form = {
+        "csrf": csrf_of(admin),
+        "kind": "industry",
+        "source": row["industry"],
+        "target": "新材料",
+    }
+    preview = admin.post("/admin/reference/merge", data=form)
+    assert preview.status_code == 200
+    assert row["external_id"] in preview.text and 'id="confirm-merge"' in preview.text
+    done = admin.post("/admin/reference/merge", data={**form, "expected": "1"})
+    assert "已合并" in done.text
+    with db.session() as conn:
+        moved = conn.execute("SELECT industry FROM problems WHERE id = %s", (row["id"],)).fetchone()
+    assert moved["industry"] == "新材料"
+
+
+def test_audit_pages_by_role_and_a_chinese_xlsx_export(browser_as, world):
+    admin = browser_as("platform_admin")
+    page = admin.get("/admin/audit", params={"action": "merge"})
+    assert page.status_code == 200 and 'id="audit"' in page.text
+    assert browser_as("enterprise").get("/admin/audit").status_code == 403
+    center = browser_as("subcenter_admin").get("/admin/audit")
+    regions_shown = set(re.findall(r"<td>([^<]*)</td><td>(?:\d*)</td></tr>", center.text))
+    assert regions_shown <= {world.region_a, ""}
+    export = admin.get("/admin/audit/export.xlsx", params={"action": "login"})
+    assert export.status_code == 200
+    disposition = export.headers["content-disposition"]
+    name = unquote(disposition.split("filename*=UTF-8''")[1])
+    assert re.fullmatch(r"审计日志-\d{4}-\d{2}-\d{2}\.xlsx", name)
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet.title == "审计日志" and sheet.freeze_panes == "A2"
+    assert [c.value for c in sheet[1]][:4] == ["时间", "操作人", "角色", "操作"]
+    assert {c.value for c in sheet["D"][1:]} <= {"登录"}
+    assert sheet.column_dimensions["A"].width >= 10
+
+
+def test_the_problem_form_offers_industries_from_the_list(browser_as):
+    form = browser_as("enterprise").get("/enterprise/problems/new").text
+    assert '<select id="f-industry" name="industry">' in form
+    assert '<option value="信息产业">信息产业</option>' in form
