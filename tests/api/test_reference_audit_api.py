@@ -58,3 +58,30 @@ def test_failed_sign_ins_are_logged_though_the_request_fails(client, tokens, wor
     assert client.get("/v1/audit", headers=tokens["enterprise"]).status_code == 403
     center = client.get("/v1/audit", headers=tokens["subcenter_b"]).json()
     assert {e["region"] for e in center["items"]} <= {world.region_b}
+
+
+def test_the_duplicate_check_warns_before_posting(client, tokens, world, db):
+    title, text = (
+        "废水中的氟离子深度去除",
+        "光伏电池片清洗废水氟离子浓度约 200 mg/L，需要降到 8 mg/L 以下并控制污泥量。",
+    )
+    with db.session() as conn:
+        existing = conn.execute(
+            "INSERT INTO problems (external_id, title, description, organization, region, status)"
+            " VALUES (%s, %s, %s, %s, %s, 'approved') RETURNING id, external_id",
+            (f"PRB-A{id(text)}", title, text, world.org_a, world.region_a),
+        ).fetchone()
+    try:
+        body = {"title": title, "text": text.replace("需要", "希望")}
+        found = client.post("/v1/duplicates/check", json=body, headers=tokens["enterprise"])
+        assert found.status_code == 200, found.text
+        assert found.json()["warning"].startswith(f"与已有需求 {existing['external_id']} 高度相似")
+        other = client.post("/v1/duplicates/check", json=body, headers=tokens["enterprise2"])
+        assert other.json() == {"suspects": [], "warning": None}
+        assert (
+            client.post("/v1/duplicates/check", json=body, headers=tokens["expert"]).status_code
+            == 403
+        )
+    finally:
+        with db.session() as conn:
+            conn.execute("DELETE FROM problems WHERE id = %s", (existing["id"],))

@@ -90,3 +90,37 @@ def test_the_problem_form_offers_industries_from_the_list(browser_as):
     form = browser_as("enterprise").get("/enterprise/problems/new").text
     assert '<select id="f-industry" name="industry">' in form
     assert '<option value="信息产业">信息产业</option>' in form
+
+
+def test_a_poster_sees_the_duplicate_warning_before_submitting(browser_as, csrf_of, db, world):
+    client = browser_as("enterprise")
+    title, text = (
+        "窑炉烟气余热回收利用",
+        "需要回收窑炉300℃烟气余热用于原料预热，降低天然气消耗15%以上。",
+    )
+    with db.session() as conn:
+        first = conn.execute(
+            "INSERT INTO problems (external_id, title, description, organization, region, status)"
+            " VALUES (%s, %s, %s, %s, %s, 'approved') RETURNING external_id",
+            (f"PRB-W{id(client)}", title, text, world.org_a, world.region_a),
+        ).fetchone()["external_id"]
+    form = {
+        "csrf": csrf_of(client),
+        "title": title,
+        "description": text + "请尽快联系。",
+        "action": "submit",
+    }
+    try:
+        warned = client.post("/enterprise/problems/new", data=form)
+        assert warned.status_code == 422
+        assert f"与已有需求 {first} 高度相似" in warned.text
+        assert 'id="f-confirm-duplicate"' in warned.text
+        confirmed = client.post(
+            "/enterprise/problems/new", data={**form, "confirm_duplicate": "on"}
+        )
+        assert confirmed.status_code == 200 and "已提交" in confirmed.text
+    finally:
+        with db.session() as conn:
+            conn.execute(
+                "DELETE FROM problems WHERE organization = %s AND title = %s", (world.org_a, title)
+            )

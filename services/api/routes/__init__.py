@@ -8,6 +8,7 @@ from greenplat.api.routes import (
     achievements,
     audit,
     auth,
+    duplicates,
     experts,
     matches,
     ops,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     search.router,
     reference.router,
     audit.router,
+    duplicates.router,
 ]

@@ -31,6 +31,7 @@ ACTIONS = (
     "import",
     "export",
     "merge",
+    "distinct",
     "alias",
 )
 _COLUMNS = (

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementRecord
 from greenplat.core.audit import service as audit
+from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
@@ -48,6 +49,7 @@ class ImportReport:
     # (line, value replaced by its canonical form) for rows that were stored
     mapped: list[tuple[int, reference.Mapped]] = field(default_factory=list)
     unknown: list[tuple[int, reference.Resolution]] = field(default_factory=list)
+    duplicates: list[tuple[int, duplicates.Suspect]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -104,9 +106,11 @@ def _import_row(
         record = parse_record(library, data)
         if not within_reach(conn, principal, "import", library, record.model_dump()):
             raise Forbidden("记录不在你的地区 / record outside your region")
+        suspects = duplicates.check_import(conn, library, data)
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            _, created = store_record(conn, library, record)
+            record_id, created = store_record(conn, library, record)
+            duplicates.remember(conn, library, record_id, suspects)
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
@@ -118,6 +122,7 @@ def _import_row(
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
         return
     report.mapped.extend((row.line, m) for m in mapped)
+    report.duplicates.extend((row.line, s) for s in suspects)
     if created:
         report.created += 1
     else:

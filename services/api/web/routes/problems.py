@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from greenplat.core.duplicates import review
+from greenplat.core.duplicates.service import warning
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.permissions import allows
 from greenplat.core.problems import service as problems
@@ -86,6 +88,8 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
         raise _FormInvalid(values, errors)
     try:
         with v.platform.db.session() as conn:
+            if data.get("action") == "submit" and not data.get("confirm_duplicate"):
+                _warn_of_duplicates(conn, me, problem_id, values)
             if problem_id is None:
                 problem_id = problems.create(conn=conn, principal=me, data=parsed).id
             else:
@@ -95,6 +99,21 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
     except InvalidInput as error:
         raise _FormInvalid(values, {error.field or "form": error.message}) from error
     return problem_id
+
+
+def _warn_of_duplicates(conn: Any, me: Any, problem_id: int | None, values: dict) -> None:
+    """Before a submission: 与已有需求 PRB-… 高度相似, unless the poster confirmed it."""
+    suspects = review.check(
+        conn=conn,
+        principal=me,
+        library="problems",
+        title=str(values.get("title") or ""),
+        body=str(values.get("description") or ""),
+        organization=values.get("organization") or None,
+        exclude_id=problem_id,
+    )
+    if suspects:
+        raise _FormInvalid(values, {"duplicate": warning("problems", suspects)})
 
 
 class _FormInvalid(Exception):

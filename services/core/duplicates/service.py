@@ -1,0 +1,165 @@
+"""Near-duplicates of problems and achievements within one organization.
+
+Every record of an organization gets a MinHash fingerprint of its title and text (jieba
+2-shingles) with LSH bands; a new text is compared with the records sharing a band or its
+exact key. bench/duplicates.py measures the detector (precision and recall in docs/data.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from greenplat.core.duplicates import fingerprint as fp
+from greenplat.core.errors import Conflict
+
+THRESHOLD = 0.5
+LIBRARIES = ("problems", "achievements")
+BODY = {"problems": "description", "achievements": "abstract"}
+NOUN = {"problems": ("需求", "problem"), "achievements": ("成果", "achievement")}
+
+
+class ExactDuplicate(Conflict):
+    """The same text from the same organization is already stored under another id."""
+
+    code = "exact_duplicate"
+
+
+@dataclass(frozen=True)
+class Suspect:
+    library: str
+    id: int
+    external_id: str
+    title: str
+    score: float
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    exact_key: str
+    source_md5: str
+    signature: np.ndarray
+    bands: list[int]
+
+
+def fingerprint_of(title: str, body: str) -> Fingerprint:
+    """The fingerprint of a record's title and text."""
+    signature = fp.minhash(fp.shingles(f"{title}。{body}"))
+    source = hashlib.md5(f"{title}\x1f{body}".encode()).hexdigest()  # noqa: S324 - not security
+    return Fingerprint(fp.exact_key(title, body), source, signature, fp.bands(signature))
+
+
+def _store(conn: psycopg.Connection, library: str, row: dict, f: Fingerprint) -> None:
+    conn.execute(
+        "INSERT INTO record_fingerprints (library, record_id, organization, exact_key,"
+        " source_md5, bands, signature) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (library, record_id) DO UPDATE SET organization = EXCLUDED.organization,"
+        " exact_key = EXCLUDED.exact_key, source_md5 = EXCLUDED.source_md5,"
+        " bands = EXCLUDED.bands, signature = EXCLUDED.signature",
+        (library, row["id"], row["organization"], f.exact_key, f.source_md5, f.bands,
+         [int(v) for v in f.signature]),
+    )  # fmt: skip
+
+
+def refresh(conn: psycopg.Connection, library: str, organization: str) -> int:
+    """Fingerprint the organization's records that have none or whose text changed."""
+    body = sql.Identifier(BODY[library])
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT r.id, r.organization, r.title, r.{b} AS body FROM {t} r"
+            " LEFT JOIN record_fingerprints f ON f.library = %s AND f.record_id = r.id"
+            " WHERE r.organization = %s AND (f.record_id IS NULL"
+            " OR f.organization <> r.organization"
+            " OR f.source_md5 <> md5(r.title || chr(31) || r.{b}))"
+        ).format(b=body, t=sql.Identifier(library)),
+        (library, organization),
+    ).fetchall()
+    for row in rows:
+        _store(conn, library, row, fingerprint_of(row["title"], row["body"]))
+    return len(rows)
+
+
+def find(
+    conn: psycopg.Connection,
+    *,
+    library: str,
+    organization: str | None,
+    title: str,
+    body: str,
+    exclude_external_id: str | None = None,
+    exclude_id: int | None = None,
+) -> list[Suspect]:
+    """Records of the organization whose text is near-identical to this one, closest first."""
+    if not organization or not (title or body):
+        return []
+    refresh(conn, library, organization)
+    mine = fingerprint_of(title, body)
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT r.id, r.external_id, r.title, f.exact_key, f.signature"
+            " FROM record_fingerprints f JOIN {t} r ON r.id = f.record_id"
+            " WHERE f.library = %s AND r.organization = %s AND r.merged_into IS NULL"
+            " AND r.external_id IS DISTINCT FROM %s AND r.id IS DISTINCT FROM %s"
+            " AND (f.exact_key = %s OR f.bands && %s)"
+        ).format(t=sql.Identifier(library)),
+        (library, organization, exclude_external_id, exclude_id, mine.exact_key, mine.bands),
+    ).fetchall()
+    suspects = []
+    for r in rows:
+        exact = r["exact_key"] == mine.exact_key
+        signature = np.array(r["signature"], dtype=np.uint64)
+        score = 1.0 if exact else fp.minhash_jaccard(mine.signature, signature)
+        if score >= THRESHOLD:
+            suspects.append(Suspect(library, r["id"], r["external_id"], r["title"], score, exact))
+    return sorted(suspects, key=lambda s: (-s.score, s.external_id))
+
+
+def warning(library: str, suspects: list[Suspect]) -> str:
+    """与已有需求 PRB-… 高度相似 / very similar to existing problem PRB-…"""
+    zh, en = NOUN[library]
+    ids = "、".join(s.external_id for s in suspects[:3])
+    return f"与已有{zh} {ids} 高度相似 / very similar to existing {en} {ids.replace('、', ', ')}"
+
+
+def check_import(conn: psycopg.Connection, library: str, data: dict) -> list[Suspect]:
+    """Suspected duplicates of an import row; raises ExactDuplicate for an exact one."""
+    title, body = data.get("title"), data.get(BODY[library])
+    if library not in LIBRARIES or not isinstance(title, str) or not isinstance(body, str):
+        return []
+    organization = data.get("organization")
+    suspects = find(
+        conn,
+        library=library,
+        organization=organization if isinstance(organization, str) else None,
+        title=title,
+        body=body,
+        exclude_external_id=str(data.get("external_id", "")).strip() or None,
+    )
+    exact = [s for s in suspects if s.exact]
+    if exact:
+        zh, en = NOUN[library]
+        raise ExactDuplicate(
+            f"与已有{zh} {exact[0].external_id} 完全相同，未重复创建 / exact duplicate of "
+            f"{en} {exact[0].external_id}: not created again",
+            field="external_id",
+        )
+    return suspects
+
+
+def remember(
+    conn: psycopg.Connection, library: str, record_id: int, suspects: list[Suspect]
+) -> None:
+    """Keep the pairs found, for the sub-center to merge or mark distinct."""
+    for s in suspects:
+        if s.id == record_id:
+            continue
+        conn.execute(
+            "INSERT INTO duplicate_pairs (library, record_id, other_id, score)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (library, record_id, s.id, s.score),
+        )
