@@ -124,3 +124,18 @@ def test_a_poster_sees_the_duplicate_warning_before_submitting(browser_as, csrf_
             conn.execute(
                 "DELETE FROM problems WHERE organization = %s AND title = %s", (world.org_a, title)
             )
+
+
+def test_a_sub_center_exports_its_regions_library_in_each_format(browser_as, world):
+    center = browser_as("subcenter_admin")
+    page = center.get("/exports")
+    assert page.status_code == 200 and 'id="export-experts-xlsx"' in page.text
+    for fmt in ("jsonl", "csv", "xlsx"):
+        response = center.get(f"/exports/experts.{fmt}")
+        assert response.status_code == 200, fmt
+        name = unquote(response.headers["content-disposition"].split("filename*=UTF-8''")[1])
+        assert name.startswith(f"{world.region_a}-专家库-") and name.endswith(f".{fmt}")
+    lines = center.get("/exports/experts.jsonl").text.splitlines()
+    assert lines and all(world.region_b not in line for line in lines)
+    assert browser_as("enterprise").get("/exports/experts.csv").status_code == 403
+    assert center.get("/exports/experts.pdf").status_code == 422

@@ -31,6 +31,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
         ("nav.stats", "/stats"),
+        ("nav.exports", "/exports"),
         ("nav.audit", "/admin/audit"),
     ],
     "platform_admin": [
@@ -39,6 +40,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
         ("nav.import", "/admin/import"),
+        ("nav.exports", "/exports"),
         ("nav.reference", "/admin/reference"),
         ("nav.audit", "/admin/audit"),
     ],

@@ -128,8 +128,10 @@ def warning(library: str, suspects: list[Suspect]) -> str:
 
 def check_import(conn: psycopg.Connection, library: str, data: dict) -> list[Suspect]:
     """Suspected duplicates of an import row; raises ExactDuplicate for an exact one."""
+    if library not in LIBRARIES:
+        return []
     title, body = data.get("title"), data.get(BODY[library])
-    if library not in LIBRARIES or not isinstance(title, str) or not isinstance(body, str):
+    if not isinstance(title, str) or not isinstance(body, str):
         return []
     organization = data.get("organization")
     suspects = find(

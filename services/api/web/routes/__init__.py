@@ -5,6 +5,7 @@ from greenplat.api.web.routes import (
     audit,
     auth,
     expert,
+    exports,
     inbox,
     problems,
     reference,
@@ -24,4 +25,5 @@ ROUTERS = [
     inbox.router,
     reference.router,
     audit.router,
+    exports.router,
 ]
