@@ -139,3 +139,12 @@ def test_a_sub_center_exports_its_regions_library_in_each_format(browser_as, wor
     assert lines and all(world.region_b not in line for line in lines)
     assert browser_as("enterprise").get("/exports/experts.csv").status_code == 403
     assert center.get("/exports/experts.pdf").status_code == 422
+
+
+def test_pages_show_the_external_id_as_the_records_id(browser_as, db, build, world):
+    with db.session() as conn:
+        row = build.problem(conn, region=world.region_a, organization=world.org_a)
+    page = browser_as("subcenter_admin").get(f"/problems/{row['id']}").text
+    assert f'<span id="problem-external-id">{row["external_id"]}</span>' in page
+    records = browser_as("subcenter_admin").get("/stats/records").text
+    assert f"<td>{row['external_id']}</td>" in records
