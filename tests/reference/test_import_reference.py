@@ -24,9 +24,7 @@ def _jiangsu_center(conn, build):
     accounts.create_user(
         conn=conn, username=name, password=build.PASSWORD, role="subcenter_admin", region="江苏省"
     )
-    return accounts.to_principal(
-        conn.execute("SELECT * FROM users WHERE username = %s", (name,)).fetchone()
-    )
+    return accounts.get_principal_by_username(conn=conn, username=name)
 
 
 def _rows(tag: str) -> list[Row]:

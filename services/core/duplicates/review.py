@@ -12,7 +12,13 @@ from greenplat.core.audit import service as audit
 from greenplat.core.duplicates.service import Suspect, find
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
-from greenplat.core.permissions import Principal, allows, require, require_any
+from greenplat.core.permissions import (
+    Principal,
+    allows,
+    posts_for_organization,
+    require,
+    require_any,
+)
 
 RESOURCE = {"problems": "problem", "achievements": "achievement"}
 # Who may merge or separate a pair: those who review problems / change achievements.
@@ -57,7 +63,7 @@ def check(
     """Near-duplicates of a text about to be posted, among the records the poster may read."""
     check_library(library)
     require_any(principal, RESOURCE[library], "create")
-    if principal.role == "enterprise":
+    if posts_for_organization(principal.role):
         organization = principal.organization
     suspects = find(
         conn, library=library, organization=organization, title=title, body=body,

@@ -135,8 +135,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ExpertCreate
     values, _ = reference.normalise_record(
         conn=conn, library="experts", data=data.model_dump(include=set(FIELDS))
     )
-    if principal.role == "subcenter_admin":
-        values["region"] = values["region"] or principal.region
+    values["region"] = values["region"] or principal.region
     values.update(external_id=data.external_id or store.new_external_id("E"), extra=data.extra)
     require(principal, "expert", "create", values)
     expert_id, _ = _write(conn, values, only_new=True)
