@@ -131,3 +131,15 @@ def test_a_sub_center_browses_its_regions_entries_only(conn, world, build):
     assert {e.region for e in everything.items} == {world.region_a, world.region_b}
     with pytest.raises(Forbidden):
         audit.list_entries(conn=conn, principal=world.users["enterprise"])
+
+
+def test_a_role_granted_every_privilege_still_cannot_rewrite_history(conn, world):
+    """A deployment's own application role, however it is granted, meets the trigger."""
+    audit.record(conn, actor=world.users["platform_admin"], action="export", rows=1)
+    conn.execute("CREATE ROLE greenplat_test_app NOLOGIN")
+    conn.execute("GRANT ALL ON audit_log, audit_log_id_seq TO greenplat_test_app")
+    conn.execute("SET LOCAL ROLE greenplat_test_app")
+    for statement in ("UPDATE audit_log SET rows = 0", "DELETE FROM audit_log"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(statement)
+    conn.execute("INSERT INTO audit_log (action) VALUES ('export')")
