@@ -7,7 +7,6 @@ exact key. bench/duplicates.py measures the detector (precision and recall in do
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +41,6 @@ class Suspect:
 @dataclass(frozen=True)
 class Fingerprint:
     exact_key: str
-    source_md5: str
     signature: np.ndarray
     bands: list[int]
 
@@ -50,35 +48,41 @@ class Fingerprint:
 def fingerprint_of(title: str, body: str) -> Fingerprint:
     """The fingerprint of a record's title and text."""
     signature = fp.minhash(fp.shingles(f"{title}。{body}"))
-    source = hashlib.md5(f"{title}\x1f{body}".encode()).hexdigest()  # noqa: S324 - not security
-    return Fingerprint(fp.exact_key(title, body), source, signature, fp.bands(signature))
+    return Fingerprint(fp.exact_key(title, body), signature, fp.bands(signature))
 
 
 def _store(conn: psycopg.Connection, library: str, row: dict, f: Fingerprint) -> None:
     conn.execute(
-        "INSERT INTO record_fingerprints (library, record_id, organization, exact_key,"
-        " source_md5, bands, signature) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        "INSERT INTO record_fingerprints (library, record_id, organization, exact_key, bands,"
+        " signature) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (library, record_id) DO UPDATE SET organization = EXCLUDED.organization,"
-        " exact_key = EXCLUDED.exact_key, source_md5 = EXCLUDED.source_md5,"
-        " bands = EXCLUDED.bands, signature = EXCLUDED.signature",
-        (library, row["id"], row["organization"], f.exact_key, f.source_md5, f.bands,
+        " exact_key = EXCLUDED.exact_key, bands = EXCLUDED.bands,"
+        " signature = EXCLUDED.signature, computed_at = clock_timestamp()",
+        (library, row["id"], row["organization"], f.exact_key, f.bands,
          [int(v) for v in f.signature]),
     )  # fmt: skip
 
 
-def refresh(conn: psycopg.Connection, library: str, organization: str) -> int:
-    """Fingerprint the organization's records that have none or whose text changed."""
-    body = sql.Identifier(BODY[library])
-    rows = conn.execute(
+def _stale(conn: psycopg.Connection, library: str, where: str, value: object) -> list[dict]:
+    return conn.execute(
         sql.SQL(
             "SELECT r.id, r.organization, r.title, r.{b} AS body FROM {t} r"
             " LEFT JOIN record_fingerprints f ON f.library = %s AND f.record_id = r.id"
-            " WHERE r.organization = %s AND (f.record_id IS NULL"
-            " OR f.organization <> r.organization"
-            " OR f.source_md5 <> md5(r.title || chr(31) || r.{b}))"
-        ).format(b=body, t=sql.Identifier(library)),
-        (library, organization),
+            " WHERE r.organization IS NOT NULL AND r.{w} = %s AND (f.record_id IS NULL"
+            " OR f.organization <> r.organization OR f.computed_at < r.updated_at)"
+        ).format(
+            b=sql.Identifier(BODY[library]), t=sql.Identifier(library), w=sql.Identifier(where)
+        ),
+        (library, value),
     ).fetchall()
+
+
+def refresh(conn: psycopg.Connection, library: str, organization: str) -> int:
+    """Fingerprint the organization's records that have none or changed since theirs.
+
+    (A record changed later in the same transaction as its fingerprint keeps the old one
+    until its next change: the transaction's now() is older than the fingerprint.)"""
+    rows = _stale(conn, library, "organization", organization)
     for row in rows:
         _store(conn, library, row, fingerprint_of(row["title"], row["body"]))
     return len(rows)
@@ -156,7 +160,12 @@ def check_import(conn: psycopg.Connection, library: str, data: dict) -> list[Sus
 def remember(
     conn: psycopg.Connection, library: str, record_id: int, suspects: list[Suspect]
 ) -> None:
-    """Keep the pairs found, for the sub-center to merge or mark distinct."""
+    """Fingerprint the stored record and keep the pairs found, for the sub-center to merge or
+    mark distinct."""
+    if library not in LIBRARIES:
+        return
+    for row in _stale(conn, library, "id", record_id):
+        _store(conn, library, row, fingerprint_of(row["title"], row["body"]))
     for s in suspects:
         if s.id == record_id:
             continue

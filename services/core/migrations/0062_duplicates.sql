@@ -6,8 +6,8 @@ CREATE TABLE record_fingerprints (
     record_id     bigint NOT NULL,
     organization  text NOT NULL,
     exact_key     text NOT NULL,
-    -- md5 of the text fingerprinted: a record whose text changed since is fingerprinted anew
-    source_md5    text NOT NULL,
+    -- A record updated after its fingerprint was computed is fingerprinted anew.
+    computed_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     bands         bigint[] NOT NULL,
     signature     bigint[] NOT NULL,
     PRIMARY KEY (library, record_id)

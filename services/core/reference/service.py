@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 import psycopg
@@ -70,12 +71,19 @@ def check_kind(kind: str) -> None:
         )
 
 
-def vocabulary(*, conn: psycopg.Connection, kind: str) -> Vocabulary:
-    """The valid values of a kind: the shipped list, the platform's regions, admins' aliases."""
-    check_kind(kind)
+@cache
+def _shipped_spellings(kind: str) -> tuple[dict[str, str], dict[str, str]]:
     shipped = reference_list(kind)
     canonical = {key(kind, name): name for name in shipped.names()}
     aliases = {key(kind, a): e.name for e in shipped.entries for a in e.aliases}
+    return canonical, aliases
+
+
+def vocabulary(*, conn: psycopg.Connection, kind: str) -> Vocabulary:
+    """The valid values of a kind: the shipped list, the platform's regions, admins' aliases."""
+    check_kind(kind)
+    # Copies: the shipped spellings are cached, and the platform's own are added below.
+    canonical, aliases = (dict(spellings) for spellings in _shipped_spellings(kind))
     if kind == "region":
         for r in conn.execute("SELECT name, subcenter_name FROM regions"):
             canonical[key(kind, r["name"])] = r["name"]
