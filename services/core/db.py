@@ -12,13 +12,16 @@ from pathlib import Path
 
 import psycopg
 from pgvector.psycopg import register_vector
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from greenplat.core import migrate
 from greenplat.core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# What a unit of work hands around: the pool's connections return rows as dicts.
+Connection = psycopg.Connection[DictRow]
 
 # Callbacks to run once the transaction of a connection has committed (see on_commit).
 _after_commit: weakref.WeakKeyDictionary[psycopg.Connection, list[Callable[[], None]]] = (
@@ -80,7 +83,7 @@ class Database:
         )
 
     @contextmanager
-    def session(self) -> Iterator[psycopg.Connection]:
+    def session(self) -> Iterator[Connection]:
         """One unit of work: commits on success, rolls back on error, then runs on_commit hooks."""
         with self.pool.connection() as conn:
             try:

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import psycopg
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
+from greenplat.core.db import Connection
 from greenplat.core.outbox import LIBRARIES
 from greenplat.core.permissions import Clause
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
@@ -119,7 +119,7 @@ class ElasticsearchBackend:
 
     # storage -----------------------------------------------------------------------------
 
-    def ensure_models(self, conn: psycopg.Connection, dims: dict[str, int]) -> None:
+    def ensure_models(self, conn: Connection, dims: dict[str, int]) -> None:
         self.dims.update(dims)
         for library in LIBRARIES:
             live = self._live_index(library)
@@ -170,7 +170,7 @@ class ElasticsearchBackend:
             raise RuntimeError(f"bulk indexing into {index} failed: {real[:3]}")
 
     def write(
-        self, conn: psycopg.Connection, library: str, docs: list[IndexDoc], deleted: list[int]
+        self, conn: Connection, library: str, docs: list[IndexDoc], deleted: list[int]
     ) -> None:
         self._write(self.alias(library), docs, deleted)
 
@@ -195,7 +195,7 @@ class ElasticsearchBackend:
 
     def search_lexical(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         query_terms: list[str],
         filters: SearchFilters,
@@ -231,7 +231,7 @@ class ElasticsearchBackend:
 
     def search_vector(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         model: str,
         vector: np.ndarray,
@@ -260,7 +260,7 @@ class ElasticsearchBackend:
     # reads -------------------------------------------------------------------------------
 
     def get_vectors(
-        self, conn: psycopg.Connection, library: str, ids: list[int], model: str
+        self, conn: Connection, library: str, ids: list[int], model: str
     ) -> dict[int, np.ndarray]:
         if not ids:
             return {}
@@ -281,32 +281,32 @@ class ElasticsearchBackend:
             query={"query": query, "_source": fields or False},
         )
 
-    def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
+    def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         hits = self._scan(library, {"match_all": {}}, ["content_hash"])
         return {int(hit["_id"]): hit["_source"]["content_hash"] for hit in hits}
 
-    def count(self, conn: psycopg.Connection, library: str) -> int:
+    def count(self, conn: Connection, library: str) -> int:
         try:
             return int(self.client.count(index=self.alias(library))["count"])
         except NotFoundError:
             return 0
 
-    def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
+    def vector_ids(self, conn: Connection, library: str, model: str) -> set[int]:
         hits = self._scan(library, {"exists": {"field": vector_field(model)}}, [])
         return {int(hit["_id"]) for hit in hits}
 
     # rebuilds ----------------------------------------------------------------------------
 
-    def begin_rebuild(self, conn: psycopg.Connection, library: str) -> str | None:
+    def begin_rebuild(self, conn: Connection, library: str) -> str | None:
         return self._create_index(library)
 
     def write_rebuild(
-        self, conn: psycopg.Connection, library: str, target: str | None, docs: list[IndexDoc]
+        self, conn: Connection, library: str, target: str | None, docs: list[IndexDoc]
     ) -> None:
         assert target is not None
         self._write(target, docs, [])
 
-    def finish_rebuild(self, conn: psycopg.Connection, library: str, target: str | None) -> None:
+    def finish_rebuild(self, conn: Connection, library: str, target: str | None) -> None:
         assert target is not None
         self.client.indices.refresh(index=target)
         old = self._live_index(library)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import (
     Principal,
@@ -22,7 +21,7 @@ _COLUMNS = (
 )
 
 
-def _one(conn: psycopg.Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
+def _one(conn: Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
     row = conn.execute(f"SELECT * FROM {table} WHERE id = %s", (record_id,)).fetchone()
     if row is None:
         raise NotFound(f"{name} {record_id} 不存在 / {table[:-1]} {record_id} not found")
@@ -53,7 +52,7 @@ def check(data: FeedbackCreate) -> None:
         raise InvalidInput("拒绝时请说明原因 / a decline needs a reason", field="reason")
 
 
-def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+def create(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Store one action on a match, with who and when."""
     require_any(principal, "feedback", "create")
     check(data)
@@ -69,7 +68,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCrea
     return record(conn=conn, principal=principal, data=data)
 
 
-def record(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+def record(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Insert a feedback row the caller has already authorised."""
     check(data)
     row = conn.execute(
@@ -103,7 +102,7 @@ def _visible(principal: Principal) -> tuple[str, list[Any]]:
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int | None = None,
     expert_id: int | None = None,

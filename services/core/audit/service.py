@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from greenplat.core import store
 from greenplat.core.audit.models import AuditEntry, AuditPage
-from greenplat.core.db import Database
+from greenplat.core.db import Connection, Database
 from greenplat.core.logging import request_id
 from greenplat.core.permissions import Principal, Scope, require_any, sees_full_problem
 
@@ -39,7 +38,7 @@ _COLUMNS = (
 )
 
 
-def set_actor(conn: psycopg.Connection, principal: Principal) -> None:
+def set_actor(conn: Connection, principal: Principal) -> None:
     """Name the principal as the actor of every change the current transaction makes."""
     conn.execute(
         "SELECT set_config('greenplat.actor', %s, true), set_config('greenplat.actor_id', %s,"
@@ -50,7 +49,7 @@ def set_actor(conn: psycopg.Connection, principal: Principal) -> None:
 
 
 def record(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     actor: Principal | str,
     action: str,
@@ -83,7 +82,7 @@ def record(
     )
 
 
-def read_problem(conn: psycopg.Connection, principal: Principal, row: dict[str, Any]) -> None:
+def read_problem(conn: Connection, principal: Principal, row: dict[str, Any]) -> None:
     """Log a full read of a confidential problem (redacted reads reveal nothing to log)."""
     if row.get("confidential") and sees_full_problem(principal, row):
         record(
@@ -122,7 +121,7 @@ def _filters(**given: Any) -> dict[str, Any]:
 
 def list_entries(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 50,
@@ -136,13 +135,14 @@ def list_entries(
         " LIMIT %(limit)s OFFSET %(offset)s",
         {**params, "limit": page_size, "offset": (page - 1) * page_size},
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) AS n FROM audit_log WHERE {where}", params).fetchone()
+    counted = conn.execute(f"SELECT count(*) AS n FROM audit_log WHERE {where}", params)
+    total = sum(r["n"] for r in counted)
     items = [AuditEntry(**r) for r in rows]
-    return AuditPage(items=items, total=total["n"], page=page, page_size=page_size)
+    return AuditPage(items=items, total=total, page=page, page_size=page_size)
 
 
 def iter_entries(
-    *, conn: psycopg.Connection, principal: Principal, **filters: str | date | None
+    *, conn: Connection, principal: Principal, **filters: str | date | None
 ) -> Iterator[dict[str, Any]]:
     """Every entry the principal may see, newest first (for export)."""
     where, params = _where(principal, _filters(**filters))
@@ -152,7 +152,7 @@ def iter_entries(
         )
 
 
-def log_import(conn: psycopg.Connection, principal: Principal, library: str, report: Any) -> None:
+def log_import(conn: Connection, principal: Principal, library: str, report: Any) -> None:
     """Log an import with its row counts (report: interchange.ImportReport)."""
     record(
         conn,

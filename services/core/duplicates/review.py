@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
 from greenplat.core.duplicates.service import Suspect, find
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
@@ -36,7 +36,7 @@ def check_library(library: str) -> None:
         )
 
 
-def _row(conn: psycopg.Connection, library: str, external_id: str) -> dict[str, Any]:
+def _row(conn: Connection, library: str, external_id: str) -> dict[str, Any]:
     row = conn.execute(
         sql.SQL("SELECT * FROM {t} WHERE external_id = %s").format(t=sql.Identifier(library)),
         (external_id,),
@@ -52,7 +52,7 @@ def _row(conn: psycopg.Connection, library: str, external_id: str) -> dict[str, 
 
 def check(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     title: str,
@@ -76,7 +76,7 @@ def check(
 
 
 def list_pairs(
-    *, conn: psycopg.Connection, principal: Principal, library: str, status: str = "suspected"
+    *, conn: Connection, principal: Principal, library: str, status: str = "suspected"
 ) -> list[dict[str, Any]]:
     """The pairs found in the principal's reach (a sub-center: its region), newest first."""
     check_library(library)
@@ -101,7 +101,7 @@ def list_pairs(
 
 def decide(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     record: str,

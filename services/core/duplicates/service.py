@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import psycopg
 from psycopg import sql
 
+from greenplat.core.db import Connection
 from greenplat.core.duplicates import fingerprint as fp
 from greenplat.core.errors import Conflict
 
@@ -51,7 +51,7 @@ def fingerprint_of(title: str, body: str) -> Fingerprint:
     return Fingerprint(fp.exact_key(title, body), signature, fp.bands(signature))
 
 
-def _store(conn: psycopg.Connection, library: str, row: dict, f: Fingerprint) -> None:
+def _store(conn: Connection, library: str, row: dict, f: Fingerprint) -> None:
     conn.execute(
         "INSERT INTO record_fingerprints (library, record_id, organization, exact_key, bands,"
         " signature) VALUES (%s, %s, %s, %s, %s, %s)"
@@ -63,7 +63,7 @@ def _store(conn: psycopg.Connection, library: str, row: dict, f: Fingerprint) ->
     )  # fmt: skip
 
 
-def _stale(conn: psycopg.Connection, library: str, where: str, value: object) -> list[dict]:
+def _stale(conn: Connection, library: str, where: str, value: object) -> list[dict]:
     return conn.execute(
         sql.SQL(
             "SELECT r.id, r.organization, r.title, r.{b} AS body FROM {t} r"
@@ -77,7 +77,7 @@ def _stale(conn: psycopg.Connection, library: str, where: str, value: object) ->
     ).fetchall()
 
 
-def refresh(conn: psycopg.Connection, library: str, organization: str) -> int:
+def refresh(conn: Connection, library: str, organization: str) -> int:
     """Fingerprint the organization's records that have none or changed since theirs.
 
     (A record changed later in the same transaction as its fingerprint keeps the old one
@@ -89,7 +89,7 @@ def refresh(conn: psycopg.Connection, library: str, organization: str) -> int:
 
 
 def find(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     library: str,
     organization: str | None,
@@ -130,7 +130,7 @@ def warning(library: str, suspects: list[Suspect]) -> str:
     return f"与已有{zh} {ids} 高度相似 / very similar to existing {en} {ids.replace('、', ', ')}"
 
 
-def check_import(conn: psycopg.Connection, library: str, data: dict) -> list[Suspect]:
+def check_import(conn: Connection, library: str, data: dict) -> list[Suspect]:
     """Suspected duplicates of an import row; raises ExactDuplicate for an exact one."""
     if library not in LIBRARIES:
         return []
@@ -157,9 +157,7 @@ def check_import(conn: psycopg.Connection, library: str, data: dict) -> list[Sus
     return suspects
 
 
-def remember(
-    conn: psycopg.Connection, library: str, record_id: int, suspects: list[Suspect]
-) -> None:
+def remember(conn: Connection, library: str, record_id: int, suspects: list[Suspect]) -> None:
     """Fingerprint the stored record and keep the pairs found, for the sub-center to merge or
     mark distinct."""
     if library not in LIBRARIES:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementRecord
 from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
 from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
@@ -81,14 +82,14 @@ def parse_record(library: str, data: dict[str, Any]) -> BaseModel:
 
 
 def store_record(
-    conn: psycopg.Connection, library: str, record: BaseModel, **options: Any
+    conn: Connection, library: str, record: BaseModel, **options: Any
 ) -> tuple[int, bool]:
     """Upsert one validated record into its library; returns (id, created)."""
     return _LIBRARY[library][1].upsert_record(conn=conn, record=record, **options)
 
 
 def within_reach(
-    conn: psycopg.Connection, principal: Principal, action: str, library: str, record: dict
+    conn: Connection, principal: Principal, action: str, library: str, record: dict
 ) -> bool:
     """Whether a sub-center (REGION scope) may import or export this record; others: all."""
     if Scope.ALL in scope_of(principal, action, "run"):
@@ -99,7 +100,7 @@ def within_reach(
 
 
 def _import_row(
-    conn: psycopg.Connection, principal: Principal, library: str, row: Row, report: ImportReport
+    conn: Connection, principal: Principal, library: str, row: Row, report: ImportReport
 ) -> None:
     try:
         data, mapped = reference.normalise_record(conn=conn, library=library, data=row.data or {})
@@ -131,7 +132,7 @@ def _import_row(
 
 def import_rows(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     rows: list[Row],
@@ -168,7 +169,7 @@ def import_rows(
 
 def import_file(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     path: Path,
@@ -182,13 +183,13 @@ def import_file(
     )
 
 
-def iter_library(*, conn: psycopg.Connection, library: str) -> Iterator[dict[str, Any]]:
+def iter_library(*, conn: Connection, library: str) -> Iterator[dict[str, Any]]:
     """Every record of the library in the interchange shape."""
     check_library(library)
     return _LIBRARY[library][1].iter_records(conn=conn)
 
 
-def export_file(*, conn: psycopg.Connection, principal: Principal, library: str, path: Path) -> int:
+def export_file(*, conn: Connection, principal: Principal, library: str, path: Path) -> int:
     """Write every record of the library to path (format from its extension); returns count."""
     check_library(library)
     require_any(principal, "export", "run")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import psycopg
 from psycopg import sql
 
 from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput
 from greenplat.core.outbox import LIBRARIES, record_changes
 from greenplat.core.permissions import Principal, require_any
@@ -45,17 +45,18 @@ def _match(column: str, is_list: bool) -> sql.Composable:
     return sql.SQL("{c} = %(source)s").format(c=sql.Identifier(column))
 
 
-def records_using(conn: psycopg.Connection, kind: str, value: str) -> int:
+def records_using(conn: Connection, kind: str, value: str) -> int:
     """How many records carry this value."""
     return sum(_count(conn, t, c, lst, value) for t, c, lst in HOLDERS[kind])
 
 
-def _count(conn: psycopg.Connection, table: str, column: str, is_list: bool, value: str) -> int:
+def _count(conn: Connection, table: str, column: str, is_list: bool, value: str) -> int:
     query = sql.SQL("SELECT count(*) AS n FROM {t} WHERE ").format(t=sql.Identifier(table))
-    return conn.execute(query + _match(column, is_list), {"source": value}).fetchone()["n"]
+    counted = conn.execute(query + _match(column, is_list), {"source": value})
+    return sum(r["n"] for r in counted)
 
 
-def _check(conn: psycopg.Connection, kind: str, source: str, target: str) -> None:
+def _check(conn: Connection, kind: str, source: str, target: str) -> None:
     if target not in vocabulary(conn=conn, kind=kind).canonical.values():
         raise InvalidInput(
             f"「{target}」不是有效的{KIND_NAMES[kind]} / {target!r} is not a valid {kind}",
@@ -74,7 +75,7 @@ def _check(conn: psycopg.Connection, kind: str, source: str, target: str) -> Non
 
 
 def preview(
-    *, conn: psycopg.Connection, principal: Principal, kind: str, source: str, target: str
+    *, conn: Connection, principal: Principal, kind: str, source: str, target: str
 ) -> MergePreview:
     """The records a merge of source into target would move (nothing is changed)."""
     require_any(principal, "reference", "manage")
@@ -91,7 +92,7 @@ def preview(
     return result
 
 
-def _move(conn: psycopg.Connection, table: str, column: str, is_list: bool, p: MergePreview):
+def _move(conn: Connection, table: str, column: str, is_list: bool, p: MergePreview):
     c = sql.Identifier(column)
     value = (
         sql.SQL("ARRAY(SELECT DISTINCT unnest(array_replace({c}, %(source)s, %(target)s)))")
@@ -112,7 +113,7 @@ def _move(conn: psycopg.Connection, table: str, column: str, is_list: bool, p: M
 
 def merge(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     kind: str,
     source: str,

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-import psycopg
-
 from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput
 from greenplat.core.permissions import Principal, require_any
 from greenplat.core.reference.lists import KINDS, closest, key, reference_list
@@ -79,7 +78,7 @@ def _shipped_spellings(kind: str) -> tuple[dict[str, str], dict[str, str]]:
     return canonical, aliases
 
 
-def vocabulary(*, conn: psycopg.Connection, kind: str) -> Vocabulary:
+def vocabulary(*, conn: Connection, kind: str) -> Vocabulary:
     """The valid values of a kind: the shipped list, the platform's regions, admins' aliases."""
     check_kind(kind)
     # Copies: the shipped spellings are cached, and the platform's own are added below.
@@ -95,7 +94,7 @@ def vocabulary(*, conn: psycopg.Connection, kind: str) -> Vocabulary:
     return Vocabulary(kind, canonical, aliases)
 
 
-def choices(*, conn: psycopg.Connection, kind: str) -> list[str]:
+def choices(*, conn: Connection, kind: str) -> list[str]:
     """The canonical values a form offers, in list order (the platform's regions first)."""
     values = vocabulary(conn=conn, kind=kind).canonical.values()
     shipped = reference_list(kind).names()
@@ -116,7 +115,7 @@ def lookup(vocab: Vocabulary, text: str) -> Resolution:
     )
 
 
-def resolve(kind: str, text: str, *, conn: psycopg.Connection) -> Resolution:
+def resolve(kind: str, text: str, *, conn: Connection) -> Resolution:
     """The canonical value text names: itself, the value of an alias, or unknown with the
     closest valid values."""
     return lookup(vocabulary(conn=conn, kind=kind), text)
@@ -138,7 +137,7 @@ def _items(value: Any) -> list[Any]:
 
 
 def normalise_record(
-    *, conn: psycopg.Connection, library: str, data: dict[str, Any]
+    *, conn: Connection, library: str, data: dict[str, Any]
 ) -> tuple[dict[str, Any], list[Mapped]]:
     """The row with every reference field in canonical form, and what was mapped.
 
@@ -158,7 +157,7 @@ def normalise_record(
             if r.status == "unknown":
                 problems.append((field, r))
             elif r.status == "mapped":
-                mapped.append(Mapped(field, item, r.value))
+                mapped.append(Mapped(field, item, r.value or item))
             resolved.append(r.value or item)
         out[field] = resolved if isinstance(value, list) or field == "disciplines" else resolved[0]
     if problems:
@@ -167,7 +166,7 @@ def normalise_record(
 
 
 def add_alias(
-    *, conn: psycopg.Connection, principal: Principal, kind: str, alias: str, canonical: str
+    *, conn: Connection, principal: Principal, kind: str, alias: str, canonical: str
 ) -> Resolution:
     """Teach the platform that alias means canonical (platform admins); returns the mapping."""
     require_any(principal, "reference", "manage")
@@ -203,7 +202,7 @@ def add_alias(
     return Resolution(kind, alias, canonical, "mapped")
 
 
-def subcenter_region(*, conn: psycopg.Connection, region: str | None) -> str:
+def subcenter_region(*, conn: Connection, region: str | None) -> str:
     """The region a new account belongs to: required, mapped from an alias, with a sub-center."""
     centers = [r["name"] for r in conn.execute("SELECT name FROM regions ORDER BY code")]
     offered = "、".join(centers)
@@ -213,7 +212,7 @@ def subcenter_region(*, conn: psycopg.Connection, region: str | None) -> str:
             field="region",
         )
     value = resolve("region", region, conn=conn).value
-    if value not in centers:
+    if value is None or value not in centers:
         raise InvalidInput(
             f"地区「{region}」没有分中心，可选：{offered} / region {region!r} has no sub-center",
             field="region",
@@ -221,7 +220,7 @@ def subcenter_region(*, conn: psycopg.Connection, region: str | None) -> str:
     return value
 
 
-def describe_list(*, conn: psycopg.Connection, kind: str) -> dict[str, Any]:
+def describe_list(*, conn: Connection, kind: str) -> dict[str, Any]:
     """A list as the API shows it: the shipped entries, the platform's values, added aliases."""
     check_kind(kind)
     shipped = reference_list(kind)

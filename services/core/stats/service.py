@@ -16,8 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal, Scope, require_any
 
@@ -98,7 +97,7 @@ def _with_rate(row: dict[str, Any]) -> dict[str, Any]:
 
 def summary(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     region: str | None = None,
     since: date | None = None,
@@ -111,7 +110,7 @@ def summary(
 
 
 def by_region(
-    *, conn: psycopg.Connection, principal: Principal, since: date | None = None, until=None
+    *, conn: Connection, principal: Principal, since: date | None = None, until=None
 ) -> list[dict[str, Any]]:
     """The headline figures of every region side by side (platform admins see all)."""
     params = _params(region_in_reach(principal, None), since, until)
@@ -125,7 +124,7 @@ def by_region(
 
 def breakdown(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     by: str,
     region: str | None = None,
@@ -146,7 +145,7 @@ def breakdown(
     return [_with_rate(r) for r in rows]
 
 
-def _by_discipline(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _by_discipline(conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     # A problem counts under each discipline of the experts who answered it or made a deal.
     rows = conn.execute(
         _FACTS
@@ -168,7 +167,7 @@ def _by_discipline(conn: psycopg.Connection, params: dict[str, Any]) -> list[dic
 
 def records(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     metric: str = "posted",
     region: str | None = None,

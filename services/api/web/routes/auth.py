@@ -47,7 +47,7 @@ async def login(request: Request, v: Viewer = Depends(viewer)) -> Response:
     creds, errors = parse(Credentials, only(data, ("username", "password")), v.t)
     if creds is not None:
         try:
-            with v.platform.db.session() as conn:
+            with v.transaction() as conn:
                 token = accounts.authenticate(
                     conn=conn, username=creds.username, password=creds.password
                 )
@@ -69,7 +69,7 @@ async def login(request: Request, v: Viewer = Depends(viewer)) -> Response:
 
 
 def _regions(v: Viewer) -> list:
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         return regions.list_regions(conn=conn)
 
 
@@ -87,7 +87,7 @@ async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
         errors = {"password2": v.t("auth.password_mismatch")}
     if form is not None and not errors:
         try:
-            with v.platform.db.session() as conn:
+            with v.transaction() as conn:
                 account = accounts.signup_enterprise(conn=conn, **form.model_dump())
                 token = accounts.authenticate(
                     conn=conn, username=form.username, password=form.password
@@ -115,7 +115,7 @@ async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
 async def logout(v: Viewer = Depends(viewer)) -> Response:
     if v.token:
         await form_of(v)
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             accounts.revoke_token(conn=conn, token=v.token)
     response = redirect("/login")
     clear_session(response)

@@ -38,7 +38,7 @@ FORM_FIELDS = (
 def my_problems(v: Viewer = Depends(signed_in), status: str | None = None) -> Response:
     """The enterprise's own problems with their status."""
     me = v.require("problem", "create")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         page = problems.list(
             conn=conn,
             principal=me,
@@ -57,7 +57,7 @@ def _form_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: int = 200):
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
         industries = reference.choices(conn=conn, kind="industry")
     return render(
@@ -87,7 +87,7 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
     if parsed is None:
         raise _FormInvalid(values, errors)
     try:
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             if data.get("action") == "submit" and not data.get("confirm_duplicate"):
                 _warn_of_duplicates(conn, me, problem_id, values)
             if problem_id is None:
@@ -136,7 +136,7 @@ async def create_problem(v: Viewer = Depends(signed_in)) -> Response:
 @router.get("/problems/{problem_id}/edit", include_in_schema=False)
 def edit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("problem", "update")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
         if not allows(me, "problem", "update", problem.model_dump()):
             raise problems_forbidden()
@@ -158,7 +158,7 @@ def problems_forbidden() -> DomainError:
 async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("problem", "update")
     data = await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
     try:
         _save(v, problem_id, data)
@@ -172,7 +172,7 @@ async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
 def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """A problem as the viewer may see it; owners and staff also see matches and answers."""
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
@@ -195,9 +195,9 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
 def recommendations(problem_id: int, v: Viewer = Depends(signed_in), fragment: int = 0) -> Response:
     """Experts and achievements for the problem, with reasons (a fragment, or a whole page)."""
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
-    recs = matching.recommend_for_problem(v.platform, me, problem_id)
+    recs = matching.recommend_for_problem(v.platform, v.conn, me, problem_id)
     template = "problems/_recs.html" if fragment else "problems/recommendations.html"
     return render(v, template, problem=problem, recs=recs)
 
@@ -205,7 +205,7 @@ def recommendations(problem_id: int, v: Viewer = Depends(signed_in), fragment: i
 @router.post("/problems/{problem_id}/submit", include_in_schema=False)
 async def submit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problems.submit(conn=conn, principal=v.me, problem_id=problem_id)
     return redirect(f"/problems/{problem_id}?ok=flash.submitted")
 
@@ -213,7 +213,7 @@ async def submit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
 @router.post("/problems/{problem_id}/close", include_in_schema=False)
 async def close_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problems.close(conn=conn, principal=v.me, problem_id=problem_id)
     return redirect(f"/problems/{problem_id}?ok=flash.closed")
 
@@ -226,7 +226,7 @@ async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Resp
         expert_id = int(data.get("expert_id") or "")
     except ValueError:
         raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
-    matching.invite(v.platform, v.me, problem_id, expert_id)
+    matching.invite(v.conn, v.me, problem_id, expert_id)
     return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")
 
 
@@ -242,7 +242,7 @@ async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     except ValueError:
         raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         matching.act(conn, me, problem_id, expert_id, action)
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
         if action == "deal" and problem.status == "approved":

@@ -86,7 +86,7 @@ def dashboard(
     """One region's dashboard: headline figures, breakdowns, charts, links to the records."""
     me = v.require("stats", "read")
     period = _period(since, until)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         shown = stats.region_in_reach(me, region)
         args = {"conn": conn, "principal": me, "region": shown, **period}
         figures = stats.summary(**args)
@@ -196,7 +196,7 @@ def all_regions(
     """Every region side by side (platform admins)."""
     me = v.require("region", "manage")
     period = _period(since, until)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         rows = stats.by_region(conn=conn, principal=me, **period)
         total = stats.summary(conn=conn, principal=me, **period)
     t = v.t
