@@ -31,7 +31,7 @@ class Platform:
     def matcher(self) -> Matcher:
         from greenplat.matcher.service import Matcher
 
-        return Matcher(self.settings, self.db, self.indexer)
+        return Matcher(self.indexer)
 
     @cached_property
     def imports(self) -> ImportRunner:

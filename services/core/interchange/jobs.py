@@ -15,12 +15,12 @@ from itertools import islice
 from pathlib import Path, PurePath
 from typing import Any
 
-import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from greenplat.core import store
 from greenplat.core.accounts import service as accounts
-from greenplat.core.db import Database
+from greenplat.core.db import Connection, Database
 from greenplat.core.errors import NotFound, Unauthorized
 from greenplat.core.interchange.formats import Row, UnreadableFile
 from greenplat.core.interchange.models import (
@@ -52,7 +52,7 @@ def _require_mode(principal: Principal, mode: JobMode) -> None:
 
 def create(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     mode: JobMode,
@@ -73,7 +73,7 @@ def create(
 
 
 def create_local(
-    *, conn: psycopg.Connection, principal: Principal, library: str, file_name: str
+    *, conn: Connection, principal: Principal, library: str, file_name: str
 ) -> ImportJobRead:
     """A queued job for a file the caller reads itself (the command line: no stored copy)."""
     check_library(library)
@@ -86,7 +86,7 @@ def create_local(
     return ImportJobRead(**row)
 
 
-def _visible_row(conn: psycopg.Connection, principal: Principal, job_id: int) -> dict[str, Any]:
+def _visible_row(conn: Connection, principal: Principal, job_id: int) -> dict[str, Any]:
     row = conn.execute(
         f"SELECT {_COLUMNS}, user_id FROM import_jobs WHERE id = %s", (job_id,)
     ).fetchone()
@@ -97,14 +97,12 @@ def _visible_row(conn: psycopg.Connection, principal: Principal, job_id: int) ->
     return row
 
 
-def get_or_raise(*, conn: psycopg.Connection, principal: Principal, job_id: int) -> ImportJobRead:
+def get_or_raise(*, conn: Connection, principal: Principal, job_id: int) -> ImportJobRead:
     """The job, if the principal started it (or sees every job); else NotFound."""
     return ImportJobRead(**_visible_row(conn, principal, job_id))
 
 
-def list_recent(
-    *, conn: psycopg.Connection, principal: Principal, limit: int = 10
-) -> list[ImportJobRead]:
+def list_recent(*, conn: Connection, principal: Principal, limit: int = 10) -> list[ImportJobRead]:
     """The principal's own latest import jobs, newest first."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM import_jobs WHERE user_id = %s ORDER BY id DESC LIMIT %s",
@@ -114,7 +112,7 @@ def list_recent(
 
 
 def rejections(
-    *, conn: psycopg.Connection, principal: Principal, job_id: int, page: int, page_size: int
+    *, conn: Connection, principal: Principal, job_id: int, page: int, page_size: int
 ) -> RejectedRowPage:
     """One page of the job's rejected rows, by line."""
     _visible_row(conn, principal, job_id)
@@ -132,7 +130,7 @@ def rejections(
 
 
 def iter_rejections(
-    *, conn: psycopg.Connection, principal: Principal, job_id: int
+    *, conn: Connection, principal: Principal, job_id: int
 ) -> Iterator[RejectedRow]:
     """Every rejected row of the job, by line, streamed from a server-side cursor."""
     _visible_row(conn, principal, job_id)
@@ -145,9 +143,10 @@ def iter_rejections(
             yield RejectedRow(**row)
 
 
-def _start(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
+def _start(conn: Connection, job_id: int) -> dict[str, Any] | None:
     # A job run again (a worker died) starts over: its rows upsert, its counts restart.
     conn.execute("DELETE FROM import_rejections WHERE job_id = %s", (job_id,))
+    conn.execute("DELETE FROM import_job_notes WHERE job_id = %s", (job_id,))
     return conn.execute(
         "UPDATE import_jobs SET status = 'running', started_at = now(), rows_read = 0, "
         "created = 0, updated = 0, rejected = 0, error = NULL "
@@ -156,7 +155,7 @@ def _start(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
     ).fetchone()
 
 
-def _record(conn: psycopg.Connection, job_id: int, rows: int, report: ImportReport) -> None:
+def _record(conn: Connection, job_id: int, rows: int, report: ImportReport) -> None:
     conn.execute(
         "UPDATE import_jobs SET rows_read = rows_read + %s, created = created + %s, "
         "updated = updated + %s, rejected = rejected + %s WHERE id = %s",
@@ -168,9 +167,48 @@ def _record(conn: psycopg.Connection, job_id: int, rows: int, report: ImportRepo
             "ON CONFLICT DO NOTHING",
             [(job_id, r.line, r.reason) for r in report.rejected],
         )
+        cur.executemany(
+            "INSERT INTO import_job_notes (job_id, kind, line, note) VALUES (%s, %s, %s, %s)",
+            [(job_id, kind, line, Jsonb(note)) for kind, line, note in _notes(report)],
+        )
 
 
-def _finish(conn: psycopg.Connection, job_id: int, error: str | None) -> None:
+def _notes(report: ImportReport) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    for line, m in report.mapped:
+        yield "mapped", line, {"field": m.field, "given": m.given, "value": m.value}
+    for line, r in report.unknown:
+        yield "unknown", line, {"kind": r.kind, "given": r.given, "closest": list(r.closest)}
+    for line, s in report.duplicates:
+        yield "duplicate", line, {"external_id": s.external_id, "title": s.title, "score": s.score}
+
+
+def notes(
+    *, conn: Connection, principal: Principal, job_id: int, limit: int = 200
+) -> dict[str, list[dict[str, Any]]]:
+    """The job's mapped and unknown values tallied (most rows first), and its duplicates."""
+    _visible_row(conn, principal, job_id)
+    mapped = conn.execute(
+        "SELECT note->>'field' AS field, note->>'given' AS given, note->>'value' AS value, "
+        "count(*) AS count FROM import_job_notes WHERE job_id = %s AND kind = 'mapped' "
+        "GROUP BY 1, 2, 3 ORDER BY count DESC, given LIMIT %s",
+        (job_id, limit),
+    ).fetchall()
+    unknown = conn.execute(
+        "SELECT note->>'kind' AS kind, note->>'given' AS given, count(*) AS count, "
+        "(array_agg(note->'closest'))[1] AS closest FROM import_job_notes "
+        "WHERE job_id = %s AND kind = 'unknown' GROUP BY 1, 2 ORDER BY count DESC, given LIMIT %s",
+        (job_id, limit),
+    ).fetchall()
+    found = conn.execute(
+        "SELECT line, note FROM import_job_notes WHERE job_id = %s AND kind = 'duplicate' "
+        "ORDER BY line LIMIT %s",
+        (job_id, limit),
+    ).fetchall()
+    duplicates = [{"line": r["line"], **r["note"]} for r in found]
+    return {"mapped": mapped, "unknown": unknown, "duplicates": duplicates}
+
+
+def _finish(conn: Connection, job_id: int, error: str | None) -> None:
     conn.execute(
         "UPDATE import_jobs SET status = %s, error = %s, finished_at = now(), content = NULL "
         "WHERE id = %s",

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ValidationError
 
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementCreate, AchievementRecord
+from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
+from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
@@ -23,6 +26,7 @@ from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemRecord
+from greenplat.core.reference import service as reference
 
 LIBRARIES = ("problems", "achievements", "experts")
 _RESOURCE = {"problems": "problem", "achievements": "achievement", "experts": "expert"}
@@ -50,6 +54,14 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # (line, value replaced by its canonical form) for rows that were stored
+    mapped: list[tuple[int, reference.Mapped]] = field(default_factory=list)
+    unknown: list[tuple[int, reference.Resolution]] = field(default_factory=list)
+    duplicates: list[tuple[int, duplicates.Suspect]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + len(self.rejected)
 
 
 def check_library(library: str) -> None:
@@ -77,14 +89,14 @@ def parse_record(library: str, data: dict[str, Any]) -> BaseModel:
 
 
 def store_record(
-    conn: psycopg.Connection, library: str, record: BaseModel, **options: Any
+    conn: Connection, library: str, record: BaseModel, **options: Any
 ) -> tuple[int, bool]:
     """Upsert one validated record into its library; returns (id, created)."""
     return _LIBRARY[library][1].upsert_record(conn=conn, record=record, **options)
 
 
 def within_reach(
-    conn: psycopg.Connection, principal: Principal, action: str, library: str, record: dict
+    conn: Connection, principal: Principal, action: str, library: str, record: dict
 ) -> bool:
     """Whether a sub-center (REGION scope) may import or export this record; others: all."""
     if Scope.ALL in scope_of(principal, action, "run"):
@@ -94,7 +106,7 @@ def within_reach(
     return allows(principal, action, "run", record)
 
 
-def _stored(conn: psycopg.Connection, library: str, external_id: str) -> dict[str, Any] | None:
+def _stored(conn: Connection, library: str, external_id: str) -> dict[str, Any] | None:
     """The stored record with this external_id, locked for this import.
 
     The advisory lock also covers an external_id not stored yet: a second import of the same
@@ -111,7 +123,7 @@ def _stored(conn: psycopg.Connection, library: str, external_id: str) -> dict[st
 
 
 def check_reach(
-    conn: psycopg.Connection, principal: Principal, library: str, record: dict[str, Any]
+    conn: Connection, principal: Principal, library: str, record: dict[str, Any]
 ) -> None:
     """Raise Forbidden unless the principal may import the record and update what is stored.
 
@@ -136,37 +148,54 @@ def check_reach(
         )
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A row ready to store: its record, the values mapped to reference names, look-alikes."""
+
+    record: BaseModel
+    mapped: list[reference.Mapped] = field(default_factory=list)
+    suspects: list[duplicates.Suspect] = field(default_factory=list)
+
+
+def _library_record(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared:
+    data, mapped = reference.normalise_record(conn=conn, library=library, data=data)
+    record = parse_record(library, data)
+    return _Prepared(record, mapped, duplicates.check_import(conn, library, data))
+
+
 def _store_library_row(
-    conn: psycopg.Connection, principal: Principal, library: str, record: BaseModel
+    conn: Connection, principal: Principal, library: str, prepared: _Prepared
 ) -> bool:
     """Upsert one record by external_id, within the principal's reach; True when created."""
-    check_reach(conn, principal, library, record.model_dump())
-    return store_record(conn, library, record)[1]
+    check_reach(conn, principal, library, prepared.record.model_dump())
+    record_id, created = store_record(conn, library, prepared.record)
+    duplicates.remember(conn, library, record_id, prepared.suspects)
+    return created
 
 
-def _own_achievement(library: str, data: dict[str, Any]) -> AchievementCreate:
+def _own_achievement(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared:
     record = AchievementRecord.model_validate(data)
     fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
-    return AchievementCreate(**fields, extra=dict(record.model_extra or {}))
+    return _Prepared(AchievementCreate(**fields, extra=dict(record.model_extra or {})))
 
 
 def _store_own_achievement(
-    conn: psycopg.Connection, principal: Principal, library: str, record: BaseModel
+    conn: Connection, principal: Principal, library: str, prepared: _Prepared
 ) -> bool:
     """An expert's own achievement: created (never an overwrite), the expert among its experts."""
-    achievements.create(conn=conn, principal=principal, data=record)
+    achievements.create(conn=conn, principal=principal, data=prepared.record)
     return True
 
 
-# mode: (row -> record, storing one record)
-_MODES = {
-    "library": (parse_record, _store_library_row),
+# mode: (row -> what to store, storing it)
+_MODES: dict[str, tuple[Any, Any]] = {
+    "library": (_library_record, _store_library_row),
     "own_achievements": (_own_achievement, _store_own_achievement),
 }
 
 
 def _import_row(
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     mode: JobMode,
@@ -175,19 +204,22 @@ def _import_row(
 ) -> None:
     parse, store = _MODES[mode]
     try:
-        record = parse(library, row.data or {})
+        prepared = parse(conn, library, row.data or {})
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            created = store(conn, principal, library, record)
+            created = store(conn, principal, library, prepared)
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
     except DomainError as e:
         report.rejected.append(Rejected(row.line, e.message))
+        report.unknown.extend((row.line, r) for _, r in getattr(e, "unknown", ()))
         return
     except (psycopg.DataError, psycopg.IntegrityError) as e:
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
         return
+    report.mapped.extend((row.line, m) for m in prepared.mapped)
+    report.duplicates.extend((row.line, s) for s in prepared.suspects)
     if created:
         report.created += 1
     else:
@@ -212,7 +244,7 @@ def _duplicate(row: Row, seen: dict[str, int]) -> Rejected | None:
 
 def import_rows(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     rows: Iterable[Row],
@@ -229,6 +261,7 @@ def import_rows(
         require_any(principal, "import", "run")
     else:
         require_any(principal, "achievement", "create")
+    audit.set_actor(conn, principal)
     report = ImportReport()
     seen = {} if seen is None else seen
     for row in rows:
@@ -237,12 +270,13 @@ def import_rows(
             report.rejected.append(problem)
         else:
             _import_row(conn, principal, library, mode, row, report)
+    audit.log_import(conn, principal, library, report)
     return report
 
 
 def import_file(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     path: Path,
@@ -254,13 +288,13 @@ def import_file(
         return import_rows(conn=conn, principal=principal, library=library, rows=rows)
 
 
-def iter_library(*, conn: psycopg.Connection, library: str) -> Iterator[dict[str, Any]]:
+def iter_library(*, conn: Connection, library: str) -> Iterator[dict[str, Any]]:
     """Every record of the library in the interchange shape."""
     check_library(library)
     return _LIBRARY[library][1].iter_records(conn=conn)
 
 
-def export_file(*, conn: psycopg.Connection, principal: Principal, library: str, path: Path) -> int:
+def export_file(*, conn: Connection, principal: Principal, library: str, path: Path) -> int:
     """Write every record of the library to path (format from its extension); returns count."""
     check_library(library)
     require_any(principal, "export", "run")
@@ -270,4 +304,14 @@ def export_file(*, conn: psycopg.Connection, principal: Principal, library: str,
         for r in iter_library(conn=conn, library=library)
         if within_reach(conn, principal, "export", library, r)
     )
-    return write_records(path, fields, records)
+    count = write_records(path, fields, records)
+    audit.record(
+        conn,
+        actor=principal,
+        action="export",
+        library=library,
+        rows=count,
+        region=principal.region,
+        detail={"file": path.name},
+    )
+    return count

@@ -2,12 +2,15 @@
 
 from greenplat.api.web.routes import (
     admin,
+    audit,
     auth,
     expert,
+    exports,
     imports,
     inbox,
     organizations,
     problems,
+    reference,
     review,
     search,
     stats,
@@ -23,5 +26,8 @@ ROUTERS = [
     search.router,
     inbox.router,
     organizations.router,
+    reference.router,
+    audit.router,
+    exports.router,
     imports.router,
 ]

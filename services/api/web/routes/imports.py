@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from greenplat.api.deps import Conn
@@ -17,9 +17,16 @@ router = APIRouter(route_class=WebRoute)
 REPORT_PAGE_SIZE = 100
 
 
-async def posted_form(v: Viewer = Depends(signed_in)) -> dict[str, Any]:
-    """The posted form, CSRF checked. Declared before the connection, it is read first: a
-    slow upload holds no pooled connection."""
+async def _read_body(request: Request) -> None:
+    # Starlette keeps the parsed form on the request: form_of reads it again for free.
+    await request.form()
+
+
+async def posted_form(
+    _: None = Depends(_read_body), v: Viewer = Depends(signed_in)
+) -> dict[str, Any]:
+    """The posted form, CSRF checked. The body is read before the viewer takes the request's
+    connection, so a slow upload holds no pooled connection."""
     return await form_of(v)
 
 
@@ -39,7 +46,8 @@ def show_job(
         conn=conn, principal=v.me, job_id=job_id, page=page, page_size=REPORT_PAGE_SIZE
     )
     pages = max(1, -(-report.total // REPORT_PAGE_SIZE))
-    return render(v, "imports/job.html", job=job, report=report, pages=pages)
+    noticed = jobs.notes(conn=conn, principal=v.me, job_id=job_id)
+    return render(v, "imports/job.html", job=job, report=report, pages=pages, **noticed)
 
 
 @router.get("/imports/{job_id}/status", include_in_schema=False)
