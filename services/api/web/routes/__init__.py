@@ -6,6 +6,7 @@ from greenplat.api.web.routes import (
     auth,
     expert,
     exports,
+    imports,
     inbox,
     organizations,
     problems,
@@ -28,4 +29,5 @@ ROUTERS = [
     reference.router,
     audit.router,
     exports.router,
+    imports.router,
 ]
