@@ -72,16 +72,20 @@ def _matcher(data_dir: Path | None) -> Iterator[Any]:
         platform.close()
 
 
-def _run_query(matcher, row: dict[str, Any], target: str, k: int, mode: str) -> list[dict]:
+def _run_query(
+    matcher, row: dict[str, Any], target: str, k: int, mode: str, *, bar: bool = True
+) -> list[dict]:
     if isinstance(row.get("query"), str):
-        matches = matcher.match(target, k=k, text=row["query"], mode=mode)
+        matches = matcher.match(target, k=k, text=row["query"], mode=mode, bar=bar)
     else:
         key = next((key for key in SOURCES if row.get(key) is not None), None)
         if key is None:
             raise DomainError("a query needs query, problem_id, expert_id or achievement_id")
         record_id = matcher.resolve(SOURCES[key], str(row[key]))
-        matches = matcher.match(target, k=k, mode=mode, **{key: record_id})
-    return [{"id": m.external_id, "score": m.score, "why": m.why} for m in matches]
+        matches = matcher.match(target, k=k, mode=mode, bar=bar, **{key: record_id})
+    return [
+        {"id": m.external_id, "score": m.score, "level": m.level, "why": m.why} for m in matches
+    ]
 
 
 def match(
@@ -90,9 +94,12 @@ def match(
     out: OutFile,
     k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Matches per query")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, lexical or vector")] = "hybrid",
+    all_: Annotated[
+        bool, typer.Option("--all", help="Lift the relevance bar (for ranking evaluations)")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Best matches in a library for each query line (free text or a record)."""
+    """Best matches in a library for each query line that pass the relevance bar."""
     if to not in TARGETS:
         raise _fail(f"--to must be one of {', '.join(TARGETS)}")
     rows = read_jsonl(queries)
@@ -102,7 +109,7 @@ def match(
         for row in rows:
             line: dict[str, Any] = {"query_id": row.get("query_id"), "matches": []}
             try:
-                line["matches"] = _run_query(matcher, row, to, k, mode)
+                line["matches"] = _run_query(matcher, row, to, k, mode, bar=not all_)
             except DomainError as e:
                 line["error"] = e.message
                 failed += 1
@@ -193,11 +200,15 @@ def _runs(matcher, labelled: list[dict], to: str, mode: str) -> dict[str, list[s
 
 
 def _ranked_ids(matcher, row: dict[str, Any], to: str, mode: str) -> list[str]:
-    """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
+    """Top 10 ids for a labelled query, bar lifted (a ranking evaluation); free text skips the
+    explanations (same ranking)."""
     if isinstance(row.get("query"), str) and to != "experts":
-        hits = matcher.retrieve(to, row["query"], k=10, mode=mode, filters={"status": None})
-        return [hit.external_id for hit, _ in hits]
-    return [m["id"] for m in _run_query(matcher, row, to, 10, mode)]
+        with matcher.db.session() as conn:
+            hits = matcher.retrieve(
+                to, row["query"], conn=conn, k=10, mode=mode, filters={"status": None}, bar=False
+            )
+        return [hit.external_id for hit, _, _ in hits]
+    return [m["id"] for m in _run_query(matcher, row, to, 10, mode, bar=False)]
 
 
 def assign(

@@ -45,62 +45,71 @@ def match(
     expert_id: int | None = None,
     achievement_id: int | None = None,
     mode: str = "hybrid",
+    bar: bool = True,
 ) -> list[MatchRead]:
-    """Top k records of target for one source (free text or a record), as a platform admin."""
+    """Top k records of target for one source, as a platform admin; bar=False lifts the bar."""
     if target not in records.TABLES:
         raise InvalidInput(f"unknown target {target!r}", field="to")
     if text is not None:
-        return search.search(db, indexer, text, target, page_size=k, mode=mode, statuses=None).items
+        return search.search(
+            db, indexer, text, target, page_size=k, mode=mode, statuses=None, bar=bar
+        ).items
     if problem_id is not None:
-        return _from_problem(db, indexer, target, problem_id, k, mode)
+        return _from_problem(db, indexer, target, problem_id, k, mode, bar)
     if expert_id is not None:
-        return _from_expert(db, indexer, target, expert_id, k, mode)
+        return _from_expert(db, indexer, target, expert_id, k, mode, bar)
     if achievement_id is not None:
-        return _from_achievement(db, indexer, target, achievement_id, k, mode)
+        return _from_achievement(db, indexer, target, achievement_id, k, mode, bar)
     raise InvalidInput("a query needs query, problem_id, expert_id or achievement_id")
 
 
 def _from_problem(
-    db: Database, indexer, target: str, problem_id: int, k: int, mode: str
+    db: Database, indexer, target: str, problem_id: int, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     if target == "experts":
-        return directions.problem_experts(db, indexer, problem_id, page_size=k, statuses=None).items
+        return directions.problem_experts(
+            db, indexer, problem_id, page_size=k, statuses=None, bar=bar
+        ).items
     if target == "achievements":
         return directions.problem_achievements(
-            db, indexer, problem_id, page_size=k, mode=mode, statuses=None
+            db, indexer, problem_id, page_size=k, mode=mode, statuses=None, bar=bar
         ).items
-    return _similar(db, indexer, "problems", problem_id, retrieval.problem_text, k, mode)
+    return _similar(db, indexer, "problems", problem_id, retrieval.problem_text, k, mode, bar)
 
 
 def _from_expert(
-    db: Database, indexer, target: str, expert_id: int, k: int, mode: str
+    db: Database, indexer, target: str, expert_id: int, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     if target == "problems":
-        return directions.expert_problems(db, indexer, expert_id, page_size=k, statuses=None).items
+        return directions.expert_problems(
+            db, indexer, expert_id, page_size=k, statuses=None, bar=bar
+        ).items
     with db.session() as conn:
         text = retrieval.expert_text(conn, records.get_or_raise(conn, "experts", expert_id))
     if target == "experts":
-        found = search.search(db, indexer, text, target, page_size=k + 1).items
+        found = search.search(db, indexer, text, target, page_size=k + 1, bar=bar).items
         return [m for m in found if m.id != expert_id][:k]
-    return search.search(db, indexer, text, target, page_size=k, mode=mode, statuses=None).items
+    return search.search(
+        db, indexer, text, target, page_size=k, mode=mode, statuses=None, bar=bar
+    ).items
 
 
 def _from_achievement(
-    db: Database, indexer, target: str, achievement_id: int, k: int, mode: str
+    db: Database, indexer, target: str, achievement_id: int, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.achievement_problems(
-            db, indexer, achievement_id, page_size=k, statuses=None
+            db, indexer, achievement_id, page_size=k, statuses=None, bar=bar
         ).items
     if target == "experts":
-        return _achievement_experts(db, indexer, achievement_id, k)
+        return _achievement_experts(db, indexer, achievement_id, k, bar)
     return _similar(
-        db, indexer, "achievements", achievement_id, retrieval.achievement_text, k, mode
+        db, indexer, "achievements", achievement_id, retrieval.achievement_text, k, mode, bar
     )
 
 
 def _similar(
-    db: Database, indexer, library: str, record_id: int, to_text, k: int, mode: str
+    db: Database, indexer, library: str, record_id: int, to_text, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     with db.session() as conn:
         text = to_text(records.get_or_raise(conn, library, record_id))
@@ -115,17 +124,20 @@ def _similar(
         mode=mode,
         source={},
         filters={"exclude_ids": (record_id,), "status": None},
+        bar=bar,
     )
     return items
 
 
-def _achievement_experts(db: Database, indexer, achievement_id: int, k: int) -> list[MatchRead]:
+def _achievement_experts(
+    db: Database, indexer, achievement_id: int, k: int, bar: bool
+) -> list[MatchRead]:
     with db.session() as conn:
         achievement = records.get_or_raise(conn, "achievements", achievement_id)
         text = retrieval.achievement_text(achievement)
         source = {"title": text, "organization": achievement.get("organization")}
         vectors = search.query_vectors(indexer, text)
-        ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors)
+        ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors, bar=bar)
         authors = set(achievement.get("expert_ids") or [])
         ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
         return [present.expert_item(conn, source, SYSTEM, *entry) for entry in ranked]

@@ -23,12 +23,15 @@ def problem_experts(
     region: str | None = None,
     discipline: str | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """Experts for a problem, best first: what they did and their profile, after the rules."""
     with db.session() as conn:
         problem = records.get_or_raise(conn, "problems", problem_id)
         require_match(principal, problem, statuses)
-        ranked = ranking.rank_experts(indexer, conn, problem, region=region, discipline=discipline)
+        ranked = ranking.rank_experts(
+            indexer, conn, problem, region=region, discipline=discipline, bar=bar
+        )
         window, more = records.window(ranked, page, page_size)
         items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
     source = problem_to_read(problem, principal).model_dump(mode="json")
@@ -65,6 +68,7 @@ def expert_problems(
     page: int = 1,
     page_size: int = 20,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
     with db.session() as conn:
@@ -72,7 +76,7 @@ def expert_problems(
         if not allows(principal, "expert", "inbox", expert):
             raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
         ranked = ranking.rank_problems_for_expert(
-            indexer, conn, expert, principal=principal, statuses=statuses
+            indexer, conn, expert, principal=principal, statuses=statuses, bar=bar
         )
         window, more = records.window(ranked, page, page_size)
         works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
@@ -99,6 +103,7 @@ def problem_achievements(
     discipline: str | None = None,
     mode: str = "hybrid",
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """Achievements that could solve a problem, best first."""
     with db.session() as conn:
@@ -116,6 +121,7 @@ def problem_achievements(
         mode=mode,
         source=problem,
         filters={"discipline": discipline, "exclude_ids": tuple(declined)},
+        bar=bar,
     )
     source = problem_to_read(problem, principal).model_dump(mode="json")
     return MatchPage(
@@ -139,6 +145,7 @@ def achievement_problems(
     region: str | None = None,
     industry: str | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """Approved problems an achievement could be applied to, best first."""
     with db.session() as conn:
@@ -154,6 +161,7 @@ def achievement_problems(
         mode="hybrid",
         source=achievement,
         filters={"region": region, "industry": industry, "status": statuses},
+        bar=bar,
     )
     source = {k: achievement.get(k) for k in ("id", "external_id", "title", "discipline")}
     return MatchPage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -59,6 +60,12 @@ def key_terms(text: str | None) -> list[str]:
     """Content words of a text (jieba for Chinese, word tokens for English), in order."""
     if not text:
         return []
+    return list(_key_terms(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_terms(text: str) -> tuple[str, ...]:
+    # Records are segmented again and again (every query that finds them): remember them.
     import jieba
 
     out = []
@@ -69,7 +76,13 @@ def key_terms(text: str | None) -> list[str]:
         if len(token) < (2 if _CJK.search(token) else 3):
             continue
         out.append(token)
-    return out
+    return tuple(out)
+
+
+def idf_weights(terms: Iterable[str]) -> dict[str, float]:
+    """Each distinct term with its IDF (jieba's table; unknown terms count as the median)."""
+    idf, median = _idf_table()
+    return {term: idf.get(term, median) for term in dict.fromkeys(terms)}
 
 
 def top_terms(text: str | None, limit: int) -> list[str]:

@@ -49,6 +49,7 @@ def expert_item(
         external_id=expert["external_id"],
         title=expert["name"],
         score=round(comps.score, 4),
+        level=comps.level,
         why=explain(evidence),
         components=components_dict(comps, fit.model),
         record=record,
@@ -87,6 +88,7 @@ def problem_item(
         external_id=problem["external_id"],
         title=problem["title"],
         score=round(comps.score, 4),
+        level=comps.level,
         why=explain(evidence),
         components=components_dict(comps, fit.model if fit else None),
         record=record,
@@ -128,6 +130,8 @@ def components_dict(c: Components, model: str | None) -> dict[str, Any]:
         value = getattr(c.signals, name)
         if value is not None:
             out[name] = round(value, 4)
+    if c.probability is not None:
+        out["probability"] = round(c.probability, 4)
     if model:
         out["model"] = model
     return out
@@ -149,6 +153,7 @@ def achievement_item(row: dict, comps: Components, text: str, source: dict) -> M
         external_id=row["external_id"],
         title=row["title"],
         score=round(comps.score, 4),
+        level=comps.level,
         why=explain(evidence),
         components=components_dict(comps, None),
         record=record,

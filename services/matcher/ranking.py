@@ -9,7 +9,7 @@ import psycopg
 from greenplat.core.permissions import SYSTEM, Principal, problem_read_filter
 from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.matcher import affinity as aff
-from greenplat.matcher import retrieval, rules
+from greenplat.matcher import judging, retrieval, rules
 from greenplat.matcher.scoring import Components
 
 RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
@@ -24,8 +24,12 @@ def rank_experts(
     region: str | None = None,
     discipline: str | None = None,
     vectors: dict | None = None,
+    bar: bool = True,
 ) -> list[RankedExpert]:
-    """Candidate experts for a problem that pass the rules and filters, best first."""
+    """Candidate experts for a problem that pass the rules, filters and the bar, best first.
+
+    A problem record is judged as a record (stored vectors on both sides); a text as a query.
+    """
     text = text or retrieval.problem_text(problem)
     candidates = retrieval.candidate_experts(indexer, conn, text)
     problem_id = problem.get("id")
@@ -40,7 +44,14 @@ def rank_experts(
         and (region is None or c.get("region") == region)
         and (discipline is None or discipline in (c.get("disciplines") or []))
     ]
-    return score_experts(indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged)
+    scored = score_experts(
+        indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged
+    )
+    direction = "record" if problem_id else "search"
+    verdicts = judging.judge_fits(conn, [(fit, e, text) for e, fit, _, _ in scored], direction)
+    for (_, _, comps, _), verdict in zip(scored, verdicts, strict=True):
+        comps.probability, comps.level = verdict.probability, verdict.level
+    return [entry for entry in scored if not bar or entry[2].level is not None]
 
 
 def score_experts(
@@ -83,8 +94,9 @@ def rank_problems_for_expert(
     principal: Principal = SYSTEM,
     limit: int = 5000,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> list[tuple[dict, Components, aff.Affinity]]:
-    """Every matchable problem the principal may read, scored by this expert's affinity."""
+    """Matchable problems the principal may read, by this expert's affinity, above the bar."""
     problems = _readable_problems(conn, expert, principal=principal, limit=limit, statuses=statuses)
     # One expert against many problems: load the expert's evidence and the problems'
     # stored vectors once, then score in memory.
@@ -103,6 +115,10 @@ def rank_problems_for_expert(
         if fit is not None:
             comps = aff.expert_components(problem, fit, ev, open_requests=load)
             out.append((problem, comps, fit))
+    texts = [(fit, expert, retrieval.problem_text(problem)) for problem, _, fit in out]
+    for (_, comps, _), verdict in zip(out, judging.judge_fits(conn, texts, "record"), strict=True):
+        comps.probability, comps.level = verdict.probability, verdict.level
+    out = [entry for entry in out if not bar or entry[1].level is not None]
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
     return out
 
@@ -123,4 +139,10 @@ def _readable_problems(
         " ORDER BY p.approved_at DESC NULLS LAST, p.id DESC LIMIT %s",
         [*params, list(statuses or PROBLEM_STATUSES), limit],
     ).fetchall()
-    return [p for p in problems if p["id"] not in declined and not rules.conflicted(p, expert)]
+    return [
+        p
+        for p in problems
+        if p["id"] not in declined
+        and not rules.conflicted(p, expert)
+        and rules.shown_in_inbox(principal, p)
+    ]

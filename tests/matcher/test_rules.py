@@ -11,6 +11,11 @@ def expert_ids(page) -> list[int]:
     return [item.id for item in page.items]
 
 
+def ranked_ids(matcher, problem_id: int) -> list[int]:
+    """Experts ranked for a problem with the relevance bar lifted: the rules alone decide."""
+    return expert_ids(matcher.problem_experts(problem_id, page_size=50, bar=False))
+
+
 def test_problem_experts_ranks_the_fitting_expert_first(matcher, world):
     page = matcher.problem_experts(world.problems["water"])
     assert page.items[0].id == world.experts["water"]
@@ -24,11 +29,11 @@ def test_expert_known_only_by_papers_is_matched(matcher, world):
 
 
 def test_conflict_of_interest_excludes_experts_of_the_problems_organization(matcher, world):
-    ranked = expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+    ranked = ranked_ids(matcher, world.problems["battery"])
     assert world.experts["insider"] not in ranked
     assert world.experts["battery"] in ranked
     # The same expert is fine for another enterprise's battery problem.
-    other = expert_ids(matcher.problem_experts(world.problems["other"], page_size=50))
+    other = ranked_ids(matcher, world.problems["other"])
     assert world.experts["insider"] in other
 
 
@@ -36,17 +41,17 @@ def test_expert_at_capacity_is_ranked_out_until_a_request_closes(
     matcher, world, add_feedback, match_db
 ):
     busy = world.experts["busy"]
-    assert busy in expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+    assert busy in ranked_ids(matcher, world.problems["battery"])
     add_feedback(world.problems["other"], busy, "interested")  # capacity 1: now full
-    assert busy not in expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+    assert busy not in ranked_ids(matcher, world.problems["battery"])
     # Still shown for the problem they are already working on.
-    assert busy in expert_ids(matcher.problem_experts(world.problems["other"], page_size=50))
+    assert busy in ranked_ids(matcher, world.problems["other"])
     with match_db.session() as conn:
         conn.execute(
             "UPDATE problems SET status = 'closed' WHERE id = %s", (world.problems["other"],)
         )
     try:
-        ranked = expert_ids(matcher.problem_experts(world.problems["battery"], page_size=50))
+        ranked = ranked_ids(matcher, world.problems["battery"])
         assert busy in ranked
     finally:
         with match_db.session() as conn:
@@ -61,7 +66,7 @@ def test_an_experts_load_lowers_their_score_before_capacity_rules_them_out(
     battery, expert = world.problems["battery"], world.experts["battery"]
 
     def score() -> float:
-        page = matcher.problem_experts(battery, page_size=50)
+        page = matcher.problem_experts(battery, page_size=50, bar=False)
         return next(item.score for item in page.items if item.id == expert)
 
     idle = score()
@@ -79,10 +84,10 @@ def test_an_experts_load_lowers_their_score_before_capacity_rules_them_out(
 
 def test_declined_pair_is_never_recommended_again(matcher, world, add_feedback):
     problem, expert = world.problems["battery"], world.experts["battery"]
-    assert expert in expert_ids(matcher.problem_experts(problem, page_size=50))
+    assert expert in ranked_ids(matcher, problem)
     add_feedback(problem, expert, "declined", "not our field")
-    assert expert not in expert_ids(matcher.problem_experts(problem, page_size=50))
-    inbox = matcher.expert_problems(expert, page_size=50)
+    assert expert not in ranked_ids(matcher, problem)
+    inbox = matcher.expert_problems(expert, page_size=50, bar=False)
     assert problem not in [item.id for item in inbox.items]
     assert matcher.affinity([("E-battery", "P-battery")])[0] is not None  # scoring still works
 
@@ -91,21 +96,36 @@ def test_only_approved_problems_are_matched(matcher, world):
     with pytest.raises(InvalidInput) as raised:
         matcher.problem_experts(world.problems["draft"])
     assert raised.value.field == "status"
-    inbox = matcher.expert_problems(world.experts["battery"], page_size=50)
+    inbox = matcher.expert_problems(world.experts["battery"], page_size=50, bar=False)
     assert world.problems["draft"] not in [item.id for item in inbox.items]
     assert world.problems["battery"] in [item.id for item in inbox.items]
 
 
-def test_confidential_problem_text_never_reaches_an_expert_inbox(matcher, world):
+def test_confidential_problem_reaches_an_inbox_only_with_its_public_summary(
+    matcher, world, match_db
+):
     expert = world.principals["battery"]
-    inbox = matcher.expert_problems(expert.expert_id, principal=expert, page_size=50)
-    secret = next(item for item in inbox.items if item.id == world.problems["secret"])
-    assert secret.redacted
-    assert secret.record["description"] is None
-    text = " ".join(secret.why).lower() + str(secret.record).lower()
+    secret = world.problems["secret"]
+
+    def inbox():
+        page = matcher.expert_problems(expert.expert_id, principal=expert, page_size=50, bar=False)
+        return {item.id: item for item in page.items}
+
+    assert secret not in inbox()  # no summary: left out, never a blank card
+    summary = "A cell maker seeks help with silicon anodes in lithium-ion cells."
+    with match_db.session() as conn:
+        conn.execute("UPDATE problems SET public_summary = %s WHERE id = %s", (summary, secret))
+    try:
+        item = inbox()[secret]
+    finally:
+        with match_db.session() as conn:
+            conn.execute("UPDATE problems SET public_summary = NULL WHERE id = %s", (secret,))
+    assert item.redacted and item.record["public_summary"] == summary
+    assert item.record["description"] is None
+    text = " ".join(item.why).lower() + str(item.record).lower()
     for hidden in ("zephyrite", "swelling", "codename", "cracks"):
         assert hidden not in text
-    assert any("confidential" in reason for reason in secret.why)
+    assert any("confidential" in reason for reason in item.why)
 
 
 def test_confidential_problem_owner_sees_the_evidence(matcher, world):

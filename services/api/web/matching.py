@@ -75,6 +75,8 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
                 x for x in (m.record.get("title"), m.record.get("organization")) if x
             ),
             "score": m.score,
+            "level": m.level,
+            "probability": m.components.get("probability"),
             "why": m.why,
             "state": (states.get((problem_id, m.id)) or {}).get("action"),
         }
@@ -94,6 +96,8 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
                 if x
             ),
             "score": m.score,
+            "level": m.level,
+            "probability": m.components.get("probability"),
             "why": m.why,
         }
         for m in works

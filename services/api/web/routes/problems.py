@@ -28,6 +28,7 @@ FORM_FIELDS = (
     "budget_wan",
     "deadline",
     "confidential",
+    "public_summary",
 )
 
 

@@ -1,0 +1,109 @@
+"""The relevance bar: nothing is shown when nothing fits, levels when something does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from greenplat.cli import app
+from greenplat.matcher import relevance
+
+NOTHING_FITS = ["asdkjhqwe", "的 了 是", "quantum computing chip design", "藏嘛鞋蹦猾"]
+
+
+def ids(page) -> list[str]:
+    return [item.external_id for item in page.items]
+
+
+@pytest.mark.parametrize("text", NOTHING_FITS)
+@pytest.mark.parametrize("library", ["achievements", "experts", "problems"])
+def test_text_that_nothing_fits_gets_no_match(matcher, text, library):
+    assert matcher.search(text, library).items == []
+    # The bar, not the search, is what empties the list: lifted, the ranking is still there.
+    assert matcher.search(text, library, bar=False).items
+
+
+def test_a_fitting_text_passes_with_a_level_and_its_probability(matcher):
+    page = matcher.search("thermal runaway of lithium-ion battery packs", "achievements")
+    assert ids(page)[0] == "A-battery1"
+    assert "A-water1" not in ids(page)  # heavy metals in wastewater: below the bar
+    for item in page.items:
+        assert item.level in relevance.LEVELS
+        assert 0.0 <= item.components["probability"] <= 1.0
+
+
+def test_problem_recommendations_leave_out_what_does_not_fit(matcher, world):
+    experts = matcher.problem_experts(world.problems["water"]).items
+    assert [m.external_id for m in experts] == ["E-water"]
+    works = ids(matcher.problem_achievements(world.problems["water"]))
+    assert works and all(w.startswith("A-water") for w in works)
+
+
+def test_inbox_holds_only_problems_above_the_bar(matcher, world):
+    page = matcher.expert_problems(world.experts["water"])
+    assert ids(page) == ["P-water"]
+    lifted = matcher.expert_problems(world.experts["water"], bar=False)
+    assert len(lifted.items) > 1
+
+
+def test_achievement_to_problems_applies_the_bar(matcher, world):
+    page = matcher.achievement_problems(world.achievements["water1"])
+    assert "P-battery" not in ids(page)
+
+
+def test_enterprise_is_not_recommended_its_own_achievements(matcher, world):
+    own = ids(matcher.problem_achievements(world.problems["battery"], bar=False, page_size=50))
+    assert "A-acme" not in own and "A-battery1" in own
+    # Anyone else searching the same words finds it.
+    found = matcher.search("overheating lithium-ion scooter battery packs", "achievements")
+    assert "A-acme" in ids(found)
+
+
+def test_match_command_writes_only_passing_matches_and_all_lifts_the_bar(
+    match_settings, world, matcher, tmp_path
+):
+    env = {"GREENPLAT_DATABASE_URL": match_settings.database_url, "GREENPLAT_MODELS": "en:minilm"}
+    queries = tmp_path / "q.jsonl"
+    rows = [
+        {"query_id": "junk", "query": "asdkjhqwe"},
+        {"query_id": "water", "problem_id": "P-water"},
+    ]
+    queries.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    lines = {}
+    for option in ([], ["--all"]):
+        out = tmp_path / f"out{len(option)}.jsonl"
+        args = ["match", "--to", "experts", "--queries", str(queries), "--out", str(out), *option]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        lines[bool(option)] = {
+            row["query_id"]: row["matches"]
+            for row in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+        }
+    assert lines[False]["junk"] == []
+    assert [m["id"] for m in lines[False]["water"]] == ["E-water"]
+    assert lines[True]["junk"] and len(lines[True]["water"]) > 1
+
+
+def test_judge_orders_levels_and_refuses_nothing_when_uncalibrated():
+    fit = relevance.fit_for("minilm", "search")
+    assert fit is not None and 0 < fit.bar <= fit.good <= fit.high < 1
+    low, high = (relevance.judge("minilm", "search", c, 0.0) for c in (0.0, 0.95))
+    assert low.level is None and not low.passes
+    assert high.level == "high" and high.probability > low.probability
+    unknown = relevance.judge("no-such-model", "search", 0.0, 0.0)
+    assert unknown.passes and unknown.probability is None
+
+
+def test_coverage_weighs_telling_terms_over_common_ones():
+    terms = relevance.Terms("lithium battery thermal runaway")
+    assert terms.coverage(["thermal runaway of a lithium battery"]) == pytest.approx(1.0)
+    assert terms.coverage(["a cooking recipe"]) == 0.0
+    assert relevance.Terms("的 了 是").coverage(["的 了 是"]) == 0.0
+
+
+def test_calibration_file_covers_every_default_model_and_direction():
+    for model in ("e5-small", "minilm"):
+        for direction in ("search", "record"):
+            assert relevance.fit_for(model, direction) is not None
