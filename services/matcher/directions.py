@@ -79,7 +79,7 @@ def expert_problems(
             indexer, conn, expert, principal=principal, statuses=statuses, bar=bar
         )
         window, more = records.window(ranked, page, page_size)
-        works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
+        works = present.expert_works(conn, expert)
         items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
     source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
     return MatchPage(

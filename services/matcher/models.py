@@ -28,7 +28,9 @@ class MatchRead(BaseModel):
     # bar's calibrated probability, see docs/matching.md); None when the bar was lifted and
     # the match is below it.
     level: Literal["high", "good", "possible"] | None = None
+    # Reasons in the source's language; `reasons` holds them in every reader language.
     why: list[str]
+    reasons: dict[str, list[str]] = {}
     components: dict[str, Any] = {}
     record: dict[str, Any] = {}
     redacted: bool = False

@@ -131,7 +131,7 @@ def test_confidential_problem_reaches_an_inbox_only_with_its_public_summary(
 def test_confidential_problem_owner_sees_the_evidence(matcher, world):
     page = matcher.problem_experts(world.problems["secret"])
     why = " ".join(page.items[0].why)
-    assert "shared key terms" in why
+    assert "anode" in why.lower() or "silicon" in why.lower()
     assert not page.items[0].redacted
 
 

@@ -77,7 +77,7 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
             "score": m.score,
             "level": m.level,
             "probability": m.components.get("probability"),
-            "why": m.why,
+            "why": m.reasons,
             "state": (states.get((problem_id, m.id)) or {}).get("action"),
         }
         for m in found
@@ -98,7 +98,7 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
             "score": m.score,
             "level": m.level,
             "probability": m.components.get("probability"),
-            "why": m.why,
+            "why": m.reasons,
         }
         for m in works
     ]
