@@ -74,15 +74,21 @@ def figures(query_rows: list[dict], results: dict[str, list[str]]) -> dict[str, 
     outs = [q for q in query_rows if not q["in_domain"] and "discipline" in q]
     junk = [q for q in query_rows if "discipline" not in q]
     found = sum(q["query_id"] in results.get(q["query_id"], [])[:10] for q in ins)
+    ranks = [_rank(q["query_id"], results.get(q["query_id"], [])) for q in ins]
     return {
         "in_domain_queries": len(ins),
         "in_domain_recall_at_10": found / max(len(ins), 1),
+        "in_domain_mrr_at_10": sum(1 / r for r in ranks if r) / max(len(ins), 1),
         "out_of_domain_queries": len(outs),
         "out_of_domain_no_match": sum(not results.get(q["query_id"]) for q in outs)
         / max(len(outs), 1),
         "gibberish_queries": len(junk),
         "gibberish_no_match": sum(not results.get(q["query_id"]) for q in junk) / max(len(junk), 1),
     }
+
+
+def _rank(wanted: str, ranked: list[str]) -> int | None:
+    return ranked[:10].index(wanted) + 1 if wanted in ranked[:10] else None
 
 
 def score(out: Path, matches: Path) -> dict[str, float]:

@@ -8,7 +8,7 @@ from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import SYSTEM, Principal, allows
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import items as present
-from greenplat.matcher import ranking, records, retrieval, rules, search
+from greenplat.matcher import ranking, records, relevance, retrieval, rules, search
 from greenplat.matcher.models import MatchPage
 
 
@@ -67,17 +67,30 @@ def expert_problems(
     principal: Principal = SYSTEM,
     page: int = 1,
     page_size: int = 20,
+    region: str | None = None,
+    industry: str | None = None,
+    level: relevance.Level | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
     bar: bool = True,
 ) -> MatchPage:
-    """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
+    """An expert's inbox: problems their works find, by the expert's affinity, paged and
+    filtered by region, industry and the lowest level to show."""
     with db.session() as conn:
         expert = records.get_or_raise(conn, "experts", expert_id)
         if not allows(principal, "expert", "inbox", expert):
             raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
         ranked = ranking.rank_problems_for_expert(
-            indexer, conn, expert, principal=principal, statuses=statuses, bar=bar
+            indexer,
+            conn,
+            expert,
+            principal=principal,
+            statuses=statuses,
+            region=region,
+            industry=industry,
+            bar=bar,
         )
+        if level is not None:
+            ranked = [r for r in ranked if relevance.at_least(r[1].level, level)]
         window, more = records.window(ranked, page, page_size)
         works = present.expert_works(conn, expert)
         items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]

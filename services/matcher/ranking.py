@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 import psycopg
 
-from greenplat.core.permissions import SYSTEM, Principal, problem_read_filter
-from greenplat.core.problems.models import PROBLEM_STATUSES
+from greenplat.core.permissions import SYSTEM, Principal
 from greenplat.matcher import affinity as aff
-from greenplat.matcher import judging, retrieval, rules
+from greenplat.matcher import inbox, judging, retrieval, rules
 from greenplat.matcher.scoring import Components
 
 RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
@@ -92,20 +91,23 @@ def rank_problems_for_expert(
     expert: dict,
     *,
     principal: Principal = SYSTEM,
-    limit: int = 5000,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    region: str | None = None,
+    industry: str | None = None,
     bar: bool = True,
 ) -> list[tuple[dict, Components, aff.Affinity]]:
-    """Matchable problems the principal may read, by this expert's affinity, above the bar."""
-    problems = _readable_problems(conn, expert, principal=principal, limit=limit, statuses=statuses)
+    """Problems the expert's works find in the index, by the expert's affinity, above the bar."""
     # One expert against many problems: load the expert's evidence and the problems'
     # stored vectors once, then score in memory.
-    evidence = aff.load_evidence(indexer, conn, [expert], indexer.models)
-    ev = evidence[expert["id"]]
+    ev = aff.load_evidence(indexer, conn, [expert], indexer.models)[expert["id"]]
+    ids = inbox.candidate_ids(
+        indexer, conn, ev, statuses=statuses, region=region, industry=industry
+    )
+    problems = inbox.readable_problems(conn, expert, ids, principal=principal, statuses=statuses)
     # The same load for every problem keeps the inbox scores equal to problem -> experts'.
     load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
     ids = [p["id"] for p in problems]
-    stored = {m: indexer.get_vectors("problems", ids, model=m) for m in indexer.models}
+    stored = {m: indexer.backend.get_vectors(conn, "problems", ids, m) for m in indexer.models}
     out = []
     for problem in problems:
         text = retrieval.problem_text(problem)
@@ -121,28 +123,3 @@ def rank_problems_for_expert(
     out = [entry for entry in out if not bar or entry[1].level is not None]
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
     return out
-
-
-def _readable_problems(
-    conn: psycopg.Connection,
-    expert: dict,
-    *,
-    principal: Principal,
-    limit: int,
-    statuses: rules.Statuses,
-) -> list[dict]:
-    """Problems of these statuses the principal may read, less declined and conflicted ones."""
-    condition, params = problem_read_filter(principal)
-    declined = rules.declined_problems_of(conn, expert["id"])
-    problems = conn.execute(
-        f"SELECT * FROM problems p WHERE {condition} AND p.status = ANY(%s)"
-        " ORDER BY p.approved_at DESC NULLS LAST, p.id DESC LIMIT %s",
-        [*params, list(statuses or PROBLEM_STATUSES), limit],
-    ).fetchall()
-    return [
-        p
-        for p in problems
-        if p["id"] not in declined
-        and not rules.conflicted(p, expert)
-        and rules.shown_in_inbox(principal, p)
-    ]

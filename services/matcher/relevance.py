@@ -92,6 +92,11 @@ def judge(model: str | None, direction: Direction, cosine: float, coverage: floa
     return Verdict(p, "possible" if p >= fit.bar else None)
 
 
+def at_least(level: str | None, lowest: Level) -> bool:
+    """Whether a level is `lowest` or better (high > good > possible)."""
+    return level in LEVELS[: LEVELS.index(lowest) + 1]
+
+
 def surely_below(model: str | None, direction: Direction, cosine: float) -> Verdict | None:
     """The verdict when a cosine misses the bar even with every term shared, else None."""
     fit = fit_for(model, direction)

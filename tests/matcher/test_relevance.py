@@ -5,12 +5,29 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from greenplat.api.app import create_app
 from greenplat.cli import app
 from greenplat.matcher import relevance
+from greenplat.platform import Platform
 
+PASSWORD = "matcher-test-password-1"
 NOTHING_FITS = ["asdkjhqwe", "的 了 是", "quantum computing chip design", "藏嘛鞋蹦猾"]
+
+
+@pytest.fixture(scope="module")
+def api_inbox(match_settings, match_db, world):
+    """A client signed in as the membrane expert."""
+    platform = Platform(match_settings, match_db)
+    with TestClient(create_app(platform=platform)) as client:
+        response = client.post(
+            "/v1/auth/token", json={"username": world.usernames["water"], "password": PASSWORD}
+        )
+        token = response.json()["access_token"]
+        yield client, {"Authorization": f"Bearer {token}"}
+    platform.indexer.close()
 
 
 def ids(page) -> list[str]:
@@ -107,3 +124,34 @@ def test_calibration_file_covers_every_default_model_and_direction():
     for model in ("e5-small", "minilm"):
         for direction in ("search", "record"):
             assert relevance.fit_for(model, direction) is not None
+
+
+def test_inbox_filters_by_region_industry_and_level(api_inbox):
+    client, headers = api_inbox
+    url = "/v1/matches/inbox"
+    everything = client.get(url, headers=headers).json()["items"]
+    assert [i["external_id"] for i in everything] == ["P-water"]
+    assert client.get(url, params={"region": "浙江"}, headers=headers).json()["items"]
+    assert client.get(url, params={"region": "北京"}, headers=headers).json()["items"] == []
+    assert client.get(url, params={"industry": "energy"}, headers=headers).json()["items"] == []
+    level = everything[0]["level"]
+    assert client.get(url, params={"level": level}, headers=headers).json()["items"]
+    bad = client.get(url, params={"level": "perfect"}, headers=headers)
+    assert bad.status_code == 422 and "level" in bad.text
+
+
+def test_inbox_candidates_come_from_the_index_whatever_the_age(matcher, world, match_db):
+    # An old approval date does not push a fitting problem out of the inbox.
+    water = world.problems["water"]
+    with match_db.session() as conn:
+        old = conn.execute("SELECT approved_at FROM problems WHERE id = %s", (water,)).fetchone()
+        conn.execute(
+            "UPDATE problems SET approved_at = now() - interval '10 years' WHERE id = %s", (water,)
+        )
+    try:
+        assert ids(matcher.expert_problems(world.experts["water"])) == ["P-water"]
+    finally:
+        with match_db.session() as conn:
+            conn.execute(
+                "UPDATE problems SET approved_at = %s WHERE id = %s", (old["approved_at"], water)
+            )
