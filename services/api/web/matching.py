@@ -19,6 +19,7 @@ from greenplat.platform import Platform
 
 ANSWERS = ("interested", "declined")
 RECS_SHOWN = 8
+INBOX_PAGE = 10
 
 
 def _states(conn: psycopg.Connection, problem_ids: list[int], expert_id: int | None = None):
@@ -132,14 +133,32 @@ def invite(platform: Platform, principal: Principal, problem_id: int, expert_id:
         act(conn, principal, problem_id, expert_id, "invited")
 
 
-def inbox(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
-    """The expert's matched requests ranked by fit, with reasons and the expert's own answer."""
+def inbox(
+    platform: Platform,
+    principal: Principal,
+    *,
+    page: int = 1,
+    region: str = "",
+    industry: str = "",
+    level: str = "",
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of the expert's matched requests ranked by fit, with reasons and the expert's
+    own answer, and whether more follow."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
-    page = platform.matcher.expert_problems(principal.expert_id, principal=principal, page_size=30)
+    found = platform.matcher.expert_problems(
+        principal.expert_id,
+        principal=principal,
+        page=page,
+        page_size=INBOX_PAGE,
+        region=region or None,
+        industry=industry or None,
+        level=level or None,
+    )
     with platform.db.session() as conn:
-        states = _states(conn, [m.id for m in page.items], principal.expert_id)
-    return [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in page.items]
+        states = _states(conn, [m.id for m in found.items], principal.expert_id)
+    items = [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in found.items]
+    return items, found.has_more
 
 
 def invitations(conn: psycopg.Connection, principal: Principal) -> list[dict[str, Any]]:
