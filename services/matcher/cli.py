@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +106,7 @@ def match(
     rows = read_jsonl(queries)
     failed = 0
     with _matcher(data_dir) as matcher, out.open("w", encoding="utf-8") as handle, _progress() as p:
+        started = time.perf_counter()
         task = p.add_task(f"匹配 / matching -> {to}", total=len(rows))
         for row in rows:
             line: dict[str, Any] = {"query_id": row.get("query_id"), "matches": []}
@@ -115,7 +117,11 @@ def match(
                 failed += 1
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             p.advance(task)
-    console.print(f"{len(rows)} queries -> {out} ({failed} failed)")
+        seconds = time.perf_counter() - started
+    rate = len(rows) / seconds if seconds else 0.0
+    console.print(
+        f"{len(rows)} queries -> {out} ({failed} failed) in {seconds:.1f} s, {rate:.1f} queries/s"
+    )
 
 
 def affinity(
