@@ -16,6 +16,7 @@ from rich.table import Table
 
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.errors import DomainError
+from greenplat.core.permissions import SYSTEM
 
 console = Console()
 err = Console(stderr=True)
@@ -211,7 +212,14 @@ def _ranked_ids(matcher, row: dict[str, Any], to: str, mode: str) -> list[str]:
     if isinstance(row.get("query"), str) and to != "experts":
         with matcher.db.session() as conn:
             hits = matcher.retrieve(
-                to, row["query"], conn=conn, k=10, mode=mode, filters={"status": None}, bar=False
+                to,
+                row["query"],
+                conn=conn,
+                k=10,
+                mode=mode,
+                filters={"status": None},
+                principal=SYSTEM,
+                bar=False,
             )
         return [hit.external_id for hit, _, _ in hits]
     return [m["id"] for m in _run_query(matcher, row, to, 10, mode, bar=False)]
@@ -233,7 +241,9 @@ def assign(
             problem_ids = [matcher.resolve("problems", e) for e in problem_ext]
             expert_ids = [matcher.resolve("experts", e) for e in expert_ext] if expert_ext else None
             with err.status("求解中 / solving…"):
-                result = matcher.assign(problem_ids, expert_ids, k=k, record=record)
+                result = matcher.assign(
+                    problem_ids, expert_ids, k=k, record=record, principal=SYSTEM
+                )
         except DomainError as e:
             raise _fail(e.message) from e
     with out.open("w", encoding="utf-8") as handle:

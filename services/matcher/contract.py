@@ -52,7 +52,15 @@ def match(
         raise InvalidInput(f"unknown target {target!r}", field="to")
     if text is not None:
         return search.search(
-            db, indexer, text, target, page_size=k, mode=mode, statuses=None, bar=bar
+            db,
+            indexer,
+            text,
+            target,
+            page_size=k,
+            mode=mode,
+            statuses=None,
+            principal=SYSTEM,
+            bar=bar,
         ).items
     if problem_id is not None:
         return _from_problem(db, indexer, target, problem_id, k, mode, bar)
@@ -68,11 +76,18 @@ def _from_problem(
 ) -> list[MatchRead]:
     if target == "experts":
         return directions.problem_experts(
-            db, indexer, problem_id, page_size=k, statuses=None, bar=bar
+            db, indexer, problem_id, page_size=k, statuses=None, principal=SYSTEM, bar=bar
         ).items
     if target == "achievements":
         return directions.problem_achievements(
-            db, indexer, problem_id, page_size=k, mode=mode, statuses=None, bar=bar
+            db,
+            indexer,
+            problem_id,
+            page_size=k,
+            mode=mode,
+            statuses=None,
+            principal=SYSTEM,
+            bar=bar,
         ).items
     return _similar(db, indexer, "problems", problem_id, retrieval.problem_text, k, mode, bar)
 
@@ -82,15 +97,17 @@ def _from_expert(
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.expert_problems(
-            db, indexer, expert_id, page_size=k, statuses=None, bar=bar
+            db, indexer, expert_id, page_size=k, statuses=None, principal=SYSTEM, bar=bar
         ).items
     with db.session() as conn:
         text = retrieval.expert_text(conn, records.get_or_raise(conn, "experts", expert_id))
     if target == "experts":
-        found = search.search(db, indexer, text, target, page_size=k + 1, bar=bar).items
+        found = search.search(
+            db, indexer, text, target, page_size=k + 1, principal=SYSTEM, bar=bar
+        ).items
         return [m for m in found if m.id != expert_id][:k]
     return search.search(
-        db, indexer, text, target, page_size=k, mode=mode, statuses=None, bar=bar
+        db, indexer, text, target, page_size=k, mode=mode, statuses=None, principal=SYSTEM, bar=bar
     ).items
 
 
@@ -99,7 +116,7 @@ def _from_achievement(
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.achievement_problems(
-            db, indexer, achievement_id, page_size=k, statuses=None, bar=bar
+            db, indexer, achievement_id, page_size=k, statuses=None, principal=SYSTEM, bar=bar
         ).items
     if target == "experts":
         return _achievement_experts(db, indexer, achievement_id, k, bar)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import psycopg
 
-from greenplat.core.permissions import SYSTEM, Principal
+from greenplat.core.permissions import Principal, sees_full_problem
+from greenplat.indexer.embedding import encode_passages
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import inbox, judging, retrieval, rules
 from greenplat.matcher.scoring import Components
@@ -90,7 +92,7 @@ def rank_problems_for_expert(
     conn: psycopg.Connection,
     expert: dict,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
     region: str | None = None,
     industry: str | None = None,
@@ -106,20 +108,47 @@ def rank_problems_for_expert(
     problems = inbox.readable_problems(conn, expert, ids, principal=principal, statuses=statuses)
     # The same load for every problem keeps the inbox scores equal to problem -> experts'.
     load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
-    ids = [p["id"] for p in problems]
-    stored = {m: indexer.backend.get_vectors(conn, "problems", ids, m) for m in indexer.models}
+    texts = {p["id"]: _inbox_text(principal, p) for p in problems}
+    vectors = _inbox_vectors(indexer, conn, principal, problems, texts)
     out = []
     for problem in problems:
-        text = retrieval.problem_text(problem)
-        models = aff.preferred_models(indexer.query_models(text))
-        vectors = {m: stored[m][problem["id"]] for m in models if problem["id"] in stored[m]}
-        fit = aff.score_expert(vectors, models, ev)
+        models = aff.preferred_models(indexer.query_models(texts[problem["id"]]))
+        mine = {m: vectors[m][problem["id"]] for m in models if problem["id"] in vectors[m]}
+        fit = aff.score_expert(mine, models, ev)
         if fit is not None:
             comps = aff.expert_components(problem, fit, ev, open_requests=load)
             out.append((problem, comps, fit))
-    texts = [(fit, expert, retrieval.problem_text(problem)) for problem, _, fit in out]
-    for (_, comps, _), verdict in zip(out, judging.judge_fits(conn, texts, "record"), strict=True):
+    judged = [(fit, expert, texts[problem["id"]]) for problem, _, fit in out]
+    for (_, comps, _), verdict in zip(out, judging.judge_fits(conn, judged, "record"), strict=True):
         comps.probability, comps.level = verdict.probability, verdict.level
     out = [entry for entry in out if not bar or entry[1].level is not None]
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
+    return out
+
+
+def _inbox_text(principal: Principal, problem: dict) -> str:
+    """What a problem is judged by in this reader's inbox: its text, or for a confidential
+    problem the reader may not read, only the summary its enterprise wrote for experts."""
+    if sees_full_problem(principal, problem):
+        return retrieval.problem_text(problem)
+    return problem.get("public_summary") or ""
+
+
+def _inbox_vectors(
+    indexer, conn: psycopg.Connection, principal: Principal, problems: list[dict], texts: dict
+) -> dict[str, dict[int, np.ndarray]]:
+    """Per model, the problems' stored vectors; a summary-only problem's vector embeds its
+    summary, so neither its score nor its rank leaks the withheld text."""
+    ids = [p["id"] for p in problems]
+    summarised = [p["id"] for p in problems if not sees_full_problem(principal, p)]
+    out = {}
+    for model in indexer.models:
+        out[model] = indexer.backend.get_vectors(conn, "problems", ids, model)
+        for pid in summarised:
+            out[model].pop(pid, None)
+        if summarised:
+            encoded = encode_passages(
+                indexer.model_set, conn, [texts[p] for p in summarised], model=model
+            )
+            out[model].update(zip(summarised, encoded, strict=True))
     return out

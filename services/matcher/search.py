@@ -8,7 +8,7 @@ import psycopg
 
 from greenplat.core.db import Database
 from greenplat.core.errors import InvalidInput
-from greenplat.core.permissions import SYSTEM, Principal
+from greenplat.core.permissions import Principal
 from greenplat.indexer.search import SearchFilters
 from greenplat.matcher import items as present
 from greenplat.matcher import judging, ranking, records, retrieval, rules
@@ -24,7 +24,7 @@ def search(
     text: str,
     library: str,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     page: int = 1,
     page_size: int = 20,
     mode: str = "hybrid",
@@ -160,7 +160,7 @@ def retrieve(
     text: str,
     *,
     conn: psycopg.Connection,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     k: int = 20,
     mode: str = "hybrid",
     filters: dict | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from greenplat.core.permissions import SYSTEM
 from greenplat.matcher.explain import key_terms, shared_terms
 from greenplat.matcher.reasons import Evidence, closest_works, explain
 from greenplat.matcher.scoring import Components, Signals
@@ -90,7 +91,7 @@ def test_evidence_is_chosen_per_problem():
 
 
 def test_match_explanations_name_the_experts_relevant_works(matcher, world):
-    top = matcher.problem_experts(world.problems["water"]).items[0]
+    top = matcher.problem_experts(world.problems["water"], principal=SYSTEM).items[0]
     assert top.why == top.reasons["en"]  # an English problem: English reasons
     why = " ".join(top.why)
     assert "“Reverse osmosis membranes against fouling”" in why and "membranes" in why
@@ -98,12 +99,12 @@ def test_match_explanations_name_the_experts_relevant_works(matcher, world):
 
 
 def test_inbox_explanations_name_the_works_that_meet_each_problem(matcher, world):
-    inbox = matcher.expert_problems(world.experts["water"])
+    inbox = matcher.expert_problems(world.experts["water"], principal=SYSTEM)
     top = inbox.items[0]
     assert top.id == world.problems["water"]
     why = " ".join(top.why)
     assert "“Reverse osmosis membranes against fouling”" in why
     assert "desalination" in why or "membranes" in why or "osmosis" in why
-    battery = matcher.expert_problems(world.experts["battery"]).items[0]
+    battery = matcher.expert_problems(world.experts["battery"], principal=SYSTEM).items[0]
     assert battery.id == world.problems["battery"]
     assert "“Thermal runaway of lithium-ion battery packs”" in " ".join(battery.why)

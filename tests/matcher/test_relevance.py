@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from greenplat.api.app import create_app
 from greenplat.cli import app
+from greenplat.core.permissions import SYSTEM
 from greenplat.matcher import relevance
 from greenplat.platform import Platform
 
@@ -37,13 +38,15 @@ def ids(page) -> list[str]:
 @pytest.mark.parametrize("text", NOTHING_FITS)
 @pytest.mark.parametrize("library", ["achievements", "experts", "problems"])
 def test_text_that_nothing_fits_gets_no_match(matcher, text, library):
-    assert matcher.search(text, library).items == []
+    assert matcher.search(text, library, principal=SYSTEM).items == []
     # The bar, not the search, is what empties the list: lifted, the ranking is still there.
-    assert matcher.search(text, library, bar=False).items
+    assert matcher.search(text, library, bar=False, principal=SYSTEM).items
 
 
 def test_a_fitting_text_passes_with_a_level_and_its_probability(matcher):
-    page = matcher.search("thermal runaway of lithium-ion battery packs", "achievements")
+    page = matcher.search(
+        "thermal runaway of lithium-ion battery packs", "achievements", principal=SYSTEM
+    )
     assert ids(page)[0] == "A-battery1"
     assert "A-water1" not in ids(page)  # heavy metals in wastewater: below the bar
     for item in page.items:
@@ -52,29 +55,35 @@ def test_a_fitting_text_passes_with_a_level_and_its_probability(matcher):
 
 
 def test_problem_recommendations_leave_out_what_does_not_fit(matcher, world):
-    experts = matcher.problem_experts(world.problems["water"]).items
+    experts = matcher.problem_experts(world.problems["water"], principal=SYSTEM).items
     assert [m.external_id for m in experts] == ["E-water"]
-    works = ids(matcher.problem_achievements(world.problems["water"]))
+    works = ids(matcher.problem_achievements(world.problems["water"], principal=SYSTEM))
     assert works and all(w.startswith("A-water") for w in works)
 
 
 def test_inbox_holds_only_problems_above_the_bar(matcher, world):
-    page = matcher.expert_problems(world.experts["water"])
+    page = matcher.expert_problems(world.experts["water"], principal=SYSTEM)
     assert ids(page) == ["P-water"]
-    lifted = matcher.expert_problems(world.experts["water"], bar=False)
+    lifted = matcher.expert_problems(world.experts["water"], bar=False, principal=SYSTEM)
     assert len(lifted.items) > 1
 
 
 def test_achievement_to_problems_applies_the_bar(matcher, world):
-    page = matcher.achievement_problems(world.achievements["water1"])
+    page = matcher.achievement_problems(world.achievements["water1"], principal=SYSTEM)
     assert "P-battery" not in ids(page)
 
 
 def test_enterprise_is_not_recommended_its_own_achievements(matcher, world):
-    own = ids(matcher.problem_achievements(world.problems["battery"], bar=False, page_size=50))
+    own = ids(
+        matcher.problem_achievements(
+            world.problems["battery"], bar=False, page_size=50, principal=SYSTEM
+        )
+    )
     assert "A-acme" not in own and "A-battery1" in own
     # Anyone else searching the same words finds it.
-    found = matcher.search("overheating lithium-ion scooter battery packs", "achievements")
+    found = matcher.search(
+        "overheating lithium-ion scooter battery packs", "achievements", principal=SYSTEM
+    )
     assert "A-acme" in ids(found)
 
 
@@ -149,7 +158,7 @@ def test_inbox_candidates_come_from_the_index_whatever_the_age(matcher, world, m
             "UPDATE problems SET approved_at = now() - interval '10 years' WHERE id = %s", (water,)
         )
     try:
-        assert ids(matcher.expert_problems(world.experts["water"])) == ["P-water"]
+        assert ids(matcher.expert_problems(world.experts["water"], principal=SYSTEM)) == ["P-water"]
     finally:
         with match_db.session() as conn:
             conn.execute(
