@@ -130,20 +130,34 @@ def search_items(
     filters: dict,
     bar: bool = True,
 ) -> tuple[list[MatchRead], bool]:
-    """One page of a library's records for a text, as match items, and whether more follow."""
+    """One page of a library's records for a text, as match items, and whether more follow.
+
+    The bar thins the ranking out, so the search goes deeper (up to MAX_RESULTS) until the
+    page and one more passing record are found, or matches stop turning up.
+    """
+    want = page * page_size + 1
+    depth = min(MAX_RESULTS, max(2 * want, 20))
     with db.session() as conn:
-        hits = retrieve(
-            indexer,
-            library,
-            text,
-            conn=conn,
-            principal=principal,
-            k=page * page_size + 1,
-            mode=mode,
-            filters=filters,
-            bar=bar,
-        )
-        hits = [h for h in hits if not rules.own_work(source, h[2])]
+        while True:
+            found = retrieve(
+                indexer,
+                library,
+                text,
+                conn=conn,
+                principal=principal,
+                k=depth,
+                mode=mode,
+                filters=filters,
+                bar=False,
+            )
+            passing = [n for n, h in enumerate(found) if not bar or h[1].level is not None]
+            hits = [found[n] for n in passing if not rules.own_work(source, found[n][2])]
+            exhausted = len(found) < depth or depth >= MAX_RESULTS
+            # Matches thin out down the ranking: none in its lower half, none further down.
+            thinned = not passing or passing[-1] < depth // 2
+            if len(hits) >= want or exhausted or thinned:
+                break
+            depth = min(MAX_RESULTS, 4 * depth)
         window, more = records.window(hits, page, page_size)
     items = []
     for _, comps, row in window:
