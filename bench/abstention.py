@@ -4,7 +4,7 @@
     greenplat import achievements var/abstain/achievements.jsonl --data-dir var/abstain/db
     greenplat match --to achievements --queries var/abstain/queries.jsonl --k 10 \
         --out var/abstain/bar.jsonl --data-dir var/abstain/db
-    python -m bench.abstention score --out var/abstain var/abstain/bar.jsonl
+    python -m bench.abstention score var/abstain/bar.jsonl --out var/abstain
 
 The library is the science, engineering, medicine and agriculture papers; every paper's
 keywords (joined by spaces) are a query, plus gibberish and empty-meaning queries. In-domain

@@ -43,5 +43,5 @@ for bar in on all; do
   opt=$([ $bar = all ] && echo --all || true)
   $G match --to achievements --queries "$WORK/abstain/queries.jsonl" --k 10 $opt \
     --out "$WORK/abstain/$bar.jsonl" --data-dir "$WORK/db-abstain"
-  .venv/bin/python -m bench.abstention score --out "$WORK/abstain" "$WORK/abstain/$bar.jsonl"
+  .venv/bin/python -m bench.abstention score "$WORK/abstain/$bar.jsonl" --out "$WORK/abstain"
 done
