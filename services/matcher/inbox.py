@@ -7,8 +7,7 @@ ranks the same whether 100 or 100,000 problems are approved, old ones included.
 
 from __future__ import annotations
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, problem_read_filter
 from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.indexer.analysis import terms as index_terms
@@ -26,7 +25,7 @@ LEXICAL_TERMS = 12
 
 def candidate_ids(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     ev: ExpertEvidence,
     *,
     statuses: rules.Statuses,
@@ -56,7 +55,7 @@ def candidate_ids(
 
 
 def readable_problems(
-    conn: psycopg.Connection,
+    conn: Connection,
     expert: dict,
     ids: list[int],
     *,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import affinity as aff
@@ -16,7 +15,7 @@ from greenplat.matcher.scoring import Components, Signals
 
 
 def expert_item(
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     principal: Principal,
     expert: dict,
@@ -115,7 +114,7 @@ def _reasons(evidence: Evidence, source: str | None) -> dict[str, Any]:
     return {"reasons": reasons, "why": reasons[reader_language(source)]}
 
 
-def expert_works(conn: psycopg.Connection, expert: dict) -> dict[int, dict]:
+def expert_works(conn: Connection, expert: dict) -> dict[int, dict]:
     """The expert's achievements (id -> row), the evidence their inbox draws on."""
     rows = conn.execute(
         "SELECT id, title, keywords, abstract FROM achievements"
@@ -125,7 +124,7 @@ def expert_works(conn: psycopg.Connection, expert: dict) -> dict[int, dict]:
     return {row["id"]: row for row in rows}
 
 
-def _work_texts(conn: psycopg.Connection, ids: list[int]) -> dict[int, str]:
+def _work_texts(conn: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = conn.execute(

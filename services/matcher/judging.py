@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.matcher import relevance, retrieval
 from greenplat.matcher.affinity import Affinity
 from greenplat.matcher.relevance import Direction, Verdict
 
 
 def judge_hits(
-    indexer, conn: psycopg.Connection, library: str, text: str, hits: list, rows: dict[int, dict]
+    indexer, conn: Connection, library: str, text: str, hits: list, rows: dict[int, dict]
 ) -> dict[int, Verdict]:
     """Search hits judged under the primary model (it embeds every record)."""
     model = indexer.models[0]
-    query = indexer.encode([text], model=model, kind="query")[0]
+    query = indexer.query_vector(text, model=model)
     missing = [h.record_id for h in hits if model not in h.vector_scores]
-    stored = indexer.backend.get_vectors(conn, library, missing, model) if missing else {}
+    stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
     terms = relevance.Terms(text)
     out = {}
     for hit in hits:
@@ -41,7 +40,7 @@ def best_cosine(fit: Affinity) -> float:
 
 
 def judge_fits(
-    conn: psycopg.Connection, fits: Sequence[tuple[Affinity, dict, str]], direction: Direction
+    conn: Connection, fits: Sequence[tuple[Affinity, dict, str]], direction: Direction
 ) -> list[Verdict]:
     """(affinity, expert, problem text) judged by the expert's closest work or profile.
 
@@ -65,7 +64,7 @@ def judge_fits(
     return [v for v in out if v is not None]
 
 
-def _work_texts(conn: psycopg.Connection, ids: list[int]) -> dict[int, str]:
+def _work_texts(conn: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = conn.execute(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
-from greenplat.indexer.embedding import encode_passages
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import inbox, judging, retrieval, rules
 from greenplat.matcher.scoring import Components
@@ -18,7 +17,7 @@ RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
 
 def rank_experts(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     *,
     text: str | None = None,
@@ -57,7 +56,7 @@ def rank_experts(
 
 def score_experts(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     experts: Sequence[dict],
     *,
@@ -73,7 +72,9 @@ def score_experts(
     text = text or retrieval.problem_text(problem)
     models = aff.preferred_models(indexer.query_models(text))
     if vectors is None:
-        vectors = retrieval.source_vectors(indexer, "problems", problem.get("id"), text, models)
+        vectors = retrieval.source_vectors(
+            indexer, conn, "problems", problem.get("id"), text, models
+        )
     evidence = aff.load_evidence(indexer, conn, experts, models)
     scored = []
     for expert in experts:
@@ -89,7 +90,7 @@ def score_experts(
 
 def rank_problems_for_expert(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     expert: dict,
     *,
     principal: Principal,
@@ -135,7 +136,7 @@ def _inbox_text(principal: Principal, problem: dict) -> str:
 
 
 def _inbox_vectors(
-    indexer, conn: psycopg.Connection, principal: Principal, problems: list[dict], texts: dict
+    indexer, conn: Connection, principal: Principal, problems: list[dict], texts: dict
 ) -> dict[str, dict[int, np.ndarray]]:
     """Per model, the problems' stored vectors; a summary-only problem's vector embeds its
     summary, so neither its score nor its rank leaks the withheld text."""
@@ -143,12 +144,12 @@ def _inbox_vectors(
     summarised = [p["id"] for p in problems if not sees_full_problem(principal, p)]
     out = {}
     for model in indexer.models:
-        out[model] = indexer.backend.get_vectors(conn, "problems", ids, model)
+        out[model] = indexer.get_vectors("problems", ids, conn=conn, model=model)
         for pid in summarised:
             out[model].pop(pid, None)
         if summarised:
-            encoded = encode_passages(
-                indexer.model_set, conn, [texts[p] for p in summarised], model=model
+            encoded = indexer.encode_passages(
+                [texts[p] for p in summarised], conn=conn, model=model
             )
             out[model].update(zip(summarised, encoded, strict=True))
     return out

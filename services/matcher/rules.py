@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 
 # A problem is matched once it passed review and until it closes (status matched means a
@@ -54,7 +53,7 @@ def shown_in_inbox(principal: Principal, problem: dict[str, Any]) -> bool:
     return sees_full_problem(principal, problem) or bool(problem.get("public_summary"))
 
 
-def declined_experts(conn: psycopg.Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
+def declined_experts(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
     """(problem id, expert id) pairs declined by either side: never recommended again."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id, expert_id FROM match_feedback"
@@ -64,7 +63,7 @@ def declined_experts(conn: psycopg.Connection, problem_ids: list[int]) -> set[tu
     return {(row["problem_id"], row["expert_id"]) for row in rows}
 
 
-def declined_problems_of(conn: psycopg.Connection, expert_id: int) -> set[int]:
+def declined_problems_of(conn: Connection, expert_id: int) -> set[int]:
     """Problems whose pairing with this expert was declined."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id FROM match_feedback"
@@ -74,7 +73,7 @@ def declined_problems_of(conn: psycopg.Connection, expert_id: int) -> set[int]:
     return {row["problem_id"] for row in rows}
 
 
-def declined_achievements(conn: psycopg.Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
+def declined_achievements(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
     """(problem id, achievement id) pairs that were declined."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id, achievement_id FROM match_feedback"
@@ -84,7 +83,7 @@ def declined_achievements(conn: psycopg.Connection, problem_ids: list[int]) -> s
     return {(row["problem_id"], row["achievement_id"]) for row in rows}
 
 
-def open_requests(conn: psycopg.Connection, expert_ids: list[int]) -> dict[int, set[int]]:
+def open_requests(conn: Connection, expert_ids: list[int]) -> dict[int, set[int]]:
     """Expert id -> problems the expert is engaged on that have not closed nor been declined."""
     rows = conn.execute(
         "SELECT DISTINCT f.expert_id, f.problem_id FROM match_feedback f"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+import numpy as np
 
-from greenplat.core.db import Database
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal
 from greenplat.indexer.search import SearchFilters
@@ -15,15 +15,18 @@ from greenplat.matcher import judging, ranking, records, retrieval, rules
 from greenplat.matcher.models import MatchPage, MatchRead
 from greenplat.matcher.scoring import Components
 
+if TYPE_CHECKING:
+    from greenplat.indexer.service import Indexer
+
 MAX_RESULTS = 1000
 
 
 def search(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     text: str,
     library: str,
     *,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -41,9 +44,9 @@ def search(
         raise InvalidInput("请输入检索内容 / text is empty", field="text")
     if library == "experts":
         items, more = _text_experts(
-            db,
             indexer,
             text,
+            conn,
             principal,
             page,
             page_size,
@@ -60,10 +63,10 @@ def search(
             "status": statuses,
         }
         items, more = search_items(
-            db,
             indexer,
             library,
             text,
+            conn=conn,
             principal=principal,
             page=page,
             page_size=page_size,
@@ -83,9 +86,9 @@ def search(
 
 
 def _text_experts(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     text: str,
+    conn: Connection,
     principal: Principal,
     page: int,
     page_size: int,
@@ -94,34 +97,32 @@ def _text_experts(
     discipline: str | None,
     bar: bool,
 ) -> tuple[list[MatchRead], bool]:
-    with db.session() as conn:
-        ranked = ranking.rank_experts(
-            indexer,
-            conn,
-            {"title": text},
-            text=text,
-            region=region,
-            discipline=discipline,
-            vectors=query_vectors(indexer, text),
-            bar=bar,
-        )
-        window, more = records.window(ranked, page, page_size)
-        items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
+    ranked = ranking.rank_experts(
+        indexer,
+        conn,
+        {"title": text},
+        text=text,
+        region=region,
+        discipline=discipline,
+        vectors=query_vectors(indexer, text),
+        bar=bar,
+    )
+    window, more = records.window(ranked, page, page_size)
+    items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
     return items, more
 
 
-def query_vectors(indexer, text: str) -> dict:
+def query_vectors(indexer: Indexer, text: str) -> dict[str, np.ndarray]:
     """The query embedding of a text under each model that reads it."""
-    models = indexer.query_models(text)
-    return {m: indexer.encode([text], model=m, kind="query")[0] for m in models}
+    return {m: indexer.query_vector(text, model=m) for m in indexer.query_models(text)}
 
 
 def search_items(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     library: str,
     text: str,
     *,
+    conn: Connection,
     principal: Principal,
     page: int,
     page_size: int,
@@ -137,28 +138,27 @@ def search_items(
     """
     want = page * page_size + 1
     depth = min(MAX_RESULTS, max(2 * want, 20))
-    with db.session() as conn:
-        while True:
-            found = retrieve(
-                indexer,
-                library,
-                text,
-                conn=conn,
-                principal=principal,
-                k=depth,
-                mode=mode,
-                filters=filters,
-                bar=False,
-            )
-            passing = [n for n, h in enumerate(found) if not bar or h[1].level is not None]
-            hits = [found[n] for n in passing if not rules.own_work(source, found[n][2])]
-            exhausted = len(found) < depth or depth >= MAX_RESULTS
-            # Matches thin out down the ranking: none in its lower half, none further down.
-            thinned = not passing or passing[-1] < depth // 2
-            if len(hits) >= want or exhausted or thinned:
-                break
-            depth = min(MAX_RESULTS, 4 * depth)
-        window, more = records.window(hits, page, page_size)
+    while True:
+        found = retrieve(
+            indexer,
+            library,
+            text,
+            conn=conn,
+            principal=principal,
+            k=depth,
+            mode=mode,
+            filters=filters,
+            bar=False,
+        )
+        passing = [n for n, h in enumerate(found) if not bar or h[1].level is not None]
+        hits = [found[n] for n in passing if not rules.own_work(source, found[n][2])]
+        exhausted = len(found) < depth or depth >= MAX_RESULTS
+        # Matches thin out down the ranking: none in its lower half, none further down.
+        thinned = not passing or passing[-1] < depth // 2
+        if len(hits) >= want or exhausted or thinned:
+            break
+        depth = min(MAX_RESULTS, 4 * depth)
+    window, more = records.window(hits, page, page_size)
     items = []
     for _, comps, row in window:
         if library == "problems":
@@ -169,11 +169,11 @@ def search_items(
 
 
 def retrieve(
-    indexer,
+    indexer: Indexer,
     library: str,
     text: str,
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     k: int = 20,
     mode: str = "hybrid",
@@ -193,7 +193,9 @@ def retrieve(
         clean.pop("status", None)
     if not 1 <= k <= MAX_RESULTS:
         raise InvalidInput(f"k must be 1..{MAX_RESULTS}", field="k")
-    hits = indexer.search(library, text=text, filters=SearchFilters(**clean), k=k, mode=mode)
+    hits = indexer.search(
+        library, conn=conn, text=text, filters=SearchFilters(**clean), k=k, mode=mode
+    )
     models = len(indexer.query_models(text)) if mode != "lexical" else 0
     lists = (mode != "vector") + models
     rows = records.by_ids(conn, library, [hit.record_id for hit in hits])

@@ -90,21 +90,23 @@ def test_evidence_is_chosen_per_problem():
     assert closest_works("quantum chips", works) == ["Thermal runaway of battery packs"]
 
 
-def test_match_explanations_name_the_experts_relevant_works(matcher, world):
-    top = matcher.problem_experts(world.problems["water"], principal=SYSTEM).items[0]
+def test_match_explanations_name_the_experts_relevant_works(mconn, matcher, world):
+    top = matcher.problem_experts(world.problems["water"], principal=SYSTEM, conn=mconn).items[0]
     assert top.why == top.reasons["en"]  # an English problem: English reasons
     why = " ".join(top.why)
     assert "“Reverse osmosis membranes against fouling”" in why and "membranes" in why
     assert top.components["works"] > 0
 
 
-def test_inbox_explanations_name_the_works_that_meet_each_problem(matcher, world):
-    inbox = matcher.expert_problems(world.experts["water"], principal=SYSTEM)
+def test_inbox_explanations_name_the_works_that_meet_each_problem(mconn, matcher, world):
+    inbox = matcher.expert_problems(world.experts["water"], principal=SYSTEM, conn=mconn)
     top = inbox.items[0]
     assert top.id == world.problems["water"]
     why = " ".join(top.why)
     assert "“Reverse osmosis membranes against fouling”" in why
     assert "desalination" in why or "membranes" in why or "osmosis" in why
-    battery = matcher.expert_problems(world.experts["battery"], principal=SYSTEM).items[0]
+    battery = matcher.expert_problems(world.experts["battery"], principal=SYSTEM, conn=mconn).items[
+        0
+    ]
     assert battery.id == world.problems["battery"]
     assert "“Thermal runaway of lithium-ion battery packs”" in " ".join(battery.why)

@@ -37,15 +37,15 @@ def ids(page) -> list[str]:
 
 @pytest.mark.parametrize("text", NOTHING_FITS)
 @pytest.mark.parametrize("library", ["achievements", "experts", "problems"])
-def test_text_that_nothing_fits_gets_no_match(matcher, text, library):
-    assert matcher.search(text, library, principal=SYSTEM).items == []
+def test_text_that_nothing_fits_gets_no_match(mconn, matcher, text, library):
+    assert matcher.search(text, library, principal=SYSTEM, conn=mconn).items == []
     # The bar, not the search, is what empties the list: lifted, the ranking is still there.
-    assert matcher.search(text, library, bar=False, principal=SYSTEM).items
+    assert matcher.search(text, library, bar=False, principal=SYSTEM, conn=mconn).items
 
 
-def test_a_fitting_text_passes_with_a_level_and_its_probability(matcher):
+def test_a_fitting_text_passes_with_a_level_and_its_probability(mconn, matcher):
     page = matcher.search(
-        "thermal runaway of lithium-ion battery packs", "achievements", principal=SYSTEM
+        "thermal runaway of lithium-ion battery packs", "achievements", principal=SYSTEM, conn=mconn
     )
     assert ids(page)[0] == "A-battery1"
     assert "A-water1" not in ids(page)  # heavy metals in wastewater: below the bar
@@ -54,41 +54,46 @@ def test_a_fitting_text_passes_with_a_level_and_its_probability(matcher):
         assert 0.0 <= item.components["probability"] <= 1.0
 
 
-def test_problem_recommendations_leave_out_what_does_not_fit(matcher, world):
-    experts = matcher.problem_experts(world.problems["water"], principal=SYSTEM).items
+def test_problem_recommendations_leave_out_what_does_not_fit(mconn, matcher, world):
+    experts = matcher.problem_experts(world.problems["water"], principal=SYSTEM, conn=mconn).items
     assert [m.external_id for m in experts] == ["E-water"]
-    works = ids(matcher.problem_achievements(world.problems["water"], principal=SYSTEM))
+    works = ids(matcher.problem_achievements(world.problems["water"], principal=SYSTEM, conn=mconn))
     assert works and all(w.startswith("A-water") for w in works)
 
 
-def test_inbox_holds_only_problems_above_the_bar(matcher, world):
-    page = matcher.expert_problems(world.experts["water"], principal=SYSTEM)
+def test_inbox_holds_only_problems_above_the_bar(mconn, matcher, world):
+    page = matcher.expert_problems(world.experts["water"], principal=SYSTEM, conn=mconn)
     assert ids(page) == ["P-water"]
-    lifted = matcher.expert_problems(world.experts["water"], bar=False, principal=SYSTEM)
+    lifted = matcher.expert_problems(
+        world.experts["water"], bar=False, principal=SYSTEM, conn=mconn
+    )
     assert len(lifted.items) > 1
 
 
-def test_achievement_to_problems_applies_the_bar(matcher, world):
-    page = matcher.achievement_problems(world.achievements["water1"], principal=SYSTEM)
+def test_achievement_to_problems_applies_the_bar(mconn, matcher, world):
+    page = matcher.achievement_problems(world.achievements["water1"], principal=SYSTEM, conn=mconn)
     assert "P-battery" not in ids(page)
 
 
-def test_enterprise_is_not_recommended_its_own_achievements(matcher, world):
+def test_enterprise_is_not_recommended_its_own_achievements(mconn, matcher, world):
     own = ids(
         matcher.problem_achievements(
-            world.problems["battery"], bar=False, page_size=50, principal=SYSTEM
+            world.problems["battery"], bar=False, page_size=50, principal=SYSTEM, conn=mconn
         )
     )
     assert "A-acme" not in own and "A-battery1" in own
     # Anyone else searching the same words finds it.
     found = matcher.search(
-        "overheating lithium-ion scooter battery packs", "achievements", principal=SYSTEM
+        "overheating lithium-ion scooter battery packs",
+        "achievements",
+        principal=SYSTEM,
+        conn=mconn,
     )
     assert "A-acme" in ids(found)
 
 
 def test_match_command_writes_only_passing_matches_and_all_lifts_the_bar(
-    match_settings, world, matcher, tmp_path
+    mconn, match_settings, world, matcher, tmp_path
 ):
     env = {"GREENPLAT_DATABASE_URL": match_settings.database_url, "GREENPLAT_MODELS": "en:minilm"}
     queries = tmp_path / "q.jsonl"
@@ -149,7 +154,7 @@ def test_inbox_filters_by_region_industry_and_level(api_inbox):
     assert bad.status_code == 422 and "level" in bad.text
 
 
-def test_inbox_candidates_come_from_the_index_whatever_the_age(matcher, world, match_db):
+def test_inbox_candidates_come_from_the_index_whatever_the_age(mconn, matcher, world, match_db):
     # An old approval date does not push a fitting problem out of the inbox.
     water = world.problems["water"]
     with match_db.session() as conn:
@@ -158,7 +163,9 @@ def test_inbox_candidates_come_from_the_index_whatever_the_age(matcher, world, m
             "UPDATE problems SET approved_at = now() - interval '10 years' WHERE id = %s", (water,)
         )
     try:
-        assert ids(matcher.expert_problems(world.experts["water"], principal=SYSTEM)) == ["P-water"]
+        assert ids(
+            matcher.expert_problems(world.experts["water"], principal=SYSTEM, conn=mconn)
+        ) == ["P-water"]
     finally:
         with match_db.session() as conn:
             conn.execute(

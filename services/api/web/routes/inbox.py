@@ -33,7 +33,7 @@ def inbox(
     if len(region) > 200 or len(industry) > 200:
         raise InvalidInput("筛选条件过长 / filter too long", field="region")
     filters = {"region": region.strip(), "industry": industry.strip(), "level": level}
-    items, more = matching.inbox(v.platform, me, page=page, **filters)
+    items, more = matching.inbox(v.platform, v.conn, me, page=page, **filters)
     return render(
         v, "expert/inbox.html", items=items, page=page, more=more, filters=filters, levels=LEVELS
     )
@@ -42,7 +42,7 @@ def inbox(
 @router.get("/expert/invitations", include_in_schema=False)
 def invitations(v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("expert", "inbox")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         items = matching.invitations(conn, me)
     return render(v, "expert/invitations.html", items=items)
 
@@ -60,7 +60,7 @@ async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         raise InvalidInput("婉拒时须填写理由 / a reason is required to decline", field="reason")
     if me.expert_id is None:
         raise InvalidInput("你的账号未关联专家档案 / no expert profile", field="expert_id")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         matching.act(conn, me, problem_id, me.expert_id, action, reason)
     back = data.get("back") if data.get("back") in ("inbox", "invitations") else "inbox"
     return redirect(f"/expert/{back}?ok=flash.{action}")

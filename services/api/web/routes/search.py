@@ -51,6 +51,7 @@ def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], m
     page = v.platform.matcher.search(
         q,
         library,
+        conn=v.conn,
         principal=me,
         page_size=PAGE,
         mode=mode,
@@ -61,7 +62,7 @@ def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], m
         statuses=None,
     )
     found = []
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         for match in page.items:
             record = _GETTERS[library](conn, me, match.id)
             if record is not None:
@@ -97,9 +98,9 @@ def search(
     if q.strip():
         results = _search(v, me, library, q.strip(), f, mode)
     else:
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             results = _browse(conn, me, library, f)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
     return render(
         v,
