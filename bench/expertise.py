@@ -252,15 +252,32 @@ def variants(models: Sequence[str]) -> list[tuple[str, Scorer, dict]]:
         ("minilm + tfidf (w by CV)", combined, {"w": [{"minilm": 1, "tfidf": x} for x in w]}),
     ]
     if "mpnet" in models:
+        w2 = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5]
         out += [
-            ("mpnet + minilm (w by CV)", combined, {"w": [{"mpnet": 1, "minilm": x} for x in w]}),
+            ("mpnet, best k (k by CV)", combined, {"w": [{"mpnet": 1}], "k": [2, 3, 4, 5]}),
+            ("mpnet + minilm, equal weights", combined, {"w": [{"mpnet": 1, "minilm": 1}]}),
+            ("mpnet + minilm (w by CV)", combined, {"w": [{"mpnet": 1, "minilm": x} for x in w2]}),
+            (
+                "mpnet + minilm, aggregated per model (w by CV)",
+                combined,
+                {"w": [{"mpnet": 1, "minilm": x} for x in w2], "late": [True]},
+            ),
             ("mpnet + tfidf (w by CV)", combined, {"w": [{"mpnet": 1, "tfidf": x} for x in w]}),
             (
                 "mpnet + minilm + tfidf (w by CV)",
                 combined,
                 {"w": [{"mpnet": 1, "minilm": a, "tfidf": b} for a in w for b in w]},
             ),
-            ("mpnet, best 3, passages", combined, {"w": [{"mpnet": 1}], "passage": [True]}),
+            (
+                "mpnet + minilm, best k (w, k by CV)",
+                combined,
+                {"w": [{"mpnet": 1, "minilm": x} for x in w2], "k": [2, 3, 4]},
+            ),
+            (
+                "mpnet + minilm, + centroid (share by CV)",
+                combined,
+                {"w": [{"mpnet": 1, "minilm": 1}], "centroid": [0.0, 0.1, 0.2, 0.3]},
+            ),
         ]
     return out
 
@@ -313,6 +330,12 @@ def main() -> None:
     corpus = load_corpus(args.data)
     cache = VectorCache(args.cache, ModelSet(Settings(models=",".join(models))))
     feats = build_features(corpus, cache, models, args.passage_models.split(","))
+    # settings.models order: the primary e5 first
+    order = sorted(models, key=lambda m: m != "e5-small")
+    print(
+        f"product score_expert, models {order} (settings order):",
+        f"{expertise_real.product_scores(corpus, feats, order):.4f}",
+    )
     report(corpus, feats, [v for v in variants(models) if args.only in v[0]])
 
 

@@ -77,3 +77,27 @@ def run(data_dir: Path, cache: Path) -> None:
         print(f"d_20_{n}", out.strip().splitlines()[-1])
         losses.append(float(out.strip().split()[-1]))
     print(f"mean loss over the ten sets: {np.mean(losses):.4f}")
+
+
+def product_scores(corpus, feats, models: list[str]) -> float:
+    """Mean loss when every rated pair is scored by greenplat.matcher.affinity.score_expert
+    (the function the product calls) on the cached vectors, in the product's model order."""
+    from greenplat.matcher import affinity as aff
+    from greenplat.matcher.evaluation import expertise_loss
+
+    losses = []
+    for dev in corpus.sets:
+        evidence = {}
+        for expert, works in dev.works.items():
+            ev = aff.ExpertEvidence({"external_id": expert})
+            idx = [feats.paper_index[p] for p in works]
+            for m in models:
+                ev.work_vectors[m] = (idx, feats.paper_vecs[m][idx])
+            evidence[expert] = ev
+        scores = {}
+        for r in dev.ratings:
+            vectors = {m: feats.problem_vecs[m][feats.problem_index[r.problem_id]] for m in models}
+            fit = aff.score_expert(vectors, aff.preferred_models(models), evidence[r.expert_id])
+            scores[(r.expert_id, r.problem_id)] = fit.score
+        losses.append(expertise_loss(dev.ratings, scores))
+    return float(np.mean(losses))

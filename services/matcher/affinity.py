@@ -24,22 +24,18 @@ from greenplat.matcher import scoring
 CALIBRATION: dict[str, tuple[float, float]] = {
     "e5-small": (0.83, 0.02),
     "minilm": (0.15, 0.12),
+    # all-mpnet-base-v2 measured like MiniLM on the English dev papers: 0.250 / 0.149 between
+    # problems and papers of one field (MiniLM 0.250 / 0.146), so the same constants.
+    "mpnet": (0.15, 0.12),
 }
 _DEFAULT_CALIBRATION = (0.0, 0.1)
-# Models averaged (standardised, with these weights) when a problem and an expert both have
-# their vectors; chosen by cross-validation on the English expertise sets (docs/evaluation.md).
-BLEND: dict[str, float] = {"minilm": 1.0}
 
 
-def standardise(model: str, cosine: float) -> float:
-    """How many standard deviations a cosine lies above unrelated pairs under its model."""
+def calibrate(model: str, cosine: float) -> float:
+    """A cosine as a score in (0, 1): about 0.05 for a typical unrelated pair, 0.5 three
+    standard deviations above it, near 1 for a close one."""
     mean, std = CALIBRATION.get(model, _DEFAULT_CALIBRATION)
-    return (cosine - mean) / std
-
-
-def _squash(z: float) -> float:
-    """A standardised cosine as a score in (0, 1): about 0.05 for a typical unrelated pair,
-    0.5 three standard deviations above it, near 1 for a close one."""
+    z = (cosine - mean) / std
     # Three standard deviations above unrelated is a good fit (0.5); the logistic keeps the
     # order and bounds the score.
     return 1.0 / (1.0 + math.exp(-(z - 3.0)))
@@ -122,47 +118,27 @@ def load_evidence(
 def score_expert(
     problem_vectors: dict[str, np.ndarray], models: Sequence[str], ev: ExpertEvidence
 ) -> Affinity | None:
-    """Affinity under the models both sides have vectors for (in preference order).
+    """Affinity under the first model (in preference order) both sides have vectors for.
 
-    The models of BLEND that both sides have are averaged, each standardised by its own
-    calibration, with BLEND's weights; when none of them is there, the first usable model
-    decides alone. The blend depends only on which models are configured, so one expert's
-    scores stay comparable across problems of one language."""
-    usable = [
-        m for m in models if m in problem_vectors and (m in ev.work_vectors or m in ev.profile)
-    ]
-    if not usable:
-        return None
-    blend = [m for m in usable if m in BLEND] or usable[:1]
-    fits = [_model_fit(problem_vectors[m], m, ev) for m in blend]
-    weights = [BLEND.get(m, 1.0) for m in blend]
-    z = sum(w * fit.z for w, fit in zip(weights, fits, strict=True)) / sum(weights)
-    lead = fits[0]
-    return Affinity(_squash(z), "+".join(blend), lead.works, lead.profile, lead.best)
-
-
-@dataclass
-class _ModelFit:
-    z: float
-    works: float | None
-    profile: float | None
-    best: list[tuple[int, float]]
-
-
-def _model_fit(query: np.ndarray, model: str, ev: ExpertEvidence) -> _ModelFit:
-    """One model's affinity: best works and profile cosines, standardised."""
-    works = None
-    best: list[tuple[int, float]] = []
-    if model in ev.work_vectors:
-        ids, matrix = ev.work_vectors[model]
-        sims = matrix @ query
-        works = scoring.top_mean(sims)
-        order = np.argsort(-sims)[: scoring.TOP_WORKS]
-        best = [(ids[i], float(sims[i])) for i in order]
-    profile = float(ev.profile[model] @ query) if model in ev.profile else None
-    cosine = scoring.expert_affinity(works, profile)
-    assert cosine is not None
-    return _ModelFit(standardise(model, cosine), works, profile, best)
+    One model decides, not a blend: blends of MiniLM with mpnet, e5 or TF-IDF, weighted by
+    cross-validation, scored no better on the English dev sets (docs/evaluation.md)."""
+    for model in models:
+        query = problem_vectors.get(model)
+        if query is None or (model not in ev.work_vectors and model not in ev.profile):
+            continue
+        works = None
+        best: list[tuple[int, float]] = []
+        if model in ev.work_vectors:
+            ids, matrix = ev.work_vectors[model]
+            sims = matrix @ query
+            works = scoring.top_mean(sims)
+            order = np.argsort(-sims)[: scoring.TOP_WORKS]
+            best = [(ids[i], float(sims[i])) for i in order]
+        profile = float(ev.profile[model] @ query) if model in ev.profile else None
+        cosine = scoring.expert_affinity(works, profile)
+        assert cosine is not None
+        return Affinity(calibrate(model, cosine), model, works, profile, best)
+    return None
 
 
 def preferred_models(query_models: Sequence[str]) -> list[str]:

@@ -26,14 +26,6 @@ def expert(papers_by_model: dict[str, list[np.ndarray]]) -> aff.ExpertEvidence:
     return ev
 
 
-@pytest.fixture
-def blend(monkeypatch):
-    def set_blend(weights: dict[str, float]) -> None:
-        monkeypatch.setattr(aff, "BLEND", weights)
-
-    return set_blend
-
-
 def test_expert_whose_paper_matches_scores_higher_than_one_whose_papers_do_not() -> None:
     problem = {"minilm": unit(0)}
     near = expert({"minilm": [unit(0, noise=1), unit(5), unit(6)]})
@@ -52,36 +44,22 @@ def test_one_experts_scores_order_problems_by_closeness_and_stay_in_unit_interva
     assert all(0 < s < 1 for s in scores)
 
 
-def test_blend_averages_standardised_models_with_their_weights(blend) -> None:
-    blend({"mpnet": 2.0, "minilm": 1.0})
-    ev = expert({"mpnet": [unit(0)], "minilm": [unit(1)]})
+def test_first_model_both_sides_have_decides_and_is_named() -> None:
+    ev = expert({"mpnet": [unit(1)], "minilm": [unit(0)]})
     problem = {"mpnet": unit(0), "minilm": unit(0)}
-    fit = aff.score_expert(problem, ["minilm", "mpnet"], ev)
-    z_mpnet = aff.standardise("mpnet", float(unit(0) @ unit(0)))
-    z_minilm = aff.standardise("minilm", float(unit(1) @ unit(0)))
-    expected = 1 / (1 + np.exp(-((2 * z_mpnet + z_minilm) / 3 - 3)))
-    assert fit.score == pytest.approx(expected)
-    assert fit.model == "minilm+mpnet"
-    assert fit.best_works[0][0] == 100  # explanations show the first model's best work
+    assert aff.score_expert(problem, ["minilm", "mpnet"], ev).model == "minilm"
+    fit = aff.score_expert(problem, ["mpnet", "minilm"], ev)  # mpnet listed first in settings
+    assert fit.model == "mpnet"
+    assert fit.score == pytest.approx(aff.calibrate("mpnet", float(unit(1) @ unit(0))))
+    assert aff.score_expert({"minilm": unit(0)}, ["mpnet", "minilm"], ev).model == "minilm"
 
 
-def test_model_outside_the_blend_is_used_alone_when_no_blend_model_is_there(blend) -> None:
-    blend({"mpnet": 1.0, "minilm": 1.0})
-    ev = expert({"e5-small": [unit(0)], "minilm": [unit(0)]})
-    fit = aff.score_expert({"e5-small": unit(0)}, ["minilm", "e5-small"], ev)
-    assert fit.model == "e5-small"
-    assert fit.score == pytest.approx(1 / (1 + np.exp(-(aff.standardise("e5-small", 1.0) - 3))))
-
-
-def test_blend_keeps_one_experts_scores_comparable_across_problems(blend) -> None:
-    """Every problem of one language is scored by the same blend, so the expert's scores
-    order the problems as the blended closeness does."""
-    blend({"mpnet": 1.0, "minilm": 1.0})
-    ev = expert({"mpnet": [unit(0), unit(1)], "minilm": [unit(0), unit(1)]})
-    problems = [unit(0), unit(0, 2), unit(2), unit(3, 4)]
-    fits = [aff.score_expert({"mpnet": p, "minilm": p}, ["minilm", "mpnet"], ev) for p in problems]
-    assert {f.model for f in fits} == {"minilm+mpnet"}
-    assert [f.score for f in fits] == sorted((f.score for f in fits), reverse=True)
+def test_calibration_puts_models_on_one_scale() -> None:
+    """A typical unrelated pair scores low and a close pair high under every model, though
+    e5's cosines sit near 0.8 and MiniLM's and mpnet's near 0.15 for unrelated texts."""
+    for model, unrelated, close in [("e5-small", 0.83, 0.95), ("minilm", 0.15, 0.8)]:
+        assert aff.calibrate(model, unrelated) < 0.1 < 0.9 < aff.calibrate(model, close)
+    assert aff.calibrate("mpnet", 0.4) == aff.calibrate("minilm", 0.4)
 
 
 def test_no_shared_model_means_no_affinity() -> None:
