@@ -34,7 +34,6 @@ def seed(data_dir: Path, cache: Path) -> int:
                 vectors = dict(np.load(path))
                 EmbeddingCache().put(conn, model, {bytes.fromhex(k): v for k, v in vectors.items()})
                 count += len(vectors)
-            conn.commit()
     finally:
         db.close()
     return count
