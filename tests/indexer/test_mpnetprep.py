@@ -96,3 +96,14 @@ def test_real_parts_prepare_a_model_that_loads_offline(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(dest)], env=env, capture_output=True, text=True, check=True
     )
     assert run.stdout.split()[-1] == "768"
+
+
+def test_mpnet_key_resolves_to_the_prepared_folder_and_refuses_to_load_unprepared(tmp_path: Path):
+    from greenplat.core.settings import Settings
+    from greenplat.indexer.embedding import ModelNotReady, ModelSet, parse_models
+
+    specs = parse_models("zh:e5-small,en:mpnet", tmp_path)
+    assert specs[1].source == str(tmp_path / MPNET_NAME)
+    models = ModelSet(Settings(models="zh:e5-small,en:mpnet", models_dir=tmp_path))
+    with pytest.raises(ModelNotReady, match="greenplat models prepare"):
+        models.load(MPNET_NAME)
