@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from greenplat.api.deps import Conn
+from greenplat.core.accounts import service as accounts
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
@@ -29,9 +33,16 @@ class Viewer:
 
     request: Request
     platform: Platform
+    conn: Connection
     principal: Principal | None
     token: str | None
     lang: str
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The request's connection in a savepoint: the block's writes undo if it raises."""
+        with self.conn.transaction():
+            yield self.conn
 
     @property
     def t(self) -> Translator:
@@ -64,25 +75,22 @@ def platform_of(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def _principal(platform: Platform, token: str | None) -> Principal | None:
+def _principal(conn: Connection, token: str | None) -> Principal | None:
     if not token:
         return None
-    from greenplat.core.accounts import service as accounts
-
     try:
-        with platform.db.session() as conn:
-            return accounts.principal_for_token(conn=conn, token=token)
+        return accounts.principal_for_token(conn=conn, token=token)
     except Unauthorized:
         return None
 
 
-def viewer(request: Request) -> Viewer:
-    """The viewer of this request, signed in or not."""
+def viewer(request: Request, conn: Conn) -> Viewer:
+    """The viewer of this request, signed in or not, with the request's one connection."""
     platform = platform_of(request)
     token = session_token(request)
-    principal = _principal(platform, token)
+    principal = _principal(conn, token)
     lang = pick_language(request.cookies.get(LANG_COOKIE))
-    return Viewer(request, platform, principal, token if principal else None, lang)
+    return Viewer(request, platform, conn, principal, token if principal else None, lang)
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:

@@ -18,13 +18,13 @@ router = APIRouter(route_class=WebRoute)
 def inbox(v: Viewer = Depends(signed_in)) -> Response:
     """Matched requests ranked by how well the expert fits each, with the reasons."""
     me = v.require("expert", "inbox")
-    return render(v, "expert/inbox.html", items=matching.inbox(v.platform, me))
+    return render(v, "expert/inbox.html", items=matching.inbox(v.platform, v.conn, me))
 
 
 @router.get("/expert/invitations", include_in_schema=False)
 def invitations(v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("expert", "inbox")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         items = matching.invitations(conn, me)
     return render(v, "expert/invitations.html", items=items)
 
@@ -42,7 +42,7 @@ async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         raise InvalidInput("婉拒时须填写理由 / a reason is required to decline", field="reason")
     if me.expert_id is None:
         raise InvalidInput("你的账号未关联专家档案 / no expert profile", field="expert_id")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         matching.act(conn, me, problem_id, me.expert_id, action, reason)
     back = data.get("back") if data.get("back") in ("inbox", "invitations") else "inbox"
     return redirect(f"/expert/{back}?ok=flash.{action}")
