@@ -6,12 +6,15 @@ from fastapi import APIRouter
 
 from greenplat.api.routes import (
     achievements,
+    audit,
     auth,
+    duplicates,
     experts,
     matches,
     ops,
     organizations,
     problems,
+    reference,
     regions,
     search,
     users,
@@ -28,4 +31,7 @@ ROUTERS: list[APIRouter] = [
     ops.router,
     matches.router,
     search.router,
+    reference.router,
+    audit.router,
+    duplicates.router,
 ]

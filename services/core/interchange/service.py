@@ -12,7 +12,9 @@ from pydantic import BaseModel, ValidationError
 
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementRecord
+from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
+from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
@@ -21,6 +23,7 @@ from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemRecord
+from greenplat.core.reference import service as reference
 
 LIBRARIES = ("problems", "achievements", "experts")
 # library: (record schema, service module, contract fields in file order)
@@ -44,6 +47,10 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # (line, value replaced by its canonical form) for rows that were stored
+    mapped: list[tuple[int, reference.Mapped]] = field(default_factory=list)
+    unknown: list[tuple[int, reference.Resolution]] = field(default_factory=list)
+    duplicates: list[tuple[int, duplicates.Suspect]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -96,21 +103,27 @@ def _import_row(
     conn: Connection, principal: Principal, library: str, row: Row, report: ImportReport
 ) -> None:
     try:
-        record = parse_record(library, row.data or {})
+        data, mapped = reference.normalise_record(conn=conn, library=library, data=row.data or {})
+        record = parse_record(library, data)
         if not within_reach(conn, principal, "import", library, record.model_dump()):
             raise Forbidden("记录不在你的地区 / record outside your region")
+        suspects = duplicates.check_import(conn, library, data)
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            _, created = store_record(conn, library, record)
+            record_id, created = store_record(conn, library, record)
+            duplicates.remember(conn, library, record_id, suspects)
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
     except DomainError as e:
         report.rejected.append(Rejected(row.line, e.message))
+        report.unknown.extend((row.line, r) for _, r in getattr(e, "unknown", ()))
         return
     except (psycopg.DataError, psycopg.IntegrityError) as e:
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
         return
+    report.mapped.extend((row.line, m) for m in mapped)
+    report.duplicates.extend((row.line, s) for s in suspects)
     if created:
         report.created += 1
     else:
@@ -128,6 +141,7 @@ def import_rows(
     """Store every good row and report the bad ones; a later duplicate external_id is refused."""
     check_library(library)
     require_any(principal, "import", "run")
+    audit.set_actor(conn, principal)
     report = ImportReport()
     first_line: dict[str, int] = {}
     for row in rows:
@@ -149,6 +163,7 @@ def import_rows(
                 _import_row(conn, principal, library, row, report)
         if progress is not None:
             progress(1)
+    audit.log_import(conn, principal, library, report)
     return report
 
 
@@ -184,4 +199,14 @@ def export_file(*, conn: Connection, principal: Principal, library: str, path: P
         for r in iter_library(conn=conn, library=library)
         if within_reach(conn, principal, "export", library, r)
     )
-    return write_records(path, fields, records)
+    count = write_records(path, fields, records)
+    audit.record(
+        conn,
+        actor=principal,
+        action="export",
+        library=library,
+        rows=count,
+        region=principal.region,
+        detail={"file": path.name},
+    )
+    return count

@@ -2,11 +2,14 @@
 
 from greenplat.api.web.routes import (
     admin,
+    audit,
     auth,
     expert,
+    exports,
     inbox,
     organizations,
     problems,
+    reference,
     review,
     search,
     stats,
@@ -22,4 +25,7 @@ ROUTERS = [
     search.router,
     inbox.router,
     organizations.router,
+    reference.router,
+    audit.router,
+    exports.router,
 ]

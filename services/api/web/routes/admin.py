@@ -13,6 +13,7 @@ from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.interchange import service as interchange
 from greenplat.core.permissions import ROLES, Principal
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate, RegionUpdate
 
@@ -183,4 +184,12 @@ async def run_import(v: Viewer = Depends(signed_in)) -> Response:
         )
     with v.transaction() as conn:
         report = interchange.import_rows(conn=conn, principal=me, library=library, rows=rows)
-    return render(v, "admin/import.html", report=report, library=library, errors={})
+    return render(
+        v,
+        "admin/import.html",
+        report=report,
+        library=library,
+        errors={},
+        mapped=reference.tally_mapped(report.mapped),
+        unknown=reference.tally_unknown(report.unknown),
+    )

@@ -14,11 +14,12 @@ from greenplat.core.achievements.models import (
     AchievementCreate,
     AchievementRecord,
 )
-from greenplat.core.errors import DomainError, NotFound
+from greenplat.core.errors import DomainError, InvalidInput, NotFound
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertUpdate
 from greenplat.core.interchange.service import ImportReport, Rejected, describe
 from greenplat.core.permissions import Principal
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -49,8 +50,17 @@ def _expert_id(me: Principal) -> int:
 def _profile_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
     with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
+        disciplines = reference.choices(conn=conn, kind="discipline")
+    chosen = values.get("disciplines") or []
+    values = {**values, "disciplines": [chosen] if isinstance(chosen, str) else chosen}
     return render(
-        v, "expert/profile.html", status=status, values=values, errors=errors, regions=region_list
+        v,
+        "expert/profile.html",
+        status=status,
+        values=values,
+        errors=errors,
+        regions=region_list,
+        disciplines=disciplines,
     )
 
 
@@ -60,7 +70,6 @@ def profile(v: Viewer = Depends(signed_in)) -> Response:
     with v.transaction() as conn:
         expert = experts.get_or_raise(conn=conn, principal=me, expert_id=_expert_id(me))
     values: dict[str, Any] = expert.model_dump()
-    values["disciplines"] = "；".join(expert.disciplines)
     values["keywords"] = "；".join(expert.keywords)
     values = {k: ("" if val is None else val) for k, val in values.items()}
     return _profile_page(v, values, {})
@@ -71,11 +80,15 @@ async def save_profile(v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("expert", "inbox")
     data = await form_of(v)
     values = only(data, PROFILE_FIELDS)
+    values.setdefault("disciplines", [])
     update, errors = parse(ExpertUpdate, values, v.t)
     if update is None:
         return _profile_page(v, values, errors, status=422)
-    with v.transaction() as conn:
-        experts.update(conn=conn, principal=me, expert_id=_expert_id(me), data=update)
+    try:
+        with v.transaction() as conn:
+            experts.update(conn=conn, principal=me, expert_id=_expert_id(me), data=update)
+    except InvalidInput as error:
+        return _profile_page(v, values, {error.field or "form": error.message}, status=422)
     return redirect("/expert/profile?ok=flash.profile_saved")
 
 
