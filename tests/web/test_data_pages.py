@@ -148,3 +148,19 @@ def test_pages_show_the_external_id_as_the_records_id(browser_as, db, build, wor
     assert f'<span id="problem-external-id">{row["external_id"]}</span>' in page
     records = browser_as("subcenter_admin").get("/stats/records").text
     assert f"<td>{row['external_id']}</td>" in records
+
+
+def test_a_change_made_in_the_portal_names_its_actor(browser_as, csrf_of, db, world):
+    client = browser_as("enterprise")
+    form = {"csrf": csrf_of(client), "title": f"门户审计{id(client)}",
+            "description": "需要一种新的密封材料。", "action": "draft"}  # fmt: skip
+    saved = client.post("/enterprise/problems/new", data=form)
+    assert saved.status_code == 200
+    problem_id = int(re.search(r"/problems/(\d+)", str(saved.url)).group(1))
+    with db.session() as conn:
+        entry = conn.execute(
+            "SELECT actor, actor_role FROM audit_log WHERE library = 'problems'"
+            " AND record_id = %s AND action = 'insert'",
+            (problem_id,),
+        ).fetchone()
+    assert (entry["actor"], entry["actor_role"]) == (world.usernames["enterprise"], "enterprise")
