@@ -4,6 +4,7 @@ from greenplat.api.web.routes import (
     admin,
     audit,
     auth,
+    duplicates,
     expert,
     exports,
     inbox,
@@ -28,4 +29,5 @@ ROUTERS = [
     reference.router,
     audit.router,
     exports.router,
+    duplicates.router,
 ]
