@@ -202,3 +202,21 @@ def test_a_sub_center_merges_a_suspected_pair_in_the_portal(browser_as, csrf_of,
             (f"DP-{tag}-2", f"DP-{tag}-1"),
         ).fetchone()
     assert merged["ok"]
+
+
+def test_an_achievements_discipline_comes_from_the_list(browser_as, csrf_of, db, world):
+    client = browser_as("expert")
+    page = client.get("/expert/achievements").text
+    assert '<select id="f-discipline" name="discipline">' in page
+    form = {"csrf": csrf_of(client), "title": f"成果{id(client)}", "abstract": "一种新材料。",
+            "kind": "patent"}  # fmt: skip
+    refused = client.post("/expert/achievements", data={**form, "discipline": "炼金术"})
+    assert refused.status_code == 422
+    assert 'id="f-discipline-error">discipline: 学科「炼金术」' in refused.text
+    added = client.post("/expert/achievements", data={**form, "discipline": "材料科学"})
+    assert added.status_code == 200
+    with db.session() as conn:
+        row = conn.execute(
+            "SELECT discipline FROM achievements WHERE title = %s", (form["title"],)
+        ).fetchone()
+    assert row["discipline"] == "材料科学与工程"

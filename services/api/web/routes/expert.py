@@ -109,6 +109,7 @@ def _achievements_page(
             page_size=100,
             sort="-year",
         )
+        disciplines = reference.choices(conn=conn, kind="discipline")
     return render(
         v,
         "expert/achievements.html",
@@ -118,6 +119,7 @@ def _achievements_page(
         errors=errors or {},
         report=report,
         kinds=ACHIEVEMENT_KINDS,
+        disciplines=disciplines,
     )
 
 
@@ -135,8 +137,12 @@ async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(AchievementCreate, values, v.t)
     if parsed is None:
         return _achievements_page(v, values=values, errors=errors, status=422)
-    with v.transaction() as conn:
-        achievements.create(conn=conn, principal=me, data=parsed)
+    try:
+        with v.transaction() as conn:
+            achievements.create(conn=conn, principal=me, data=parsed)
+    except InvalidInput as error:
+        errors = {error.field or "form": error.message}
+        return _achievements_page(v, values=values, errors=errors, status=422)
     return redirect("/expert/achievements?ok=flash.achievement_added")
 
 
