@@ -27,6 +27,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="indexing: interleaved rounds")
     parser.add_argument("--queries", type=int, default=200, help="latency: queries per kind")
     parser.add_argument("--concurrency", type=int, default=8, help="embed: threads asking at once")
+    parser.add_argument("--duration", type=float, default=60, help="load: seconds per level")
+    parser.add_argument("--levels", default="8,32,64", help="load: concurrent clients per level")
+    parser.add_argument("--experts", type=int, default=0, help="load: synthetic experts to add")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -48,6 +51,11 @@ def main() -> None:
         from bench import redaction
 
         redaction.run()
+    if args.which == "load":  # minutes per level: not part of "all"
+        from bench import load
+
+        levels = tuple(int(n) for n in args.levels.split(","))
+        load.run(duration=args.duration, levels=levels, experts=args.experts)
     if args.which in ("all", "embed"):
         from bench import query_embedding
 

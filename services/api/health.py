@@ -11,6 +11,7 @@ from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
 from greenplat.core import migrate, outbox
+from greenplat.core.db import one
 from greenplat.platform import Platform
 
 # A probe must answer before the kubelet gives up on it (8 s in deploy/k8s).
@@ -44,8 +45,8 @@ def check_database(platform: Platform) -> Check:
     """The database answers with its schema up to date; the detail adds the outbox's health
     (reported, not judged: an indexing backlog must not take API replicas out of service)."""
     with platform.db.pool.connection(timeout=CHECK_TIMEOUT) as conn:
-        version = conn.execute("SHOW server_version").fetchone()["server_version"]
-        table = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"]
+        version = one(conn, "SHOW server_version")["server_version"]
+        table = one(conn, "SELECT to_regclass('schema_migrations') AS t")["t"]
         rows = conn.execute("SELECT version FROM schema_migrations").fetchall() if table else []
         applied = {row["version"] for row in rows}
         pending = [v for v, _ in migrate.migration_files() if v not in applied]

@@ -6,9 +6,10 @@ import logging
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
@@ -65,6 +66,16 @@ def _ensure_extension(url: str) -> None:
     # register_vector needs the type to exist before the pool opens its first connection.
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+
+
+def one(
+    conn: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The only row of a query that always returns one (a count, an aggregate, RETURNING)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise LookupError(f"no row from {query[:60]!r}")
+    return row
 
 
 class Database:

@@ -10,7 +10,7 @@ from greenplat.core.db import Connection
 from greenplat.core.logging import request_id
 
 Library = Literal["problems", "achievements", "experts"]
-LIBRARIES: tuple[str, ...] = ("problems", "achievements", "experts")
+LIBRARIES: tuple[Library, ...] = ("problems", "achievements", "experts")
 # NOTIFY is delivered only when the transaction commits, so listeners never see a change
 # that was rolled back.
 CHANNEL = "greenplat_outbox"

@@ -102,7 +102,7 @@ def search(
     """Search a library from the command line (no permission filter: an operator's tool)."""
     with _indexer(data_dir) as indexer, indexer.db.session() as conn:
         try:
-            hits = indexer.search(library, conn=conn, text=text, mode=mode, k=k)  # type: ignore[arg-type]
+            hits = indexer.search(library, conn=conn, text=text, mode=mode, k=k)
         except DomainError as error:
             console.print(f"[red]错误 / error:[/red] {error.message}")
             raise typer.Exit(2) from None

@@ -8,8 +8,8 @@ import time
 from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg.rows import TupleRow
 
-from greenplat.core.db import Connection
 from greenplat.core.logging import bound_request_id
 from greenplat.core.outbox import CHANNEL, notify_request_id
 from greenplat.indexer.embedding import limit_torch_threads
@@ -71,12 +71,12 @@ class Dispatcher:
                             self._kick()
                     last_poll = time.monotonic()
 
-    def _due(self, conn: Connection) -> bool:
+    def _due(self, conn: psycopg.Connection[TupleRow]) -> bool:
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE processed_at IS NULL"
             " AND available_at <= now())"
         ).fetchone()
-        return bool(row[0])
+        return bool(row and row[0])
 
     def _kick(self) -> None:
         self.kicks += 1

@@ -56,7 +56,7 @@ class IndexDoc:
     @property
     def content_hash(self) -> str:
         """Changes whenever anything the index stores for this record would change."""
-        payload = [self.external_id, self.title, self.passage, self.weighted_terms]
+        payload: list[Any] = [self.external_id, self.title, self.passage, self.weighted_terms]
         payload += [self.fields, sorted(self.models)]
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()

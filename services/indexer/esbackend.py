@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,8 @@ class ElasticsearchBackend:
     def text_analyzer(self) -> str:
         """A Chinese analyzer the cluster has installed (ik, smartcn), else built-in CJK bigrams."""
         if self._analyzer is None:
-            installed = {row["component"] for row in self.client.cat.plugins(format="json")}
+            rows: Any = self.client.cat.plugins(format="json").body  # JSON list, typed as str
+            installed = {row["component"] for row in rows}
             self._analyzer = next(
                 (name for plugin, name in _CHINESE_PLUGINS.items() if plugin in installed), "cjk"
             )
@@ -165,6 +166,7 @@ class ElasticsearchBackend:
         _ok, errors = helpers.bulk(
             self.client, actions, refresh="wait_for", raise_on_error=False, stats_only=False
         )
+        assert isinstance(errors, list)  # stats_only=False: the failed items themselves
         real = [e for e in errors if next(iter(e.values())).get("status") != 404]
         if real:
             raise RuntimeError(f"bulk indexing into {index} failed: {real[:3]}")
@@ -221,7 +223,7 @@ class ElasticsearchBackend:
                 index=self.alias(library),
                 query=query,
                 size=k,
-                source=["external_id"],
+                source=["external_id"],  # type: ignore[arg-type]  # the stub omits field lists
                 sort=["_score", {"record_id": "asc"}],
                 track_scores=True,
             )
@@ -250,7 +252,10 @@ class ElasticsearchBackend:
             },
         }
         found = self.client.search(
-            index=self.alias(library), knn=knn, size=k, source=["external_id"]
+            index=self.alias(library),
+            knn=knn,
+            size=k,
+            source=["external_id"],  # type: ignore[arg-type]  # the stub omits field lists
         )
         # Elasticsearch reports cosine as (1 + cos) / 2; give back the cosine itself.
         return [
@@ -274,7 +279,7 @@ class ElasticsearchBackend:
             if doc.get("found") and field in doc.get("_source", {})
         }
 
-    def _scan(self, library: str, query: dict, fields: list[str]) -> Iterator[dict]:
+    def _scan(self, library: str, query: dict, fields: list[str]) -> Iterable[dict[str, Any]]:
         return helpers.scan(
             self.client,
             index=self.alias(library),

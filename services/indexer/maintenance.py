@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from greenplat.core import outbox
-from greenplat.core.db import Connection
-from greenplat.core.outbox import LIBRARIES, record_changes
+from greenplat.core.db import Connection, one
+from greenplat.core.outbox import LIBRARIES, Library, record_changes
 from greenplat.indexer.documents import iter_documents
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def status(indexer: Indexer, conn: Connection) -> dict[str, Any]:
     ).fetchall()
     libraries = {}
     for library in LIBRARIES:
-        records = conn.execute(f"SELECT count(*) AS n FROM {library}").fetchone()["n"]
+        records = one(conn, f"SELECT count(*) AS n FROM {library}")["n"]
         indexed = indexer.backend.count(conn, library)
         libraries[library] = {"records": records, "indexed": indexed}
     return {
@@ -43,7 +43,7 @@ def status(indexer: Indexer, conn: Connection) -> dict[str, Any]:
     }
 
 
-def _library_drift(indexer: Indexer, conn, library: str) -> dict[str, list[int]]:
+def _library_drift(indexer: Indexer, conn: Connection, library: str) -> dict[str, list[int]]:
     fingerprints = indexer.backend.fingerprints(conn, library)
     with_vectors = {
         model: indexer.backend.vector_ids(conn, library, model) for model in indexer.models
@@ -99,11 +99,11 @@ def rebuild(indexer: Indexer, *, progress: bool = True) -> dict[str, int]:
     return counts
 
 
-def _rebuild_library(indexer: Indexer, library: str, bar: Progress) -> int:
+def _rebuild_library(indexer: Indexer, library: Library, bar: Progress) -> int:
     backend = indexer.backend
     with indexer.db.session() as conn:
-        total = conn.execute(f"SELECT count(*) AS n FROM {library}").fetchone()["n"]
-        mark = conn.execute("SELECT coalesce(max(id), 0) AS m FROM outbox").fetchone()["m"]
+        total = one(conn, f"SELECT count(*) AS n FROM {library}")["n"]
+        mark = one(conn, "SELECT coalesce(max(id), 0) AS m FROM outbox")["m"]
         target = backend.begin_rebuild(conn, library)
     task = bar.add_task(f"rebuilding {library}", total=total)
     done = 0
@@ -124,7 +124,7 @@ def _rebuild_library(indexer: Indexer, library: str, bar: Progress) -> int:
     return done
 
 
-def _settle_outbox(conn, library: str, mark: int) -> None:
+def _settle_outbox(conn: Connection, library: Library, mark: int) -> None:
     # Rows older than the rebuild are covered by it. Changes made while it ran may have gone to
     # the index being replaced: announce those records again so they reach the new one.
     conn.execute(

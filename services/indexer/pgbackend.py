@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.outbox import LIBRARIES
 from greenplat.core.permissions import clauses_sql
 from greenplat.indexer.analysis import tsquery_literal
@@ -39,7 +39,8 @@ def vector_table(slug: str, library: str) -> sql.Identifier:
 
 def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
     """WHERE conditions on search_documents (alias p) for a library and its filters."""
-    parts, params = ["p.library = %s"], [library]
+    parts: list[str] = ["p.library = %s"]
+    params: list[Any] = [library]
     for name, column in (("region", "region"), ("industry", "industry"), ("status", "status")):
         values = getattr(filters, name)
         if values is not None:
@@ -316,9 +317,7 @@ class PostgresBackend:
         return {r["record_id"]: r["content_hash"] for r in rows}
 
     def count(self, conn: Connection, library: str) -> int:
-        row = conn.execute(
-            "SELECT count(*) AS n FROM search_documents WHERE library = %s", (library,)
-        ).fetchone()
+        row = one(conn, "SELECT count(*) AS n FROM search_documents WHERE library = %s", (library,))
         return int(row["n"])
 
     def vector_ids(self, conn: Connection, library: str, model: str) -> set[int]:

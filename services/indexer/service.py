@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from greenplat.indexer.documents import IndexDoc, load_documents
 from greenplat.indexer.embedding import ModelSet, encode_passages
 from greenplat.indexer.queries import QueryEncoder
 from greenplat.indexer.search import MODES, Mode, SearchFilters, SearchHit, fuse
+
+if TYPE_CHECKING:
+    from greenplat.indexer.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ class Indexer:
         self.backend = backend or make_backend(settings)
         self._storage_ready = False
         self._storage_lock = threading.Lock()
-        self._dispatcher = None
+        self._dispatcher: Dispatcher | None = None
         self.queries = QueryEncoder(
             self.model_set,
             threads=settings.effective_embed_threads,
@@ -127,7 +130,7 @@ class Indexer:
         text: str,
         filters: SearchFilters | None = None,
         k: int = 50,
-        mode: Mode = "hybrid",
+        mode: str = "hybrid",
     ) -> list[SearchHit]:
         """Records of a library matching text by words, by meaning, or both (fused by rank)."""
         _check_library(library)
@@ -158,7 +161,7 @@ class Indexer:
                 # A secondary model ranks only the documents in its language: without a floor
                 # its best (possibly unrelated) hit would earn a full rank-1 share of the fusion.
                 vectors[model] = [c for c in vectors[model] if c.score >= SECONDARY_MIN_COSINE]
-        return fuse(library, lexical, vectors, mode=mode, k=k)
+        return fuse(library, lexical, vectors, mode=cast(Mode, mode), k=k)
 
     def get_vectors(
         self,

@@ -94,7 +94,15 @@ def _run_query(
         if key is None:
             raise DomainError("a query needs query, problem_id, expert_id or achievement_id")
         record_id = matcher.resolve(SOURCES[key], str(row[key]), conn=conn)
-        matches = matcher.match(target, conn=conn, k=k, mode=mode, **{key: record_id})
+        matches = matcher.match(
+            target,
+            conn=conn,
+            k=k,
+            mode=mode,
+            problem_id=record_id if key == "problem_id" else None,
+            expert_id=record_id if key == "expert_id" else None,
+            achievement_id=record_id if key == "achievement_id" else None,
+        )
     return [{"id": m.external_id, "score": m.score, "why": m.why} for m in matches]
 
 
@@ -171,6 +179,7 @@ def evaluate(
     if to not in TARGETS:
         raise _fail(f"--to must be one of {', '.join(TARGETS)}")
     modes = ["lexical", "vector", "hybrid"] if mode == "all" else [mode]
+    assert qrels is not None  # exactly one of --qrels and --ratings was given
     labelled = read_jsonl(qrels)
     relevant = {str(r["query_id"]): [str(i) for i in r.get("relevant", [])] for r in labelled}
     result = Table("mode", "queries", "MRR@10", "Recall@1", "Recall@10", "nDCG@10")

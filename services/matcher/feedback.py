@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import (
     Principal,
@@ -71,7 +72,8 @@ def create(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> F
 def record(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Insert a feedback row the caller has already authorised."""
     check(data)
-    row = conn.execute(
+    row = one(
+        conn,
         "INSERT INTO match_feedback"
         " (problem_id, expert_id, achievement_id, action, reason, actor_id, actor_role)"
         f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
@@ -84,11 +86,11 @@ def record(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> F
             principal.id,
             principal.role,
         ),
-    ).fetchone()
+    )
     return FeedbackRead(**row)
 
 
-def _visible(principal: Principal) -> tuple[str, list[Any]]:
+def _visible(principal: Principal) -> tuple[str, builtins.list[Any]]:
     """SQL condition (aliases f, p) on the feedback a principal may list: feedback on the
     problems it may read in full (owners, their sub-center, staff), and feedback naming the
     principal's own expert profile or its achievements."""
@@ -119,7 +121,7 @@ def list(
             params.append(value)
     sql_where = " AND ".join(where)
     base = f"FROM match_feedback f JOIN problems p ON p.id = f.problem_id WHERE {sql_where}"
-    total = conn.execute(f"SELECT count(*) AS n {base}", params).fetchone()["n"]
+    total = one(conn, f"SELECT count(*) AS n {base}", params)["n"]
     columns = ", ".join(f"f.{c.strip()}" for c in _COLUMNS.split(","))
     rows = conn.execute(
         f"SELECT {columns} {base} ORDER BY f.created_at DESC, f.id DESC LIMIT %s OFFSET %s",

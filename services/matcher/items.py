@@ -75,7 +75,8 @@ def problem_item(
     )
     if fit is not None and not read.redacted:
         # The expert's inbox: the problem against the expert's closest works.
-        best = [(works[w], sim) for w, sim in fit.best_works if w in (works or {})]
+        known = works or {}
+        best = [(known[w], sim) for w, sim in fit.best_works if w in known]
         evidence.query_text = retrieval.problem_text(problem)
         evidence.candidate_texts = [retrieval.achievement_text(row) for row, _ in best]
         evidence.works = [(row["title"], sim) for row, sim in best]

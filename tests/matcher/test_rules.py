@@ -126,15 +126,13 @@ def test_only_approved_problems_are_matched(mconn, matcher, world):
 
 
 def test_confidential_problem_text_never_reaches_an_expert_inbox(mconn, matcher, world):
+    # Its stored vectors embed the hidden text, so a score would move with that text: an
+    # expert who may read the problem only redacted does not get it scored in the inbox.
     expert = world.principals["battery"]
     inbox = matcher.expert_problems(expert.expert_id, principal=expert, page_size=50, conn=mconn)
-    secret = next(item for item in inbox.items if item.id == world.problems["secret"])
-    assert secret.redacted
-    assert secret.record["description"] is None
-    text = " ".join(secret.why).lower() + str(secret.record).lower()
-    for hidden in ("zephyrite", "swelling", "codename", "cracks"):
-        assert hidden not in text
-    assert any("confidential" in reason for reason in secret.why)
+    assert world.problems["secret"] not in [item.id for item in inbox.items]
+    staff = matcher.expert_problems(expert.expert_id, principal=SYSTEM, page_size=50, conn=mconn)
+    assert world.problems["secret"] in [item.id for item in staff.items]
 
 
 def test_confidential_problem_owner_sees_the_evidence(mconn, matcher, world):

@@ -149,7 +149,7 @@ def invitations(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
     ).items
     ids = list(dict.fromkeys(f.problem_id for f in invited))
     states = _states(conn, ids, principal.expert_id)
-    out = []
+    out: list[dict[str, Any]] = []
     for f in invited:
         problem = problems.get(conn=conn, principal=principal, problem_id=f.problem_id)
         if problem is None or any(o["problem"].id == problem.id for o in out):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal, Scope, require_any
 
@@ -105,8 +105,7 @@ def summary(
 ) -> dict[str, Any]:
     """The headline figures of the region (or of all regions)."""
     params = _params(region_in_reach(principal, region), since, until)
-    row = conn.execute(_FACTS + f"SELECT {_FIGURES} FROM facts", params).fetchone()
-    return _with_rate(row)
+    return _with_rate(one(conn, _FACTS + f"SELECT {_FIGURES} FROM facts", params))
 
 
 def by_region(
