@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         "zh:e5-small,en:minilm",
         description=(
             "Embedding models by language, 'lang:model' separated by commas. A model is a "
-            "built-in name (e5-small, minilm), a folder, or any sentence-transformers name."
+            "built-in name (e5-small, minilm, mpnet), a folder, or any sentence-transformers name."
         ),
     )
     embed_threads: int | None = Field(

@@ -104,8 +104,11 @@ def test_expert_answers_the_inbox_and_keeps_a_profile(visit, tmp_path):
     expect(page).to_have_url(re.compile(r"/expert/inbox$"))
     items = page.locator(".inbox-item")
     expect(items.first).to_be_visible()
-    scores = [float(s) for s in page.locator(".inbox-item .score").all_inner_texts()]
-    assert len(scores) >= 3 and scores == sorted(scores, reverse=True)
+    # Fit shown as a level a person understands, not a raw score; nothing below the bar.
+    levels = page.locator(".inbox-item .level").all_inner_texts()
+    assert len(levels) >= 2 and len(levels) == items.count()
+    assert set(levels) <= {"高度匹配", "较匹配", "可能相关"}
+    assert page.locator(".inbox-item .score").count() == 0
     assert page.locator(".inbox-item").first.locator(".why li").count() >= 1
     tab.shot("inbox-ranked-with-reasons")
 

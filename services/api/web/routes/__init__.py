@@ -4,6 +4,7 @@ from greenplat.api.web.routes import (
     admin,
     audit,
     auth,
+    duplicates,
     expert,
     exports,
     imports,
@@ -30,4 +31,5 @@ ROUTERS = [
     audit.router,
     exports.router,
     imports.router,
+    duplicates.router,
 ]

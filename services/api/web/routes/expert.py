@@ -105,6 +105,7 @@ def _achievements_page(
             page_size=100,
             sort="-year",
         )
+        disciplines = reference.choices(conn=conn, kind="discipline")
     return render(
         v,
         "expert/achievements.html",
@@ -113,6 +114,7 @@ def _achievements_page(
         values=values or {},
         errors=errors or {},
         kinds=ACHIEVEMENT_KINDS,
+        disciplines=disciplines,
     )
 
 
@@ -130,8 +132,12 @@ async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(AchievementCreate, values, v.t)
     if parsed is None:
         return _achievements_page(v, values=values, errors=errors, status=422)
-    with v.transaction() as conn:
-        achievements.create(conn=conn, principal=me, data=parsed)
+    try:
+        with v.transaction() as conn:
+            achievements.create(conn=conn, principal=me, data=parsed)
+    except InvalidInput as error:
+        errors = {error.field or "form": error.message}
+        return _achievements_page(v, values=values, errors=errors, status=422)
     return redirect("/expert/achievements?ok=flash.achievement_added")
 
 
