@@ -143,8 +143,8 @@ def server_figures(base: str, folder: Path, rows: int) -> None:
         took = time.perf_counter() - start
     print(probe.line("2M-row XLSX upload", idle))
     print(f"  {len(body) / 1e6:.1f} MB, answered {response.status_code} in {took * 1000:.0f} ms")
-    lines = [f"E-B{i},专家{i},热能;材料,江苏省" for i in range(rows)]
-    body = ("external_id,name,disciplines,region\n" + "\n".join(lines) + "\n").encode()
+    lines = [f"E-B{i},专家{i},长期从事余热回收研究。" for i in range(rows)]
+    body = ("external_id,name,bio\n" + "\n".join(lines) + "\n").encode()
     with Probe(base) as probe, httpx.Client(base_url=base, timeout=300) as client:
         start = time.perf_counter()
         job = upload(client, headers, "experts", "experts.csv", body).json()
