@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from urllib.parse import unquote
 
 from openpyxl import load_workbook
@@ -14,11 +15,18 @@ from greenplat.core.permissions import SYSTEM
 
 
 def _import(client, csrf_of, body: str):
-    return client.post(
+    """The import's job page once the job has finished (imports run as jobs)."""
+    response = client.post(
         "/admin/import",
         data={"csrf": csrf_of(client), "library": "problems"},
         files={"file": ("problems.csv", body.encode(), "text/csv")},
     )
+    path = response.url.path
+    deadline = time.monotonic() + 60
+    while "data-final" not in client.get(f"{path}/status").text:
+        assert time.monotonic() < deadline, "the import job did not finish"
+        time.sleep(0.1)
+    return client.get(path)
 
 
 def test_an_import_report_shows_mapped_and_unknown_values_and_adds_an_alias(

@@ -7,6 +7,7 @@ from greenplat.api.web.routes import (
     duplicates,
     expert,
     exports,
+    imports,
     inbox,
     organizations,
     problems,
@@ -29,5 +30,6 @@ ROUTERS = [
     reference.router,
     audit.router,
     exports.router,
+    imports.router,
     duplicates.router,
 ]

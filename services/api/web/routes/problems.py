@@ -31,6 +31,7 @@ FORM_FIELDS = (
     "budget_wan",
     "deadline",
     "confidential",
+    "public_summary",
 )
 
 
