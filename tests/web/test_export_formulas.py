@@ -18,5 +18,5 @@ def test_stats_exports_write_formula_like_titles_as_text(browser_as, db, world, 
     titles = [row[1] for row in csv.reader(io.StringIO(text))]
     assert "'" + title in titles and title not in titles
     book = load_workbook(io.BytesIO(client.get("/stats/export.xlsx", params=params).content))
-    [cell] = [row[1] for row in book["records"].iter_rows(min_row=2) if row[1].value == title]
+    [cell] = [row[1] for row in book["需求明细"].iter_rows(min_row=2) if row[1].value == title]
     assert cell.data_type == "s" and cell.quotePrefix
