@@ -30,7 +30,9 @@ def list_entries(
     page_size: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AuditPage:
     """Entries newest first."""
-    filters = {"action": action, "actor": actor, "library": library, "external_id": external_id}
+    filters: dict[str, str | date | None] = {
+        "action": action, "actor": actor, "library": library, "external_id": external_id,
+    }  # fmt: skip
     filters |= {"region": region, "since": since, "until": until}
     return service.list_entries(
         conn=conn, principal=principal, page=page, page_size=page_size, **filters

@@ -43,10 +43,12 @@ def add_alias(kind: Kind, data: AliasCreate, principal: CurrentPrincipal, conn: 
 @router.post("/{kind}/merge", response_model=MergeRead)
 def merge_values(kind: Kind, data: MergeRequest, principal: CurrentPrincipal, conn: Conn):
     """Without expected: preview what moves. With the previewed count: merge (audited)."""
-    args = {"conn": conn, "principal": principal, "kind": kind}
-    args |= {"source": data.source, "target": data.target}
+    pair = {"source": data.source, "target": data.target}
     if data.expected is None:
-        result, done = merge.preview(**args), False
+        result = merge.preview(conn=conn, principal=principal, kind=kind, **pair)
     else:
-        result, done = merge.merge(**args, expected=data.expected), True
+        result = merge.merge(
+            conn=conn, principal=principal, kind=kind, expected=data.expected, **pair
+        )
+    done = data.expected is not None
     return {**asdict(result), "total": result.total, "done": done}

@@ -3,7 +3,7 @@ merges a pair or marks it distinct (audited)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from psycopg import sql
 
@@ -11,7 +11,7 @@ from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.duplicates.service import Suspect, find
 from greenplat.core.errors import InvalidInput, NotFound
-from greenplat.core.outbox import record_change
+from greenplat.core.outbox import Library, record_change
 from greenplat.core.permissions import (
     Principal,
     allows,
@@ -127,7 +127,7 @@ def decide(
             ),
             (b["id"], a["id"]),
         )
-        record_change(conn, library, a["id"])
+        record_change(conn, cast(Library, library), a["id"])
     conn.execute(
         "INSERT INTO duplicate_pairs (library, record_id, other_id, score, status, decided_by,"
         " decided_at) VALUES (%s, %s, %s, 1, %s, %s, now()) ON CONFLICT (library, record_id,"

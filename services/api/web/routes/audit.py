@@ -23,7 +23,9 @@ COLUMNS = ("at", "actor", "actor_role", "action", "library", "external_id", "reg
 
 
 def _filters(v: Viewer) -> dict[str, Any]:
-    given = {k: (v.request.query_params.get(k) or "").strip() or None for k in FILTERS}
+    given: dict[str, Any] = {
+        k: (v.request.query_params.get(k) or "").strip() or None for k in FILTERS
+    }
     for name in ("since", "until"):
         if given[name]:
             try:

@@ -67,14 +67,12 @@ async def merge_values(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("reference", "manage")
     data = await form_of(v)
     kind = _kind(data.get("kind"))
-    args = {"conn": conn, "principal": me, "kind": kind}
-    args |= {"source": str(data.get("source") or "").strip()}
-    args |= {"target": str(data.get("target") or "").strip()}
+    pair = {k: str(data.get(k) or "").strip() for k in ("source", "target")}
     if data.get("expected") is None:
-        planned = merge.preview(**args)
+        planned = merge.preview(conn=conn, principal=me, kind=kind, **pair)
         return _page(v, conn, kind, preview={**asdict(planned), "total": planned.total})
     expected = str(data.get("expected"))
     if not expected.isdigit():
         raise InvalidInput("确认数须为整数 / expected must be a whole number", field="expected")
-    merge.merge(**args, expected=int(expected))
+    merge.merge(conn=conn, principal=me, kind=kind, expected=int(expected), **pair)
     return redirect(f"/admin/reference?kind={quote(kind)}&ok=flash.merged")
