@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from greenplat.api import errors
 from greenplat.api.observability import RequestContext
 from greenplat.api.routes import ROUTERS
+from greenplat.api.security import SecurityHeaders
 from greenplat.api.web import mount as mount_portal
 from greenplat.core.logging import configure_logging
 from greenplat.core.settings import Settings, get_settings
@@ -58,5 +59,6 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         app.include_router(router)
     mount_portal(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)  # outermost: every response carries X-Request-ID
+    app.add_middleware(RequestContext)  # every response carries X-Request-ID
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
     return app

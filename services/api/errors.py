@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenplat.core.errors import DomainError
+from greenplat.core.errors import DomainError, Throttled
 from greenplat.core.messages import field_message
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
         error_body(exc.code, exc.message, fields), status_code=exc.status, headers=headers
     )

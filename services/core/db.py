@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from greenplat.core import migrate
+from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,17 +82,28 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[psycopg.Connection]:
-        """One unit of work: commits on success, rolls back on error, then runs on_commit hooks."""
+        """One unit of work: commits on success, rolls back on error, then runs on_commit hooks.
+
+        A DomainError that keeps_writes (a failed sign-in) commits, then propagates.
+        """
+        kept: DomainError | None = None
         with self.pool.connection() as conn:
             try:
                 with conn.transaction():
-                    yield conn
+                    try:
+                        yield conn
+                    except DomainError as error:
+                        if not error.keeps_writes:
+                            raise
+                        kept = error
             except BaseException:
                 _take_callbacks(conn)
                 raise
             callbacks = _take_callbacks(conn)
         for callback in callbacks:
             callback()
+        if kept is not None:
+            raise kept
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -70,6 +70,30 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest accepted request body."
     )
+    signin_window_seconds: int = Field(
+        900, ge=1, description="Window in which failed sign-ins count; a lockout lasts as long."
+    )
+    signin_account_failures: int = Field(
+        5, ge=1, description="Failed sign-ins of one account within the window that lock it."
+    )
+    signin_address_failures: int = Field(
+        30, ge=1, description="Failed sign-ins from one address within the window that lock it."
+    )
+    signup_window_seconds: int = Field(3600, ge=1, description="Window in which sign-ups count.")
+    signup_address_attempts: int = Field(
+        10, ge=1, description="Sign-up attempts from one address within the sign-up window."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed"
+            " (comma-separated, '*' for any); empty believes none."
+        ),
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that /metrics requires; unset serves /metrics to loopback only.",
+    )
     host: str = Field("127.0.0.1", description="Address `greenplat serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `greenplat serve` binds.")
     log_json: bool = Field(False, description="Write structured JSON logs.")

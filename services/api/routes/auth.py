@@ -9,8 +9,16 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from greenplat.api.deps import BearerToken, Conn, CurrentPrincipal, SettingsDep
+from greenplat.api.deps import (
+    BearerToken,
+    ClientAddress,
+    Conn,
+    CurrentPrincipal,
+    SettingsDep,
+    SignInLimits,
+)
 from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts import throttle
 from greenplat.core.accounts.models import Credentials, Signup, Token, UserRead
 
 router = APIRouter(prefix="/v1/auth", tags=["auth 账号"])
@@ -51,22 +59,34 @@ async def credentials(request: Request) -> Credentials:
 
 @router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY)
 def token(
-    creds: Annotated[Credentials, Depends(credentials)], conn: Conn, settings: SettingsDep
+    creds: Annotated[Credentials, Depends(credentials)],
+    conn: Conn,
+    settings: SettingsDep,
+    limits: SignInLimits,
+    address: ClientAddress,
 ) -> Token:
-    """Sign in: a bearer token for a username and password (JSON or OAuth2 form)."""
-    value = accounts.authenticate(
-        conn=conn,
-        username=creds.username,
-        password=creds.password,
-        ttl_hours=settings.token_ttl_hours,
-    )
+    """Sign in: a bearer token for a username and password (JSON or OAuth2 form).
+
+    Failed sign-ins lock the account and the address for a while (429 with Retry-After).
+    """
+    with throttle.signing_in(conn, limits=limits, account=creds.username, address=address):
+        value = accounts.authenticate(
+            conn=conn,
+            username=creds.username,
+            password=creds.password,
+            ttl_hours=settings.token_ttl_hours,
+        )
     return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
 
 
 @router.post("/signup", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-def signup(data: Signup, conn: Conn) -> UserRead:
-    """An enterprise registers itself (enterprise role, bound to its organization)."""
-    return accounts.signup_enterprise(conn=conn, **data.model_dump())
+def signup(data: Signup, conn: Conn, limits: SignInLimits, address: ClientAddress) -> UserRead:
+    """An enterprise registers itself (enterprise role, bound to its organization).
+
+    Sign-ups from one address are rate limited (429 with Retry-After).
+    """
+    with throttle.signing_up(conn, limits=limits, address=address):
+        return accounts.signup_enterprise(conn=conn, **data.model_dump())
 
 
 @router.get("/me", response_model=UserRead)

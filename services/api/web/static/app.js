@@ -61,6 +61,11 @@
       .catch(function () { box.setAttribute("data-loaded", "error"); });
   });
 
+  // Filters that apply as soon as they change (the page allows no inline handlers).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   // Buttons that ask before acting.
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
     button.addEventListener("click", function (event) {
