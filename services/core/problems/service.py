@@ -247,7 +247,7 @@ def update(
     changes = data.model_dump(exclude_unset=True)
     if principal.role == "enterprise":
         changes.pop("organization", None)
-    for name in ("title", "description", "confidential", "extra"):
+    for name in ("title", "description", "keywords", "confidential", "extra"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)
     merged = {**row, **changes}
