@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenplat.core.errors import DomainError, Throttled
+from greenplat.core.errors import DomainError, InvalidInput, Throttled
 from greenplat.core.messages import field_message
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,26 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     )
 
 
+_DATA_REFUSED = (
+    "数据无法保存：含不支持的字符或超出范围的数值 / "
+    "the data cannot be stored: unsupported characters or out-of-range numbers"
+)
+
+
 async def _data_error(request: Request, exc: psycopg.DataError) -> JSONResponse:
     # Input the schemas let through but PostgreSQL refuses (e.g. NUL inside a JSON object).
     log.warning("database refused input on %s %s: %s", request.method, request.url.path, exc)
-    message = (
-        "数据无法保存：含不支持的字符或超出范围的数值 / "
-        "the data cannot be stored: unsupported characters or out-of-range numbers"
-    )
-    return JSONResponse(error_body("invalid", message), status_code=422)
+    return JSONResponse(error_body("invalid", _DATA_REFUSED), status_code=422)
+
+
+def as_domain_error(exc: RequestValidationError | psycopg.DataError) -> DomainError:
+    """Bad input caught outside a service, as the domain error the portal shows as a page."""
+    if isinstance(exc, psycopg.DataError):
+        log.warning("database refused input: %s", exc)
+        return InvalidInput(_DATA_REFUSED)
+    first = exc.errors()[0]
+    field = field_path(tuple(first["loc"]))
+    return InvalidInput(f"输入有误 / invalid input — {field}: {field_message(first)}", field=field)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from greenplat.api.errors import as_domain_error
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
@@ -143,6 +146,9 @@ class WebRoute(APIRoute):
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             except DomainError as error:
                 return _error_page(request, error)
+            except (RequestValidationError, psycopg.DataError) as error:
+                # Bad input in the path, query or a NUL byte: a page too, never JSON.
+                return _error_page(request, as_domain_error(error))
 
         return handle
 
