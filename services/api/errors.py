@@ -12,7 +12,9 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenplat.core.errors import DomainError, InvalidInput, Throttled
@@ -66,11 +68,23 @@ _HTTP_MESSAGES = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    # Each method of a path is its own route; Starlette's 405 names the first route's only.
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
     fields = [{"field": "body", "message": message}] if exc.status_code == 400 else []
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return JSONResponse(
-        error_body(code, message, fields), status_code=exc.status_code, headers=exc.headers
+        error_body(code, message, fields), status_code=exc.status_code, headers=headers
     )
 
 

@@ -17,6 +17,7 @@ from greenplat.api.deps import (
     SettingsDep,
     SignInLimits,
 )
+from greenplat.api.openapi import THROTTLED
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts import throttle
 from greenplat.core.accounts.models import Credentials, Signup, Token, UserRead
@@ -57,7 +58,7 @@ async def credentials(request: Request) -> Credentials:
         raise _invalid(e) from e
 
 
-@router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY)
+@router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY, responses=THROTTLED)
 def token(
     creds: Annotated[Credentials, Depends(credentials)],
     conn: Conn,
@@ -79,7 +80,12 @@ def token(
     return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
 
 
-@router.post("/signup", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/signup",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=THROTTLED,
+)
 def signup(data: Signup, conn: Conn, limits: SignInLimits, address: ClientAddress) -> UserRead:
     """An enterprise registers itself (enterprise role, bound to its organization).
 

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 
 from greenplat.api.deps import PlatformDep, SettingsDep
 from greenplat.api.health import run_checks
+from greenplat.api.openapi import errors
 from greenplat.core.errors import Forbidden
 from greenplat.core.outbox import LIBRARIES
 from greenplat.platform import Platform
@@ -63,6 +64,7 @@ def readyz(platform: PlatformDep, operator: Operator) -> JSONResponse:
     description="Needs `Authorization: Bearer <GREENPLAT_METRICS_TOKEN>`; without that setting,"
     " only requests from this host (loopback) are served.",
     response_class=Response,
+    responses=errors(403),
 )
 def metrics(platform: PlatformDep, operator: Operator) -> Response:
     if not operator:
