@@ -46,6 +46,9 @@ def fuzzed(make_database_url, settings, build) -> Iterator[tuple]:
             body = {"username": world.usernames[role], "password": build.PASSWORD}
             token = client.post("/v1/auth/token", json=body).json()["access_token"]
             headers[role] = {"Authorization": f"Bearer {token}"}
+        # Load the embedding models now: the first search would outlast a request's timeout.
+        warm = client.get("/v1/search?text=余热&library=experts", headers=headers["expert"])
+        assert warm.status_code == 200
         yield app, headers
     if "indexer" in platform.__dict__:
         platform.indexer.close()
