@@ -21,6 +21,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "enterprise": [
         ("nav.my_problems", "/enterprise/problems"),
         ("nav.new_problem", "/enterprise/problems/new"),
+        ("nav.organizations", "/organizations"),
     ],
     "expert": [
         ("nav.inbox", "/expert/inbox"),
@@ -31,12 +32,14 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
         ("nav.stats", "/stats"),
+        ("nav.organizations", "/organizations"),
     ],
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
         ("nav.review", "/subcenter/review"),
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
+        ("nav.organizations", "/organizations"),
         ("nav.import", "/admin/import"),
     ],
 }

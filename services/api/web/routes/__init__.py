@@ -1,6 +1,16 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
-from greenplat.api.web.routes import admin, auth, expert, inbox, problems, review, search, stats
+from greenplat.api.web.routes import (
+    admin,
+    auth,
+    expert,
+    inbox,
+    organizations,
+    problems,
+    review,
+    search,
+    stats,
+)
 
 ROUTERS = [
     auth.router,
@@ -11,4 +21,5 @@ ROUTERS = [
     admin.router,
     search.router,
     inbox.router,
+    organizations.router,
 ]

@@ -96,20 +96,22 @@ def signup_page(v: Viewer = Depends(viewer)) -> Response:
     return render(v, "signup.html", errors={}, values={}, regions=_regions(v))
 
 
-def _sign_up(v: Viewer, form: Signup) -> tuple[str | None, dict[str, str], int | None]:
-    """The new account's token, or the form's errors and the seconds to wait when throttled."""
+def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str, str], int | None]:
+    """The new account's token and welcome message, or the form's errors and the seconds to
+    wait when throttled."""
     limits = Limits.of(v.platform.settings)
     try:
         with v.platform.db.session() as conn:
             with throttle.signing_up(conn, limits=limits, address=client_address(v.request)):
-                accounts.signup_enterprise(conn=conn, **form.model_dump())
+                account = accounts.signup_enterprise(conn=conn, **form.model_dump())
             token = accounts.authenticate(conn=conn, username=form.username, password=form.password)
     except (Conflict, InvalidInput) as error:
         return None, {error.field or "form": error.message}, None
     except Throttled as error:
         wait = error.retry_after
         return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait
-    return token, {}, None
+    welcome = "flash.welcome_pending" if account.organization_pending else "flash.welcome"
+    return (token, welcome), {}, None
 
 
 @router.post("/signup", include_in_schema=False)
@@ -119,10 +121,10 @@ async def signup(v: Viewer = Depends(viewer)) -> Response:
     form, errors = parse(Signup, only(data, fields), v.t)
     if form is not None and data.get("password") != data.get("password2"):
         errors = {"password2": v.t("auth.password_mismatch")}
-    token, wait = None, None
+    signed, wait = None, None
     if form is not None and not errors:
-        token, errors, wait = _sign_up(v, form)
-    if token is None:
+        signed, errors, wait = _sign_up(v, form)
+    if signed is None:
         values = {k: v_ for k, v_ in data.items() if not k.startswith("password")}
         page = render(
             v,
@@ -135,7 +137,8 @@ async def signup(v: Viewer = Depends(viewer)) -> Response:
         if wait:
             page.headers["Retry-After"] = str(wait)
         return page
-    return _signed_in(v, "/enterprise/problems?ok=flash.welcome", token)
+    token, welcome = signed
+    return _signed_in(v, f"/enterprise/problems?ok={welcome}", token)
 
 
 @router.post("/logout", include_in_schema=False)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.core.errors import DomainError, InvalidInput
-from greenplat.core.permissions import allows
+from greenplat.core.permissions import allows, only_own
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
 from greenplat.core.regions import service as regions
@@ -39,7 +39,7 @@ def my_problems(v: Viewer = Depends(signed_in), status: str | None = None) -> Re
         page = problems.list(
             conn=conn,
             principal=me,
-            organization=me.organization if me.role == "enterprise" else None,
+            own=only_own(me, "problem", "create"),
             status=status or None,
             page_size=100,
         )
@@ -163,12 +163,9 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         full=full,
         events=events,
         answers=answers,
-        may_edit=allows(me, "problem", "update", record)
-        and (me.role != "enterprise" or problem.status in ("draft", "returned")),
+        may_edit=problems.editable(me, record),
         may_act=v.may("feedback", "create"),
-        may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
-        may_close=allows(me, "problem", "close", record)
-        and problem.status in ("approved", "matched"),
+        transitions=problems.allowed_transitions(me, record),
     )
 
 
