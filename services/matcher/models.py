@@ -24,7 +24,13 @@ class MatchRead(BaseModel):
     external_id: str
     title: str
     score: float
+    # How well it fits, in words a person understands: high / good / possible (the relevance
+    # bar's calibrated probability, see docs/matching.md); None when the bar was lifted and
+    # the match is below it.
+    level: Literal["high", "good", "possible"] | None = None
+    # Reasons in the source's language; `reasons` holds them in every reader language.
     why: list[str]
+    reasons: dict[str, list[str]] = {}
     components: dict[str, Any] = {}
     record: dict[str, Any] = {}
     redacted: bool = False
@@ -39,21 +45,6 @@ class MatchPage(BaseModel):
     page: int
     page_size: int
     has_more: bool
-
-
-class SearchRequest(BaseModel):
-    """Free-text search before posting."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    library: Target
-    region: Annotated[str | None, Field(max_length=200)] = None
-    industry: Annotated[str | None, Field(max_length=200)] = None
-    discipline: Annotated[str | None, Field(max_length=200)] = None
-    mode: Literal["hybrid", "lexical", "vector"] = "hybrid"
-    page: Annotated[int, Field(ge=1, le=1000)] = 1
-    page_size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
 class FeedbackCreate(BaseModel):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import psycopg
+from greenplat.core.db import Connection
+from greenplat.core.permissions import Principal, sees_full_problem
 
 # A problem is matched once it passed review and until it closes (status matched means a
 # match is under way, and its owner still reads its matches).
@@ -26,13 +27,33 @@ def _org(value: str | None) -> str:
     return "".join((value or "").split()).casefold()
 
 
+def same_organization(source: dict[str, Any], candidate: dict[str, Any]) -> bool:
+    """Whether two records belong to the same organization (the one rule for conflicts).
+
+    Organizations are compared by their name field, spaces and case ignored; when they become
+    records with ids, this is the one place to compare ids instead.
+    """
+    org = _org(source.get("organization"))
+    return bool(org) and org == _org(candidate.get("organization"))
+
+
 def conflicted(problem: dict[str, Any], expert: dict[str, Any]) -> bool:
     """Conflict of interest: the expert belongs to the problem's own organization."""
-    org = _org(problem.get("organization"))
-    return bool(org) and org == _org(expert.get("organization"))
+    return same_organization(problem, expert)
 
 
-def declined_experts(conn: psycopg.Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
+def own_work(problem: dict[str, Any], achievement: dict[str, Any]) -> bool:
+    """An enterprise is not recommended its own organization's achievements."""
+    return same_organization(problem, achievement)
+
+
+def shown_in_inbox(principal: Principal, problem: dict[str, Any]) -> bool:
+    """A confidential problem reaches an inbox in full, or with the summary its enterprise
+    wrote for experts; never as a blank card."""
+    return sees_full_problem(principal, problem) or bool(problem.get("public_summary"))
+
+
+def declined_experts(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
     """(problem id, expert id) pairs declined by either side: never recommended again."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id, expert_id FROM match_feedback"
@@ -42,7 +63,7 @@ def declined_experts(conn: psycopg.Connection, problem_ids: list[int]) -> set[tu
     return {(row["problem_id"], row["expert_id"]) for row in rows}
 
 
-def declined_problems_of(conn: psycopg.Connection, expert_id: int) -> set[int]:
+def declined_problems_of(conn: Connection, expert_id: int) -> set[int]:
     """Problems whose pairing with this expert was declined."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id FROM match_feedback"
@@ -52,7 +73,7 @@ def declined_problems_of(conn: psycopg.Connection, expert_id: int) -> set[int]:
     return {row["problem_id"] for row in rows}
 
 
-def declined_achievements(conn: psycopg.Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
+def declined_achievements(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
     """(problem id, achievement id) pairs that were declined."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id, achievement_id FROM match_feedback"
@@ -62,7 +83,7 @@ def declined_achievements(conn: psycopg.Connection, problem_ids: list[int]) -> s
     return {(row["problem_id"], row["achievement_id"]) for row in rows}
 
 
-def open_requests(conn: psycopg.Connection, expert_ids: list[int]) -> dict[int, set[int]]:
+def open_requests(conn: Connection, expert_ids: list[int]) -> dict[int, set[int]]:
     """Expert id -> problems the expert is engaged on that have not closed nor been declined."""
     rows = conn.execute(
         "SELECT DISTINCT f.expert_id, f.problem_id FROM match_feedback f"

@@ -1,5 +1,5 @@
-"""One rule, three readers: allows(), the SQL filter (on PostgreSQL) and the search backend's
-filter agree on random problems and principals."""
+"""One rule, four readers: allows(), the SQL filter (on PostgreSQL), the search backend's
+filter and the feedback list agree on random problems and principals."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from greenplat.core.permissions import (
     ROLES,
     Principal,
     allows,
+    full_problem_clauses,
     problem_full_filter,
     problem_read_filter,
     sees_full_problem,
@@ -20,6 +21,7 @@ from greenplat.core.permissions import (
 from greenplat.core.problems.service import TRANSITIONS
 from greenplat.indexer.pgbackend import filter_sql
 from greenplat.indexer.search import SearchFilters
+from greenplat.matcher import feedback
 
 STATUSES = sorted({"draft", *(t for _, t, _ in TRANSITIONS.values())})
 REGIONS = ("甲", "乙", None)
@@ -84,6 +86,15 @@ def _store(conn, record: dict) -> dict:
         " VALUES ('problems', %s, %s, ''::tsvector, %s, %s, %s, %s, %s, 'h')",
         (row["id"], row["external_id"], *(row[k] for k in _DOC_FIELDS)),
     )
+    expert = conn.execute(
+        "INSERT INTO experts (external_id, name) VALUES (%s, 'e') RETURNING id",
+        (f"E-V{uuid.uuid4().hex[:10]}",),
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO match_feedback (problem_id, expert_id, action, actor_role)"
+        " VALUES (%s, %s, 'viewed', 'expert')",
+        (row["id"], expert["id"]),
+    )
     return row
 
 
@@ -121,6 +132,9 @@ def test_allows_the_sql_filter_and_search_agree(conn, build, who, what):
             # Search shows a problem only to those who may read it in full (or it is public):
             # matching hidden text would otherwise reveal it.
             assert _in(conn, "search_documents", "record_id", row, search_sql, found) is full
+            # Feedback on a problem is for those who may read it in full (not the public).
+            listed = feedback.list(conn=conn, principal=principal, problem_id=row["id"]).total
+            assert (listed == 1) is any(c.holds(row) for c in full_problem_clauses(principal))
             raise _Undo
     except _Undo:
         pass

@@ -21,6 +21,7 @@ from greenplat.core.permissions import Principal
 from greenplat.core.settings import Settings
 from greenplat.indexer.service import Indexer
 from greenplat.matcher.service import Matcher
+from greenplat.platform import Platform
 
 PASSWORD = "matcher-test-password-1"
 REGION = "江苏"
@@ -224,6 +225,21 @@ def build_world(database: Database) -> World:
                         else "environment",
                     },
                 )
+        # An achievement of the battery problem's own enterprise: never recommended back to it.
+        world.achievements["acme"] = _insert(
+            conn,
+            "achievements",
+            {
+                "external_id": "A-acme",
+                "title": "Thermal management of overheating lithium-ion scooter battery packs",
+                "abstract": "Cooling plates keep lithium-ion scooter battery packs from"
+                " overheating while charging.",
+                "organization": "Acme Energy",
+                "year": 2023,
+                "kind": "technology",
+                "discipline": "electrochemistry",
+            },
+        )
         for name, (status, org, confidential, region, industry, title, desc) in PROBLEMS.items():
             world.problems[name] = _insert(
                 conn,
@@ -273,6 +289,20 @@ def match_indexer(match_settings: Settings, match_db: Database) -> Iterator[Inde
     indexer.close()
 
 
+@pytest.fixture(scope="module")
+def small_pool(make_database_url, match_settings: Settings) -> Iterator[tuple[Platform, World]]:
+    """A platform with a pool of 4 on a database of its own holding the indexed world."""
+    url = make_database_url("pool")
+    settings = match_settings.model_copy(
+        update={"database_url": url, "db_pool_min": 1, "db_pool_max": 4}
+    )
+    platform = Platform(settings, Database(url, min_size=1, max_size=settings.db_pool_max))
+    built = build_world(platform.db)
+    platform.indexer.sync_pending()
+    yield platform, built
+    platform.close()
+
+
 @pytest.fixture(scope="session")
 def world(match_db: Database, match_indexer: Indexer) -> World:
     built = build_world(match_db)
@@ -285,9 +315,17 @@ def matcher(
     match_settings: Settings, match_db: Database, match_indexer: Indexer, world: World
 ) -> Iterator[Matcher]:
     """The matcher over the world; feedback written by a test is removed after it."""
-    yield Matcher(match_settings, match_db, match_indexer)
+    yield Matcher(match_indexer)
     with match_db.session() as conn:
         conn.execute("DELETE FROM match_feedback")
+
+
+@pytest.fixture
+def mconn(match_db: Database) -> Iterator[psycopg.Connection]:
+    """The test's one connection to the matcher's database, as a request has; rolled back."""
+    with match_db.pool.connection() as conn:
+        yield conn
+        conn.rollback()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from greenplat.api.deps import (
     ClientAddress,
     Conn,
     CurrentPrincipal,
+    PlatformDep,
     SettingsDep,
     SignInLimits,
 )
@@ -21,6 +22,8 @@ from greenplat.api.openapi import THROTTLED
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts import throttle
 from greenplat.core.accounts.models import Credentials, Signup, Token, UserRead
+from greenplat.core.audit import service as audit
+from greenplat.core.errors import Unauthorized
 
 router = APIRouter(prefix="/v1/auth", tags=["auth 账号"])
 
@@ -63,6 +66,7 @@ def token(
     creds: Annotated[Credentials, Depends(credentials)],
     conn: Conn,
     settings: SettingsDep,
+    platform: PlatformDep,
     limits: SignInLimits,
     address: ClientAddress,
 ) -> Token:
@@ -71,12 +75,16 @@ def token(
     Failed sign-ins lock the account and the address for a while (429 with Retry-After).
     """
     with throttle.signing_in(conn, limits=limits, account=creds.username, address=address):
-        value = accounts.authenticate(
-            conn=conn,
-            username=creds.username,
-            password=creds.password,
-            ttl_hours=settings.token_ttl_hours,
-        )
+        try:
+            value = accounts.authenticate(
+                conn=conn,
+                username=creds.username,
+                password=creds.password,
+                ttl_hours=settings.token_ttl_hours,
+            )
+        except Unauthorized:
+            audit.log_failed_login(platform.db, creds.username)
+            raise
     return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
 
 

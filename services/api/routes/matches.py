@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 
@@ -26,6 +26,8 @@ RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Page = Annotated[int, Query(ge=1, le=1000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 Filter = Annotated[str | None, Query(max_length=200)]
+# The lowest fit level to show: high, good or possible (all above the bar).
+LevelFilter = Annotated[Literal["high", "good", "possible"] | None, Query()]
 
 
 @router.get("/problems/{problem_id}/experts", response_model=MatchPage)
@@ -33,6 +35,7 @@ def problem_experts(
     problem_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
     region: Filter = None,
@@ -41,6 +44,7 @@ def problem_experts(
     """Experts for a problem (its owner, its sub-center, platform staff), with reasons."""
     return platform.matcher.problem_experts(
         problem_id,
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,
@@ -54,25 +58,45 @@ def problem_achievements(
     problem_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
     discipline: Filter = None,
 ) -> MatchPage:
     """Achievements that could solve a problem, with reasons."""
     return platform.matcher.problem_achievements(
-        problem_id, principal=principal, page=page, page_size=page_size, discipline=discipline
+        problem_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        discipline=discipline,
     )
 
 
 @router.get("/inbox", response_model=MatchPage)
 def my_inbox(
-    principal: CurrentPrincipal, platform: PlatformDep, page: Page = 1, page_size: PageSize = 20
+    principal: CurrentPrincipal,
+    platform: PlatformDep,
+    conn: Conn,
+    page: Page = 1,
+    page_size: PageSize = 20,
+    region: Filter = None,
+    industry: Filter = None,
+    level: LevelFilter = None,
 ) -> MatchPage:
-    """The signed-in expert's inbox: approved problems ranked by fit."""
+    """The signed-in expert's inbox: approved problems above the bar, ranked by fit."""
     if principal.expert_id is None:
         raise Forbidden("只有专家账号有推荐需求 / only expert accounts have an inbox")
     return platform.matcher.expert_problems(
-        principal.expert_id, principal=principal, page=page, page_size=page_size
+        principal.expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        region=region,
+        industry=industry,
+        level=level,
     )
 
 
@@ -81,12 +105,23 @@ def expert_problems(
     expert_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
+    region: Filter = None,
+    industry: Filter = None,
+    level: LevelFilter = None,
 ) -> MatchPage:
     """An expert's inbox (the expert itself, its sub-center, platform staff)."""
     return platform.matcher.expert_problems(
-        expert_id, principal=principal, page=page, page_size=page_size
+        expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        region=region,
+        industry=industry,
+        level=level,
     )
 
 
@@ -95,6 +130,7 @@ def achievement_problems(
     achievement_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
     region: Filter = None,
@@ -103,6 +139,7 @@ def achievement_problems(
     """Approved problems an achievement could be applied to (those the reader may see)."""
     return platform.matcher.achievement_problems(
         achievement_id,
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,
@@ -140,9 +177,16 @@ def list_feedback(
 
 
 @router.post("/assign", response_model=AssignResult)
-def assign(data: AssignRequest, principal: CurrentPrincipal, platform: PlatformDep) -> AssignResult:
+def assign(
+    data: AssignRequest, principal: CurrentPrincipal, platform: PlatformDep, conn: Conn
+) -> AssignResult:
     """Event assignment (对接会): k experts per problem maximising total fit under capacity."""
     require_any(principal, "problem", "match")
     return platform.matcher.assign(
-        data.problem_ids, data.expert_ids, k=data.k, principal=principal, record=data.record
+        data.problem_ids,
+        data.expert_ids,
+        conn=conn,
+        principal=principal,
+        k=data.k,
+        record=data.record,
     )

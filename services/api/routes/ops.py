@@ -12,11 +12,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from greenplat.api.deps import PlatformDep, SettingsDep
+from greenplat.api.deps import Conn, PlatformDep, SettingsDep
 from greenplat.api.health import run_checks
 from greenplat.api.openapi import errors
+from greenplat.core import outbox
+from greenplat.core.db import Connection
 from greenplat.core.errors import Forbidden
-from greenplat.core.outbox import LIBRARIES
 from greenplat.platform import Platform
 
 router = APIRouter(tags=["ops"])
@@ -66,14 +67,14 @@ def readyz(platform: PlatformDep, operator: Operator) -> JSONResponse:
     response_class=Response,
     responses=errors(403),
 )
-def metrics(platform: PlatformDep, operator: Operator) -> Response:
+def metrics(platform: PlatformDep, conn: Conn, operator: Operator) -> Response:
     if not operator:
         raise Forbidden(
             "指标仅供运维读取：请带上 GREENPLAT_METRICS_TOKEN 或在本机访问"
             " / metrics are for operators: send GREENPLAT_METRICS_TOKEN or ask from this host"
         )
     scraped = CollectorRegistry(auto_describe=False)
-    scraped.register(PlatformCollector(platform))
+    scraped.register(PlatformCollector(platform, conn))
     body = generate_latest(REGISTRY) + generate_latest(scraped)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
@@ -81,8 +82,9 @@ def metrics(platform: PlatformDep, operator: Operator) -> Response:
 class PlatformCollector(Collector):
     """Platform-wide values read from the database at scrape time: outbox and index sizes."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, conn: Connection) -> None:
         self.platform = platform
+        self.conn = conn
 
     def collect(self) -> Iterator[Metric]:
         families = {
@@ -100,17 +102,15 @@ class PlatformCollector(Collector):
                 labels=["library"],
             ),
         }
-        with self.platform.db.session() as conn:
-            rows = {row["library"]: row for row in conn.execute(_OUTBOX_SQL).fetchall()}
-        for library in LIBRARIES:
-            row = rows.get(library) or {"pending": 0, "lag": 0.0, "failing": 0}
-            for key, family in families.items():
-                family.add_metric([library], float(row[key] or 0))
+        for library, health in outbox.health(self.conn).items():
+            families["pending"].add_metric([library], health.pending)
+            families["lag"].add_metric([library], health.lag_seconds)
+            families["failing"].add_metric([library], health.failing)
         yield from families.values()
         yield from self._index_sizes()
 
     def _index_sizes(self) -> Iterator[Metric]:
-        status = self.platform.indexer.status()
+        status = self.platform.indexer.status(self.conn)
         indexed = GaugeMetricFamily(
             "greenplat_index_documents",
             "Documents in the search index, by library and backend.",
@@ -128,12 +128,3 @@ class PlatformCollector(Collector):
             value=status["given_up"],
         )
         yield from (indexed, records, given_up)
-
-
-_OUTBOX_SQL = """
-SELECT library,
-       count(*) AS pending,
-       extract(epoch FROM now() - min(created_at)) AS lag,
-       count(*) FILTER (WHERE attempts > 0) AS failing
-FROM outbox WHERE processed_at IS NULL GROUP BY library
-"""

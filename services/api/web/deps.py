@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from greenplat.api.deps import Conn
 from greenplat.api.errors import as_domain_error
+from greenplat.core.accounts import service as accounts
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
@@ -39,11 +43,18 @@ class Viewer:
 
     request: Request
     platform: Platform
+    conn: Connection
     principal: Principal | None
     token: str | None
     lang: str
     presession: str = ""
     presession_new: bool = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The request's connection in a savepoint: the block's writes undo if it raises."""
+        with self.conn.transaction():
+            yield self.conn
 
     @property
     def t(self) -> Translator:
@@ -86,26 +97,23 @@ def platform_of(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def _principal(platform: Platform, token: str | None) -> Principal | None:
+def _principal(conn: Connection, token: str | None) -> Principal | None:
     if not token:
         return None
-    from greenplat.core.accounts import service as accounts
-
     try:
-        with platform.db.session() as conn:
-            return accounts.principal_for_token(conn=conn, token=token)
+        return accounts.principal_for_token(conn=conn, token=token)
     except Unauthorized:
         return None
 
 
-def viewer(request: Request) -> Viewer:
-    """The viewer of this request, signed in or not."""
+def viewer(request: Request, conn: Conn) -> Viewer:
+    """The viewer of this request, signed in or not, with the request's one connection."""
     platform = platform_of(request)
     token = session_token(request)
-    principal = _principal(platform, token)
+    principal = _principal(conn, token)
     lang = pick_language(request.cookies.get(LANG_COOKIE))
     pre, new = presession(request)
-    return Viewer(request, platform, principal, token if principal else None, lang, pre, new)
+    return Viewer(request, platform, conn, principal, token if principal else None, lang, pre, new)
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput, NotFound
 from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
@@ -19,9 +18,10 @@ from greenplat.platform import Platform
 
 ANSWERS = ("interested", "declined")
 RECS_SHOWN = 8
+INBOX_PAGE = 10
 
 
-def _states(conn: psycopg.Connection, problem_ids: list[int], expert_id: int | None = None):
+def _states(conn: Connection, problem_ids: list[int], expert_id: int | None = None):
     """(problem, expert) -> the latest action on that pair (viewed excluded)."""
     rows = conn.execute(
         "SELECT DISTINCT ON (problem_id, expert_id) problem_id, expert_id, action, reason"
@@ -33,7 +33,7 @@ def _states(conn: psycopg.Connection, problem_ids: list[int], expert_id: int | N
     return {(r["problem_id"], r["expert_id"]): r for r in rows}
 
 
-def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[int, int]:
+def response_counts(conn: Connection, problem_ids: list[int]) -> dict[int, int]:
     """Problem id -> how many experts answered it (interested or declined)."""
     rows = conn.execute(
         "SELECT problem_id, count(DISTINCT expert_id) AS n FROM match_feedback"
@@ -43,7 +43,7 @@ def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[in
     return {r["problem_id"]: r["n"] for r in rows}
 
 
-def answers(conn: psycopg.Connection, principal: Principal, problem_id: int) -> list[dict]:
+def answers(conn: Connection, principal: Principal, problem_id: int) -> list[dict]:
     """What experts and the enterprise did on this problem's matches, newest first."""
     page = feedback.list(conn=conn, principal=principal, problem_id=problem_id, page_size=100)
     ids = [f.expert_id for f in page.items if f.expert_id is not None]
@@ -58,15 +58,18 @@ def answers(conn: psycopg.Connection, principal: Principal, problem_id: int) -> 
     ]
 
 
-def recommend_for_problem(platform: Platform, principal: Principal, problem_id: int) -> dict:
+def recommend_for_problem(
+    platform: Platform, conn: Connection, principal: Principal, problem_id: int
+) -> dict:
     """The matcher's experts and achievements for a problem, each with its reasons."""
     matcher = platform.matcher
-    found = matcher.problem_experts(problem_id, principal=principal, page_size=RECS_SHOWN).items
-    works = matcher.problem_achievements(
-        problem_id, principal=principal, page_size=RECS_SHOWN
+    found = matcher.problem_experts(
+        problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
     ).items
-    with platform.db.session() as conn:
-        states = _states(conn, [problem_id])
+    works = matcher.problem_achievements(
+        problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
+    ).items
+    states = _states(conn, [problem_id])
     experts = [
         {
             "id": m.id,
@@ -75,7 +78,9 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
                 x for x in (m.record.get("title"), m.record.get("organization")) if x
             ),
             "score": m.score,
-            "why": m.why,
+            "level": m.level,
+            "probability": m.components.get("probability"),
+            "why": m.reasons,
             "state": (states.get((problem_id, m.id)) or {}).get("action"),
         }
         for m in found
@@ -94,7 +99,9 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
                 if x
             ),
             "score": m.score,
-            "why": m.why,
+            "level": m.level,
+            "probability": m.components.get("probability"),
+            "why": m.reasons,
         }
         for m in works
     ]
@@ -102,7 +109,7 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
 
 
 def act(
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int,
     expert_id: int,
@@ -122,23 +129,41 @@ def act(
     feedback.create(conn=conn, principal=principal, data=data)
 
 
-def invite(platform: Platform, principal: Principal, problem_id: int, expert_id: int) -> None:
+def invite(conn: Connection, principal: Principal, problem_id: int, expert_id: int) -> None:
     """Invite an expert to answer a problem."""
-    with platform.db.session() as conn:
-        act(conn, principal, problem_id, expert_id, "invited")
+    act(conn, principal, problem_id, expert_id, "invited")
 
 
-def inbox(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
-    """The expert's matched requests ranked by fit, with reasons and the expert's own answer."""
+def inbox(
+    platform: Platform,
+    conn: Connection,
+    principal: Principal,
+    *,
+    page: int = 1,
+    region: str = "",
+    industry: str = "",
+    level: str = "",
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of the expert's matched requests ranked by fit, with reasons and the expert's
+    own answer, and whether more follow."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
-    page = platform.matcher.expert_problems(principal.expert_id, principal=principal, page_size=30)
-    with platform.db.session() as conn:
-        states = _states(conn, [m.id for m in page.items], principal.expert_id)
-    return [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in page.items]
+    found = platform.matcher.expert_problems(
+        principal.expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=INBOX_PAGE,
+        region=region or None,
+        industry=industry or None,
+        level=level or None,
+    )
+    states = _states(conn, [m.id for m in found.items], principal.expert_id)
+    items = [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in found.items]
+    return items, found.has_more
 
 
-def invitations(conn: psycopg.Connection, principal: Principal) -> list[dict[str, Any]]:
+def invitations(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
     """Problems the expert was invited to, newest first, with the expert's latest answer."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
@@ -147,7 +172,7 @@ def invitations(conn: psycopg.Connection, principal: Principal) -> list[dict[str
     ).items
     ids = list(dict.fromkeys(f.problem_id for f in invited))
     states = _states(conn, ids, principal.expert_id)
-    out = []
+    out: list[dict[str, Any]] = []
     for f in invited:
         problem = problems.get(conn=conn, principal=principal, problem_id=f.problem_id)
         if problem is None or any(o["problem"].id == problem.id for o in out):

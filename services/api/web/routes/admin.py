@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from greenplat.api.deps import Conn
+from greenplat.api.uploads import start_import
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import UserCreate, UserUpdate
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.experts import service as experts
-from greenplat.core.interchange import service as interchange
+from greenplat.core.interchange import jobs
 from greenplat.core.permissions import ROLES, Principal
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate, RegionUpdate
@@ -19,7 +23,7 @@ from greenplat.core.regions.models import RegionCreate, RegionUpdate
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..forms import checkbox, only, parse
 from ..render import render
-from ..uploads import rows_of
+from .imports import PostedForm
 
 router = APIRouter(route_class=WebRoute)
 USER_FIELDS = ("username", "password", "role", "display_name", "region", "organization")
@@ -27,7 +31,7 @@ USER_FIELDS = ("username", "password", "role", "display_name", "region", "organi
 
 def _regions_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
     me = v.require("region", "manage")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         rows = regions.list_regions(conn=conn)
         admins = accounts.list_users(
             conn=conn, principal=me, role="subcenter_admin", page_size=100
@@ -60,7 +64,7 @@ async def create_region(v: Viewer = Depends(signed_in)) -> Response:
     if parsed is None:
         return _regions_page(v, values, errors, status=422)
     try:
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             regions.create_region(conn=conn, principal=me, data=parsed)
     except InvalidInput as error:
         return _regions_page(v, values, {error.field or "form": error.message}, status=422)
@@ -74,7 +78,7 @@ async def update_region(region_id: int, v: Viewer = Depends(signed_in)) -> Respo
     parsed, errors = parse(RegionUpdate, only(data, ("name", "subcenter_name")), v.t)
     if parsed is None:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         regions.update_region(conn=conn, principal=me, region_id=region_id, data=parsed)
     return redirect("/admin/regions?ok=flash.region_saved")
 
@@ -83,7 +87,7 @@ def _users_page(
     v: Viewer, *, role: str | None, region: str | None, values: dict, errors: dict, status=200
 ) -> Response:
     me = v.require("user", "manage")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         page = accounts.list_users(
             conn=conn, principal=me, role=role or None, region=region or None, page_size=100
         )
@@ -129,7 +133,7 @@ async def create_user(v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(UserCreate, values, v.t)
     if parsed is not None:
         try:
-            with v.platform.db.session() as conn:
+            with v.transaction() as conn:
                 expert_id = _expert_id(conn, me, str(data.get("expert_external_id") or "").strip())
                 accounts.create_user(
                     conn=conn, **parsed.model_dump(exclude={"expert_id"}), expert_id=expert_id
@@ -152,35 +156,44 @@ async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(UserUpdate, changes, v.t)
     if parsed is None:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         accounts.update_user(conn=conn, principal=me, user_id=user_id, data=parsed)
     return redirect("/admin/users?ok=flash.user_saved")
 
 
+def _import_page(
+    v: Viewer, conn: psycopg.Connection, library: str, errors: dict[str, str], status: int = 200
+) -> Response:
+    recent = jobs.list_recent(conn=conn, principal=v.me)
+    return render(
+        v, "admin/import.html", status=status, library=library, errors=errors, recent=recent
+    )
+
+
 @router.get("/admin/import", include_in_schema=False)
-def import_page(v: Viewer = Depends(signed_in)) -> Response:
+def import_page(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """The import form, and the viewer's latest import jobs."""
     v.require("import", "run")
-    return render(v, "admin/import.html", report=None, library="problems", errors={})
+    return _import_page(v, conn, "problems", {})
 
 
 @router.post("/admin/import", include_in_schema=False)
-async def run_import(v: Viewer = Depends(signed_in)) -> Response:
-    """Import a file into a library; the report lists every rejected row with its reason."""
+async def run_import(data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """Queue the import of a file into a library; its page follows the job."""
     me = v.require("import", "run")
-    data = await form_of(v)
     library = str(data.get("library") or "")
     try:
-        interchange.check_library(library)
-        rows = rows_of(data.get("file"))
-    except InvalidInput as error:
-        return render(
-            v,
-            "admin/import.html",
-            status=422,
-            report=None,
+        # Spooling and checking the file are blocking work: off the event loop.
+        job = await run_in_threadpool(
+            start_import,
+            conn=conn,
+            platform=v.platform,
+            principal=me,
             library=library,
-            errors={error.field or "form": error.message},
+            mode="library",
+            upload=data.get("file"),
         )
-    with v.platform.db.session() as conn:
-        report = interchange.import_rows(conn=conn, principal=me, library=library, rows=rows)
-    return render(v, "admin/import.html", report=report, library=library, errors={})
+    except InvalidInput as error:
+        errors = {error.field or "form": error.message}
+        return await run_in_threadpool(_import_page, v, conn, library, errors, 422)
+    return redirect(f"/imports/{job.id}")

@@ -10,6 +10,7 @@ from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts import throttle
 from greenplat.core.accounts.models import Credentials, Signup
 from greenplat.core.accounts.throttle import Limits
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput, Throttled, Unauthorized
 from greenplat.core.regions import service as regions
 
@@ -47,14 +48,17 @@ def _sign_in(v: Viewer, creds: Credentials) -> tuple[str | None, dict[str, str],
     limits = Limits.of(v.platform.settings)
     address = client_address(v.request)
     try:
+        # The throttle records a failure on the request's connection, outside the savepoint
+        # that the failed sign-in rolls back; the page then commits it.
         with (
-            v.platform.db.session() as conn,
-            throttle.signing_in(conn, limits=limits, account=creds.username, address=address),
+            throttle.signing_in(v.conn, limits=limits, account=creds.username, address=address),
+            v.transaction() as conn,
         ):
             token = accounts.authenticate(
                 conn=conn, username=creds.username, password=creds.password
             )
     except Unauthorized:
+        audit.log_failed_login(v.platform.db, creds.username)
         return None, {"form": v.t("auth.bad_login")}, None
     except Throttled as error:
         return None, {"form": v.t("auth.throttled", seconds=error.retry_after)}, error.retry_after
@@ -87,7 +91,7 @@ async def login(v: Viewer = Depends(viewer)) -> Response:
 
 
 def _regions(v: Viewer) -> list:
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         return regions.list_regions(conn=conn)
 
 
@@ -101,9 +105,11 @@ def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str,
     wait when throttled."""
     limits = Limits.of(v.platform.settings)
     try:
-        with v.platform.db.session() as conn:
-            with throttle.signing_up(conn, limits=limits, address=client_address(v.request)):
-                account = accounts.signup_enterprise(conn=conn, **form.model_dump())
+        # The attempt counts on the request's connection; a refused sign-up's own writes roll
+        # back to the throttle's savepoint.
+        with throttle.signing_up(v.conn, limits=limits, address=client_address(v.request)):
+            account = accounts.signup_enterprise(conn=v.conn, **form.model_dump())
+        with v.transaction() as conn:
             token = accounts.authenticate(conn=conn, username=form.username, password=form.password)
     except (Conflict, InvalidInput) as error:
         return None, {error.field or "form": error.message}, None
@@ -145,7 +151,7 @@ async def signup(v: Viewer = Depends(viewer)) -> Response:
 async def logout(v: Viewer = Depends(viewer)) -> Response:
     if v.token:
         await form_of(v)
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             accounts.revoke_token(conn=conn, token=v.token)
     response = redirect("/login")
     clear_session(response)

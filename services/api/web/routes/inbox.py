@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.core.errors import InvalidInput
+from greenplat.matcher.relevance import LEVELS
 
 from .. import matching
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -15,16 +16,33 @@ router = APIRouter(route_class=WebRoute)
 
 
 @router.get("/expert/inbox", include_in_schema=False)
-def inbox(v: Viewer = Depends(signed_in)) -> Response:
-    """Matched requests ranked by how well the expert fits each, with the reasons."""
+def inbox(
+    v: Viewer = Depends(signed_in),
+    page: int = 1,
+    region: str = "",
+    industry: str = "",
+    level: str = "",
+) -> Response:
+    """Matched requests ranked by how well the expert fits each, with the reasons; paged and
+    filtered by region, industry and the lowest fit level."""
     me = v.require("expert", "inbox")
-    return render(v, "expert/inbox.html", items=matching.inbox(v.platform, me))
+    if not 1 <= page <= 1000:
+        raise InvalidInput("页码须在 1 到 1000 之间 / page must be 1..1000", field="page")
+    if level and level not in LEVELS:
+        raise InvalidInput(f"未知的匹配度 {level} / unknown level", field="level")
+    if len(region) > 200 or len(industry) > 200:
+        raise InvalidInput("筛选条件过长 / filter too long", field="region")
+    filters = {"region": region.strip(), "industry": industry.strip(), "level": level}
+    items, more = matching.inbox(v.platform, v.conn, me, page=page, **filters)
+    return render(
+        v, "expert/inbox.html", items=items, page=page, more=more, filters=filters, levels=LEVELS
+    )
 
 
 @router.get("/expert/invitations", include_in_schema=False)
 def invitations(v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("expert", "inbox")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         items = matching.invitations(conn, me)
     return render(v, "expert/invitations.html", items=items)
 
@@ -42,7 +60,7 @@ async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         raise InvalidInput("婉拒时须填写理由 / a reason is required to decline", field="reason")
     if me.expert_id is None:
         raise InvalidInput("你的账号未关联专家档案 / no expert profile", field="expert_id")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         matching.act(conn, me, problem_id, me.expert_id, action, reason)
     back = data.get("back") if data.get("back") in ("inbox", "invitations") else "inbox"
     return redirect(f"/expert/{back}?ok=flash.{action}")
