@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 
-def test_api_signup_refuses_a_common_password(client, build):
+def test_api_signup_refuses_a_common_password(client, world, build):
     body = {"username": f"p-{build.uid()}", "password": "password123", "organization": "某企业"}
+    body["region"] = world.region_a
     response = client.post("/v1/auth/signup", json=body)
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "password"
@@ -30,12 +31,13 @@ def test_admin_creation_and_password_change_refuse_weak_passwords(client, tokens
     )
 
 
-def test_portal_signup_names_the_weak_password(client, build):
+def test_portal_signup_names_the_weak_password(client, world, build):
     with TestClient(client.app) as browser:
         csrf = re.search(r'name="csrf" value="(\w+)"', browser.get("/signup").text).group(1)
         form = {
             "csrf": csrf,
             "organization": "某企业",
+            "region": world.region_a,
             "username": f"p-{build.uid()}",
             "password": "iloveyou123",
             "password2": "iloveyou123",

@@ -152,6 +152,7 @@ def test_sign_ups_are_limited_per_address_even_when_the_name_is_taken(throttled_
 
     def sign_up(username: str):
         body = {"username": username, "password": build.PASSWORD, "organization": f"企业{username}"}
+        body["region"] = world.region_a
         return client.post("/v1/auth/signup", json=body)
 
     assert sign_up(f"new-{build.uid()}").status_code == 201
@@ -162,4 +163,5 @@ def test_sign_ups_are_limited_per_address_even_when_the_name_is_taken(throttled_
     assert "注册过于频繁" in refused.json()["error"]["message"]
     other = _client(app, f"elsewhere-{build.uid()}")
     body = {"username": f"n-{build.uid()}", "password": build.PASSWORD, "organization": "某企业"}
+    body["region"] = world.region_a
     assert other.post("/v1/auth/signup", json=body).status_code == 201

@@ -14,7 +14,6 @@ from greenplat.api.deps import (
     ClientAddress,
     Conn,
     CurrentPrincipal,
-    PlatformDep,
     SettingsDep,
     SignInLimits,
 )
@@ -66,7 +65,6 @@ def token(
     creds: Annotated[Credentials, Depends(credentials)],
     conn: Conn,
     settings: SettingsDep,
-    platform: PlatformDep,
     limits: SignInLimits,
     address: ClientAddress,
 ) -> Token:
@@ -83,7 +81,7 @@ def token(
                 ttl_hours=settings.token_ttl_hours,
             )
         except Unauthorized:
-            audit.log_failed_login(platform.db, creds.username)
+            audit.log_failed_login(conn, creds.username)
             raise
     return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
 

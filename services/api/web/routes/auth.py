@@ -58,7 +58,7 @@ def _sign_in(v: Viewer, creds: Credentials) -> tuple[str | None, dict[str, str],
                 conn=conn, username=creds.username, password=creds.password
             )
     except Unauthorized:
-        audit.log_failed_login(v.platform.db, creds.username)
+        audit.log_failed_login(v.conn, creds.username)
         return None, {"form": v.t("auth.bad_login")}, None
     except Throttled as error:
         return None, {"form": v.t("auth.throttled", seconds=error.retry_after)}, error.retry_after
