@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/var
 export GREENPLAT_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: setup run test lint format bench clean browser mpnet
+.PHONY: setup run test lint format bench fuzz clean browser mpnet
 
 setup: $(VENV)/.installed
 	$(BIN)/greenplat models prepare
@@ -50,6 +50,10 @@ test: setup browser lint
 
 bench: setup
 	$(BIN)/python -m bench
+
+# schemathesis --checks all as three roles against a served app (docs/security.md)
+fuzz: setup
+	$(BIN)/python -m bench.fuzz
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache build

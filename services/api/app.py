@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from greenplat.api import errors
 from greenplat.api.observability import RequestContext
+from greenplat.api.openapi import API_ERRORS
 from greenplat.api.routes import ROUTERS
+from greenplat.api.security import SecurityHeaders
 from greenplat.api.web import mount as mount_portal
 from greenplat.core.logging import configure_logging
 from greenplat.core.settings import Settings, get_settings
@@ -55,8 +57,11 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         app.state.platform = platform
     errors.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # Every /v1 operation documents the shared error responses; ops endpoints their own.
+        shared = API_ERRORS if router.prefix.startswith("/v1") else None
+        app.include_router(router, responses=shared)
     mount_portal(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContext)  # outermost: every response carries X-Request-ID
+    app.add_middleware(RequestContext)  # every response carries X-Request-ID
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
     return app

@@ -70,6 +70,10 @@ def serve(
         port=port or settings.port,
         # greenplat.api.access logs every request already, with its request id.
         access_log=False,
+        # X-Forwarded-For/-Proto set the client address (sign-in throttling) and the scheme
+        # (Secure cookies) only when they come from a proxy the settings name.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 
@@ -92,7 +96,13 @@ def users_create(
     username: Annotated[str, typer.Option(help="Login name")],
     role: Annotated[str, typer.Option(help=", ".join(ROLES))],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="≥ 8 chars")
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="≥ 10 chars, not a common one",
+        ),
     ],
     region: Annotated[str | None, typer.Option(help="Region name (sub-center admins)")] = None,
     organization: Annotated[str | None, typer.Option(help="Organization (enterprises)")] = None,

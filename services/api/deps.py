@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts.throttle import Limits
 from greenplat.core.db import Connection
 from greenplat.core.errors import Unauthorized
 from greenplat.core.permissions import Principal
@@ -49,3 +50,16 @@ def get_principal(conn: Conn, token: BearerToken) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address; uvicorn takes it from X-Forwarded-For of trusted proxies only."""
+    return request.client.host if request.client else "unknown"
+
+
+def get_limits(settings: SettingsDep) -> Limits:
+    return Limits.of(settings)
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+SignInLimits = Annotated[Limits, Depends(get_limits)]

@@ -12,10 +12,12 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenplat.core.errors import DomainError
+from greenplat.core.errors import DomainError, InvalidInput, Throttled
 from greenplat.core.messages import field_message
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
         error_body(exc.code, exc.message, fields), status_code=exc.status, headers=headers
     )
@@ -64,22 +68,46 @@ _HTTP_MESSAGES = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    # Each method of a path is its own route; Starlette's 405 names the first route's only.
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
     fields = [{"field": "body", "message": message}] if exc.status_code == 400 else []
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return JSONResponse(
-        error_body(code, message, fields), status_code=exc.status_code, headers=exc.headers
+        error_body(code, message, fields), status_code=exc.status_code, headers=headers
     )
+
+
+_DATA_REFUSED = (
+    "数据无法保存：含不支持的字符或超出范围的数值 / "
+    "the data cannot be stored: unsupported characters or out-of-range numbers"
+)
 
 
 async def _data_error(request: Request, exc: psycopg.DataError) -> JSONResponse:
     # Input the schemas let through but PostgreSQL refuses (e.g. NUL inside a JSON object).
     log.warning("database refused input on %s %s: %s", request.method, request.url.path, exc)
-    message = (
-        "数据无法保存：含不支持的字符或超出范围的数值 / "
-        "the data cannot be stored: unsupported characters or out-of-range numbers"
-    )
-    return JSONResponse(error_body("invalid", message), status_code=422)
+    return JSONResponse(error_body("invalid", _DATA_REFUSED), status_code=422)
+
+
+def as_domain_error(exc: RequestValidationError | psycopg.DataError) -> DomainError:
+    """Bad input caught outside a service, as the domain error the portal shows as a page."""
+    if isinstance(exc, psycopg.DataError):
+        log.warning("database refused input: %s", exc)
+        return InvalidInput(_DATA_REFUSED)
+    first = exc.errors()[0]
+    field = field_path(tuple(first["loc"]))
+    return InvalidInput(f"输入有误 / invalid input — {field}: {field_message(first)}", field=field)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

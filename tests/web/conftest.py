@@ -19,7 +19,7 @@ def app(platform):
 
 
 @pytest.fixture
-def browser_as(app, world, build) -> Callable[[str], TestClient]:
+def browser_as(app, world, build, login_form) -> Callable[[str], TestClient]:
     """A signed-in HTTP client for a role of the world ('enterprise', 'subcenter_b', ...)."""
     clients: list[TestClient] = []
 
@@ -27,7 +27,7 @@ def browser_as(app, world, build) -> Callable[[str], TestClient]:
         client = TestClient(app)
         clients.append(client)
         response = client.post(
-            "/login", data={"username": world.usernames[key], "password": build.PASSWORD}
+            "/login", data=login_form(client, world.usernames[key], build.PASSWORD)
         )
         assert response.status_code == 200, response.text
         return client
@@ -53,3 +53,14 @@ def csrf_of() -> Callable[[TestClient], str]:
         return match.group(1)
 
     return read
+
+
+@pytest.fixture(scope="session")
+def login_form(csrf_of) -> Callable[..., dict[str, str]]:
+    """The sign-in form's fields, with the form token of the client's pre-session cookie."""
+
+    def form(client: TestClient, username: str, password: str, **extra: str) -> dict[str, str]:
+        csrf = csrf_of(client, "/login")
+        return {"csrf": csrf, "username": username, "password": password, **extra}
+
+    return form

@@ -221,7 +221,7 @@ def test_admin_adds_a_region_and_a_subcenter_admin_for_it(browser_as, csrf_of, d
         ).fetchone()
 
 
-def test_admin_switches_an_account_off(browser_as, csrf_of, app, build, db):
+def test_admin_switches_an_account_off(browser_as, csrf_of, app, build, db, login_form):
     from fastapi.testclient import TestClient
 
     from greenplat.core.accounts import service as accounts
@@ -237,7 +237,7 @@ def test_admin_switches_an_account_off(browser_as, csrf_of, app, build, db):
     )
     assert response.status_code == 200
     with TestClient(app) as client:
-        page = client.post("/login", data={"username": username, "password": build.PASSWORD})
+        page = client.post("/login", data=login_form(client, username, build.PASSWORD))
     assert page.status_code == 422
 
 

@@ -3,15 +3,19 @@ sub-centers approve joins, sub-centers verify new organizations."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 
 def _sign_up(app, build, organization: str, region: str) -> tuple[TestClient, str]:
     client = TestClient(app)
     username = f"web-{build.uid()}"
+    csrf = re.search(r'name="csrf" value="(\w+)"', client.get("/signup").text).group(1)
     response = client.post(
         "/signup",
         data={
+            "csrf": csrf,
             "organization": organization,
             "region": region,
             "username": username,

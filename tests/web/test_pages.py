@@ -23,20 +23,20 @@ def test_anonymous_viewer_is_sent_to_sign_in(anonymous):
     assert 'id="login-submit"' in response.text
 
 
-def test_wrong_password_is_refused_with_a_message(anonymous, world):
-    response = anonymous.post(
-        "/login", data={"username": world.usernames["enterprise"], "password": "wrong-password"}
-    )
+def test_wrong_password_is_refused_with_a_message(anonymous, world, login_form):
+    form = login_form(anonymous, world.usernames["enterprise"], "wrong-password")
+    response = anonymous.post("/login", data=form)
     assert response.status_code == 422
     assert "用户名或密码错误" in response.text
     assert "gp_session" not in response.cookies
 
 
-def test_sign_up_makes_an_enterprise_account_and_signs_it_in(anonymous, world, build):
+def test_sign_up_makes_an_enterprise_account_and_signs_it_in(anonymous, world, build, csrf_of):
     username = f"new-{build.uid()}"
     response = anonymous.post(
         "/signup",
         data={
+            "csrf": csrf_of(anonymous, "/signup"),
             "organization": f"新企业{username}",
             "region": world.region_a,
             "username": username,
@@ -49,9 +49,10 @@ def test_sign_up_makes_an_enterprise_account_and_signs_it_in(anonymous, world, b
     assert f"{username} · 企业" in response.text
 
 
-def test_sign_up_without_a_region_is_refused(anonymous, world, build):
+def test_sign_up_without_a_region_is_refused(anonymous, world, build, csrf_of):
     form = {"organization": "无地区企业", "username": f"nr-{build.uid()}"}
     form |= {"password": "long-enough-1", "password2": "long-enough-1"}
+    form["csrf"] = csrf_of(anonymous, "/signup")
     response = anonymous.post("/signup", data=form)
     assert response.status_code == 422
     assert "请选择所在地区" in response.text
@@ -59,10 +60,16 @@ def test_sign_up_without_a_region_is_refused(anonymous, world, build):
     assert "gp_session" not in response.cookies
 
 
-def test_sign_up_names_the_bad_fields(anonymous):
+def test_sign_up_names_the_bad_fields(anonymous, csrf_of):
     response = anonymous.post(
         "/signup",
-        data={"organization": "", "username": "x", "password": "short", "password2": "short"},
+        data={
+            "csrf": csrf_of(anonymous, "/signup"),
+            "organization": "",
+            "username": "x",
+            "password": "short",
+            "password2": "short",
+        },
     )
     assert response.status_code == 422
     errors = dict(re.findall(r'data-field="(\w+)">([^<]+)<', response.text))
@@ -271,16 +278,9 @@ def test_language_switch_turns_the_pages_english_and_back(browser_as):
     assert "我的需求" in client.get("/enterprise/problems").text
 
 
-def test_sign_in_redirect_stays_on_this_site(anonymous, world, build):
-    response = anonymous.post(
-        "/login",
-        data={
-            "username": world.usernames["expert"],
-            "password": build.PASSWORD,
-            "next": "//evil.example/",
-        },
-        follow_redirects=False,
-    )
+def test_sign_in_redirect_stays_on_this_site(anonymous, world, build, login_form):
+    form = login_form(anonymous, world.usernames["expert"], build.PASSWORD, next="//evil.example/")
+    response = anonymous.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
 

@@ -150,9 +150,9 @@ def test_a_subcenter_only_ever_sees_its_own_region(db, region, world):
 
 
 @pytest.fixture
-def stats_admin(app, region, build):
+def stats_admin(app, region, build, login_form):
     with TestClient(app) as client:
-        client.post("/login", data={"username": region["username"], "password": build.PASSWORD})
+        client.post("/login", data=login_form(client, region["username"], build.PASSWORD))
         yield client
 
 

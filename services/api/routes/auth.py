@@ -9,8 +9,17 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from greenplat.api.deps import BearerToken, Conn, CurrentPrincipal, PlatformDep, SettingsDep
+from greenplat.api.deps import (
+    BearerToken,
+    ClientAddress,
+    Conn,
+    CurrentPrincipal,
+    SettingsDep,
+    SignInLimits,
+)
+from greenplat.api.openapi import THROTTLED
 from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts import throttle
 from greenplat.core.accounts.models import Credentials, Signup, Token, UserRead
 from greenplat.core.audit import service as audit
 from greenplat.core.errors import Unauthorized
@@ -51,31 +60,45 @@ async def credentials(request: Request) -> Credentials:
         raise _invalid(e) from e
 
 
-@router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY)
+@router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY, responses=THROTTLED)
 def token(
     creds: Annotated[Credentials, Depends(credentials)],
     conn: Conn,
     settings: SettingsDep,
-    platform: PlatformDep,
+    limits: SignInLimits,
+    address: ClientAddress,
 ) -> Token:
-    """Sign in: a bearer token for a username and password (JSON or OAuth2 form)."""
-    try:
-        value = accounts.authenticate(
-            conn=conn,
-            username=creds.username,
-            password=creds.password,
-            ttl_hours=settings.token_ttl_hours,
-        )
-    except Unauthorized:
-        audit.log_failed_login(platform.db, creds.username)
-        raise
+    """Sign in: a bearer token for a username and password (JSON or OAuth2 form).
+
+    Failed sign-ins lock the account and the address for a while (429 with Retry-After).
+    """
+    with throttle.signing_in(conn, limits=limits, account=creds.username, address=address):
+        try:
+            value = accounts.authenticate(
+                conn=conn,
+                username=creds.username,
+                password=creds.password,
+                ttl_hours=settings.token_ttl_hours,
+            )
+        except Unauthorized:
+            audit.log_failed_login(conn, creds.username)
+            raise
     return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
 
 
-@router.post("/signup", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-def signup(data: Signup, conn: Conn) -> UserRead:
-    """An enterprise registers itself (enterprise role, bound to its organization)."""
-    return accounts.signup_enterprise(conn=conn, **data.model_dump())
+@router.post(
+    "/signup",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=THROTTLED,
+)
+def signup(data: Signup, conn: Conn, limits: SignInLimits, address: ClientAddress) -> UserRead:
+    """An enterprise registers itself (enterprise role, bound to its organization).
+
+    Sign-ups from one address are rate limited (429 with Retry-After).
+    """
+    with throttle.signing_up(conn, limits=limits, address=address):
+        return accounts.signup_enterprise(conn=conn, **data.model_dump())
 
 
 @router.get("/me", response_model=UserRead)

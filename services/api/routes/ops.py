@@ -2,46 +2,77 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from greenplat.api.deps import Conn, PlatformDep
+from greenplat.api.deps import Conn, PlatformDep, SettingsDep
 from greenplat.api.health import run_checks
+from greenplat.api.openapi import errors
 from greenplat.core import outbox
 from greenplat.core.db import Connection
+from greenplat.core.errors import Forbidden
 from greenplat.platform import Platform
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz", summary="存活 / Liveness: the process answers")
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def is_operator(request: Request, settings: SettingsDep) -> bool:
+    """Whether the caller may read operations details: with GREENPLAT_METRICS_TOKEN set, the
+    caller sends it as a bearer token; without one, only this host (loopback) may."""
+    if settings.metrics_token:
+        sent = request.headers.get("authorization", "")
+        return hmac.compare_digest(sent.encode(), f"Bearer {settings.metrics_token}".encode())
+    return request.client is not None and request.client.host in _LOOPBACK
+
+
+Operator = Annotated[bool, Depends(is_operator)]
+
+
+@router.get("/healthz", summary="存活 / Liveness: the process answers (public)")
 def healthz() -> dict:
     return {"status": "alive"}
 
 
 @router.get(
     "/readyz",
-    summary="就绪 / Readiness: database, search backend and broker all answer",
+    summary="就绪 / Readiness: database, search backend and broker all answer (public)",
+    description="Anyone gets the status and the names of failing components; the details of"
+    " each check (versions, addresses, hints) only the operator (see /metrics).",
     responses={503: {"description": "A dependency is down; `failing` names it"}},
 )
-def readyz(platform: PlatformDep) -> JSONResponse:
+def readyz(platform: PlatformDep, operator: Operator) -> JSONResponse:
     checks = run_checks(platform)
     failing = [check.name for check in checks if not check.ok]
-    body = {
-        "status": "unavailable" if failing else "ready",
-        "failing": failing,
-        "checks": {check.name: check.as_dict() for check in checks},
-    }
+    body: dict = {"status": "unavailable" if failing else "ready", "failing": failing}
+    if operator:
+        body["checks"] = {check.name: check.as_dict() for check in checks}
     return JSONResponse(body, status_code=503 if failing else 200)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(platform: PlatformDep, conn: Conn) -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (operator only)",
+    description="Needs `Authorization: Bearer <GREENPLAT_METRICS_TOKEN>`; without that setting,"
+    " only requests from this host (loopback) are served.",
+    response_class=Response,
+    responses=errors(403),
+)
+def metrics(platform: PlatformDep, conn: Conn, operator: Operator) -> Response:
+    if not operator:
+        raise Forbidden(
+            "指标仅供运维读取：请带上 GREENPLAT_METRICS_TOKEN 或在本机访问"
+            " / metrics are for operators: send GREENPLAT_METRICS_TOKEN or ask from this host"
+        )
     scraped = CollectorRegistry(auto_describe=False)
     scraped.register(PlatformCollector(platform, conn))
     body = generate_latest(REGISTRY) + generate_latest(scraped)

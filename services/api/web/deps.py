@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from greenplat.api.deps import Conn
+from greenplat.api.errors import as_domain_error
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
@@ -20,7 +23,14 @@ from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
 
 from .i18n import LANG_COOKIE, Translator, pick_language
-from .session import csrf_ok, csrf_token, session_token
+from .session import (
+    csrf_ok,
+    csrf_token,
+    presession,
+    secure_request,
+    session_token,
+    set_presession,
+)
 
 
 class SignInRequired(Exception):
@@ -37,6 +47,8 @@ class Viewer:
     principal: Principal | None
     token: str | None
     lang: str
+    presession: str = ""
+    presession_new: bool = False
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -50,7 +62,17 @@ class Viewer:
 
     @property
     def csrf(self) -> str:
-        return csrf_token(self.platform.settings.secret_key, self.token)
+        return csrf_token(self.platform.settings.secret_key, self.token, self.presession)
+
+    @property
+    def secure(self) -> bool:
+        """Whether this request's cookies must be Secure."""
+        return secure_request(self.request, production=self.platform.settings.env == "production")
+
+    def keep_presession(self, response: Response) -> None:
+        """Set the pre-session cookie on a page whose forms are bound to it."""
+        if self.presession_new:
+            set_presession(response, self.presession, secure=self.secure)
 
     @property
     def me(self) -> Principal:
@@ -90,7 +112,8 @@ def viewer(request: Request, conn: Conn) -> Viewer:
     token = session_token(request)
     principal = _principal(conn, token)
     lang = pick_language(request.cookies.get(LANG_COOKIE))
-    return Viewer(request, platform, conn, principal, token if principal else None, lang)
+    pre, new = presession(request)
+    return Viewer(request, platform, conn, principal, token if principal else None, lang, pre, new)
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:
@@ -106,7 +129,7 @@ async def form_of(v: Viewer) -> dict[str, Any]:
     for key in form:
         values = form.getlist(key)
         data[key] = values if len(values) > 1 else values[0]
-    if not csrf_ok(v.platform.settings.secret_key, v.token, data.pop("csrf", None)):
+    if not csrf_ok(v.csrf, data.pop("csrf", None)):
         raise InvalidInput("表单已过期，请刷新页面后重试 / the form expired", field="csrf")
     return data
 
@@ -131,6 +154,9 @@ class WebRoute(APIRoute):
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             except DomainError as error:
                 return _error_page(request, error)
+            except (RequestValidationError, psycopg.DataError) as error:
+                # Bad input in the path, query or a NUL byte: a page too, never JSON.
+                return _error_page(request, as_domain_error(error))
 
         return handle
 

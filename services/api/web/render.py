@@ -95,7 +95,9 @@ def render(v: Any, template: str, *, status: int = 200, **context: Any) -> HTMLR
             **context,
         )
     )
-    return HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status)
+    v.keep_presession(response)
+    return response
 
 
 def render_error(request: Request, error: DomainError) -> HTMLResponse:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from greenplat.core.accounts import passwords
 from greenplat.core.fields import ShortText
 
 Role = Literal["enterprise", "expert", "subcenter_admin", "platform_admin"]
@@ -16,7 +17,10 @@ Username = Annotated[
         strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$"
     ),
 ]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH),
+]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 ExpertId = Annotated[int | None, Field(ge=1, le=2**63 - 1)]
 

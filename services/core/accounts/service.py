@@ -12,10 +12,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 
 from greenplat.core import store
+from greenplat.core.accounts import passwords
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
 from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
-from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from greenplat.core.errors import Conflict, InvalidInput, NotFound, SignInFailed, Unauthorized
 from greenplat.core.organizations import service as organizations
 from greenplat.core.permissions import (
     ROLES,
@@ -32,7 +33,6 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("greenplat-no-such-user")
 DEFAULT_TTL_HOURS: int = Settings.model_fields["token_ttl_hours"].default
-MIN_PASSWORD = 8
 _BAD_LOGIN = "用户名或密码错误 / wrong username or password"
 _USER_COLUMNS = (
     "u.*, e.external_id AS expert_external_id, o.name AS organization,"
@@ -47,13 +47,9 @@ _USER_JOINS = (
 _USER_SQL = f"SELECT {_USER_COLUMNS} FROM users u {_USER_JOINS}"
 
 
-def hash_password(password: str) -> str:
-    """An argon2 hash of the password."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"密码至少 {MIN_PASSWORD} 位 / password must have at least {MIN_PASSWORD} characters",
-            field="password",
-        )
+def hash_password(password: str, *, username: str) -> str:
+    """An argon2 hash of a password that meets the policy (InvalidInput otherwise)."""
+    passwords.check_password(password, username=username)
     return _hasher.hash(password)
 
 
@@ -139,7 +135,7 @@ def create_user(
 ) -> UserRead:
     """Create an account; the password is stored only as an argon2 hash."""
     _check_links(conn, role, region, expert_id)
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, username=username)
     if get_by_username(conn=conn, username=username) is not None:
         raise Conflict(f"用户名 {username} 已被使用 / username taken", field="username")
     organization_id = _organization_id(conn, organization, role, region)
@@ -207,9 +203,9 @@ def authenticate(
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthorized(_BAD_LOGIN) from None
+        raise SignInFailed(_BAD_LOGIN) from None
     if row is None or not row["active"]:
-        raise Unauthorized(_BAD_LOGIN)
+        raise SignInFailed(_BAD_LOGIN)
     # Expired tokens are useless; dropping them at sign-in keeps the table small.
     conn.execute("DELETE FROM api_tokens WHERE user_id = %s AND expires_at <= now()", (row["id"],))
     token = secrets.token_urlsafe(32)
@@ -299,7 +295,7 @@ def update_user(
         changes["organization_id"] = _organization_id(conn, name, merged["role"], merged["region"])
     password = changes.pop("password", None)
     if password is not None:
-        changes["password_hash"] = hash_password(password)
+        changes["password_hash"] = hash_password(password, username=current.username)
         conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
     if changes.get("active") is False:
         conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))

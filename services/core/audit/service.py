@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from greenplat.core import store
 from greenplat.core.audit.models import AuditEntry, AuditPage
-from greenplat.core.db import Connection, Database
+from greenplat.core.db import Connection
 from greenplat.core.logging import request_id
 from greenplat.core.permissions import Principal, Scope, require_any, sees_full_problem
 
@@ -170,7 +170,8 @@ def log_import(conn: Connection, principal: Principal, library: str, report: Any
     )
 
 
-def log_failed_login(db: Database, username: str) -> None:
-    """Log a refused sign-in in a unit of work of its own: the request's rolls back."""
-    with db.session() as conn:
-        record(conn, actor=username, action="login_failed", library="users")
+def log_failed_login(conn: Connection, username: str) -> None:
+    """Log a refused sign-in on the request's connection: a failed sign-in keeps its writes
+    (SignInFailed.keeps_writes), so no second connection is needed while the throttle's lock
+    is held."""
+    record(conn, actor=username, action="login_failed", library="users")

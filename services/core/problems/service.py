@@ -333,7 +333,7 @@ def update(
     )
     if only_own(principal, "problem", "update"):
         changes.pop("organization", None)
-    for name in ("title", "description", "confidential", "extra"):
+    for name in ("title", "description", "keywords", "confidential", "extra"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)
     merged = {**row, **changes}

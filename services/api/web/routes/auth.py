@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from greenplat.api.deps import client_address
 from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts import throttle
 from greenplat.core.accounts.models import Credentials, Signup
+from greenplat.core.accounts.throttle import Limits
 from greenplat.core.audit import service as audit
-from greenplat.core.errors import Conflict, InvalidInput, Unauthorized
+from greenplat.core.errors import Conflict, InvalidInput, Throttled, Unauthorized
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, form_of, redirect, viewer
@@ -40,32 +43,51 @@ def login_page(v: Viewer = Depends(viewer), next: str | None = None) -> Response
     return render(v, "login.html", next=_safe_next(next), errors={}, values={})
 
 
-@router.post("/login", include_in_schema=False)
-async def login(request: Request, v: Viewer = Depends(viewer)) -> Response:
-    data = dict(await request.form())
-    target = _safe_next(str(data.get("next") or "/"))
-    creds, errors = parse(Credentials, only(data, ("username", "password")), v.t)
-    if creds is not None:
-        try:
-            with v.transaction() as conn:
-                token = accounts.authenticate(
-                    conn=conn, username=creds.username, password=creds.password
-                )
-        except Unauthorized:
-            audit.log_failed_login(v.platform.db, creds.username)
-            errors = {"form": v.t("auth.bad_login")}
-    if errors:
-        values = {"username": data.get("username", "")}
-        return render(v, "login.html", status=422, next=target, errors=errors, values=values)
+def _sign_in(v: Viewer, creds: Credentials) -> tuple[str | None, dict[str, str], int | None]:
+    """A token, or the form's errors and the seconds to wait when throttled."""
+    limits = Limits.of(v.platform.settings)
+    address = client_address(v.request)
+    try:
+        # The throttle records a failure on the request's connection, outside the savepoint
+        # that the failed sign-in rolls back; the page then commits it.
+        with (
+            throttle.signing_in(v.conn, limits=limits, account=creds.username, address=address),
+            v.transaction() as conn,
+        ):
+            token = accounts.authenticate(
+                conn=conn, username=creds.username, password=creds.password
+            )
+    except Unauthorized:
+        audit.log_failed_login(v.conn, creds.username)
+        return None, {"form": v.t("auth.bad_login")}, None
+    except Throttled as error:
+        return None, {"form": v.t("auth.throttled", seconds=error.retry_after)}, error.retry_after
+    return token, {}, None
+
+
+def _signed_in(v: Viewer, target: str, token: str) -> Response:
     response = redirect(target)
     settings = v.platform.settings
-    set_session(
-        response,
-        token,
-        secure=settings.env == "production",
-        max_age=settings.token_ttl_hours * 3600,
-    )
+    set_session(response, token, secure=v.secure, max_age=settings.token_ttl_hours * 3600)
     return response
+
+
+@router.post("/login", include_in_schema=False)
+async def login(v: Viewer = Depends(viewer)) -> Response:
+    data = await form_of(v)
+    target = _safe_next(str(data.get("next") or "/"))
+    creds, errors = parse(Credentials, only(data, ("username", "password")), v.t)
+    token, wait = None, None
+    if creds is not None:
+        token, errors, wait = _sign_in(v, creds)
+    if token is None:
+        values = {"username": data.get("username", "")}
+        status = 429 if wait else 422
+        page = render(v, "login.html", status=status, next=target, errors=errors, values=values)
+        if wait:
+            page.headers["Retry-After"] = str(wait)
+        return page
+    return _signed_in(v, target, token)
 
 
 def _regions(v: Viewer) -> list:
@@ -78,37 +100,51 @@ def signup_page(v: Viewer = Depends(viewer)) -> Response:
     return render(v, "signup.html", errors={}, values={}, regions=_regions(v))
 
 
+def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str, str], int | None]:
+    """The new account's token and welcome message, or the form's errors and the seconds to
+    wait when throttled."""
+    limits = Limits.of(v.platform.settings)
+    try:
+        # The attempt counts on the request's connection; a refused sign-up's own writes roll
+        # back to the throttle's savepoint.
+        with throttle.signing_up(v.conn, limits=limits, address=client_address(v.request)):
+            account = accounts.signup_enterprise(conn=v.conn, **form.model_dump())
+        with v.transaction() as conn:
+            token = accounts.authenticate(conn=conn, username=form.username, password=form.password)
+    except (Conflict, InvalidInput) as error:
+        return None, {error.field or "form": error.message}, None
+    except Throttled as error:
+        wait = error.retry_after
+        return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait
+    welcome = "flash.welcome_pending" if account.organization_pending else "flash.welcome"
+    return (token, welcome), {}, None
+
+
 @router.post("/signup", include_in_schema=False)
-async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
-    data = dict(await request.form())
+async def signup(v: Viewer = Depends(viewer)) -> Response:
+    data = await form_of(v)
     fields = ("username", "password", "organization", "region", "display_name")
     form, errors = parse(Signup, only(data, fields), v.t)
     if form is not None and data.get("password") != data.get("password2"):
         errors = {"password2": v.t("auth.password_mismatch")}
+    signed, wait = None, None
     if form is not None and not errors:
-        try:
-            with v.transaction() as conn:
-                account = accounts.signup_enterprise(conn=conn, **form.model_dump())
-                token = accounts.authenticate(
-                    conn=conn, username=form.username, password=form.password
-                )
-        except (Conflict, InvalidInput) as error:
-            errors = {error.field or "form": error.message}
-    if errors:
+        signed, errors, wait = _sign_up(v, form)
+    if signed is None:
         values = {k: v_ for k, v_ in data.items() if not k.startswith("password")}
-        return render(
-            v, "signup.html", status=422, errors=errors, values=values, regions=_regions(v)
+        page = render(
+            v,
+            "signup.html",
+            status=429 if wait else 422,
+            errors=errors,
+            values=values,
+            regions=_regions(v),
         )
-    welcome = "flash.welcome_pending" if account.organization_pending else "flash.welcome"
-    response = redirect(f"/enterprise/problems?ok={welcome}")
-    settings = v.platform.settings
-    set_session(
-        response,
-        token,
-        secure=settings.env == "production",
-        max_age=settings.token_ttl_hours * 3600,
-    )
-    return response
+        if wait:
+            page.headers["Retry-After"] = str(wait)
+        return page
+    token, welcome = signed
+    return _signed_in(v, f"/enterprise/problems?ok={welcome}", token)
 
 
 @router.post("/logout", include_in_schema=False)

@@ -61,6 +61,10 @@
       .catch(function () { box.setAttribute("data-loaded", "error"); });
   });
 
+  // Filters that apply as soon as they change (the page allows no inline handlers).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   // An import job's page follows the job until it has finished, then shows its report.
   var job = document.querySelector("[data-poll]");
   if (job && !job.querySelector("[data-final]")) {
