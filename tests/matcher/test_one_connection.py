@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 import psycopg
 import pytest
@@ -411,7 +412,7 @@ def test_every_route_holds_at_most_one_connection(watched):
     assert peaks["GET /v1/matches/problems/{problem}/experts"] == 1  # the watch does count
 
 
-def test_thirty_two_concurrent_matches_share_a_pool_of_four(watched):
+def test_thirty_two_concurrent_matches_share_a_pool_of_four_and_eight_threads(watched):
     platform, world, watch = watched
     assert platform.db.pool.max_size == 4
     app = create_app(platform=platform)
@@ -427,6 +428,9 @@ def test_thirty_two_concurrent_matches_share_a_pool_of_four(watched):
     ]
 
     async def run() -> list[httpx.Response]:
+        # Fewer route threads than requests, as under real load (anyio's default is 40): a
+        # request waiting for a connection must not hold a thread the holders need to finish.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 8
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             requests = [
