@@ -8,7 +8,7 @@ import time
 from greenplat.core.accounts import service as accounts
 
 
-def test_racing_sign_ups_make_one_member_and_one_request(db, build):
+def test_racing_sign_ups_make_one_member_and_one_request(db, build, world):
     name = f"同时注册{build.uid()}"
     results = {}
 
@@ -18,6 +18,7 @@ def test_racing_sign_ups_make_one_member_and_one_request(db, build):
             username=f"race-{key}-{build.uid()}",
             password=build.PASSWORD,
             organization=name,
+            region=world.region_a,
         )
 
     with db.pool.connection() as first, db.pool.connection() as second:

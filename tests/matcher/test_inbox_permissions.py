@@ -25,7 +25,7 @@ def test_inbox_opens_exactly_where_the_table_says(mconn, matcher, world, account
             "SELECT * FROM experts WHERE id = %s", (world.experts[name],)
         ).fetchone()
         try:
-            matcher.expert_problems(expert["id"], conn=mconn, principal=principal, page_size=1)
+            matcher.expert_problems(expert["id"], principal=principal, page_size=1, conn=mconn)
             opened = True
         except Forbidden:
             opened = False

@@ -49,6 +49,16 @@ def test_sign_up_makes_an_enterprise_account_and_signs_it_in(anonymous, world, b
     assert f"{username} · 企业" in response.text
 
 
+def test_sign_up_without_a_region_is_refused(anonymous, world, build):
+    form = {"organization": "无地区企业", "username": f"nr-{build.uid()}"}
+    form |= {"password": "long-enough-1", "password2": "long-enough-1"}
+    response = anonymous.post("/signup", data=form)
+    assert response.status_code == 422
+    assert "请选择所在地区" in response.text
+    assert '<select id="f-region" name="region" required>' in response.text
+    assert "gp_session" not in response.cookies
+
+
 def test_sign_up_names_the_bad_fields(anonymous):
     response = anonymous.post(
         "/signup",
@@ -298,3 +308,19 @@ def test_service_reads_match_what_the_list_page_shows(browser_as, db, world):
         )
     for item in own.items:
         assert f'href="/problems/{item.id}"' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("level=perfect", "level"), ("page=0", "page"), ("region=" + "x" * 201, "region")],
+)
+def test_inbox_filters_refuse_bad_input_naming_the_field(browser_as, query, field):
+    response = browser_as("expert").get(f"/expert/inbox?{query}")
+    assert response.status_code == 422
+    assert field in response.text and " / " in response.text
+
+
+def test_inbox_page_has_filters_and_an_honest_empty_state(browser_as):
+    page = browser_as("expert").get("/expert/inbox?region=nowhere").text
+    assert 'id="inbox-filters"' in page and 'id="f-level"' in page
+    assert "暂无合适匹配" in page and 'class="card empty no-match"' in page

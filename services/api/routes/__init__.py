@@ -6,12 +6,16 @@ from fastapi import APIRouter
 
 from greenplat.api.routes import (
     achievements,
+    audit,
     auth,
+    duplicates,
     experts,
+    imports,
     matches,
     ops,
     organizations,
     problems,
+    reference,
     regions,
     search,
     users,
@@ -28,4 +32,8 @@ ROUTERS: list[APIRouter] = [
     ops.router,
     matches.router,
     search.router,
+    reference.router,
+    audit.router,
+    duplicates.router,
+    imports.router,
 ]

@@ -18,6 +18,7 @@ from greenplat.platform import Platform
 
 ANSWERS = ("interested", "declined")
 RECS_SHOWN = 8
+INBOX_PAGE = 10
 
 
 def _states(conn: Connection, problem_ids: list[int], expert_id: int | None = None):
@@ -77,7 +78,9 @@ def recommend_for_problem(
                 x for x in (m.record.get("title"), m.record.get("organization")) if x
             ),
             "score": m.score,
-            "why": m.why,
+            "level": m.level,
+            "probability": m.components.get("probability"),
+            "why": m.reasons,
             "state": (states.get((problem_id, m.id)) or {}).get("action"),
         }
         for m in found
@@ -96,7 +99,9 @@ def recommend_for_problem(
                 if x
             ),
             "score": m.score,
-            "why": m.why,
+            "level": m.level,
+            "probability": m.components.get("probability"),
+            "why": m.reasons,
         }
         for m in works
     ]
@@ -129,15 +134,33 @@ def invite(conn: Connection, principal: Principal, problem_id: int, expert_id: i
     act(conn, principal, problem_id, expert_id, "invited")
 
 
-def inbox(platform: Platform, conn: Connection, principal: Principal) -> list[dict[str, Any]]:
-    """The expert's matched requests ranked by fit, with reasons and the expert's own answer."""
+def inbox(
+    platform: Platform,
+    conn: Connection,
+    principal: Principal,
+    *,
+    page: int = 1,
+    region: str = "",
+    industry: str = "",
+    level: str = "",
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of the expert's matched requests ranked by fit, with reasons and the expert's
+    own answer, and whether more follow."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
-    page = platform.matcher.expert_problems(
-        principal.expert_id, conn=conn, principal=principal, page_size=30
+    found = platform.matcher.expert_problems(
+        principal.expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=INBOX_PAGE,
+        region=region or None,
+        industry=industry or None,
+        level=level or None,
     )
-    states = _states(conn, [m.id for m in page.items], principal.expert_id)
-    return [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in page.items]
+    states = _states(conn, [m.id for m in found.items], principal.expert_id)
+    items = [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in found.items]
+    return items, found.has_more
 
 
 def invitations(conn: Connection, principal: Principal) -> list[dict[str, Any]]:

@@ -33,6 +33,9 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.review", "/subcenter/review"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
+        ("nav.duplicates", "/subcenter/duplicates"),
+        ("nav.exports", "/exports"),
+        ("nav.audit", "/admin/audit"),
     ],
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
@@ -41,6 +44,9 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.users", "/admin/users"),
         ("nav.organizations", "/organizations"),
         ("nav.import", "/admin/import"),
+        ("nav.exports", "/exports"),
+        ("nav.reference", "/admin/reference"),
+        ("nav.audit", "/admin/audit"),
     ],
 }
 

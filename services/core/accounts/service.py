@@ -13,6 +13,7 @@ from psycopg import sql
 
 from greenplat.core import store
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
+from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from greenplat.core.organizations import service as organizations
@@ -23,6 +24,7 @@ from greenplat.core.permissions import (
     regional,
     require_any,
 )
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.settings import Settings
 
@@ -174,6 +176,8 @@ def signup_enterprise(
     of an existing organization grants nothing: the account is created without organization
     and a membership request waits for a member of that organization or its sub-center.
     """
+    # Without a region its problems would reach no sub-center's review queue.
+    region = reference.subcenter_region(conn=conn, region=region)
     user = create_user(
         conn=conn,
         username=username,
@@ -198,7 +202,7 @@ def authenticate(
 ) -> str:
     """A new bearer token for valid credentials; raises Unauthorized otherwise."""
     row = conn.execute(
-        "SELECT id, password_hash, active FROM users WHERE username = %s", (username,)
+        "SELECT id, password_hash, active, region FROM users WHERE username = %s", (username,)
     ).fetchone()
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
@@ -214,6 +218,14 @@ def authenticate(
         "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, now() + %s)",
         (_token_hash(token), row["id"], ttl),
     )
+    audit.record(
+        conn,
+        actor=username,
+        action="login",
+        library="users",
+        record_id=row["id"],
+        region=row["region"],
+    )
     return token
 
 
@@ -226,6 +238,16 @@ def principal_for_token(*, conn: Connection, token: str) -> Principal:
     ).fetchone()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录 / invalid or expired token")
+    principal = to_principal(row)
+    audit.set_actor(conn, principal)
+    return principal
+
+
+def principal_for_user(*, conn: Connection, user_id: int | None) -> Principal:
+    """The principal of an active account (a background job acts for its starter)."""
+    row = _user_row(conn, "u.id = %s AND u.active", user_id) if user_id is not None else None
+    if row is None:
+        raise Unauthorized("账号已停用或不存在 / the account is inactive or gone")
     return to_principal(row)
 
 

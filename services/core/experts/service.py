@@ -18,6 +18,7 @@ from greenplat.core.experts.models import (
 )
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, require, require_any
+from greenplat.core.reference import service as reference
 
 FIELDS = (
     "name",
@@ -126,7 +127,9 @@ def upsert_record(*, conn: Connection, record: ExpertRecord) -> tuple[int, bool]
 def create(*, conn: Connection, principal: Principal, data: ExpertCreate) -> ExpertRead:
     """Create an expert profile."""
     require_any(principal, "expert", "create")
-    values = data.model_dump(include=set(FIELDS))
+    values, _ = reference.normalise_record(
+        conn=conn, library="experts", data=data.model_dump(include=set(FIELDS))
+    )
     values["region"] = values["region"] or principal.region
     values.update(external_id=data.external_id or store.new_external_id("E"), extra=data.extra)
     require(principal, "expert", "create", values)
@@ -140,7 +143,9 @@ def update(
     """Change the given fields of an expert profile."""
     row = _row_or_raise(conn, expert_id, lock=True)
     require(principal, "expert", "update", row)
-    changes = data.model_dump(exclude_unset=True)
+    changes, _ = reference.normalise_record(
+        conn=conn, library="experts", data=data.model_dump(exclude_unset=True)
+    )
     for name in ("name", "disciplines", "keywords", "extra"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)

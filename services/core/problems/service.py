@@ -9,6 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from greenplat.core import store
+from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.organizations import service as organizations
@@ -33,6 +34,7 @@ from greenplat.core.problems.models import (
     ProblemReview,
     ProblemUpdate,
 )
+from greenplat.core.reference import service as reference
 
 FIELDS = (
     "title",
@@ -44,6 +46,7 @@ FIELDS = (
     "budget_wan",
     "deadline",
     "confidential",
+    "public_summary",
 )
 SORTABLE = ("created_at", "updated_at", "title", "deadline", "budget_wan", "status", "id")
 # Held back from readers who may not see a confidential problem's full text: they can neither
@@ -105,17 +108,25 @@ def _readable(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
-    """The problem with this id as the principal may see it, or None."""
-    row = _row(conn, problem_id)
+def _read_one(
+    conn: Connection, principal: Principal, row: dict[str, Any] | None
+) -> ProblemRead | None:
     if row is None or not allows(principal, "problem", "read", row):
         return None
+    audit.read_problem(conn, principal, row)
     return to_read(row, principal)
+
+
+def get(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
+    """The problem with this id as the principal may see it, or None."""
+    return _read_one(conn, principal, _row(conn, problem_id))
 
 
 def get_or_raise(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Like get, raising NotFound."""
-    return to_read(_readable(principal, _row_or_raise(conn, problem_id)), principal)
+    row = _readable(principal, _row_or_raise(conn, problem_id))
+    audit.read_problem(conn, principal, row)
+    return to_read(row, principal)
 
 
 def get_by_external_id(
@@ -123,9 +134,7 @@ def get_by_external_id(
 ) -> ProblemRead | None:
     """The problem with this external_id as the principal may see it, or None."""
     row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
-    if row is None or not allows(principal, "problem", "read", row):
-        return None
-    return to_read(row, principal)
+    return _read_one(conn, principal, row)
 
 
 def _seen(column: str) -> str:
@@ -276,7 +285,9 @@ def _creation_values(principal: Principal, data: ProblemCreate) -> dict[str, Any
 def create(*, conn: Connection, principal: Principal, data: ProblemCreate) -> ProblemRead:
     """Create a draft problem owned by the principal."""
     require_any(principal, "problem", "create")
-    values = _creation_values(principal, data)
+    values, _ = reference.normalise_record(
+        conn=conn, library="problems", data=_creation_values(principal, data)
+    )
     values.update(
         external_id=data.external_id or store.new_external_id("P"),
         extra=data.extra,
@@ -317,7 +328,9 @@ def update(
             f"{_STATUS_NAMES[row['status']]}的需求不能修改，只有草稿或已退回的可以 / "
             f"a {row['status']} problem cannot be edited; only draft or returned ones"
         )
-    changes = data.model_dump(exclude_unset=True)
+    changes, _ = reference.normalise_record(
+        conn=conn, library="problems", data=data.model_dump(exclude_unset=True)
+    )
     if only_own(principal, "problem", "update"):
         changes.pop("organization", None)
     for name in ("title", "description", "confidential", "extra"):

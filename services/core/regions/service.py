@@ -10,6 +10,7 @@ from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, NotFound
 from greenplat.core.outbox import record_changes
 from greenplat.core.permissions import Principal, require_any
+from greenplat.core.reference import merge
 from greenplat.core.regions.models import RegionCreate, RegionRead, RegionUpdate
 
 
@@ -51,6 +52,17 @@ def _rename_in_records(conn: Connection, old: str, new: str) -> None:
     conn.execute("UPDATE organizations SET region = %s WHERE region = %s", (new, old))
 
 
+def refuse_silent_merge(conn: Connection, new_name: str) -> None:
+    """A rename onto a name records already carry would merge them unseen: ask for a merge."""
+    used = merge.records_using(conn, "region", new_name)
+    if used:
+        raise Conflict(
+            f"已有 {used} 条记录的地区为「{new_name}」，改名会合并它们，请用合并（先预览）/ "
+            f"{used} records already name {new_name!r}: use a merge, with its preview",
+            field="name",
+        )
+
+
 def upsert_region(*, conn: Connection, data: RegionCreate) -> tuple[int, bool]:
     """Create the region with this code or bring it up to date; returns (id, created)."""
     row = conn.execute("SELECT * FROM regions WHERE code = %s", (data.code,)).fetchone()
@@ -89,6 +101,8 @@ def update_region(
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     current = {k: row[k] for k in ("code", "name", "subcenter_name")}
     merged = RegionCreate(**{**current, **changes})
+    if merged.name != row["name"]:
+        refuse_silent_merge(conn, merged.name)
     upsert_region(conn=conn, data=merged)
     return RegionRead(**_region_or_raise(conn, region_id))
 

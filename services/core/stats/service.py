@@ -1,7 +1,8 @@
 """Statistics from problems and match feedback, for sub-center and platform dashboards.
 
 Definitions (docs/portal.md repeats them for readers of the dashboard):
-  posted     problems that left the draft state (submitted, imported or later)
+  posted     problems that left the draft state (submitted, imported or later); a problem
+             merged into its duplicate is not counted again
   approved   problems that passed review (approved, matched, closed)
   matched    problems with an expert interested, contacted or a deal, or marked matched
   responded  approved problems with at least one expert's answer (interested or declined)
@@ -47,7 +48,7 @@ WITH f AS (
            extract(epoch FROM f.first_answer - coalesce(p.approved_at, p.created_at)) / 3600.0
                AS hours_to_answer
     FROM problems p LEFT JOIN f ON f.problem_id = p.id
-    WHERE p.status <> 'draft'
+    WHERE p.status <> 'draft' AND p.merged_into IS NULL
       AND (%(region)s::text IS NULL OR p.region = %(region)s)
       AND (%(since)s::date IS NULL OR p.created_at >= %(since)s::date)
       AND (%(until)s::date IS NULL OR p.created_at < %(until)s::date + 1)

@@ -2,11 +2,16 @@
 
 from greenplat.api.web.routes import (
     admin,
+    audit,
     auth,
+    duplicates,
     expert,
+    exports,
+    imports,
     inbox,
     organizations,
     problems,
+    reference,
     review,
     search,
     stats,
@@ -22,4 +27,9 @@ ROUTERS = [
     search.router,
     inbox.router,
     organizations.router,
+    reference.router,
+    audit.router,
+    exports.router,
+    imports.router,
+    duplicates.router,
 ]

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import Credentials, Signup
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput, Unauthorized
 from greenplat.core.regions import service as regions
 
@@ -51,6 +52,7 @@ async def login(request: Request, v: Viewer = Depends(viewer)) -> Response:
                     conn=conn, username=creds.username, password=creds.password
                 )
         except Unauthorized:
+            audit.log_failed_login(v.platform.db, creds.username)
             errors = {"form": v.t("auth.bad_login")}
     if errors:
         values = {"username": data.get("username", "")}

@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from greenplat.core.duplicates import review
+from greenplat.core.duplicates.service import warning
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.permissions import allows, only_own
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 
 from .. import matching
@@ -28,6 +31,7 @@ FORM_FIELDS = (
     "budget_wan",
     "deadline",
     "confidential",
+    "public_summary",
 )
 
 
@@ -56,6 +60,7 @@ def _form_values(data: dict[str, Any]) -> dict[str, Any]:
 def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: int = 200):
     with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
+        industries = reference.choices(conn=conn, kind="industry")
     return render(
         v,
         "problems/form.html",
@@ -64,6 +69,7 @@ def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: i
         values=values,
         errors=errors,
         regions=region_list,
+        industries=industries,
     )
 
 
@@ -83,6 +89,8 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
         raise _FormInvalid(values, errors)
     try:
         with v.transaction() as conn:
+            if data.get("action") == "submit" and not data.get("confirm_duplicate"):
+                _warn_of_duplicates(conn, me, problem_id, values)
             if problem_id is None:
                 problem_id = problems.create(conn=conn, principal=me, data=parsed).id
             else:
@@ -92,6 +100,21 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
     except InvalidInput as error:
         raise _FormInvalid(values, {error.field or "form": error.message}) from error
     return problem_id
+
+
+def _warn_of_duplicates(conn: Any, me: Any, problem_id: int | None, values: dict) -> None:
+    """Before a submission: 与已有需求 PRB-… 高度相似, unless the poster confirmed it."""
+    suspects = review.check(
+        conn=conn,
+        principal=me,
+        library="problems",
+        title=str(values.get("title") or ""),
+        body=str(values.get("description") or ""),
+        organization=values.get("organization") or None,
+        exclude_id=problem_id,
+    )
+    if suspects:
+        raise _FormInvalid(values, {"duplicate": warning("problems", suspects)})
 
 
 class _FormInvalid(Exception):
