@@ -53,8 +53,9 @@ async def get_conn(request: Request) -> AsyncIterator[Connection]:
     try:
         yield conn
     except BaseException as error:
-        closed = session.__exit__, type(error), error, error.__traceback__
-        if not await anyio.to_thread.run_sync(*closed):
+        if not await anyio.to_thread.run_sync(
+            session.__exit__, type(error), error, error.__traceback__
+        ):
             raise
     else:
         await anyio.to_thread.run_sync(session.__exit__, None, None, None)
