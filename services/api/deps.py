@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
@@ -29,10 +31,35 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.platform.settings
 
 
-def get_conn(platform: Annotated[Platform, Depends(get_platform)]) -> Iterator[Connection]:
+def _connect_limiter(request: Request) -> anyio.CapacityLimiter:
+    """Threads that wait for a pool connection, apart from the threads that run routes.
+
+    Waiting in the route threads' pool would deadlock under load: with more requests than
+    route threads, every route thread can sit waiting for a connection while the requests
+    holding the connections wait for a route thread to run in (until the pool times out).
+    """
+    state, loop = request.app.state, asyncio.get_running_loop()
+    if getattr(state, "connect_loop", None) is not loop:
+        size = request.app.state.platform.settings.db_pool_max
+        state.connect_limiter, state.connect_loop = anyio.CapacityLimiter(size), loop
+    return state.connect_limiter
+
+
+async def get_conn(request: Request) -> AsyncIterator[Connection]:
     """One unit of work per request: committed before the response is sent, else rolled back."""
-    with platform.db.session() as conn:
+    session = get_platform(request).db.session()
+    limiter = _connect_limiter(request)
+    conn = await anyio.to_thread.run_sync(session.__enter__, limiter=limiter)
+    # The commit runs on a route thread: the waiters' threads may all be busy waiting.
+    try:
         yield conn
+    except BaseException as error:
+        if not await anyio.to_thread.run_sync(
+            session.__exit__, type(error), error, error.__traceback__
+        ):
+            raise
+    else:
+        await anyio.to_thread.run_sync(session.__exit__, None, None, None)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

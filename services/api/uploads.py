@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path, PurePath
 
-import psycopg
 from starlette.datastructures import UploadFile
 
-from greenplat.core.db import on_commit
+from greenplat.core.db import Connection, on_commit
 from greenplat.core.errors import InvalidInput
 from greenplat.core.interchange import jobs
 from greenplat.core.interchange.formats import FORMATS
@@ -45,7 +44,7 @@ def saved(upload: object) -> Iterator[Path]:
 
 def start_import(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     platform: Platform,
     principal: Principal,
     library: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +12,7 @@ from greenplat.api.deps import Conn
 from greenplat.api.uploads import start_import
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import UserCreate, UserUpdate
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.interchange import jobs
@@ -162,7 +162,7 @@ async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
 
 
 def _import_page(
-    v: Viewer, conn: psycopg.Connection, library: str, errors: dict[str, str], status: int = 200
+    v: Viewer, conn: Connection, library: str, errors: dict[str, str], status: int = 200
 ) -> Response:
     recent = jobs.list_recent(conn=conn, principal=v.me)
     return render(
