@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, SignInFailed, Throttled
 from greenplat.core.settings import Settings
 
@@ -59,7 +58,7 @@ class Limits:
 
 
 def _retry_after(
-    conn: psycopg.Connection, *, action: str, column: str, value: str, limit: int, window: int
+    conn: Connection, *, action: str, column: str, value: str, limit: int, window: int
 ) -> int | None:
     """Seconds until the window holds fewer than limit counted attempts; None when it does."""
     failed_only = "AND failed" if action == "login" else ""
@@ -73,7 +72,7 @@ def _retry_after(
 
 
 def _refuse_when_over(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     action: str,
     column: str,
@@ -88,7 +87,7 @@ def _refuse_when_over(
 
 
 def _record(
-    conn: psycopg.Connection, *, action: str, account: str | None, address: str, failed: bool
+    conn: Connection, *, action: str, account: str | None, address: str, failed: bool
 ) -> None:
     conn.execute(
         "INSERT INTO signin_attempts (action, account, address, failed) VALUES (%s, %s, %s, %s)",
@@ -98,14 +97,12 @@ def _record(
     conn.execute("DELETE FROM signin_attempts WHERE at < now() - interval '1 day'")
 
 
-def _lock(conn: psycopg.Connection, kind: int, key: str) -> None:
+def _lock(conn: Connection, kind: int, key: str) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (kind, key))
 
 
 @contextmanager
-def signing_in(
-    conn: psycopg.Connection, *, limits: Limits, account: str, address: str
-) -> Iterator[None]:
+def signing_in(conn: Connection, *, limits: Limits, account: str, address: str) -> Iterator[None]:
     """Refuse a locked account or address (429); count the attempt when it fails."""
     _lock(conn, _ACCOUNT_LOCK, account)
     _lock(conn, _ADDRESS_LOCK, address)
@@ -136,7 +133,7 @@ def signing_in(
 
 
 @contextmanager
-def signing_up(conn: psycopg.Connection, *, limits: Limits, address: str) -> Iterator[None]:
+def signing_up(conn: Connection, *, limits: Limits, address: str) -> Iterator[None]:
     """Refuse an address over its sign-up limit (429); count every attempt, refused or not.
 
     A refused sign-up ("username taken") still counts, so probing names is rate limited: its
