@@ -10,6 +10,7 @@ from greenplat.api.routes import (
     auth,
     duplicates,
     experts,
+    imports,
     matches,
     ops,
     organizations,
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     reference.router,
     audit.router,
     duplicates.router,
+    imports.router,
 ]

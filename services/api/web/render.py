@@ -33,6 +33,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.review", "/subcenter/review"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
+        ("nav.duplicates", "/subcenter/duplicates"),
         ("nav.exports", "/exports"),
         ("nav.audit", "/admin/audit"),
     ],

@@ -4,8 +4,10 @@ from greenplat.api.web.routes import (
     admin,
     audit,
     auth,
+    duplicates,
     expert,
     exports,
+    imports,
     inbox,
     organizations,
     problems,
@@ -28,4 +30,6 @@ ROUTERS = [
     reference.router,
     audit.router,
     exports.router,
+    imports.router,
+    duplicates.router,
 ]
