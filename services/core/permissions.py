@@ -51,7 +51,7 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
     ("expert", "update"):       (N,         OWN,   REGION,          ALL),
     ("expert", "delete"):       (N,         N,     REGION,          ALL),
     ("expert", "inbox"):        (N,         OWN,   REGION,          ALL),
-    ("feedback", "create"):     (OWN,       OWN,   N,               ALL),
+    ("feedback", "create"):     (OWN,       OWN,   REGION,          ALL),
     ("stats", "read"):          (N,         N,     REGION,          ALL),
     ("import", "run"):          (N,         N,     REGION,          ALL),
     ("export", "run"):          (N,         N,     REGION,          ALL),

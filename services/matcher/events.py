@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from greenplat.core.errors import Forbidden, InvalidInput, NotFound
+from greenplat.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import assignment, feedback, rules
 from greenplat.matcher.models import (
@@ -28,6 +28,16 @@ def _load(conn: psycopg.Connection, library: str, ids: Sequence[int]) -> list[di
         field = "problem_ids" if library == "problems" else "expert_ids"
         raise NotFound(f"{library} not found: {', '.join(map(str, missing))}", field=field)
     return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _invite(conn: psycopg.Connection, principal: Principal, problem_id: int, expert_id: int):
+    """Invite one assigned pair; a pair already past 推荐 keeps its stage."""
+    data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action="invited")
+    try:
+        with conn.transaction():
+            feedback.create(conn=conn, principal=principal, data=data)
+    except (Conflict, InvalidTransition):
+        return
 
 
 def assign_event(
@@ -75,8 +85,7 @@ def assign_event(
     if record:
         for problem_id, chosen in solved.experts.items():
             for expert_id, _ in chosen:
-                data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action="invited")
-                feedback.record(conn=conn, principal=principal, data=data)
+                _invite(conn, principal, problem_id, expert_id)
     return AssignResult(
         problems=[
             AssignedProblem(

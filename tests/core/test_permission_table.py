@@ -35,6 +35,8 @@ from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemReview, ProblemUpdate
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate
+from greenplat.matcher import feedback
+from greenplat.matcher.models import FeedbackCreate
 
 # Kinds of record each action is tried on, relative to the acting principal:
 #   own       belongs to the principal (for its role's sense of OWN), in region A
@@ -210,12 +212,22 @@ def other_action(resource: str, action: str) -> Callable[[Ctx, str], None]:
         elif (resource, action) == ("stats", "read"):
             if not allows(c.p, "stats", "read", {"region": c.region_of(kind)}):
                 raise Forbidden("stats")
-        elif (resource, action) == ("feedback", "create") and not allows(
-            c.p, "feedback", "create", {}
-        ):
-            raise Forbidden("feedback")
+        elif (resource, action) == ("feedback", "create"):
+            _note_a_match(c, kind)
 
     return run
+
+
+def _note_a_match(c: Ctx, kind: str) -> None:
+    """Note ("viewed") a match of a published problem: the own expert, or someone else's."""
+    problem = _problem(c, kind, "match")
+    expert_id = (
+        c.p.expert_id
+        if c.is_own(kind) and c.p.expert_id
+        else c.b.expert(c.conn, region=c.region_of(kind))["id"]
+    )
+    data = FeedbackCreate(problem_id=problem["id"], expert_id=expert_id, action="viewed")
+    feedback.create(conn=c.conn, principal=c.p, data=data)
 
 
 def action_for(resource: str, action: str) -> Callable[[Ctx, str], None]:
@@ -229,19 +241,19 @@ def action_for(resource: str, action: str) -> Callable[[Ctx, str], None]:
 
 
 def kinds_for(resource: str, action: str) -> tuple[str, ...]:
+    if resource == "feedback":
+        return ("own", "region", "other")
     if action == "create":
         return ("region", "other")
     if resource == "problem" and action == "read":
         return KINDS
-    if resource in ("region", "user", "feedback"):
+    if resource in ("region", "user"):
         return ("other",)
     return ("own", "region", "other")
 
 
 def owns_for(resource: str, action: str, role: str, kind: str) -> bool:
-    if resource == "feedback":
-        return True
-    if action == "create":
+    if action == "create" and resource != "feedback":
         # An enterprise's new problem and an expert's new achievement are always its own.
         return (resource, role) in (("problem", "enterprise"), ("achievement", "expert"))
     return kind == "own" and role in ("enterprise", "expert")

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from greenplat.api.app import create_app
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Database
 from greenplat.core.outbox import record_change
@@ -20,6 +22,7 @@ from greenplat.core.permissions import Principal
 from greenplat.core.settings import Settings
 from greenplat.indexer.service import Indexer
 from greenplat.matcher.service import Matcher
+from greenplat.platform import Platform
 
 PASSWORD = "matcher-test-password-1"
 REGION = "江苏"
@@ -307,3 +310,27 @@ def add_feedback(match_db: Database):
             )
 
     return add
+
+
+@pytest.fixture(scope="module")
+def client(match_settings, match_db, world):
+    platform = Platform(match_settings, match_db)
+    with TestClient(create_app(platform=platform)) as test_client:
+        yield test_client
+    platform.indexer.close()
+
+
+@pytest.fixture(scope="module")
+def auth(client, world):
+    headers = {}
+    for key, username in world.usernames.items():
+        response = client.post("/v1/auth/token", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        headers[key] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return headers
+
+
+@pytest.fixture
+def api(client, auth, matcher):
+    """(client, headers by account); feedback is removed after each test by `matcher`."""
+    return client, auth

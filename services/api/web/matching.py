@@ -1,7 +1,8 @@
 """The portal's view of the matcher: recommendations with reasons, answers, invitations.
 
-Rankings and reasons come from the matcher; feedback actions go through its feedback module,
-which checks who may act on which match. Only the small read-outs the pages need are here.
+Rankings and reasons come from the matcher; actions go through its feedback service, which
+checks who may take which action from which stage (matcher/pipeline.py). Only the small
+read-outs the pages need are here.
 """
 
 from __future__ import annotations
@@ -9,28 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from pydantic import ValidationError
 
-from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
-from greenplat.matcher import feedback
+from greenplat.matcher import feedback, pipeline
 from greenplat.matcher.models import FeedbackCreate
 from greenplat.platform import Platform
 
 ANSWERS = ("interested", "declined")
 RECS_SHOWN = 8
-
-
-def _states(conn: psycopg.Connection, problem_ids: list[int], expert_id: int | None = None):
-    """(problem, expert) -> the latest action on that pair (viewed excluded)."""
-    rows = conn.execute(
-        "SELECT DISTINCT ON (problem_id, expert_id) problem_id, expert_id, action, reason"
-        " FROM match_feedback WHERE problem_id = ANY(%s) AND expert_id IS NOT NULL"
-        " AND (%s::bigint IS NULL OR expert_id = %s) AND action <> 'viewed'"
-        " ORDER BY problem_id, expert_id, created_at DESC, id DESC",
-        (problem_ids, expert_id, expert_id),
-    ).fetchall()
-    return {(r["problem_id"], r["expert_id"]): r for r in rows}
+# Form fields an action may carry, besides the pair and the action itself.
+DETAILS = (
+    "reason",
+    "note",
+    "proposal_approach",
+    "proposal_timeframe",
+    "proposal_cost",
+    "contract_kind",
+    "amount_wan",
+    "deal_date",
+)
 
 
 def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[int, int]:
@@ -43,19 +44,33 @@ def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[in
     return {r["problem_id"]: r["n"] for r in rows}
 
 
-def answers(conn: psycopg.Connection, principal: Principal, problem_id: int) -> list[dict]:
-    """What experts and the enterprise did on this problem's matches, newest first."""
-    page = feedback.list(conn=conn, principal=principal, problem_id=problem_id, page_size=100)
-    ids = [f.expert_id for f in page.items if f.expert_id is not None]
-    names = {
-        r["id"]: r["name"]
-        for r in conn.execute("SELECT id, name FROM experts WHERE id = ANY(%s)", (ids,))
+def board(conn: psycopg.Connection, principal: Principal, problem: dict) -> list[dict]:
+    """Each expert once with its stage, its history folded under it and the actions offered."""
+    page = feedback.list(conn=conn, principal=principal, problem_id=problem["id"], page_size=100)
+    history: dict[int, list] = {}
+    for f in reversed(page.items):
+        if f.expert_id is not None and f.action not in pipeline.NOTES:
+            history.setdefault(f.expert_id, []).append(f)
+    experts = {
+        r["id"]: r
+        for r in conn.execute("SELECT * FROM experts WHERE id = ANY(%s)", (list(history),))
     }
-    return [
-        {**f.model_dump(), "expert_name": names.get(f.expert_id, "")}
-        for f in page.items
-        if f.expert_id is not None and f.action != "viewed"
-    ]
+    stages = pipeline.stages(conn, [problem["id"]])
+    rows = []
+    for expert_id, items in history.items():
+        stage = stages.get((problem["id"], expert_id), "recommended")
+        held = pipeline.sides(principal, problem, experts[expert_id])
+        rows.append(
+            {
+                "expert_id": expert_id,
+                "expert_name": experts[expert_id]["name"],
+                "stage": stage,
+                "history": items,
+                "proposal": next((f for f in items if f.action == "interested"), None),
+                "offered": pipeline.offered(stage, held),
+            }
+        )
+    return sorted(rows, key=lambda r: -r["history"][-1].created_at.timestamp())
 
 
 def recommend_for_problem(platform: Platform, principal: Principal, problem_id: int) -> dict:
@@ -66,7 +81,7 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
         problem_id, principal=principal, page_size=RECS_SHOWN
     ).items
     with platform.db.session() as conn:
-        states = _states(conn, [problem_id])
+        states = pipeline.stages(conn, [problem_id])
     experts = [
         {
             "id": m.id,
@@ -76,7 +91,7 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
             ),
             "score": m.score,
             "why": m.why,
-            "state": (states.get((problem_id, m.id)) or {}).get("action"),
+            "stage": states.get((problem_id, m.id), "recommended"),
         }
         for m in found
     ]
@@ -107,25 +122,19 @@ def act(
     problem_id: int,
     expert_id: int,
     action: str,
-    reason: str | None = None,
+    form: dict[str, Any],
 ) -> None:
-    """Record one action on the (problem, expert) match; the feedback module checks who may."""
-    latest = _states(conn, [problem_id], expert_id).get((problem_id, expert_id))
-    if latest is not None and latest["action"] == action:
-        raise Conflict(f"已记录过此操作 / already recorded: {action}", field="action")
+    """Record one action on the (problem, expert) match; the feedback service checks the rest."""
+    values = {k: form[k] for k in DETAILS if form.get(k) not in (None, "")}
     try:
-        data = FeedbackCreate(
-            problem_id=problem_id, expert_id=expert_id, action=action, reason=reason or None
-        )
-    except ValueError:
-        raise InvalidInput("婉拒时须填写理由 / a reason is required", field="reason") from None
+        data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action=action, **values)
+    except ValidationError as error:
+        item = error.errors()[0]
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        raise InvalidInput(
+            f"{field} 无效 / {field} is invalid: {item['msg']}", field=field
+        ) from None
     feedback.create(conn=conn, principal=principal, data=data)
-
-
-def invite(platform: Platform, principal: Principal, problem_id: int, expert_id: int) -> None:
-    """Invite an expert to answer a problem."""
-    with platform.db.session() as conn:
-        act(conn, principal, problem_id, expert_id, "invited")
 
 
 def inbox(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
@@ -134,8 +143,16 @@ def inbox(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
     page = platform.matcher.expert_problems(principal.expert_id, principal=principal, page_size=30)
     with platform.db.session() as conn:
-        states = _states(conn, [m.id for m in page.items], principal.expert_id)
-    return [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in page.items]
+        states = pipeline.stages(conn, [m.id for m in page.items], principal.expert_id)
+    out = []
+    for m in page.items:
+        stage = states.get((m.id, principal.expert_id), "recommended")
+        out.append({"match": m, "stage": stage, "offered": _expert_offers(stage)})
+    return out
+
+
+def _expert_offers(stage: str) -> list[str]:
+    return pipeline.offered(stage, {pipeline.EXPERT})
 
 
 def invitations(conn: psycopg.Connection, principal: Principal) -> list[dict[str, Any]]:
@@ -145,13 +162,15 @@ def invitations(conn: psycopg.Connection, principal: Principal) -> list[dict[str
     invited = feedback.list(
         conn=conn, principal=principal, expert_id=principal.expert_id, action="invited"
     ).items
-    ids = list(dict.fromkeys(f.problem_id for f in invited))
-    states = _states(conn, ids, principal.expert_id)
+    ids = [f.problem_id for f in invited]
+    states = pipeline.stages(conn, ids, principal.expert_id)
     out = []
     for f in invited:
         problem = problems.get(conn=conn, principal=principal, problem_id=f.problem_id)
-        if problem is None or any(o["problem"].id == problem.id for o in out):
+        if problem is None:
             continue
-        state = states.get((problem.id, principal.expert_id))
-        out.append({"problem": problem, "invited_at": f.created_at, "state": state})
+        stage = states.get((problem.id, principal.expert_id), "recommended")
+        out.append(
+            {"problem": problem, "invitation": f, "stage": stage, "offered": _expert_offers(stage)}
+        )
     return out

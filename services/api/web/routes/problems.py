@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from greenplat.api.deps import Conn
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.permissions import allows
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
 from greenplat.core.regions import service as regions
+from greenplat.matcher.models import CONTRACT_KINDS
 
 from .. import matching
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -155,7 +157,7 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
-        answers = matching.answers(conn, me, problem_id) if full else []
+        answers = matching.board(conn, me, record) if full else []
     return render(
         v,
         "problems/show.html",
@@ -165,7 +167,7 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         answers=answers,
         may_edit=allows(me, "problem", "update", record)
         and (me.role != "enterprise" or problem.status in ("draft", "returned")),
-        may_act=v.may("feedback", "create"),
+        contract_kinds=CONTRACT_KINDS,
         may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
         may_close=allows(me, "problem", "close", record)
         and problem.status in ("approved", "matched"),
@@ -199,33 +201,25 @@ async def close_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Resp
     return redirect(f"/problems/{problem_id}?ok=flash.closed")
 
 
-@router.post("/problems/{problem_id}/invite", include_in_schema=False)
-async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
-    """Invite a recommended expert to answer the problem."""
-    data = await form_of(v)
+def _expert_id(data: dict[str, Any]) -> int:
     try:
-        expert_id = int(data.get("expert_id") or "")
+        return int(data.get("expert_id") or "")
     except ValueError:
         raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
-    matching.invite(v.platform, v.me, problem_id, expert_id)
+
+
+@router.post("/problems/{problem_id}/invite", include_in_schema=False)
+async def invite_expert(problem_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """Invite a recommended expert to answer the problem, with a personal note."""
+    data = await form_of(v)
+    matching.act(conn, v.me, problem_id, _expert_id(data), "invited", data)
     return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")
 
 
 @router.post("/problems/{problem_id}/feedback", include_in_schema=False)
-async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
-    """The enterprise records that it contacted an expert, or closed a deal (then: matched)."""
+async def record_outcome(problem_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """The enterprise side moves a pair along the pipeline: contacted, negotiating, deal."""
     data = await form_of(v)
-    action = data.get("action")
-    if action not in ("contacted", "deal"):
-        raise InvalidInput("未知操作 / unknown action", field="action")
-    try:
-        expert_id = int(data.get("expert_id") or "")
-    except ValueError:
-        raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
-    me = v.me
-    with v.platform.db.session() as conn:
-        matching.act(conn, me, problem_id, expert_id, action)
-        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
-        if action == "deal" and problem.status == "approved":
-            problems.mark_matched(conn=conn, principal=me, problem_id=problem_id)
+    action = str(data.get("action") or "")
+    matching.act(conn, v.me, problem_id, _expert_id(data), action, data)
     return redirect(f"/problems/{problem_id}?ok=flash.{action}#answers")
