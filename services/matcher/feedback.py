@@ -10,7 +10,7 @@ import psycopg
 from greenplat.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from greenplat.core.permissions import Principal, allows, require_any
 from greenplat.core.problems import service as problems
-from greenplat.matcher import pipeline
+from greenplat.matcher import announce, pipeline
 from greenplat.matcher.models import FeedbackCreate, FeedbackPage, FeedbackRead
 
 _COLUMNS = (
@@ -54,8 +54,10 @@ def check(data: FeedbackCreate) -> None:
         raise InvalidInput("请选择合同类型 / choose the contract kind", field="contract_kind")
 
 
-def _authorise(conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> dict:
-    """The problem, after checking the principal speaks for the side the action belongs to."""
+def _authorise(
+    conn: psycopg.Connection, principal: Principal, data: FeedbackCreate
+) -> tuple[dict, dict | None]:
+    """The problem and expert, after checking the principal speaks for the action's side."""
     require_any(principal, "feedback", "create")
     problem = _one(conn, "problems", data.problem_id, "需求")
     if not allows(principal, "problem", "read", problem):
@@ -68,7 +70,7 @@ def _authorise(conn: psycopg.Connection, principal: Principal, data: FeedbackCre
         data.action, None, pipeline.sides(principal, problem, expert, achievement)
     ):
         raise Forbidden("你无权对该匹配执行此操作 / you may not take this action on this match")
-    return problem
+    return problem, expert
 
 
 def _check_stage(conn: psycopg.Connection, problem: dict, data: FeedbackCreate) -> None:
@@ -98,12 +100,15 @@ def _check_stage(conn: psycopg.Connection, problem: dict, data: FeedbackCreate) 
 def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Store one action on a match, if the principal may take it from the pair's stage."""
     check(data)
-    problem = _authorise(conn, principal, data)
+    problem, expert = _authorise(conn, principal, data)
     pipeline.lock_pair(conn, data.problem_id, data.expert_id, data.achievement_id)
     _check_stage(conn, problem, data)
     stored = _insert(conn, principal, data)
     if data.action == "deal" and problem["status"] == "approved":
         problems.mark_matched(conn=conn, principal=principal, problem_id=data.problem_id)
+    if data.action == "interested" and data.expert_id is not None:
+        pipeline.record_consent(conn, data.problem_id, data.expert_id, stored.id)
+    announce.after_feedback(conn, problem, expert, data)
     return stored
 
 

@@ -95,3 +95,21 @@ def lock_pair(conn: psycopg.Connection, problem_id: int, expert_id: int | None, 
     """Serialise actions on one pair until the transaction ends (parallel posts queue here)."""
     key = f"match:{problem_id}:{expert_id or ''}:{other or ''}"
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+
+
+def record_consent(conn: psycopg.Connection, problem_id: int, expert_id: int, feedback_id: int):
+    """The expert said 有意向: from now on both sides see each other's contact details."""
+    conn.execute(
+        "INSERT INTO contact_disclosures (problem_id, expert_id, feedback_id) VALUES (%s, %s, %s)"
+        " ON CONFLICT (problem_id, expert_id) DO NOTHING",
+        (problem_id, expert_id, feedback_id),
+    )
+
+
+def disclosed(conn: psycopg.Connection, problem_id: int, expert_id: int) -> bool:
+    """Whether the pair's contact details have been disclosed."""
+    row = conn.execute(
+        "SELECT 1 FROM contact_disclosures WHERE problem_id = %s AND expert_id = %s",
+        (problem_id, expert_id),
+    ).fetchone()
+    return row is not None

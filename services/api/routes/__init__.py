@@ -9,6 +9,7 @@ from greenplat.api.routes import (
     auth,
     experts,
     matches,
+    notifications,
     ops,
     problems,
     regions,
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     ops.router,
     matches.router,
     search.router,
+    notifications.router,
 ]

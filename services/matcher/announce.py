@@ -1,0 +1,82 @@
+"""Who hears of a match's moves: the other side of the pair, the region's staff, top experts.
+
+Called by the feedback service (for every action, from the API and the portal alike) and
+after an approval commits (recommendations need the approved problem to be visible).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+
+from greenplat.core.db import on_commit
+from greenplat.core.notifications import service as notifications
+from greenplat.core.permissions import SYSTEM
+from greenplat.matcher.models import FeedbackCreate
+
+log = logging.getLogger(__name__)
+
+
+def after_feedback(
+    conn: psycopg.Connection,
+    problem: dict[str, Any],
+    expert: dict[str, Any] | None,
+    data: FeedbackCreate,
+) -> None:
+    """Notify whoever acts next on the pair (and record consent to share contact details)."""
+    if expert is None:
+        return
+    pid, eid = problem["id"], expert["id"]
+    if data.action == "invited":
+        notifications.notify(
+            conn,
+            recipients=notifications.accounts_of_expert(conn, eid),
+            kind="invitation",
+            problem=problem,
+            link=f"/expert/invitations#p{pid}",
+        )
+    elif data.action in ("interested", "declined"):
+        notifications.notify(
+            conn,
+            recipients=notifications.owners_of(conn, problem),
+            kind="answer",
+            problem=problem,
+            link=f"/problems/{pid}#pair-{eid}",
+            variant=data.action,
+            expert=expert["name"],
+        )
+    elif data.action == "deal":
+        recipients = notifications.accounts_of_expert(conn, eid)
+        recipients += notifications.reviewers_of(conn, problem)
+        notifications.notify(
+            conn, recipients=recipients, kind="deal", problem=problem, link=f"/problems/{pid}"
+        )
+
+
+def recommend_after_commit(platform, conn: psycopg.Connection, problem_id: int) -> None:
+    """Once an approval commits, tell the top experts of the problem it is there."""
+    on_commit(conn, lambda: recommend(platform, problem_id))
+
+
+def recommend(platform, problem_id: int) -> int:
+    """Notify the accounts of the problem's top experts (the matcher's own ranking)."""
+    k = platform.settings.notify_top_experts
+    if k == 0:
+        return 0
+    try:
+        ranked = platform.matcher.problem_experts(problem_id, principal=SYSTEM, page_size=k)
+    except Exception:  # noqa: BLE001 - an approval stands even if no suggestion can be sent
+        log.exception("recommendations for problem %s failed", problem_id)
+        return 0
+    with platform.db.session() as conn:
+        problem = conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
+        recipients = [u for m in ranked.items for u in notifications.accounts_of_expert(conn, m.id)]
+        return notifications.notify(
+            conn,
+            recipients=recipients,
+            kind="recommendation",
+            problem=problem,
+            link=f"/expert/inbox#p{problem_id}",
+        )
