@@ -291,10 +291,11 @@ def world(match_db: Database, match_indexer: Indexer) -> World:
 def matcher(
     match_settings: Settings, match_db: Database, match_indexer: Indexer, world: World
 ) -> Iterator[Matcher]:
-    """The matcher over the world; feedback written by a test is removed after it."""
+    """The matcher over the world; feedback (and what it set off) is removed after a test."""
     yield Matcher(match_settings, match_db, match_indexer)
     with match_db.session() as conn:
-        conn.execute("DELETE FROM match_feedback")
+        for table in ("match_feedback", "notifications", "email_outbox", "messages"):
+            conn.execute(f"DELETE FROM {table}")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from greenplat.api.routes import (
     auth,
     experts,
     matches,
+    messages,
     notifications,
     ops,
     problems,
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     matches.router,
     search.router,
     notifications.router,
+    messages.router,
 ]

@@ -32,6 +32,7 @@ class Viewer:
     principal: Principal | None
     token: str | None
     lang: str
+    unread: int = 0
 
     @property
     def t(self) -> Translator:
@@ -64,25 +65,28 @@ def platform_of(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def _principal(platform: Platform, token: str | None) -> Principal | None:
+def _principal(platform: Platform, token: str | None) -> tuple[Principal | None, int]:
+    """The session's principal and its unread notifications (the header's badge)."""
     if not token:
-        return None
+        return None, 0
     from greenplat.core.accounts import service as accounts
+    from greenplat.core.notifications import service as notifications
 
     try:
         with platform.db.session() as conn:
-            return accounts.principal_for_token(conn=conn, token=token)
+            principal = accounts.principal_for_token(conn=conn, token=token)
+            return principal, notifications.unread_count(conn=conn, principal=principal)
     except Unauthorized:
-        return None
+        return None, 0
 
 
 def viewer(request: Request) -> Viewer:
     """The viewer of this request, signed in or not."""
     platform = platform_of(request)
     token = session_token(request)
-    principal = _principal(platform, token)
+    principal, unread = _principal(platform, token)
     lang = pick_language(request.cookies.get(LANG_COOKIE))
-    return Viewer(request, platform, principal, token if principal else None, lang)
+    return Viewer(request, platform, principal, token if principal else None, lang, unread)
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:

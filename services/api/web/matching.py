@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from pydantic import ValidationError
 
+from greenplat.core.contacts import service as contacts
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
@@ -68,9 +69,27 @@ def board(conn: psycopg.Connection, principal: Principal, problem: dict) -> list
                 "history": items,
                 "proposal": next((f for f in items if f.action == "interested"), None),
                 "offered": pipeline.offered(stage, held),
+                "contacts": contacts.for_pair(
+                    conn=conn, principal=principal, problem=problem, expert_id=expert_id
+                ),
             }
         )
     return sorted(rows, key=lambda r: -r["history"][-1].created_at.timestamp())
+
+
+def my_pair(conn: psycopg.Connection, principal: Principal, problem: dict) -> dict | None:
+    """The expert's own place in this problem's pipeline, with the enterprise's contacts."""
+    if principal.expert_id is None:
+        return None
+    stage = pipeline.stage_of(conn, problem["id"], principal.expert_id)
+    return {
+        "expert_id": principal.expert_id,
+        "stage": stage,
+        "offered": _expert_offers(stage),
+        "contacts": contacts.for_pair(
+            conn=conn, principal=principal, problem=problem, expert_id=principal.expert_id
+        ),
+    }
 
 
 def recommend_for_problem(platform: Platform, principal: Principal, problem_id: int) -> dict:

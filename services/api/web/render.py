@@ -38,6 +38,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
         ("nav.import", "/admin/import"),
+        ("nav.mail", "/admin/mail"),
     ],
 }
 
@@ -83,6 +84,7 @@ def render(v: Any, template: str, *, status: int = 200, **context: Any) -> HTMLR
             csrf=v.csrf,
             menu=MENUS.get(principal.role, []) if principal else [],
             path=v.request.url.path,
+            unread=v.unread,
             **context,
         )
     )
@@ -102,6 +104,7 @@ def render_error(request: Request, error: DomainError) -> HTMLResponse:
             csrf="",
             menu=[],
             path=request.url.path,
+            unread=0,
             status=error.status,
             message=error.message,
             field=error.field,

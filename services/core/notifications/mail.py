@@ -24,6 +24,7 @@ import psycopg
 
 from greenplat.core.db import Database
 from greenplat.core.notifications import texts
+from greenplat.core.permissions import Principal, require_any
 from greenplat.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -181,8 +182,9 @@ def deliver(db: Database, settings: Settings) -> tuple[int, int]:
     return send_due(db, settings)
 
 
-def retry(conn: psycopg.Connection, outbox_id: int) -> bool:
+def retry(*, conn: psycopg.Connection, principal: Principal, outbox_id: int) -> bool:
     """Put a failed e-mail back in the queue (the admin page's button)."""
+    require_any(principal, "user", "manage")
     row = conn.execute(
         "UPDATE email_outbox SET status = 'pending', attempts = 0, next_attempt_at = now()"
         " WHERE id = %s AND status = 'failed' RETURNING id",
@@ -190,3 +192,16 @@ def retry(conn: psycopg.Connection, outbox_id: int) -> bool:
     ).fetchone()
     conn.execute("SELECT pg_notify('greenplat_mail', '')")
     return row is not None
+
+
+def list_outbox(
+    *, conn: psycopg.Connection, principal: Principal, status: str | None = None, limit: int = 200
+) -> list[dict]:
+    """E-mails of the outbox for the admins' page, failed and waiting first."""
+    require_any(principal, "user", "manage")
+    return conn.execute(
+        "SELECT id, to_address, subject, status, attempts, last_error, next_attempt_at,"
+        " created_at, sent_at FROM email_outbox WHERE (%s::text IS NULL OR status = %s)"
+        " ORDER BY (status = 'sent'), id DESC LIMIT %s",
+        (status, status, limit),
+    ).fetchall()

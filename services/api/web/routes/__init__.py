@@ -1,6 +1,17 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
-from greenplat.api.web.routes import admin, auth, expert, inbox, problems, review, search, stats
+from greenplat.api.web.routes import (
+    admin,
+    auth,
+    expert,
+    inbox,
+    messages,
+    notifications,
+    problems,
+    review,
+    search,
+    stats,
+)
 
 ROUTERS = [
     auth.router,
@@ -11,4 +22,6 @@ ROUTERS = [
     admin.router,
     search.router,
     inbox.router,
+    notifications.router,
+    messages.router,
 ]

@@ -158,6 +158,11 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
         answers = matching.board(conn, me, record) if full else []
+        mine = (
+            matching.my_pair(conn, me, record)
+            if problem.status in ("approved", "matched")
+            else None
+        )
     return render(
         v,
         "problems/show.html",
@@ -168,6 +173,7 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         may_edit=allows(me, "problem", "update", record)
         and (me.role != "enterprise" or problem.status in ("draft", "returned")),
         contract_kinds=CONTRACT_KINDS,
+        mine=mine,
         may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
         may_close=allows(me, "problem", "close", record)
         and problem.status in ("approved", "matched"),
