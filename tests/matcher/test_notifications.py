@@ -147,3 +147,44 @@ def test_parallel_senders_send_each_e_mail_once(loop, match_db, match_settings, 
     for thread in threads:
         thread.join(60)
     assert sorted(m["Subject"] for m in inbox.messages) == sorted(f"s{i}" for i in range(40))
+
+
+@pytest.fixture
+def draft(api, world, match_db):
+    """The world's draft problem, put back to draft afterwards."""
+    yield world.problems["draft"]
+    with match_db.session() as conn:
+        conn.execute(
+            "UPDATE problems SET status = 'draft' WHERE id = %s", (world.problems["draft"],)
+        )
+
+
+def test_review_queue_result_and_top_experts_are_notified(loop, draft):
+    client, auth, _, deliver, inbox = loop
+    assert client.post(f"/v1/problems/{draft}/submit", headers=auth["acme"]).status_code == 200
+    (queued,) = _unread(client, auth["subcenter"])
+    assert queued["kind"] == "queue" and queued["link"] == f"/subcenter/review#p{draft}"
+    review = {"decision": "return", "comment": "请补充电池型号"}
+    assert (
+        client.post(
+            f"/v1/problems/{draft}/review", json=review, headers=auth["subcenter"]
+        ).status_code
+        == 200
+    )
+    (returned,) = _unread(client, auth["acme"])
+    assert returned["text"] == "你的需求「Battery recycling plan」被退回：请补充电池型号"
+    assert client.post(f"/v1/problems/{draft}/submit", headers=auth["acme"]).status_code == 200
+    approve = {"decision": "approve", "comment": "ok"}
+    assert (
+        client.post(
+            f"/v1/problems/{draft}/review", json=approve, headers=auth["subcenter"]
+        ).status_code
+        == 200
+    )
+    texts = [n["text"] for n in _unread(client, auth["acme"])]
+    assert "你的需求「Battery recycling plan」已通过审核" in texts
+    suggested = [n for n in _unread(client, auth["battery"]) if n["kind"] == "recommendation"]
+    assert [n["link"] for n in suggested] == [f"/expert/inbox#p{draft}"]
+    deliver()
+    subjects = [m["Subject"] for m in inbox.to("acme@example.test")]
+    assert "你的需求「Battery recycling plan」已通过审核" in subjects

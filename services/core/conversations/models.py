@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from greenplat.core.contacts.models import ContactRead
+
 BODY_LIMIT = 5000
 
 
@@ -32,3 +34,5 @@ class Thread(BaseModel):
     expert_id: int
     expert_name: str
     items: list[MessageRead]
+    # The other side's contact details: empty until the expert said 有意向.
+    contacts: list[ContactRead] = []

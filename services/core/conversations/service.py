@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from greenplat.core.contacts.service import accounts_of_expert, owners_of
+from greenplat.core.contacts.service import accounts_of_expert, for_pair, owners_of
 from greenplat.core.conversations.models import BODY_LIMIT, MessageCreate, MessageRead, Thread
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.notifications import service as notifications
@@ -61,6 +61,7 @@ def get_thread(
         expert_id=expert_id,
         expert_name=expert["name"],
         items=items,
+        contacts=for_pair(conn=conn, principal=principal, problem=problem, expert_id=expert_id),
     )
 
 
