@@ -69,7 +69,9 @@ async def save_settings(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     values = {k: str(data.get(k) or "") for k in ("email", "phone", "language")}
     contact, errors = parse(ContactUpdate, values, v.t)
     prefs, pref_errors = parse(
-        PreferencesUpdate, {"email": {k: data.get(f"mail_{k}") for k in KINDS}}, v.t
+        PreferencesUpdate,
+        {"email": {k: data[f"mail_{k}"] for k in KINDS if f"mail_{k}" in data}},
+        v.t,
     )
     if contact is None or prefs is None:
         return _settings_page(v, conn, values, errors | pref_errors, status=422)
