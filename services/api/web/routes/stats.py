@@ -33,8 +33,11 @@ EXPORT_COLUMNS = (
     "matched",
     "responded",
     "deals",
+    "deal_value",
+    "days_to_deal",
     "hours_to_answer",
 )
+_DEAL_FIGURES = ("deal_value", "median_days_to_deal")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -68,6 +71,11 @@ def _charts(v: Viewer, by_industry: list, by_month: list, by_discipline: list) -
                 (t("stats.deals"), [r["deals"] for r in by_month]),
             ],
             title=t("stats.by_month"),
+        ),
+        "deal_value": charts.columns(
+            months,
+            [(t("stats.deal_value"), [r["deal_value"] for r in by_month])],
+            title=t("stats.deal_value_by_month"),
         ),
         "discipline": charts.hbar(
             [(r["key"], r["matched"]) for r in by_discipline[:12]],
@@ -140,6 +148,7 @@ def _table(v: Viewer, rows: list[dict[str, Any]]) -> list[list[Any]]:
     for line in body:
         hours = line[-1]
         line[-1] = None if hours is None else round(float(hours), 1)
+        line[-3] = float(line[-3])  # deal value, 万元
     return [header, *body]
 
 
@@ -169,7 +178,7 @@ def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
     with v.platform.db.session() as conn:
         for by in ("industry", "month", "discipline"):
             part = book.create_sheet(by)
-            part.append([v.t(f"stats.{c}") for c in ("key", *stats.METRICS)])
+            part.append([v.t(f"stats.{c}") for c in ("key", *stats.METRICS, *_DEAL_FIGURES)])
             for r in stats.breakdown(
                 conn=conn,
                 principal=me,
@@ -178,7 +187,7 @@ def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
                 since=filters["since"],
                 until=filters["until"],
             ):
-                part.append([r["key"], *(r[m] for m in stats.METRICS)])
+                part.append([r["key"], *(r[m] for m in (*stats.METRICS, *_DEAL_FIGURES))])
     out = io.BytesIO()
     book.save(out)
     return Response(
