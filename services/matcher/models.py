@@ -144,3 +144,19 @@ class AssignResult(BaseModel):
     problems: list[AssignedProblem]
     total_score: float
     recorded: bool
+
+
+class FollowupItem(BaseModel):
+    """An approved problem no expert has answered yet."""
+
+    id: int
+    title: str
+    region: str | None
+    industry: str | None
+    approved_at: datetime | None
+    days_waiting: float
+    invited: int
+
+
+class NudgeResult(BaseModel):
+    notified: int

@@ -105,3 +105,26 @@ def test_admins_see_failed_e_mail_and_can_retry_it(browser_as, csrf_of, db):
         conn.execute("DELETE FROM email_outbox WHERE id = %s", (row["id"],))
     assert status == "pending"
     assert browser_as("subcenter_admin").get("/admin/mail").status_code == 403
+
+
+def test_the_queue_shows_waiting_time_and_follow_up_lists_unanswered_problems(
+    browser_as, csrf_of, db, world, build
+):
+    with db.session() as conn:
+        queued = build.problem(conn, region=world.region_a, status="submitted", title="待审的需求")
+        stale = build.problem(conn, region=world.region_a, title="无人回应的需求")
+        conn.execute(
+            "UPDATE problems SET submitted_at = now() - interval '3 days' WHERE id = %s",
+            (queued["id"],),
+        )
+        conn.execute(
+            "UPDATE problems SET approved_at = now() - interval '30 days' WHERE id = %s",
+            (stale["id"],),
+        )
+    center = browser_as("subcenter_admin")
+    queue = center.get("/subcenter/review").text
+    assert re.search(rf'id="p{queued["id"]}"[\s\S]*?已等待 3 天', queue)
+    page = center.get("/subcenter/followup").text
+    assert f'id="p{stale["id"]}"' in page and "30 天" in page
+    assert browser_as("subcenter_b").get("/subcenter/followup").text.count("无人回应的需求") == 0
+    assert browser_as("enterprise").get("/subcenter/followup").status_code == 403

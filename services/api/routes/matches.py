@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep
+from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep, SettingsDep
 from greenplat.core.errors import Forbidden
 from greenplat.core.permissions import require_any
 from greenplat.matcher import feedback
+from greenplat.matcher import followup as followups
 from greenplat.matcher.models import (
     AssignRequest,
     AssignResult,
@@ -17,7 +18,9 @@ from greenplat.matcher.models import (
     FeedbackCreate,
     FeedbackPage,
     FeedbackRead,
+    FollowupItem,
     MatchPage,
+    NudgeResult,
 )
 
 router = APIRouter(prefix="/v1/matches", tags=["matches 匹配"])
@@ -146,3 +149,26 @@ def assign(data: AssignRequest, principal: CurrentPrincipal, platform: PlatformD
     return platform.matcher.assign(
         data.problem_ids, data.expert_ids, k=data.k, principal=principal, record=data.record
     )
+
+
+@router.get("/followup", response_model=list[FollowupItem])
+def followup(
+    principal: CurrentPrincipal,
+    conn: Conn,
+    settings: SettingsDep,
+    days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+) -> list[FollowupItem]:
+    """Approved problems without an expert's answer after N days (default: the setting)."""
+    rows = followups.waiting(
+        conn=conn, principal=principal, days=settings.followup_days if days is None else days
+    )
+    return [FollowupItem(**r) for r in rows]
+
+
+@router.post("/followup/{problem_id}/nudge", response_model=NudgeResult)
+def nudge(
+    problem_id: RecordId, principal: CurrentPrincipal, conn: Conn, platform: PlatformDep
+) -> NudgeResult:
+    """Remind the problem's recommended and invited experts."""
+    k = max(platform.settings.notify_top_experts, 1)
+    return NudgeResult(notified=followups.nudge(platform.matcher, conn, principal, problem_id, k))

@@ -30,11 +30,13 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     ],
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
+        ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
     ],
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
         ("nav.review", "/subcenter/review"),
+        ("nav.followup", "/subcenter/followup"),
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
         ("nav.import", "/admin/import"),
@@ -51,6 +53,14 @@ def _when(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _days_since(value: datetime | None) -> str:
+    """Whole days (one decimal under two days) from a moment to now."""
+    if value is None:
+        return "—"
+    days = (datetime.now(value.tzinfo) - value).total_seconds() / 86400
+    return f"{days:.1f}" if days < 2 else f"{days:.0f}"
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The template environment; templates ship inside the package."""
@@ -63,6 +73,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    env.filters["days_since"] = _days_since
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.globals["meter"] = charts.meter
     env.filters["join_terms"] = lambda v: "；".join(v or [])

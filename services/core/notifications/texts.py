@@ -22,7 +22,10 @@ LINES: dict[str, tuple[str, str]] = {
     ),
     "queue": ("新需求待审核：{title}", "A problem waits for review: {title}"),
     "deal": ("「{title}」已记录成交", "A deal was recorded on “{title}”"),
-    "nudge": ("「{title}」仍在等待专家回应", "“{title}” is still waiting for an expert's answer"),
+    "recommendation.nudge": (
+        "「{title}」仍在等待专家回应",
+        "“{title}” is still waiting for an expert's answer",
+    ),
 }
 DIGEST = ("绿平台每日汇总：{n} 条新通知", "greenplat daily digest: {n} new notifications")
 FOOTER = (

@@ -4,6 +4,7 @@ from greenplat.api.web.routes import (
     admin,
     auth,
     expert,
+    followup,
     inbox,
     messages,
     notifications,
@@ -24,4 +25,5 @@ ROUTERS = [
     inbox.router,
     notifications.router,
     messages.router,
+    followup.router,
 ]
