@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from greenplat.core.contacts.models import ContactRead
+
 Direction = Literal[
     "problem_experts", "problem_achievements", "expert_problems", "achievement_problems", "search"
 ]
@@ -144,6 +146,19 @@ class AssignResult(BaseModel):
     problems: list[AssignedProblem]
     total_score: float
     recorded: bool
+
+
+class PipelineRow(BaseModel):
+    """One expert of a problem's pipeline: its stage, history, the actions the reader may take
+    next, and the other side's contact details once the expert consented."""
+
+    expert_id: int
+    expert_name: str
+    stage: str
+    history: list[FeedbackRead]
+    proposal: FeedbackRead | None
+    offered: list[str]
+    contacts: list[ContactRead]
 
 
 class FollowupItem(BaseModel):

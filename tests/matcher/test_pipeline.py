@@ -161,3 +161,19 @@ def test_parallel_posts_store_one_row(flow, live, auth, world, match_db):
     counts = {r["action"]: r["n"] for r in rows}
     assert counts["interested"] == 1 and all(n == 1 for n in counts.values())
     assert codes.count(201) == len(counts) - 1
+
+
+def test_the_pipeline_lists_each_expert_once_with_the_next_actions(flow, world):
+    client, auth, post = flow
+    url = f"/v1/matches/problems/{world.problems['battery']}/pipeline"
+    assert post("acme", "invited", note="Please").status_code == 201
+    assert post("battery", "interested", proposal_timeframe="3 months").status_code == 201
+    assert post("acme", "contacted").status_code == 201
+    (row,) = client.get(url, headers=auth["acme"]).json()
+    assert row["stage"] == "contacted" and row["offered"] == ["negotiating", "deal"]
+    assert [h["action"] for h in row["history"]] == ["invited", "interested", "contacted"]
+    assert row["proposal"]["proposal_timeframe"] == "3 months"
+    (staff,) = client.get(url, headers=auth["subcenter"]).json()
+    assert staff["offered"] == ["negotiating", "deal"]
+    for outsider in ("blue", "battery", "water"):
+        assert client.get(url, headers=auth[outsider]).status_code == 404

@@ -11,6 +11,7 @@ from greenplat.core.errors import Forbidden
 from greenplat.core.permissions import require_any
 from greenplat.matcher import feedback
 from greenplat.matcher import followup as followups
+from greenplat.matcher.board import board
 from greenplat.matcher.models import (
     AssignRequest,
     AssignResult,
@@ -21,6 +22,7 @@ from greenplat.matcher.models import (
     FollowupItem,
     MatchPage,
     NudgeResult,
+    PipelineRow,
 )
 
 router = APIRouter(prefix="/v1/matches", tags=["matches 匹配"])
@@ -112,6 +114,13 @@ def achievement_problems(
         region=region,
         industry=industry,
     )
+
+
+@router.get("/problems/{problem_id}/pipeline", response_model=list[PipelineRow])
+def problem_pipeline(problem_id: RecordId, principal: CurrentPrincipal, conn: Conn):
+    """Each expert once with its stage (推荐 → 已邀请 → 有意向 / 已婉拒 → 已联系 → 洽谈中 → 已成交),
+    its history, the actions the reader may take next, and contacts after consent."""
+    return board(conn=conn, principal=principal, problem_id=problem_id)
 
 
 @router.post("/feedback", response_model=FeedbackRead, status_code=status.HTTP_201_CREATED)

@@ -45,38 +45,6 @@ def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[in
     return {r["problem_id"]: r["n"] for r in rows}
 
 
-def board(conn: psycopg.Connection, principal: Principal, problem: dict) -> list[dict]:
-    """Each expert once with its stage, its history folded under it and the actions offered."""
-    page = feedback.list(conn=conn, principal=principal, problem_id=problem["id"], page_size=100)
-    history: dict[int, list] = {}
-    for f in reversed(page.items):
-        if f.expert_id is not None and f.action not in pipeline.NOTES:
-            history.setdefault(f.expert_id, []).append(f)
-    experts = {
-        r["id"]: r
-        for r in conn.execute("SELECT * FROM experts WHERE id = ANY(%s)", (list(history),))
-    }
-    stages = pipeline.stages(conn, [problem["id"]])
-    rows = []
-    for expert_id, items in history.items():
-        stage = stages.get((problem["id"], expert_id), "recommended")
-        held = pipeline.sides(principal, problem, experts[expert_id])
-        rows.append(
-            {
-                "expert_id": expert_id,
-                "expert_name": experts[expert_id]["name"],
-                "stage": stage,
-                "history": items,
-                "proposal": next((f for f in items if f.action == "interested"), None),
-                "offered": pipeline.offered(stage, held),
-                "contacts": contacts.for_pair(
-                    conn=conn, principal=principal, problem=problem, expert_id=expert_id
-                ),
-            }
-        )
-    return sorted(rows, key=lambda r: -r["history"][-1].created_at.timestamp())
-
-
 def my_pair(conn: psycopg.Connection, principal: Principal, problem: dict) -> dict | None:
     """The expert's own place in this problem's pipeline, with the enterprise's contacts."""
     if principal.expert_id is None:

@@ -13,6 +13,7 @@ from greenplat.core.permissions import allows
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
 from greenplat.core.regions import service as regions
+from greenplat.matcher.board import board
 from greenplat.matcher.models import CONTRACT_KINDS
 
 from .. import matching
@@ -157,7 +158,7 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
-        answers = matching.board(conn, me, record) if full else []
+        answers = board(conn=conn, principal=me, problem_id=problem_id) if full else []
         mine = (
             matching.my_pair(conn, me, record)
             if problem.status in ("approved", "matched")
