@@ -140,9 +140,7 @@ class SmtpInbox:
         return [m for m in self.messages if m["To"] == address]
 
 
-@pytest.fixture
-def smtp_server():
-    """An aiosmtpd server on a free loopback port: (inbox, port)."""
+def _smtp() -> Iterator[tuple[SmtpInbox, int]]:
     import socket
 
     from aiosmtpd.controller import Controller
@@ -155,3 +153,15 @@ def smtp_server():
     controller.start()
     yield inbox, port
     controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """An aiosmtpd server on a free loopback port for one test: (inbox, port)."""
+    yield from _smtp()
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    """An aiosmtpd server on a free loopback port for the session (the served portal's)."""
+    yield from _smtp()
