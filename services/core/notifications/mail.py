@@ -1,10 +1,10 @@
 """E-mail through the outbox: write rows after the commit, send each once, retry failures.
 
 A notification that asks for e-mail becomes an outbox row (queue_immediate, queue_digests),
-written in the recipient's language. send_due() claims one due row at a time with
-FOR UPDATE SKIP LOCKED, hands it to SMTP and marks it sent in the same transaction, so two
+written in the recipient's language. send_due() claims a small batch of due rows with
+FOR UPDATE SKIP LOCKED, hands each to SMTP and marks it sent in the same transaction, so two
 workers never send the same row. A crash after the SMTP server accepted a message but before
-the commit leaves the row pending, and it is sent again: we choose at-least-once over
+the commit leaves its row pending, and it is sent again: we choose at-least-once over
 at-most-once (a lost notice is worse than a repeated one), and every resend carries the same
 Message-ID (greenplat-mail-<id>@...) so mail clients and servers can recognise the duplicate.
 A failure waits with exponential backoff; after mail_max_attempts the row is 'failed' and the
@@ -30,6 +30,8 @@ from greenplat.core.settings import Settings
 log = logging.getLogger(__name__)
 BACKOFF_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
+# Rows claimed, sent and marked per transaction: a crash resends at most this many.
+BATCH_SIZE = 10
 
 
 def _enqueue(conn: psycopg.Connection, user: dict, subject: str, body: str) -> None:
@@ -126,47 +128,52 @@ class Smtp:
             self.client = None
 
 
-def _send_one(conn: psycopg.Connection, smtp: Smtp, max_attempts: int) -> bool | None:
-    """Claim, send and mark one due row; None when nothing is due, else whether it went."""
-    row = conn.execute(
+def _failed(conn: psycopg.Connection, row: dict, error: Exception, max_attempts: int) -> None:
+    attempts = row["attempts"] + 1
+    delay = min(BACKOFF_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS)
+    conn.execute(
+        "UPDATE email_outbox SET attempts = %s, last_error = %s,"
+        " status = CASE WHEN %s >= %s THEN 'failed' ELSE 'pending' END,"
+        " next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
+        (attempts, str(error)[:500], attempts, max_attempts, delay, row["id"]),
+    )
+    log.warning("e-mail %s failed (attempt %d): %s", row["id"], attempts, error)
+
+
+def _send_batch(conn: psycopg.Connection, smtp: Smtp, max_attempts: int) -> tuple[int, int]:
+    """Claim a few due rows, send each, mark each; committed together by the caller."""
+    rows = conn.execute(
         "SELECT * FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
-        " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
-    ).fetchone()
-    if row is None:
-        return None
-    try:
-        smtp.send(row)
-    except (OSError, smtplib.SMTPException) as error:
-        smtp.close()
-        attempts = row["attempts"] + 1
-        delay = min(BACKOFF_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS)
-        conn.execute(
-            "UPDATE email_outbox SET attempts = %s, last_error = %s,"
-            " status = CASE WHEN %s >= %s THEN 'failed' ELSE 'pending' END,"
-            " next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
-            (attempts, str(error)[:500], attempts, max_attempts, delay, row["id"]),
-        )
-        log.warning("e-mail %s failed (attempt %d): %s", row["id"], attempts, error)
-        return False
+        " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (BATCH_SIZE,),
+    ).fetchall()
+    sent = []
+    for row in rows:
+        try:
+            smtp.send(row)
+            sent.append(row["id"])
+        except (OSError, smtplib.SMTPException) as error:
+            smtp.close()
+            _failed(conn, row, error, max_attempts)
     conn.execute(
         "UPDATE email_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1"
-        " WHERE id = %s",
-        (row["id"],),
+        " WHERE id = ANY(%s)",
+        (sent,),
     )
-    return True
+    return len(sent), len(rows) - len(sent)
 
 
-def send_due(db: Database, settings: Settings, *, limit: int = 500) -> tuple[int, int]:
-    """Send due outbox rows, each in its own transaction; returns (sent, failed)."""
+def send_due(db: Database, settings: Settings, *, limit: int = 5000) -> tuple[int, int]:
+    """Send due outbox rows, a batch per transaction; returns (sent, failed)."""
     sent = failed = 0
     smtp = Smtp(settings)
     try:
-        for _ in range(limit):
+        while sent + failed < limit:
             with db.session() as conn:
-                outcome = _send_one(conn, smtp, settings.mail_max_attempts)
-            if outcome is None:
+                ok, bad = _send_batch(conn, smtp, settings.mail_max_attempts)
+            sent, failed = sent + ok, failed + bad
+            if ok + bad < BATCH_SIZE:
                 break
-            sent, failed = sent + outcome, failed + (not outcome)
     finally:
         smtp.close()
     return sent, failed

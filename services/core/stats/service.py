@@ -3,7 +3,7 @@
 Definitions (docs/portal.md repeats them for readers of the dashboard):
   posted     problems that left the draft state (submitted, imported or later)
   approved   problems that passed review (approved, matched, closed)
-  matched    problems with an expert interested, contacted or a deal, or marked matched
+  matched    problems with an expert interested, contacted, negotiating or a deal, or marked matched
   responded  approved problems with at least one expert's answer (interested or declined)
   response rate           responded / approved
   time to first response  median hours from approval (else posting) to the first answer
@@ -25,7 +25,7 @@ from greenplat.core.permissions import Principal, Scope, require_any
 METRICS = ("posted", "approved", "matched", "responded", "deals")
 BREAKDOWNS = ("industry", "month", "discipline")
 ANSWERS = ("interested", "declined")
-POSITIVE = ("interested", "contacted", "deal")
+POSITIVE = ("interested", "contacted", "negotiating", "deal")
 UNKNOWN = "—"
 
 # One row per problem in reach with the facts every figure is counted from.
