@@ -128,6 +128,7 @@ def test_the_whole_loop_with_real_e_mail(visit, portal):
     # The enterprise records a deal of 技术开发 50 万元.
     ent.go(f"/problems/{problem_id}")
     pair = ent.page.locator(".pipeline-row", has_text="王建国")
+    pair.locator("details.deal summary").click()
     deal = pair.locator("form.deal-form")
     deal.locator("select[name=contract_kind]").select_option("development")
     deal.locator("input[name=amount_wan]").fill("50")
