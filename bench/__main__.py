@@ -1,4 +1,5 @@
-"""Run the benchmarks and print their figures: `python -m bench [indexing|latency|match|all]`."""
+"""Run the benchmarks and print their figures:
+`python -m bench [indexing|latency|match|redaction|all]`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import logging
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", nargs="?", default="all", choices=["all", "indexing", "latency", "match"]
+        "which",
+        nargs="?",
+        default="all",
+        choices=["all", "indexing", "latency", "match", "redaction"],
     )
     parser.add_argument(
         "--copies", type=int, default=1, help="indexing: how many times the demo records are loaded"
@@ -39,6 +43,10 @@ def main() -> None:
 
         sizes = tuple(int(s) for s in args.sizes.split(","))
         match_latency.run(sizes=sizes, queries=min(args.queries, 50))
+    if args.which in ("all", "redaction"):
+        from bench import redaction
+
+        redaction.run()
 
 
 if __name__ == "__main__":

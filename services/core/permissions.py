@@ -2,8 +2,9 @@
 
 A cell names the *scope* in which a role may act on a resource:
   ALL        every record
-  OWN        records the principal owns (its organization's problems, its own expert
-             profile, achievements listing it among expert_ids)
+  OWN        records the principal owns (problems it created or its organization's by
+             organization id, its own expert profile, achievements listing it among
+             expert_ids, its own organization)
   REGION     records of the sub-center admin's region
   PUBLISHED  problems that passed review (approved, matched, closed); confidential ones are
              shown redacted to anyone outside OWN / REGION / ALL
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Flag, auto
-from typing import Any
+from typing import Any, Literal
 
 from greenplat.core.errors import Forbidden
 
@@ -52,6 +53,9 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
     ("expert", "delete"):       (N,         N,     REGION,          ALL),
     ("expert", "inbox"):        (N,         OWN,   REGION,          ALL),
     ("feedback", "create"):     (OWN,       OWN,   REGION,          ALL),
+    ("organization", "read"):   (OWN,       OWN,   REGION,          ALL),
+    ("organization", "approve"):(OWN,       N,     REGION,          ALL),
+    ("organization", "verify"): (N,         N,     REGION,          ALL),
     ("stats", "read"):          (N,         N,     REGION,          ALL),
     ("import", "run"):          (N,         N,     REGION,          ALL),
     ("export", "run"):          (N,         N,     REGION,          ALL),
@@ -62,18 +66,48 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in account a request acts for."""
+    """The signed-in account a request acts for.
+
+    organization_id is the organization the account is an approved member of; organization
+    is that organization's name, for display and for records that name it.
+    """
 
     id: int | None
     username: str
     role: str
     region: str | None = None
+    organization_id: int | None = None
     organization: str | None = None
     expert_id: int | None = None
     expert_external_id: str | None = None
 
 
 SYSTEM = Principal(id=None, username="system", role="platform_admin")
+
+
+Op = Literal["eq", "contains"]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A condition on one field of a record: field = any of values, or (contains) the list
+    field holds one of them. field None means always true."""
+
+    field: str | None
+    values: tuple = ()
+    op: Op = "eq"
+
+    def holds(self, record: dict[str, Any]) -> bool:
+        """Whether the record meets the condition."""
+        if self.field is None:
+            return True
+        value = record.get(self.field)
+        if self.op == "contains":
+            return any(v in (value or ()) for v in self.values)
+        return value is not None and value in self.values
+
+
+ALWAYS = Clause(None)
 
 
 def scope_of(principal: Principal, resource: str, action: str) -> Scope:
@@ -84,40 +118,50 @@ def scope_of(principal: Principal, resource: str, action: str) -> Scope:
     return row[ROLES.index(principal.role)]
 
 
+def _own_clauses(principal: Principal, resource: str) -> list[Clause]:
+    """What OWN means for each resource, as conditions on the record's fields (never names)."""
+    p = principal
+    table: dict[str, list[tuple[str, Any, Op]]] = {
+        "problem": [("owner_id", p.id, "eq"), ("organization_id", p.organization_id, "eq")],
+        "expert": [("id", p.expert_id, "eq")],
+        "achievement": [("expert_ids", p.expert_external_id, "contains")],
+        "organization": [("id", p.organization_id, "eq")],
+    }
+    candidates = table.get(resource)
+    if candidates is None:
+        return [ALWAYS]
+    return [Clause(f, (v,), op) for f, v, op in candidates if v is not None]
+
+
+def clauses(
+    principal: Principal, resource: str, action: str, *, published: bool = True
+) -> tuple[Clause, ...]:
+    """The records the principal may act on, as a disjunction of conditions.
+
+    allows(), the SQL filters and the search backends all evaluate these same conditions.
+    published=False leaves out the PUBLISHED scope (what may be read in full).
+    """
+    scope = scope_of(principal, resource, action)
+    if ALL in scope:
+        return (ALWAYS,)
+    out: list[Clause] = []
+    if OWN in scope:
+        out += _own_clauses(principal, resource)
+    if REGION in scope and principal.region is not None:
+        out.append(Clause("region", (principal.region,)))
+    if PUB in scope and published and resource == "problem":
+        out.append(Clause("status", PUBLISHED_STATUSES))
+    return tuple(out)
+
+
 def owns(principal: Principal, resource: str, record: dict[str, Any]) -> bool:
     """Whether the record belongs to the principal in the sense of the OWN scope."""
-    if resource == "problem":
-        if record.get("owner_id") is not None and record.get("owner_id") == principal.id:
-            return True
-        org = principal.organization
-        return principal.role == "enterprise" and bool(org) and record.get("organization") == org
-    if resource == "expert":
-        return principal.expert_id is not None and record.get("id") == principal.expert_id
-    if resource == "achievement":
-        ext = principal.expert_external_id
-        return ext is not None and ext in (record.get("expert_ids") or [])
-    return resource == "feedback"
-
-
-def in_region(principal: Principal, record: dict[str, Any]) -> bool:
-    """Whether the record lies in the principal's region."""
-    return principal.region is not None and record.get("region") == principal.region
-
-
-def is_published(record: dict[str, Any]) -> bool:
-    """Whether a problem has passed review."""
-    return record.get("status") in PUBLISHED_STATUSES
+    return any(c.holds(record) for c in _own_clauses(principal, resource))
 
 
 def allows(principal: Principal, resource: str, action: str, record: dict[str, Any]) -> bool:
     """Whether the principal may act on this record."""
-    scope = scope_of(principal, resource, action)
-    return bool(
-        (ALL in scope)
-        or (OWN in scope and owns(principal, resource, record))
-        or (REGION in scope and in_region(principal, record))
-        or (PUB in scope and resource == "problem" and is_published(record))
-    )
+    return any(c.holds(record) for c in clauses(principal, resource, action))
 
 
 def require(principal: Principal, resource: str, action: str, record: dict[str, Any]) -> None:
@@ -136,35 +180,84 @@ def require_any(principal: Principal, resource: str, action: str) -> Scope:
     return scope
 
 
+def may(principal: Principal, resource: str, action: str) -> bool:
+    """Whether the role has any scope at all for the action."""
+    return scope_of(principal, resource, action) != N
+
+
+def only_own(principal: Principal, resource: str, action: str) -> bool:
+    """Whether the principal may do this to its own records and nothing else (e.g. an
+    enterprise editing its problems: it writes for its organization, within the owner's
+    limits)."""
+    return scope_of(principal, resource, action) == OWN
+
+
+def regional(role: str) -> bool:
+    """Whether the role acts within a region (its accounts need one)."""
+    column = ROLES.index(role)
+    return any(REGION in row[column] for row in PERMISSIONS.values())
+
+
+def posts_for_organization(role: str) -> bool:
+    """Whether the role posts problems only as its own (for its organization)."""
+    return PERMISSIONS[("problem", "create")][ROLES.index(role)] == OWN
+
+
+def covers_all(principal: Principal, resource: str, action: str) -> bool:
+    """Whether the principal may do this to every record (platform-wide staff)."""
+    return ALL in scope_of(principal, resource, action)
+
+
+def own_filter(principal: Principal, resource: str, alias: str) -> tuple[str, list[Any]]:
+    """SQL condition: the record is the principal's own (OWN scope, whatever the role)."""
+    return clauses_sql(tuple(_own_clauses(principal, resource)), alias)
+
+
+def full_problem_clauses(principal: Principal) -> tuple[Clause, ...]:
+    """Who may read a confidential problem in full: problem.read without PUBLISHED."""
+    return clauses(principal, "problem", "read", published=False)
+
+
 def sees_full_problem(principal: Principal, record: dict[str, Any]) -> bool:
     """Whether the principal may read a confidential problem's full text."""
     if not record.get("confidential"):
         return True
-    scope = scope_of(principal, "problem", "read")
-    return bool(
-        (ALL in scope)
-        or (OWN in scope and owns(principal, "problem", record))
-        or (REGION in scope and in_region(principal, record))
-    )
+    return any(c.holds(record) for c in full_problem_clauses(principal))
 
 
-def problem_read_filter(principal: Principal) -> tuple[str, list[Any]]:
-    """SQL condition (on table alias p) restricting problems to those the principal may read."""
-    scope = scope_of(principal, "problem", "read")
-    if ALL in scope:
+def clauses_sql(conditions: tuple[Clause, ...], alias: str) -> tuple[str, list[Any]]:
+    """A disjunction of clauses as SQL on the columns of table alias (same field names)."""
+    if any(c.field is None for c in conditions):
         return "TRUE", []
     parts: list[str] = []
     params: list[Any] = []
-    if OWN in scope:
-        parts.append("(p.owner_id = %s OR (p.organization IS NOT NULL AND p.organization = %s))")
-        params += [principal.id, principal.organization or "\x00"]
-    if REGION in scope:
-        parts.append("p.region = %s")
-        params.append(principal.region or "\x00")
-    if PUB in scope:
-        parts.append("p.status = ANY(%s)")
-        params.append(list(PUBLISHED_STATUSES))
+    for c in conditions:
+        column = f"{alias}.{c.field}"
+        parts.append(f"{column} && %s" if c.op == "contains" else f"{column} = ANY(%s)")
+        params.append(list(c.values))
     return "(" + " OR ".join(parts or ["FALSE"]) + ")", params
 
 
-_NAMES = {"problem": "需求", "achievement": "成果", "expert": "专家", "stats": "统计"}
+def problem_read_filter(principal: Principal, alias: str = "p") -> tuple[str, list[Any]]:
+    """SQL condition restricting problems to those the principal may read."""
+    return clauses_sql(clauses(principal, "problem", "read"), alias)
+
+
+def problem_full_filter(principal: Principal, alias: str = "p") -> tuple[str, list[Any]]:
+    """SQL condition: the problem is not confidential or the principal may read it in full."""
+    condition, params = clauses_sql(full_problem_clauses(principal), alias)
+    return f"(NOT {alias}.confidential OR {condition})", params
+
+
+def organization_read_filter(principal: Principal, alias: str = "o") -> tuple[str, list[Any]]:
+    """SQL condition restricting organizations to those the principal may see."""
+    return clauses_sql(clauses(principal, "organization", "read"), alias)
+
+
+_NAMES = {
+    "problem": "需求",
+    "achievement": "成果",
+    "expert": "专家",
+    "stats": "统计",
+    "organization": "组织",
+}

@@ -80,8 +80,16 @@ def upsert(
     return same["id"], False, False
 
 
-def order_by(sort: str | None, allowed: Sequence[str], default: str) -> sql.Composable:
-    """ORDER BY for 'field' or '-field' (descending) from a whitelist; id breaks ties."""
+def order_by(
+    sort: str | None,
+    allowed: Sequence[str],
+    default: str,
+    expressions: dict[str, str] | None = None,
+) -> sql.Composable:
+    """ORDER BY for 'field' or '-field' (descending) from a whitelist; id breaks ties.
+
+    expressions maps a field to the SQL it sorts by instead of its column.
+    """
     text = sort or default
     descending = text.startswith("-")
     name = text.lstrip("-")
@@ -91,7 +99,9 @@ def order_by(sort: str | None, allowed: Sequence[str], default: str) -> sql.Comp
             field="sort",
         )
     direction = sql.SQL("DESC NULLS LAST" if descending else "ASC NULLS LAST")
-    return sql.SQL("ORDER BY {c} {d}, id {d}").format(c=sql.Identifier(name), d=direction)
+    expression = (expressions or {}).get(name)
+    column = sql.SQL(expression) if expression else sql.Identifier(name)
+    return sql.SQL("ORDER BY {c} {d}, id {d}").format(c=column, d=direction)
 
 
 def check_page(page: int, page_size: int) -> None:
@@ -113,7 +123,7 @@ def like_pattern(text: str) -> str:
 
 def fetch_page(
     conn: psycopg.Connection,
-    table: str,
+    table: str | sql.Composable,
     *,
     where: list[str],
     params: list[Any],
@@ -121,18 +131,22 @@ def fetch_page(
     page: int,
     page_size: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The rows of one page of table (alias p) matching every condition, and the total."""
+    """The rows of one page of table (alias p) matching every condition, and the total.
+
+    table may be a subquery (a Composable in parentheses) whose parameters come first.
+    """
     check_page(page, page_size)
     condition = " AND ".join(where) or "TRUE"
+    source = sql.Identifier(table) if isinstance(table, str) else table
     query = sql.SQL(
         "SELECT p.*, count(*) OVER () AS _total FROM {t} AS p WHERE {w} {o} LIMIT %s OFFSET %s"
-    ).format(t=sql.Identifier(table), w=sql.SQL(condition), o=order)
+    ).format(t=source, w=sql.SQL(condition), o=order)
     rows = conn.execute(query, [*params, page_size, (page - 1) * page_size]).fetchall()
     if rows:
         return rows, rows[0]["_total"]
     total = conn.execute(
         sql.SQL("SELECT count(*) AS n FROM {t} AS p WHERE {w}").format(
-            t=sql.Identifier(table), w=sql.SQL(condition)
+            t=source, w=sql.SQL(condition)
         ),
         params,
     ).fetchone()["n"]

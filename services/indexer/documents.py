@@ -15,7 +15,7 @@ from greenplat.indexer.analysis import terms, terms_of, tsvector_literal
 
 _QUERIES = {
     "problems": "SELECT id, external_id, title, description, keywords, industry, region,"
-    " organization, status, confidential, owner_id FROM problems",
+    " organization, organization_id, status, confidential, owner_id FROM problems",
     "achievements": "SELECT id, external_id, title, abstract, keywords, kind, discipline,"
     " organization, expert_ids FROM achievements",
     "experts": "SELECT id, external_id, name, organization, title, disciplines, keywords, bio,"
@@ -28,7 +28,7 @@ FILTER_FIELDS = (
     "status",
     "kind",
     "confidential",
-    "organization",
+    "organization_id",
     "owner_id",
     "expert_ids",
 )
@@ -89,7 +89,7 @@ def _problem(row: dict) -> IndexDoc:
             "status": row["status"],
             "kind": None,
             "confidential": bool(row["confidential"]),
-            "organization": row["organization"],
+            "organization_id": row["organization_id"],
             "owner_id": row["owner_id"],
             "expert_ids": [],
         },
@@ -115,7 +115,7 @@ def _achievement(row: dict) -> IndexDoc:
             "status": None,
             "kind": row["kind"],
             "confidential": False,
-            "organization": row["organization"],
+            "organization_id": None,
             "owner_id": None,
             "expert_ids": list(row["expert_ids"] or []),
         },
@@ -148,7 +148,7 @@ def _expert(row: dict) -> IndexDoc:
             "status": None,
             "kind": None,
             "confidential": False,
-            "organization": row["organization"],
+            "organization_id": None,
             "owner_id": None,
             "expert_ids": [row["external_id"]],
         },

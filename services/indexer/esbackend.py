@@ -18,16 +18,17 @@ import psycopg
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from greenplat.core.outbox import LIBRARIES
+from greenplat.core.permissions import Clause
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
 from greenplat.indexer.pgbackend import model_slug
-from greenplat.indexer.search import Candidate, Clause, SearchFilters, problem_visibility
+from greenplat.indexer.search import Candidate, SearchFilters, problem_visibility
 
 log = logging.getLogger(__name__)
 
 # Terms from greenplat.indexer.analysis, by weight: title > keywords > names > body.
 TERM_FIELDS = {"A": "terms_a", "B": "terms_b", "C": "terms_c", "D": "terms_d"}
 TERM_BOOSTS = {"terms_a": 4.0, "terms_b": 2.0, "terms_c": 1.5, "terms_d": 1.0, "text": 0.5}
-_KEYWORDS = ("external_id", "region", "industry", "disciplines", "status", "kind", "organization")
+_KEYWORDS = ("external_id", "region", "industry", "disciplines", "status", "kind")
 _CHINESE_PLUGINS = {"analysis-ik": "ik_max_word", "analysis-smartcn": "smartcn"}
 
 
@@ -70,6 +71,7 @@ class ElasticsearchBackend:
             "text": {"type": "text", "analyzer": self.text_analyzer()},
             "confidential": {"type": "boolean"},
             "owner_id": {"type": "long"},
+            "organization_id": {"type": "long"},
             "expert_ids": {"type": "keyword"},
             "models": {"type": "keyword"},
             "content_hash": {"type": "keyword", "index": False},
@@ -334,6 +336,7 @@ class ElasticsearchBackend:
 
 
 def _clause(clause: Clause) -> dict[str, Any]:
+    # A keyword field holding a list matches terms on any element: "contains" needs nothing more.
     if clause.field is None:
         return {"match_all": {}}
     return {"terms": {clause.field: list(clause.values)}}

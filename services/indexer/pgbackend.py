@@ -13,10 +13,11 @@ import psycopg
 from psycopg import sql
 
 from greenplat.core.outbox import LIBRARIES
+from greenplat.core.permissions import clauses_sql
 from greenplat.indexer.analysis import tsquery_literal
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
 from greenplat.indexer.embedding import as_array
-from greenplat.indexer.search import Candidate, Clause, SearchFilters, problem_visibility
+from greenplat.indexer.search import Candidate, SearchFilters, problem_visibility
 
 # Serialises DDL on the vector tables between processes that start together.
 _DDL_LOCK = 74_117_101
@@ -34,16 +35,6 @@ def model_slug(model: str) -> str:
 
 def vector_table(slug: str, library: str) -> sql.Identifier:
     return sql.Identifier(f"search_vectors_{slug}_{library}")
-
-
-def _any_of(clauses: tuple[Clause, ...], params: list[Any]) -> str:
-    if any(clause.field is None for clause in clauses):
-        return "TRUE"
-    parts = []
-    for clause in clauses:
-        parts.append(f"p.{clause.field} = ANY(%s)")
-        params.append(list(clause.values))
-    return "(" + " OR ".join(parts or ["FALSE"]) + ")"
 
 
 def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
@@ -67,9 +58,10 @@ def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
         params.append(list(filters.exclude_ids))
     if filters.principal is not None and library == "problems":
         vis = problem_visibility(filters.principal)
-        readable = _any_of(vis.readable, params)
-        full = _any_of(vis.full, params)
+        readable, more = clauses_sql(vis.readable, "p")
+        full, most = clauses_sql(vis.full, "p")
         parts.append(f"{readable} AND (NOT p.confidential OR {full})")
+        params += more + most
     return " AND ".join(parts), params
 
 

@@ -6,15 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from greenplat.core.permissions import (
-    ALL,
-    OWN,
-    PUB,
-    PUBLISHED_STATUSES,
-    REGION,
-    Principal,
-    scope_of,
-)
+from greenplat.core.permissions import Clause, Principal, clauses, full_problem_clauses
 
 Mode = Literal["hybrid", "lexical", "vector"]
 MODES: tuple[str, ...] = ("hybrid", "lexical", "vector")
@@ -57,14 +49,6 @@ class SearchFilters:
 
 
 @dataclass(frozen=True)
-class Clause:
-    """field = any of values (field None means: always true)."""
-
-    field: str | None
-    values: tuple = ()
-
-
-@dataclass(frozen=True)
 class Visibility:
     """Problem visibility as two disjunctions: which may be read, which may be read in full."""
 
@@ -73,22 +57,8 @@ class Visibility:
 
 
 def problem_visibility(principal: Principal) -> Visibility:
-    """The permission table's problem.read row turned into conditions on indexed fields."""
-    scope = scope_of(principal, "problem", "read")
-    if ALL in scope:
-        return Visibility((Clause(None),), (Clause(None),))
-    full: list[Clause] = []
-    if OWN in scope:
-        if principal.id is not None:
-            full.append(Clause("owner_id", (principal.id,)))
-        if principal.role == "enterprise" and principal.organization:
-            full.append(Clause("organization", (principal.organization,)))
-    if REGION in scope and principal.region:
-        full.append(Clause("region", (principal.region,)))
-    readable = list(full)
-    if PUB in scope:
-        readable.append(Clause("status", PUBLISHED_STATUSES))
-    return Visibility(tuple(readable), tuple(full))
+    """The permission module's problem.read conditions, on the indexed fields of the same name."""
+    return Visibility(clauses(principal, "problem", "read"), full_problem_clauses(principal))
 
 
 @dataclass

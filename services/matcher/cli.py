@@ -15,6 +15,7 @@ from rich.table import Table
 
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.errors import DomainError
+from greenplat.core.permissions import SYSTEM
 
 console = Console()
 err = Console(stderr=True)
@@ -195,7 +196,9 @@ def _runs(matcher, labelled: list[dict], to: str, mode: str) -> dict[str, list[s
 def _ranked_ids(matcher, row: dict[str, Any], to: str, mode: str) -> list[str]:
     """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
     if isinstance(row.get("query"), str) and to != "experts":
-        hits = matcher.retrieve(to, row["query"], k=10, mode=mode, filters={"status": None})
+        hits = matcher.retrieve(
+            to, row["query"], k=10, mode=mode, filters={"status": None}, principal=SYSTEM
+        )
         return [hit.external_id for hit, _ in hits]
     return [m["id"] for m in _run_query(matcher, row, to, 10, mode)]
 
@@ -216,7 +219,9 @@ def assign(
             problem_ids = [matcher.resolve("problems", e) for e in problem_ext]
             expert_ids = [matcher.resolve("experts", e) for e in expert_ext] if expert_ext else None
             with err.status("求解中 / solving…"):
-                result = matcher.assign(problem_ids, expert_ids, k=k, record=record)
+                result = matcher.assign(
+                    problem_ids, expert_ids, k=k, record=record, principal=SYSTEM
+                )
         except DomainError as e:
             raise _fail(e.message) from e
     with out.open("w", encoding="utf-8") as handle:

@@ -50,7 +50,9 @@ def match(
     if target not in records.TABLES:
         raise InvalidInput(f"unknown target {target!r}", field="to")
     if text is not None:
-        return search.search(db, indexer, text, target, page_size=k, mode=mode, statuses=None).items
+        return search.search(
+            db, indexer, text, target, page_size=k, mode=mode, statuses=None, principal=SYSTEM
+        ).items
     if problem_id is not None:
         return _from_problem(db, indexer, target, problem_id, k, mode)
     if expert_id is not None:
@@ -64,10 +66,12 @@ def _from_problem(
     db: Database, indexer, target: str, problem_id: int, k: int, mode: str
 ) -> list[MatchRead]:
     if target == "experts":
-        return directions.problem_experts(db, indexer, problem_id, page_size=k, statuses=None).items
+        return directions.problem_experts(
+            db, indexer, problem_id, page_size=k, statuses=None, principal=SYSTEM
+        ).items
     if target == "achievements":
         return directions.problem_achievements(
-            db, indexer, problem_id, page_size=k, mode=mode, statuses=None
+            db, indexer, problem_id, page_size=k, mode=mode, statuses=None, principal=SYSTEM
         ).items
     return _similar(db, indexer, "problems", problem_id, retrieval.problem_text, k, mode)
 
@@ -76,13 +80,17 @@ def _from_expert(
     db: Database, indexer, target: str, expert_id: int, k: int, mode: str
 ) -> list[MatchRead]:
     if target == "problems":
-        return directions.expert_problems(db, indexer, expert_id, page_size=k, statuses=None).items
+        return directions.expert_problems(
+            db, indexer, expert_id, page_size=k, statuses=None, principal=SYSTEM
+        ).items
     with db.session() as conn:
         text = retrieval.expert_text(conn, records.get_or_raise(conn, "experts", expert_id))
     if target == "experts":
-        found = search.search(db, indexer, text, target, page_size=k + 1).items
+        found = search.search(db, indexer, text, target, page_size=k + 1, principal=SYSTEM).items
         return [m for m in found if m.id != expert_id][:k]
-    return search.search(db, indexer, text, target, page_size=k, mode=mode, statuses=None).items
+    return search.search(
+        db, indexer, text, target, page_size=k, mode=mode, statuses=None, principal=SYSTEM
+    ).items
 
 
 def _from_achievement(
@@ -90,7 +98,7 @@ def _from_achievement(
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.achievement_problems(
-            db, indexer, achievement_id, page_size=k, statuses=None
+            db, indexer, achievement_id, page_size=k, statuses=None, principal=SYSTEM
         ).items
     if target == "experts":
         return _achievement_experts(db, indexer, achievement_id, k)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from greenplat.core.db import Database
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
-from greenplat.core.permissions import SYSTEM, Principal, allows
+from greenplat.core.permissions import Principal, allows
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import items as present
 from greenplat.matcher import ranking, records, retrieval, rules, search
@@ -17,7 +17,7 @@ def problem_experts(
     indexer,
     problem_id: int,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     page: int = 1,
     page_size: int = 20,
     region: str | None = None,
@@ -61,7 +61,7 @@ def expert_problems(
     indexer,
     expert_id: int,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     page: int = 1,
     page_size: int = 20,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
@@ -93,7 +93,7 @@ def problem_achievements(
     indexer,
     problem_id: int,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     page: int = 1,
     page_size: int = 20,
     discipline: str | None = None,
@@ -133,7 +133,7 @@ def achievement_problems(
     indexer,
     achievement_id: int,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     page: int = 1,
     page_size: int = 20,
     region: str | None = None,

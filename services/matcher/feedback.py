@@ -8,7 +8,13 @@ from typing import Any
 import psycopg
 
 from greenplat.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from greenplat.core.permissions import Principal, allows, require_any
+from greenplat.core.permissions import (
+    Principal,
+    allows,
+    clauses_sql,
+    full_problem_clauses,
+    require_any,
+)
 from greenplat.core.problems import service as problems
 from greenplat.matcher import announce, pipeline
 from greenplat.matcher.models import FeedbackCreate, FeedbackPage, FeedbackRead
@@ -133,20 +139,14 @@ def _insert(conn: psycopg.Connection, principal: Principal, data: FeedbackCreate
 
 
 def _visible(principal: Principal) -> tuple[str, list[Any]]:
-    """SQL condition (aliases f, p) on the feedback a principal may list."""
-    if principal.role == "platform_admin":
-        return "TRUE", []
-    if principal.role == "subcenter_admin":
-        return "p.region = %s", [principal.region or "\x00"]
-    if principal.role == "enterprise":
-        return (
-            "(p.owner_id = %s OR (p.organization IS NOT NULL AND p.organization = %s))",
-            [principal.id, principal.organization or "\x00"],
-        )
+    """SQL condition (aliases f, p) on the feedback a principal may list: feedback on the
+    problems it may read in full (owners, their sub-center, staff), and feedback naming the
+    principal's own expert profile or its achievements."""
+    condition, params = clauses_sql(full_problem_clauses(principal), "p")
     return (
-        "(f.expert_id = %s OR f.achievement_id IN"
+        f"({condition} OR f.expert_id = %s OR f.achievement_id IN"
         " (SELECT id FROM achievements WHERE %s = ANY(expert_ids)))",
-        [principal.expert_id, principal.expert_external_id or "\x00"],
+        [*params, principal.expert_id, principal.expert_external_id],
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from greenplat.core.permissions import SYSTEM, Principal, problem_read_filter
+from greenplat.core.permissions import Principal, problem_full_filter, problem_read_filter
 from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import retrieval, rules
@@ -80,7 +80,7 @@ def rank_problems_for_expert(
     conn: psycopg.Connection,
     expert: dict,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     limit: int = 5000,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
 ) -> list[tuple[dict, Components, aff.Affinity]]:
@@ -115,12 +115,15 @@ def _readable_problems(
     limit: int,
     statuses: rules.Statuses,
 ) -> list[dict]:
-    """Problems of these statuses the principal may read, less declined and conflicted ones."""
+    """Problems of these statuses the principal may read in full, less declined and
+    conflicted ones. A confidential problem the principal may read only redacted is left out:
+    its stored vectors embed the hidden text, so its score would leak what it withholds."""
     condition, params = problem_read_filter(principal)
+    full, more = problem_full_filter(principal)
     declined = rules.declined_problems_of(conn, expert["id"])
     problems = conn.execute(
-        f"SELECT * FROM problems p WHERE {condition} AND p.status = ANY(%s)"
+        f"SELECT * FROM problems p WHERE {condition} AND {full} AND p.status = ANY(%s)"
         " ORDER BY p.approved_at DESC NULLS LAST, p.id DESC LIMIT %s",
-        [*params, list(statuses or PROBLEM_STATUSES), limit],
+        [*params, *more, list(statuses or PROBLEM_STATUSES), limit],
     ).fetchall()
     return [p for p in problems if p["id"] not in declined and not rules.conflicted(p, expert)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from greenplat.core.db import Database
 from greenplat.core.errors import InvalidInput
-from greenplat.core.permissions import SYSTEM, Principal
+from greenplat.core.permissions import Principal
 from greenplat.indexer.search import SearchFilters
 from greenplat.matcher import items as present
 from greenplat.matcher import ranking, records, retrieval, rules
@@ -22,7 +22,7 @@ def search(
     text: str,
     library: str,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     page: int = 1,
     page_size: int = 20,
     mode: str = "hybrid",
@@ -143,7 +143,7 @@ def retrieve(
     library: str,
     text: str,
     *,
-    principal: Principal = SYSTEM,
+    principal: Principal,
     k: int = 20,
     mode: str = "hybrid",
     filters: dict | None = None,

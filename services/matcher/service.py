@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from greenplat.core.db import Database
-from greenplat.core.permissions import SYSTEM, Principal
+from greenplat.core.permissions import Principal
 from greenplat.core.settings import Settings
 from greenplat.matcher import contract, directions, ranking, records
 from greenplat.matcher import search as free_text
@@ -81,7 +81,7 @@ class Matcher:
         expert_ids: Sequence[int] | None = None,
         *,
         k: int = 3,
-        principal: Principal = SYSTEM,
+        principal: Principal,
         record: bool = False,
     ) -> AssignResult:
         """k experts per problem maximising total fit (all experts when none are given)."""

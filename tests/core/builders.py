@@ -46,12 +46,7 @@ class World:
 
 
 def _principal(conn: psycopg.Connection, username: str) -> Principal:
-    row = conn.execute(
-        "SELECT u.*, e.external_id AS expert_external_id FROM users u "
-        "LEFT JOIN experts e ON e.id = u.expert_id WHERE u.username = %s",
-        (username,),
-    ).fetchone()
-    return accounts.to_principal(row)
+    return accounts.get_principal_by_username(conn=conn, username=username)
 
 
 def expert_record(external_id: str, region: str | None, **fields: Any) -> ExpertRecord:
@@ -89,7 +84,12 @@ def make_world(db: Database) -> World:
         specs = {
             "enterprise": dict(role="enterprise", region=w.region_a, organization=w.org_a),
             "enterprise2": dict(role="enterprise", region=w.region_a, organization=w.org_other),
-            "expert": dict(role="expert", region=w.region_a, expert_id=ids[w.expert_a]),
+            "expert": dict(
+                role="expert",
+                region=w.region_a,
+                expert_id=ids[w.expert_a],
+                organization=f"甲大学{tag}",
+            ),
             "subcenter_admin": dict(role="subcenter_admin", region=w.region_a),
             "subcenter_b": dict(role="subcenter_admin", region=w.region_b),
             "platform_admin": dict(role="platform_admin"),

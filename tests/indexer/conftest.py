@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from greenplat.core.db import Database
+from greenplat.core.organizations import service as organizations
 from greenplat.core.outbox import record_change
 from greenplat.core.settings import Settings
 from greenplat.indexer.service import Indexer
@@ -83,6 +84,10 @@ class Records:
             **extra,
         }
         return self._insert("problems", values)
+
+    def organization(self, name: str) -> int:
+        with self.db.session() as conn:
+            return organizations.ensure(conn=conn, name=name, verified=True)
 
     def achievement(self, title: str, abstract: str, **extra) -> int:
         values = {

@@ -115,15 +115,16 @@ def test_filters_on_status_industry_discipline_and_kind(any_indexer, any_records
 
 
 def test_problem_visibility_follows_the_permission_table(any_indexer, any_records):
+    jia, yi = any_records.organization("甲公司"), any_records.organization("乙公司")
     draft = any_records.problem(
-        "Hydrogen storage", "Store hydrogen safely.", status="draft", organization="甲公司"
+        "Hydrogen storage", "Store hydrogen safely.", status="draft", organization_id=jia
     )
     public = any_records.problem("Hydrogen pipeline", "Hydrogen transport.", region="浙江")
     secret = any_records.problem(
         "Hydrogen tank",
         "Secret hydrogen tank.",
         confidential=True,
-        organization="甲公司",
+        organization_id=jia,
         region="江苏",
     )
     any_indexer.sync_pending()
@@ -133,13 +134,16 @@ def test_problem_visibility_follows_the_permission_table(any_indexer, any_record
         return set(ids(any_indexer.search("problems", text="hydrogen", filters=filters)))
 
     expert = Principal(id=7, username="e", role="expert")
-    owner = Principal(id=8, username="o", role="enterprise", organization="甲公司")
-    other = Principal(id=9, username="x", role="enterprise", organization="乙公司")
+    owner = Principal(id=8, username="o", role="enterprise", organization_id=jia)
+    other = Principal(id=9, username="x", role="enterprise", organization_id=yi)
+    # The name alone grants nothing: ownership is by organization id.
+    namesake = Principal(id=12, username="n", role="enterprise", organization="甲公司")
     jiangsu = Principal(id=10, username="s", role="subcenter_admin", region="江苏")
     admin = Principal(id=11, username="a", role="platform_admin")
 
     assert visible(expert) == {public}
     assert visible(other) == {public}
+    assert visible(namesake) == {public}
     assert visible(owner) == {draft, public, secret}
     assert visible(jiangsu) == {secret}
     assert visible(admin) == {draft, public, secret}

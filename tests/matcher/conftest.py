@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from greenplat.api.app import create_app
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Database
+from greenplat.core.organizations import service as organizations
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal
 from greenplat.core.settings import Settings
@@ -236,6 +237,7 @@ def build_world(database: Database) -> World:
                     "description": desc,
                     "status": status,
                     "organization": org,
+                    "organization_id": organizations.ensure(conn=conn, name=org, verified=True),
                     "confidential": confidential,
                     "region": region,
                     "industry": industry,
@@ -261,14 +263,8 @@ def build_world(database: Database) -> World:
                 expert_id=expert_id,
             )
             world.usernames[key] = username
-            world.principals[key] = Principal(
-                id=user.id,
-                username=username,
-                role=role,
-                region=region,
-                organization=org,
-                expert_id=expert_id,
-                expert_external_id=f"E-{key}" if expert_id else None,
+            world.principals[key] = accounts.get_principal_by_username(
+                conn=conn, username=user.username
             )
     return world
 

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from greenplat.core.permissions import SYSTEM
 from greenplat.matcher.assignment import assign
 
 
@@ -81,7 +82,7 @@ def test_event_assignment_respects_conflict_capacity_and_records_invitations(
 ):
     problems = [world.problems[n] for n in ("battery", "other", "water")]
     experts = [world.experts[n] for n in ("battery", "insider", "busy", "water")]
-    result = matcher.assign(problems, experts, k=2, record=True)
+    result = matcher.assign(problems, experts, k=2, record=True, principal=SYSTEM)
     chosen = {p.problem_id: [e.expert_id for e in p.experts] for p in result.problems}
     assert world.experts["insider"] not in chosen[world.problems["battery"]]  # same organization
     assert sum(world.experts["busy"] in ids for ids in chosen.values()) <= 1  # capacity 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from greenplat.core.permissions import SYSTEM
 from greenplat.matcher.explain import Evidence, explain, key_terms, shared_terms
 from greenplat.matcher.scoring import Components, Signals
 
@@ -57,7 +58,7 @@ def test_redacted_explanation_holds_no_text_of_the_source():
 
 
 def test_match_explanations_name_the_experts_relevant_works(matcher, world):
-    page = matcher.problem_experts(world.problems["water"])
+    page = matcher.problem_experts(world.problems["water"], principal=SYSTEM)
     top = page.items[0]
     why = " ".join(top.why)
     assert "Reverse osmosis membranes against fouling" in why
@@ -66,7 +67,7 @@ def test_match_explanations_name_the_experts_relevant_works(matcher, world):
 
 
 def test_inbox_explanations_name_the_experts_closest_works(matcher, world):
-    inbox = matcher.expert_problems(world.experts["water"])
+    inbox = matcher.expert_problems(world.experts["water"], principal=SYSTEM)
     top = inbox.items[0]
     assert top.id == world.problems["water"]
     why = " ".join(top.why)

@@ -1,4 +1,4 @@
-"""Regions with their sub-centers, and organizations (managed by platform admins)."""
+"""Regions with their sub-centers (managed by platform admins)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,7 @@ from fastapi import APIRouter, Path, status
 
 from greenplat.api.deps import Conn, CurrentPrincipal
 from greenplat.core.regions import service
-from greenplat.core.regions.models import (
-    OrganizationCreate,
-    OrganizationKind,
-    OrganizationRead,
-    RegionCreate,
-    RegionRead,
-    RegionUpdate,
-)
+from greenplat.core.regions.models import RegionCreate, RegionRead, RegionUpdate
 
 router = APIRouter(prefix="/v1", tags=["regions 地区与分中心"])
 
@@ -46,22 +39,3 @@ def update_region(
 def delete_region(region_id: RegionId, principal: CurrentPrincipal, conn: Conn) -> None:
     """Remove a region that no account belongs to."""
     service.delete_region(conn=conn, principal=principal, region_id=region_id)
-
-
-@router.get("/organizations", response_model=list[OrganizationRead])
-def list_organizations(
-    principal: CurrentPrincipal,
-    conn: Conn,
-    kind: OrganizationKind | None = None,
-    region: str | None = None,
-) -> list[OrganizationRead]:
-    """Organizations, by name."""
-    return service.list_organizations(conn=conn, kind=kind, region=region)
-
-
-@router.post("/organizations", response_model=OrganizationRead, status_code=201)
-def create_organization(
-    data: OrganizationCreate, principal: CurrentPrincipal, conn: Conn
-) -> OrganizationRead:
-    """Register an organization."""
-    return service.create_organization(conn=conn, principal=principal, data=data)

@@ -21,6 +21,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "enterprise": [
         ("nav.my_problems", "/enterprise/problems"),
         ("nav.new_problem", "/enterprise/problems/new"),
+        ("nav.organizations", "/organizations"),
     ],
     "expert": [
         ("nav.inbox", "/expert/inbox"),
@@ -32,6 +33,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.review", "/subcenter/review"),
         ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
+        ("nav.organizations", "/organizations"),
     ],
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
@@ -39,6 +41,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.followup", "/subcenter/followup"),
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
+        ("nav.organizations", "/organizations"),
         ("nav.import", "/admin/import"),
         ("nav.mail", "/admin/mail"),
     ],

@@ -76,7 +76,11 @@ class UserRead(BaseModel):
     display_name: str
     role: Role
     region: str | None
-    organization: str | None
+    organization_id: int | None
+    organization: str | None = Field(description="Name of the organization the account belongs to.")
+    organization_pending: str | None = Field(
+        default=None, description="Organization the account asked to join, awaiting approval."
+    )
     expert_id: int | None
     expert_external_id: str | None = None
     active: bool

@@ -15,7 +15,14 @@ from psycopg import sql
 from greenplat.core import store
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
 from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from greenplat.core.permissions import ROLES, Principal, require_any
+from greenplat.core.organizations import service as organizations
+from greenplat.core.permissions import (
+    ROLES,
+    Principal,
+    posts_for_organization,
+    regional,
+    require_any,
+)
 from greenplat.core.regions import service as regions
 from greenplat.core.settings import Settings
 
@@ -25,10 +32,17 @@ _DUMMY_HASH = _hasher.hash("greenplat-no-such-user")
 DEFAULT_TTL_HOURS: int = Settings.model_fields["token_ttl_hours"].default
 MIN_PASSWORD = 8
 _BAD_LOGIN = "用户名或密码错误 / wrong username or password"
-_USER_SQL = (
-    "SELECT u.*, e.external_id AS expert_external_id FROM users u "
-    "LEFT JOIN experts e ON e.id = u.expert_id"
+_USER_COLUMNS = (
+    "u.*, e.external_id AS expert_external_id, o.name AS organization,"
+    " (SELECT po.name FROM organization_requests r JOIN organizations po"
+    "  ON po.id = r.organization_id WHERE r.user_id = u.id AND r.status = 'pending')"
+    " AS organization_pending"
 )
+_USER_JOINS = (
+    "LEFT JOIN experts e ON e.id = u.expert_id"
+    " LEFT JOIN organizations o ON o.id = u.organization_id"
+)
+_USER_SQL = f"SELECT {_USER_COLUMNS} FROM users u {_USER_JOINS}"
 
 
 def hash_password(password: str) -> str:
@@ -61,6 +75,7 @@ def to_principal(row: dict[str, Any]) -> Principal:
         username=row["username"],
         role=row["role"],
         region=row["region"],
+        organization_id=row["organization_id"],
         organization=row["organization"],
         expert_id=row["expert_id"],
         expert_external_id=row.get("expert_external_id"),
@@ -74,7 +89,7 @@ def _check_links(
         raise InvalidInput(f"未知角色 {role} / unknown role", field="role")
     if region is not None and regions.get_region(conn=conn, name=region) is None:
         raise InvalidInput(f"地区 {region} 不存在 / unknown region", field="region")
-    if role == "subcenter_admin" and region is None:
+    if regional(role) and region is None:
         raise InvalidInput(
             "分中心管理员须指定地区 / a sub-center admin needs a region", field="region"
         )
@@ -105,6 +120,12 @@ def get_by_username(*, conn: psycopg.Connection, username: str) -> UserRead | No
     return to_read(row) if row else None
 
 
+def get_principal_by_username(*, conn: psycopg.Connection, username: str) -> Principal | None:
+    """The principal the account with this username acts as, or None."""
+    row = _user_row(conn, "u.username = %s", username)
+    return to_principal(row) if row else None
+
+
 def create_user(
     *,
     conn: psycopg.Connection,
@@ -121,15 +142,23 @@ def create_user(
     password_hash = hash_password(password)
     if get_by_username(conn=conn, username=username) is not None:
         raise Conflict(f"用户名 {username} 已被使用 / username taken", field="username")
+    organization_id = _organization_id(conn, organization, role, region)
     row = conn.execute(
-        "INSERT INTO users (username, password_hash, display_name, role, region, organization,"
+        "INSERT INTO users (username, password_hash, display_name, role, region, organization_id,"
         " expert_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (username, password_hash, display_name, role, region, organization, expert_id),
+        (username, password_hash, display_name, role, region, organization_id, expert_id),
     ).fetchone()
-    if organization:
-        kind = "enterprise" if role == "enterprise" else "other"
-        regions.ensure_organization(conn=conn, name=organization, kind=kind, region=region)
     return get_user_or_raise(conn=conn, user_id=row["id"])
+
+
+def _organization_id(
+    conn: psycopg.Connection, name: str | None, role: str, region: str | None
+) -> int | None:
+    # Staff naming an organization for an account vouch for the membership.
+    if not name:
+        return None
+    kind = "enterprise" if posts_for_organization(role) else "other"
+    return organizations.ensure(conn=conn, name=name, kind=kind, region=region, verified=True)
 
 
 def signup_enterprise(
@@ -141,16 +170,29 @@ def signup_enterprise(
     region: str | None = None,
     display_name: str = "",
 ) -> UserRead:
-    """An enterprise registers itself: an enterprise account bound to its organization."""
-    return create_user(
+    """An enterprise registers itself (the one path of the API and the portal).
+
+    A new organization is created unverified with the account as its first member. The name
+    of an existing organization grants nothing: the account is created without organization
+    and a membership request waits for a member of that organization or its sub-center.
+    """
+    existing = organizations.get_by_name(conn=conn, name=organization)
+    user = create_user(
         conn=conn,
         username=username,
         password=password,
         role="enterprise",
         region=region,
-        organization=organization,
         display_name=display_name or organization,
     )
+    if existing is not None:
+        organizations.request_membership(conn=conn, user_id=user.id, organization_id=existing["id"])
+    else:
+        org_id = organizations.ensure(
+            conn=conn, name=organization, kind="enterprise", region=region, verified=False
+        )
+        conn.execute("UPDATE users SET organization_id = %s WHERE id = %s", (org_id, user.id))
+    return get_user_or_raise(conn=conn, user_id=user.id)
 
 
 def authenticate(
@@ -180,9 +222,8 @@ def authenticate(
 def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
     """The principal of a valid, unexpired token of an active account; raises Unauthorized."""
     row = conn.execute(
-        "SELECT u.*, e.external_id AS expert_external_id FROM api_tokens t "
-        "JOIN users u ON u.id = t.user_id LEFT JOIN experts e ON e.id = u.expert_id "
-        "WHERE t.token_hash = %s AND t.expires_at > now() AND u.active",
+        f"SELECT {_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id {_USER_JOINS}"
+        " WHERE t.token_hash = %s AND t.expires_at > now() AND u.active",
         (_token_hash(token),),
     ).fetchone()
     if row is None:
@@ -233,6 +274,9 @@ def update_user(
             del changes[required]
     merged = {**current.model_dump(), **changes}
     _check_links(conn, merged["role"], merged["region"], merged["expert_id"])
+    if "organization" in changes:
+        name = changes.pop("organization")
+        changes["organization_id"] = _organization_id(conn, name, merged["role"], merged["region"])
     password = changes.pop("password", None)
     if password is not None:
         changes["password_hash"] = hash_password(password)

@@ -18,7 +18,7 @@ from greenplat.core.achievements.models import (
 )
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
-from greenplat.core.permissions import Principal, require, require_any
+from greenplat.core.permissions import Principal, only_own, require, require_any
 
 FIELDS = (
     "title",
@@ -167,7 +167,7 @@ def create(
     require_any(principal, "achievement", "create")
     values = data.model_dump(include=set(FIELDS))
     own = principal.expert_external_id
-    if principal.role == "expert" and own and own not in values["expert_ids"]:
+    if only_own(principal, "achievement", "create") and own and own not in values["expert_ids"]:
         values["expert_ids"] = [*values["expert_ids"], own]
     values.update(external_id=data.external_id or store.new_external_id("A"), extra=data.extra)
     require(principal, "achievement", "create", _with_region(conn, values))

@@ -18,6 +18,17 @@ from greenplat.core.contacts.models import ContactRead, ContactUpdate
 from greenplat.core.errors import NotFound
 from greenplat.core.permissions import Principal, allows, owns
 
+_USERS = (
+    "SELECT u.*, e.external_id AS expert_external_id, o.name AS organization FROM users u"
+    " LEFT JOIN experts e ON e.id = u.expert_id"
+    " LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.active AND "
+)
+
+
+def users_where(conn: psycopg.Connection, where: str, params: tuple) -> builtins.list[dict]:
+    """Active accounts matching a condition on alias u."""
+    return conn.execute(_USERS + where, params).fetchall()
+
 
 def _contact(row: dict[str, Any]) -> ContactRead:
     return ContactRead(
@@ -31,7 +42,8 @@ def _contact(row: dict[str, Any]) -> ContactRead:
 
 def get_own(*, conn: psycopg.Connection, principal: Principal) -> ContactRead:
     """The principal's own contact details."""
-    row = conn.execute("SELECT * FROM users WHERE id = %s", (principal.id,)).fetchone()
+    rows = users_where(conn, "u.id = %s", (principal.id,))
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound("账号不存在 / account not found")
     return _contact(row)
@@ -56,23 +68,12 @@ def _disclosed_at(conn: psycopg.Connection, problem_id: int, expert_id: int):
     return row["disclosed_at"] if row else None
 
 
-_USERS = (
-    "SELECT u.*, e.external_id AS expert_external_id FROM users u"
-    " LEFT JOIN experts e ON e.id = u.expert_id WHERE u.active AND "
-)
-
-
-def users_where(conn: psycopg.Connection, where: str, params: tuple) -> builtins.list[dict]:
-    """Active accounts matching a condition on alias u."""
-    return conn.execute(_USERS + where, params).fetchall()
-
-
 def owners_of(conn: psycopg.Connection, problem: dict[str, Any]) -> builtins.list[dict]:
     """Accounts of the enterprise that owns the problem."""
     rows = users_where(
         conn,
-        "(u.id = %s OR (u.organization IS NOT NULL AND u.organization = %s))",
-        (problem.get("owner_id"), problem.get("organization")),
+        "(u.id = %s OR (u.organization_id IS NOT NULL AND u.organization_id = %s))",
+        (problem.get("owner_id"), problem.get("organization_id")),
     )
     return [r for r in rows if owns(to_principal(r), "problem", problem)]
 

@@ -132,8 +132,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ExpertCreate
     """Create an expert profile."""
     require_any(principal, "expert", "create")
     values = data.model_dump(include=set(FIELDS))
-    if principal.role == "subcenter_admin":
-        values["region"] = values["region"] or principal.region
+    values["region"] = values["region"] or principal.region
     values.update(external_id=data.external_id or store.new_external_id("E"), extra=data.extra)
     require(principal, "expert", "create", values)
     expert_id, _ = _write(conn, values, only_new=True)

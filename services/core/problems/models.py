@@ -93,6 +93,7 @@ class ProblemRead(BaseModel):
     industry: str | None
     region: str | None
     organization: str | None
+    organization_id: int | None = None
     budget_wan: Decimal | None
     deadline: date | None
     status: ProblemStatus

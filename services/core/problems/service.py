@@ -7,14 +7,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from greenplat.core import store
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.notifications import service as notifications
+from greenplat.core.organizations import service as organizations
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import (
     Principal,
     allows,
+    only_own,
+    own_filter,
+    problem_full_filter,
     problem_read_filter,
     require,
     require_any,
@@ -42,8 +47,17 @@ FIELDS = (
     "confidential",
 )
 SORTABLE = ("created_at", "updated_at", "title", "deadline", "budget_wan", "status", "id")
-# Held back from readers who may not see a confidential problem's full text.
-WITHHELD = {"description": None, "keywords": [], "organization": None, "budget_wan": None}
+# Held back from readers who may not see a confidential problem's full text: they can neither
+# read these fields nor filter, search or sort by them (list() treats them as NULL).
+WITHHELD = {
+    "description": None,
+    "keywords": [],
+    "organization": None,
+    "organization_id": None,
+    "budget_wan": None,
+    "owner_id": None,
+    "review_comment": None,
+}
 EDITABLE_BY_OWNER = ("draft", "returned")
 
 # action: (statuses it may start from, status it leads to, permission action)
@@ -117,6 +131,29 @@ def get_by_external_id(
     return to_read(row, principal)
 
 
+def _seen(column: str) -> str:
+    """A withheld column as list() may filter and sort by it: NULL where the reader may not
+    read the problem in full (p._full, computed by the permission module's rule)."""
+    return f"(CASE WHEN p._full THEN p.{column} END)"
+
+
+def _readable_source(principal: Principal) -> tuple[sql.Composable, list[Any]]:
+    """The problems the principal may read, each with _full: may it read the row in full."""
+    readable, params = problem_read_filter(principal, "r")
+    full, more = problem_full_filter(principal, "r")
+    query = f"(SELECT r.*, {full} AS _full FROM problems r WHERE {readable})"
+    return sql.SQL(query), [*more, *params]
+
+
+def _keyword_condition(q: str) -> tuple[str, builtins.list[Any]]:
+    pattern = store.like_pattern(q)
+    condition = (
+        f"(p.title ILIKE %s OR {_seen('description')} ILIKE %s"
+        f" OR array_to_string({_seen('keywords')}, ' ') ILIKE %s)"
+    )
+    return condition, [pattern] * 3
+
+
 def list(
     *,
     conn: psycopg.Connection,
@@ -129,29 +166,37 @@ def list(
     page: int = 1,
     page_size: int = 20,
     sort: str | None = None,
+    own: bool = False,
 ) -> ProblemPage:
-    """One page of the problems the principal may read, filtered and sorted."""
-    condition, params = problem_read_filter(principal)
-    where, params = [condition], builtins.list(params)
+    """One page of the problems the principal may read, filtered and sorted on what it sees
+    (own=True: only its own)."""
+    source, params = _readable_source(principal)
+    where: builtins.list[str] = []
+    if own:
+        condition, more = own_filter(principal, "problem", "p")
+        where.append(condition)
+        params += more
     for column, value in (
-        ("region", region),
-        ("industry", industry),
-        ("status", status),
-        ("organization", organization),
+        ("p.region", region),
+        ("p.industry", industry),
+        ("p.status", status),
+        # Same as _seen("organization") = %s, written so the column's index still serves it.
+        ("p._full AND p.organization", organization),
     ):
         if value:
-            where.append(f"p.{column} = %s")
+            where.append(f"{column} = %s")
             params.append(value)
     if q:
-        cond, more = store.keyword_condition(("title", "description", "keywords[]"), q)
-        where.append(cond)
+        condition, more = _keyword_condition(q)
+        where.append(condition)
         params += more
+    hidden_sorts = {name: _seen(name) for name in SORTABLE if name in WITHHELD}
     rows, total = store.fetch_page(
         conn,
-        "problems",
+        source,
         where=where,
         params=params,
-        order=store.order_by(sort, SORTABLE, "-created_at"),
+        order=store.order_by(sort, SORTABLE, "-created_at", hidden_sorts),
         page=page,
         page_size=page_size,
     )
@@ -182,12 +227,27 @@ def _write(
     only_new: bool = False,
 ) -> tuple[int, bool, bool]:
     keep = ("owner_id",) if keep_owner else ()
+    values = {**values, "organization_id": _organization_id(conn, values)}
     problem_id, created, changed = store.upsert(
         conn, "problems", values, keep_when_null=keep, only_new=only_new
     )
     if changed:
         record_change(conn, "problems", problem_id)
     return problem_id, created, changed
+
+
+def _organization_id(conn: psycopg.Connection, values: dict[str, Any]) -> int | None:
+    """The organization record a problem's organization name stands for.
+
+    Only staff, imports and an enterprise writing for its own organization name one here
+    (an enterprise cannot change it), so a name new to the platform is a verified record.
+    """
+    name = values.get("organization")
+    if not name:
+        return None
+    return organizations.ensure(
+        conn=conn, name=name, kind="enterprise", region=values["region"], verified=True
+    )
 
 
 def upsert_record(
@@ -209,12 +269,10 @@ def upsert_record(
 
 def _creation_values(principal: Principal, data: ProblemCreate) -> dict[str, Any]:
     values = data.model_dump(include=set(FIELDS))
-    if principal.role == "enterprise":
-        # An enterprise posts for itself: its organization, and its region unless it names one.
+    if only_own(principal, "problem", "create"):
+        # One who may only post its own problems posts for its own organization.
         values["organization"] = principal.organization
-        values["region"] = values["region"] or principal.region
-    elif principal.role == "subcenter_admin":
-        values["region"] = values["region"] or principal.region
+    values["region"] = values["region"] or principal.region
     return values
 
 
@@ -234,19 +292,36 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreat
     return to_read(_row_or_raise(conn, problem_id), principal)
 
 
+def allowed_transitions(principal: Principal, record: dict[str, Any]) -> set[str]:
+    """The life-cycle actions (TRANSITIONS) the principal may take on the problem now."""
+    return {
+        action
+        for action, (sources, _, permission) in TRANSITIONS.items()
+        if record["status"] in sources and allows(principal, "problem", permission, record)
+    }
+
+
+def editable(principal: Principal, record: dict[str, Any]) -> bool:
+    """Whether the principal may edit the problem now: owners only while it is a draft or
+    returned, staff in their scope at any status."""
+    if not allows(principal, "problem", "update", record):
+        return False
+    return not only_own(principal, "problem", "update") or record["status"] in EDITABLE_BY_OWNER
+
+
 def update(
     *, conn: psycopg.Connection, principal: Principal, problem_id: int, data: ProblemUpdate
 ) -> ProblemRead:
     """Change the given fields of a problem."""
     row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
     require(principal, "problem", "update", row)
-    if principal.role == "enterprise" and row["status"] not in EDITABLE_BY_OWNER:
+    if not editable(principal, row):
         raise InvalidTransition(
             f"{_STATUS_NAMES[row['status']]}的需求不能修改，只有草稿或已退回的可以 / "
             f"a {row['status']} problem cannot be edited; only draft or returned ones"
         )
     changes = data.model_dump(exclude_unset=True)
-    if principal.role == "enterprise":
+    if only_own(principal, "problem", "update"):
         changes.pop("organization", None)
     for name in ("title", "description", "confidential", "extra"):
         if name in changes and changes[name] is None:
@@ -285,6 +360,8 @@ def transition(
             f"只有「{allowed}」的需求可以执行此操作 / "
             f"cannot {action} a {row['status']} problem (only from {', '.join(sources)})"
         )
+    if action == "approve":
+        _check_verified(conn, row)
     if action == "return" and not (comment and comment.strip()):
         raise InvalidInput("退回时须填写意见 / a comment is required to return", field="comment")
     stamp = _STAMPS.get(target)
@@ -322,6 +399,15 @@ def _announce(conn: psycopg.Connection, row: dict[str, Any], action: str, commen
         )
 
 
+def _check_verified(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+    org_id = row["organization_id"]
+    if org_id is not None and not organizations.is_verified(conn=conn, organization_id=org_id):
+        raise InvalidTransition(
+            f"组织「{row['organization']}」尚未核验，请先核验再通过其需求 / "
+            "verify the problem's organization before approving its problems"
+        )
+
+
 def submit(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Send a draft or returned problem to its sub-center for review."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="submit")
@@ -353,8 +439,11 @@ def mark_matched(*, conn: psycopg.Connection, principal: Principal, problem_id: 
 def events(
     *, conn: psycopg.Connection, principal: Principal, problem_id: int
 ) -> builtins.list[ProblemEvent]:
-    """The status history of a problem, oldest first."""
-    _readable(principal, _row_or_raise(conn, problem_id))
+    """The status history of a problem, oldest first (who acted and why: for those who may
+    read the problem in full)."""
+    row = _readable(principal, _row_or_raise(conn, problem_id))
+    if not sees_full_problem(principal, row):
+        raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
     rows = conn.execute(
         "SELECT e.from_status, e.to_status, e.comment, e.created_at, u.username AS actor "
         "FROM problem_events e LEFT JOIN users u ON u.id = e.actor_id "

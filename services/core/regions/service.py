@@ -1,4 +1,4 @@
-"""Regions with their sub-centers, and organizations (enterprises, universities, institutes)."""
+"""Regions with their sub-centers."""
 
 from __future__ import annotations
 
@@ -7,16 +7,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.errors import Conflict, NotFound
 from greenplat.core.outbox import record_changes
 from greenplat.core.permissions import Principal, require_any
-from greenplat.core.regions.models import (
-    OrganizationCreate,
-    OrganizationRead,
-    RegionCreate,
-    RegionRead,
-    RegionUpdate,
-)
+from greenplat.core.regions.models import RegionCreate, RegionRead, RegionUpdate
 
 
 def list_regions(*, conn: psycopg.Connection) -> list[RegionRead]:
@@ -108,43 +102,3 @@ def delete_region(*, conn: psycopg.Connection, principal: Principal, region_id: 
     if conn.execute("SELECT 1 FROM users WHERE region = %s LIMIT 1", (row["name"],)).fetchone():
         raise Conflict("该地区仍有账号，不能删除 / accounts still belong to this region")
     conn.execute("DELETE FROM regions WHERE id = %s", (region_id,))
-
-
-def list_organizations(
-    *, conn: psycopg.Connection, kind: str | None = None, region: str | None = None
-) -> list[OrganizationRead]:
-    """Organizations, by name."""
-    rows = conn.execute(
-        "SELECT * FROM organizations WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)"
-        " AND (%(region)s::text IS NULL OR region = %(region)s) ORDER BY name",
-        {"kind": kind, "region": region},
-    )
-    return [OrganizationRead(**r) for r in rows]
-
-
-def ensure_organization(
-    *, conn: psycopg.Connection, name: str, kind: str = "other", region: str | None = None
-) -> int:
-    """The id of the organization with this name, creating it when new."""
-    row = conn.execute(
-        "INSERT INTO organizations (name, kind, region) VALUES (%s, %s, %s) "
-        "ON CONFLICT (name) DO NOTHING RETURNING id",
-        (name, kind, region),
-    ).fetchone()
-    if row:
-        return row["id"]
-    return conn.execute("SELECT id FROM organizations WHERE name = %s", (name,)).fetchone()["id"]
-
-
-def create_organization(
-    *, conn: psycopg.Connection, principal: Principal, data: OrganizationCreate
-) -> OrganizationRead:
-    """Register an organization (platform admins)."""
-    require_any(principal, "region", "manage")
-    if data.region and get_region(conn=conn, name=data.region) is None:
-        raise InvalidInput(f"地区 {data.region} 不存在 / unknown region", field="region")
-    if conn.execute("SELECT 1 FROM organizations WHERE name = %s", (data.name,)).fetchone():
-        raise Conflict(f"{data.name} 已存在 / organization exists", field="name")
-    org_id = ensure_organization(conn=conn, name=data.name, kind=data.kind, region=data.region)
-    row = conn.execute("SELECT * FROM organizations WHERE id = %s", (org_id,)).fetchone()
-    return OrganizationRead(**row)

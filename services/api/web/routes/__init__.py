@@ -8,6 +8,7 @@ from greenplat.api.web.routes import (
     inbox,
     messages,
     notifications,
+    organizations,
     problems,
     review,
     search,
@@ -26,4 +27,5 @@ ROUTERS = [
     notifications.router,
     messages.router,
     followup.router,
+    organizations.router,
 ]

@@ -86,7 +86,7 @@ async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
     if form is not None and not errors:
         try:
             with v.platform.db.session() as conn:
-                accounts.signup_enterprise(conn=conn, **form.model_dump())
+                account = accounts.signup_enterprise(conn=conn, **form.model_dump())
                 token = accounts.authenticate(
                     conn=conn, username=form.username, password=form.password
                 )
@@ -97,7 +97,8 @@ async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
         return render(
             v, "signup.html", status=422, errors=errors, values=values, regions=_regions(v)
         )
-    response = redirect("/enterprise/problems?ok=flash.welcome")
+    welcome = "flash.welcome_pending" if account.organization_pending else "flash.welcome"
+    response = redirect(f"/enterprise/problems?ok={welcome}")
     settings = v.platform.settings
     set_session(
         response,

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from greenplat.api.deps import Conn
 from greenplat.core.errors import DomainError, InvalidInput
-from greenplat.core.permissions import allows
+from greenplat.core.permissions import allows, only_own
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
 from greenplat.core.regions import service as regions
@@ -42,7 +42,7 @@ def my_problems(v: Viewer = Depends(signed_in), status: str | None = None) -> Re
         page = problems.list(
             conn=conn,
             principal=me,
-            organization=me.organization if me.role == "enterprise" else None,
+            own=only_own(me, "problem", "create"),
             status=status or None,
             page_size=100,
         )
@@ -171,13 +171,10 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         full=full,
         events=events,
         answers=answers,
-        may_edit=allows(me, "problem", "update", record)
-        and (me.role != "enterprise" or problem.status in ("draft", "returned")),
+        may_edit=problems.editable(me, record),
+        transitions=problems.allowed_transitions(me, record),
         contract_kinds=CONTRACT_KINDS,
         mine=mine,
-        may_review=allows(me, "problem", "review", record) and problem.status == "submitted",
-        may_close=allows(me, "problem", "close", record)
-        and problem.status in ("approved", "matched"),
     )
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 
 from greenplat.core.errors import InvalidInput
+from greenplat.core.permissions import covers_all
 from greenplat.core.regions import service as regions
 from greenplat.core.stats import service as stats
 
@@ -101,7 +102,7 @@ def dashboard(
         by_industry = stats.breakdown(by="industry", **args)
         by_month = stats.breakdown(by="month", **args)
         by_discipline = stats.breakdown(by="discipline", **args)
-        region_list = regions.list_regions(conn=conn) if me.role == "platform_admin" else []
+        region_list = regions.list_regions(conn=conn) if covers_all(me, "stats", "read") else []
     query = {k: val for k, val in (("region", shown), ("since", since), ("until", until)) if val}
     return render(
         v,

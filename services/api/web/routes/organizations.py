@@ -1,0 +1,56 @@
+"""Organizations as their members and sub-centers see them: verification and join requests."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from greenplat.core.errors import InvalidInput
+from greenplat.core.organizations import service as organizations
+from greenplat.core.organizations.models import MembershipDecision
+from greenplat.core.permissions import allows
+
+from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..render import render
+
+router = APIRouter(route_class=WebRoute)
+
+
+@router.get("/organizations", include_in_schema=False)
+def organization_list(v: Viewer = Depends(signed_in)) -> Response:
+    """The organizations the viewer may see, and the requests to join them it may decide."""
+    me = v.require("organization", "read")
+    with v.platform.db.session() as conn:
+        shown = organizations.list(conn=conn, principal=me)
+        pending = organizations.pending_requests(conn=conn, principal=me)
+    verifiable = {o.id for o in shown if allows(me, "organization", "verify", o.model_dump())}
+    return render(
+        v, "organizations.html", organizations=shown, pending=pending, verifiable=verifiable
+    )
+
+
+@router.post("/organizations/{organization_id}/verify", include_in_schema=False)
+async def verify(organization_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("organization", "verify")
+    await form_of(v)
+    with v.platform.db.session() as conn:
+        organizations.verify(conn=conn, principal=me, organization_id=organization_id)
+    return redirect("/organizations?ok=flash.organization_verified")
+
+
+@router.post("/organizations/{organization_id}/requests/{request_id}", include_in_schema=False)
+async def decide(organization_id: int, request_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    me = v.require("organization", "approve")
+    data = await form_of(v)
+    if data.get("decision") not in ("approve", "reject"):
+        raise InvalidInput("请选择通过或拒绝 / choose approve or reject", field="decision")
+    decision = MembershipDecision(decision=data["decision"])
+    with v.platform.db.session() as conn:
+        organizations.decide_request(
+            conn=conn,
+            principal=me,
+            organization_id=organization_id,
+            request_id=request_id,
+            data=decision,
+        )
+    return redirect(f"/organizations?ok=flash.request_{decision.decision}d")
