@@ -125,7 +125,8 @@ def problem_pipeline(problem_id: RecordId, principal: CurrentPrincipal, conn: Co
 
 @router.post("/feedback", response_model=FeedbackRead, status_code=status.HTTP_201_CREATED)
 def create_feedback(data: FeedbackCreate, principal: CurrentPrincipal, conn: Conn) -> FeedbackRead:
-    """Record an action on a match: viewed, interested, declined (with reason), contacted, deal."""
+    """Move a pair along the pipeline (docs/loop.md): invited (note), interested (proposal),
+    declined (reason), contacted, negotiating, deal (contract kind, amount, date); or viewed."""
     return feedback.create(conn=conn, principal=principal, data=data)
 
 
