@@ -30,6 +30,9 @@ browser:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check services tests bench
 	$(BIN)/ruff format --check services tests bench
+	# mypy reads the package by its import name: build/mypy/greenplat -> services/
+	mkdir -p build/mypy && ln -sfn ../../services build/mypy/greenplat
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format services tests bench
@@ -42,4 +45,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache build

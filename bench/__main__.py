@@ -1,5 +1,5 @@
 """Run the benchmarks and print their figures:
-`python -m bench [indexing|latency|match|redaction|all]`."""
+`python -m bench [indexing|latency|match|redaction|embed|load|all]`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "indexing", "latency", "match", "redaction"],
+        choices=["all", "indexing", "latency", "match", "redaction", "embed", "load"],
     )
     parser.add_argument(
         "--copies", type=int, default=1, help="indexing: how many times the demo records are loaded"
@@ -26,6 +26,10 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="indexing: interleaved rounds")
     parser.add_argument("--queries", type=int, default=200, help="latency: queries per kind")
+    parser.add_argument("--concurrency", type=int, default=8, help="embed: threads asking at once")
+    parser.add_argument("--duration", type=float, default=60, help="load: seconds per level")
+    parser.add_argument("--levels", default="8,32,64", help="load: concurrent clients per level")
+    parser.add_argument("--experts", type=int, default=0, help="load: synthetic experts to add")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -47,6 +51,15 @@ def main() -> None:
         from bench import redaction
 
         redaction.run()
+    if args.which == "load":  # minutes per level: not part of "all"
+        from bench import load
+
+        levels = tuple(int(n) for n in args.levels.split(","))
+        load.run(duration=args.duration, levels=levels, experts=args.experts)
+    if args.which in ("all", "embed"):
+        from bench import query_embedding
+
+        query_embedding.run(concurrency=args.concurrency, queries=min(args.queries, 96))
 
 
 if __name__ == "__main__":

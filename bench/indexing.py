@@ -113,7 +113,8 @@ def run(copies: int = 1, models: str = "zh:e5-small,en:minilm", rounds: int = 3)
     raws, raw_cpus, pipes, pipe_cpus, inside = [], [], [], [], []
     with bench_database(models=models) as (settings, db):
         indexer = Indexer(settings, db)
-        indexer.ensure_storage()  # loads the models: not part of either timing
+        with db.session() as conn:
+            indexer.ensure_storage(conn)  # loads the models: not part of either timing
         docs = load_records(indexer, copies)
         passages = passages_by_model(indexer)
         for model in indexer.models:  # warm up each model once

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import psycopg
 from rich.progress import Progress
 
 from greenplat.core.permissions import SYSTEM
@@ -41,7 +42,7 @@ class Topics:
     def __init__(self, indexer: Indexer, corpus: Corpus) -> None:
         self.corpus = corpus
         self.texts = ["".join(corpus.words(8)) for _ in range(TOPICS)]
-        self.centres = indexer.encode(self.texts, model=MODEL, kind="passage")
+        self.centres = indexer.model_set.raw_encode(self.texts, model=MODEL, kind="passage")
 
     def vectors(self, topics: np.ndarray) -> np.ndarray:
         noisy = self.centres[topics] + 0.02 * self.corpus.rng.normal(size=(len(topics), 384))
@@ -166,13 +167,15 @@ def fill(db, topics: Topics, start: int, stop: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(matcher: Matcher, corpus: Corpus, queries: int) -> list[float]:
+def measure(
+    matcher: Matcher, conn: psycopg.Connection, corpus: Corpus, queries: int
+) -> list[float]:
     """Seconds per problem -> top 20 experts (embedding, retrieval, rules, scoring, reasons)."""
     timings = []
     for _ in range(queries):
         text = "".join(corpus.words(12))
         start = time.perf_counter()
-        page = matcher.search(text, "experts", page_size=20, principal=SYSTEM)
+        page = matcher.search(text, "experts", conn=conn, principal=SYSTEM, page_size=20)
         timings.append(time.perf_counter() - start)
         assert len(page.items) == 20, len(page.items)
     return timings
@@ -184,7 +187,7 @@ def measure_embedding(indexer: Indexer, corpus: Corpus, queries: int) -> list[fl
     for _ in range(queries):
         text = "".join(corpus.words(12))
         start = time.perf_counter()
-        indexer.encode([text], model=MODEL, kind="query")
+        indexer.model_set.raw_encode([text], model=MODEL, kind="query")
         timings.append(time.perf_counter() - start)
     return timings
 
@@ -196,20 +199,22 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000), queries: int = 50) -> None:
     corpus = Corpus(seed=11)
     with bench_database(models=f"zh:{MODEL}", models_dir=models_dir) as (settings, db):
         indexer = Indexer(settings, db)
-        indexer.ensure_storage()
-        matcher = Matcher(settings, db, indexer)
+        with db.session() as conn:
+            indexer.ensure_storage(conn)
+        matcher = Matcher(indexer)
         topics = Topics(indexer, corpus)
         have = 0
         try:
             for size in sizes:
                 seconds = fill(db, topics, have, size)
                 have = size
-                measure(matcher, corpus, 5)  # warm caches and the model
+                with db.session() as conn:
+                    measure(matcher, conn, corpus, 5)  # warm caches and the model
+                    timings = measure(matcher, conn, corpus, queries)
                 print(
                     f"match latency at {size:,} experts ({size * WORKS:,} achievements; loaded"
                     f" and indexed in {seconds:.0f}s), problem -> top 20 experts:"
                 )
-                timings = measure(matcher, corpus, queries)
                 baseline = measure_embedding(indexer, corpus, queries)
                 print(f"  {'embed + match + explain':<26} {summary_ms(timings)}")
                 print(f"  {'baseline: embed alone':<26} {summary_ms(baseline)}")

@@ -30,7 +30,7 @@ class Platform:
     def matcher(self) -> Matcher:
         from greenplat.matcher.service import Matcher
 
-        return Matcher(self.settings, self.db, self.indexer)
+        return Matcher(self.indexer)
 
     def close(self) -> None:
         """Release the database pool (and with it the embedded server, if last)."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-import psycopg
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from greenplat.core.accounts import service as accounts
+from greenplat.core.db import Connection
 from greenplat.core.errors import Unauthorized
 from greenplat.core.permissions import Principal
 from greenplat.core.settings import Settings
@@ -28,7 +28,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.platform.settings
 
 
-def get_conn(platform: Annotated[Platform, Depends(get_platform)]) -> Iterator[psycopg.Connection]:
+def get_conn(platform: Annotated[Platform, Depends(get_platform)]) -> Iterator[Connection]:
     """One unit of work per request: committed before the response is sent, else rolled back."""
     with platform.db.session() as conn:
         yield conn
@@ -37,7 +37,7 @@ def get_conn(platform: Annotated[Platform, Depends(get_platform)]) -> Iterator[p
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": the commit happens before the response leaves, so a 2xx means stored.
-Conn = Annotated[psycopg.Connection, Depends(get_conn, scope="function")]
+Conn = Annotated[Connection, Depends(get_conn, scope="function")]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 
 

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
-from greenplat.core import migrate
+from greenplat.core import migrate, outbox
+from greenplat.core.db import one
 from greenplat.platform import Platform
 
 # A probe must answer before the kubelet gives up on it (8 s in deploy/k8s).
@@ -41,21 +42,26 @@ def redact(url: str) -> str:
 
 
 def check_database(platform: Platform) -> Check:
+    """The database answers with its schema up to date; the detail adds the outbox's health
+    (reported, not judged: an indexing backlog must not take API replicas out of service)."""
     with platform.db.pool.connection(timeout=CHECK_TIMEOUT) as conn:
-        version = conn.execute("SHOW server_version").fetchone()["server_version"]
-        table = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"]
+        version = one(conn, "SHOW server_version")["server_version"]
+        table = one(conn, "SELECT to_regclass('schema_migrations') AS t")["t"]
         rows = conn.execute("SELECT version FROM schema_migrations").fetchall() if table else []
+        applied = {row["version"] for row in rows}
+        pending = [v for v, _ in migrate.migration_files() if v not in applied]
+        state = None if pending else outbox.total(outbox.health(conn).values())
         conn.rollback()
-    applied = {row["version"] for row in rows}
-    pending = [v for v, _ in migrate.migration_files() if v not in applied]
-    if pending:
+    if state is None:
         return Check(
             "database",
             False,
             f"PostgreSQL {version}; migrations not applied: {', '.join(pending)}",
             "run `greenplat db upgrade` against this database",
         )
-    return Check("database", True, f"PostgreSQL {version}, schema up to date")
+    return Check(
+        "database", True, f"PostgreSQL {version}, schema up to date; outbox {state.describe()}"
+    )
 
 
 def check_search(platform: Platform) -> Check:
@@ -87,7 +93,7 @@ _HINTS = {
     "or set GREENPLAT_SEARCH_BACKEND=postgres",
     "broker": "check GREENPLAT_BROKER_URL and that Redis/RabbitMQ is up and reachable",
     "outbox": "run `greenplat db upgrade`, then `greenplat index status` for details",
-    "workers": "start: celery -A greenplat.core.queue worker -Q index,match",
+    "workers": "start: celery -A greenplat.core.queue worker -Q index",
 }
 CHECKS: dict[str, Callable[[Platform], Check]] = {
     "database": check_database,

@@ -11,6 +11,15 @@ from greenplat.core.logging import REQUEST_ID_HEADER, accept_request_id, bound_r
 from greenplat.core.metrics import HTTP_REQUEST_SECONDS, MATCH_SECONDS
 
 log = logging.getLogger("greenplat.api.access")
+# Routes that compute matches (feedback on matches is not one).
+MATCH_ROUTES = (
+    "/v1/matches/problems/",
+    "/v1/matches/experts/",
+    "/v1/matches/achievements/",
+    "/v1/matches/inbox",
+    "/v1/matches/assign",
+    "/v1/search",
+)
 # Probes and scrapes arrive every few seconds; logging them would drown the real traffic.
 _QUIET = {"/healthz", "/readyz", "/metrics"}
 
@@ -52,8 +61,8 @@ class RequestContext:
     def _record(scope: Scope, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         HTTP_REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
-        if "/match" in route:
-            MATCH_SECONDS.labels("http").observe(seconds)
+        if route.startswith(MATCH_ROUTES):
+            MATCH_SECONDS.observe(seconds)
         if route not in _QUIET:
             log.info(
                 "%s %s %s %.1fms",

@@ -11,13 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from greenplat.api.health import Check, check_broker_url, redact, run_check, run_checks
+from greenplat.core import outbox
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.db import open_database
 from greenplat.core.settings import DEV_SECRET, Settings
 from greenplat.platform import Platform
-
-# Outbox rows older than this while workers run mean the indexer is not keeping up.
-LAG_WARNING_SECONDS = 300
 
 
 def register(app: typer.Typer) -> None:
@@ -89,27 +87,20 @@ def check_settings(settings: Settings) -> Check:
 
 def check_outbox(platform: Platform) -> Check:
     with platform.db.session() as conn:
-        row = conn.execute(
-            "SELECT count(*) AS pending,"
-            " coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag,"
-            " count(*) FILTER (WHERE last_error IS NOT NULL) AS failing"
-            " FROM outbox WHERE processed_at IS NULL"
-        ).fetchone()
-    detail = f"{row['pending']} pending, oldest {float(row['lag']):.0f}s, {row['failing']} failing"
-    if row["failing"]:
-        return Check("outbox", False, detail, "see outbox.last_error; fix the cause, then wait")
-    if float(row["lag"]) > LAG_WARNING_SECONDS:
-        return Check(
-            "outbox", False, detail, "start more indexer workers, or `greenplat index sync`"
-        )
-    return Check("outbox", True, detail)
+        state = outbox.total(outbox.health(conn).values())
+    if state.trouble is None:
+        return Check("outbox", True, state.describe())
+    hint = "start more indexer workers, or `greenplat index sync`"
+    if state.failing:
+        hint = "`greenplat index status` lists the errors; fix the cause, then wait"
+    return Check("outbox", False, f"{state.trouble} ({state.describe()})", hint)
 
 
 def check_workers(platform: Platform) -> Check:
     settings = platform.settings
     if not settings.broker_url:
         return Check("workers", True, "none needed: tasks run in-process")
-    from greenplat.core.queue import make_celery
+    from greenplat.core.queue import INDEX_QUEUE, make_celery, queue_name
 
     app = make_celery(settings)
     try:
@@ -121,7 +112,7 @@ def check_workers(platform: Platform) -> Check:
         for queue in worker_queues:
             queues[queue["name"]] = queues.get(queue["name"], 0) + 1
     detail = ", ".join(f"{name}: {n} worker(s)" for name, n in sorted(queues.items()))
-    wanted = [f"{settings.queue_prefix}{name}" for name in ("index", "match")]
+    wanted = [queue_name(settings, INDEX_QUEUE)]
     missing = [name for name in wanted if name not in queues]
     if missing:
         return Check(

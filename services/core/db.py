@@ -6,19 +6,23 @@ import logging
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from greenplat.core import migrate
 from greenplat.core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# What a unit of work hands around: the pool's connections return rows as dicts.
+Connection = psycopg.Connection[DictRow]
 
 # Callbacks to run once the transaction of a connection has committed (see on_commit).
 _after_commit: weakref.WeakKeyDictionary[psycopg.Connection, list[Callable[[], None]]] = (
@@ -64,6 +68,16 @@ def _ensure_extension(url: str) -> None:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
 
 
+def one(
+    conn: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The only row of a query that always returns one (a count, an aggregate, RETURNING)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise LookupError(f"no row from {query[:60]!r}")
+    return row
+
+
 class Database:
     """A pool of connections to one PostgreSQL database."""
 
@@ -80,7 +94,7 @@ class Database:
         )
 
     @contextmanager
-    def session(self) -> Iterator[psycopg.Connection]:
+    def session(self) -> Iterator[Connection]:
         """One unit of work: commits on success, rolls back on error, then runs on_commit hooks."""
         with self.pool.connection() as conn:
             try:

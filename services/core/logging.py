@@ -157,8 +157,6 @@ def install_celery_hooks(settings: Settings) -> None:
             seconds = time.perf_counter() - tokens[2]
             name = getattr(task, "name", "") or "unknown"
             metrics.TASK_SECONDS.labels(name).observe(seconds)
-            if name.startswith("greenplat.matcher."):
-                metrics.MATCH_SECONDS.labels("task").observe(seconds)
             request_id.reset(tokens[0])
             task_context.reset(tokens[1])
 

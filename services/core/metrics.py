@@ -20,8 +20,7 @@ HTTP_REQUEST_SECONDS = Histogram(
 )
 MATCH_SECONDS = Histogram(
     "greenplat_match_duration_seconds",
-    "Time to compute one match request (HTTP match routes and match tasks).",
-    ["source"],
+    "Time to answer one match or search request (the /v1/matches and /v1/search routes).",
     buckets=_BUCKETS,
 )
 TASK_FAILURES = Counter(

@@ -13,7 +13,7 @@ _MIGRATION_LOCK = 74_117_001
 def migration_files() -> list[tuple[str, str]]:
     """All (version, sql) pairs shipped with the package, in order."""
     folder = resources.files("greenplat.core") / "migrations"
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
     return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
 
 

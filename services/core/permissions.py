@@ -61,6 +61,8 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
     ("export", "run"):          (N,         N,     REGION,          ALL),
     ("region", "manage"):       (N,         N,     N,               ALL),
     ("user", "manage"):         (N,         N,     N,               ALL),
+    ("reference", "manage"):    (N,         N,     N,               ALL),
+    ("audit", "read"):          (N,         N,     REGION,          ALL),
 }  # fmt: skip
 
 

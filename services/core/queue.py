@@ -1,14 +1,13 @@
-"""The Celery application: JSON messages, late acks, bounded retries, queues "index" and "match".
+"""The Celery application: JSON messages, late acks, bounded retries, the queue "index".
 
-Tasks live with their service (greenplat.indexer.tasks, greenplat.matcher.tasks) as shared
-tasks; this module only builds the app that carries them. A worker starts with
-`celery -A greenplat.core.queue worker -Q index,match`: the app is built from the settings on
-first access, never at import time.
+Tasks live with their service (greenplat.indexer.tasks) as shared tasks; this module only
+builds the app that carries them. A worker starts with
+`celery -A greenplat.core.queue worker -Q index`: the app is built from the settings on first
+access, never at import time. Matching runs inside the API request that asks for it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from typing import Any
 
@@ -19,12 +18,7 @@ from greenplat.core.logging import install_celery_hooks
 from greenplat.core.settings import Settings, get_settings
 
 INDEX_QUEUE = "index"
-MATCH_QUEUE = "match"
-TASK_MODULES = (
-    "greenplat.indexer.tasks",
-    "greenplat.matcher.tasks",
-    "greenplat.core.notifications.tasks",
-)
+TASK_MODULES = ["greenplat.indexer.tasks", "greenplat.core.notifications.tasks"]
 
 # Every task takes these: a failure retries with exponential backoff (jittered, capped at five
 # minutes), at most eight times, then the task fails for good and its error is recorded.
@@ -48,12 +42,12 @@ def make_celery(settings: Settings) -> Celery:
     """A Celery app for these settings (broker settings.broker_url)."""
     if not settings.broker_url:
         raise ValueError("GREENPLAT_BROKER_URL is not set: tasks run in-process instead")
-    index, match = queue_name(settings, INDEX_QUEUE), queue_name(settings, MATCH_QUEUE)
+    index = queue_name(settings, INDEX_QUEUE)
     app = Celery(
         "greenplat",
         broker=settings.broker_url,
         backend=settings.result_backend,
-        include=[name for name in TASK_MODULES if importlib.util.find_spec(name)],
+        include=TASK_MODULES,
         set_as_current=False,
     )
     transport: dict[str, Any] = {}
@@ -67,13 +61,12 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # One message at a time per process: a killed worker loses (and redelivers) only one.
         worker_prefetch_multiplier=1,
-        task_queues=(Queue(index), Queue(match)),
+        task_queues=(Queue(index),),
         task_default_queue=index,
         task_routes={
             "greenplat.indexer.*": {"queue": index},
             # e-mail is light and rare: the index workers carry it
             "greenplat.mail.*": {"queue": index},
-            "greenplat.matcher.*": {"queue": match},
         },
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport,

@@ -65,6 +65,18 @@ class Settings(BaseSettings):
             "built-in name (e5-small, minilm), a folder, or any sentence-transformers name."
         ),
     )
+    embed_threads: int | None = Field(
+        None,
+        ge=1,
+        description="Torch threads of a process that embeds queries; unset: its cores less one.",
+    )
+    query_batch_ms: float = Field(
+        3.0,
+        ge=0,
+        le=100,
+        description="How long the query embedder waits for more queries to batch with one.",
+    )
+    query_cache_size: int = Field(1024, ge=0, description="Query vectors kept in memory.")
     secret_key: str = Field(DEV_SECRET, description="Secret for signing tokens.")
     token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of API tokens.")
     max_body_bytes: int = Field(
@@ -103,6 +115,11 @@ class Settings(BaseSettings):
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("GREENPLAT_SECRET_KEY must be set in production")
         return self
+
+    @property
+    def effective_embed_threads(self) -> int:
+        """Torch threads for query embedding: as set, else one core left to everything else."""
+        return self.embed_threads or max(1, (os.cpu_count() or 1) - 1)
 
     @property
     def effective_search_backend(self) -> str:

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput
 
 MAX_PAGE_SIZE = 100
@@ -21,7 +21,7 @@ def new_external_id(prefix: str) -> str:
 
 
 def upsert(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: str,
     values: dict[str, Any],
     *,
@@ -122,7 +122,7 @@ def like_pattern(text: str) -> str:
 
 
 def fetch_page(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: str | sql.Composable,
     *,
     where: list[str],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.settings import Settings
 from greenplat.indexer.documents import IndexDoc
 from greenplat.indexer.search import Candidate, SearchFilters
@@ -22,17 +22,17 @@ class SearchBackend(Protocol):
 
     name: str
 
-    def ensure_models(self, conn: psycopg.Connection, dims: dict[str, int]) -> None:
+    def ensure_models(self, conn: Connection, dims: dict[str, int]) -> None:
         """Create storage for each model's vectors (idempotent; rebuilt if a dimension changed)."""
 
     def write(
-        self, conn: psycopg.Connection, library: str, docs: list[IndexDoc], deleted: list[int]
+        self, conn: Connection, library: str, docs: list[IndexDoc], deleted: list[int]
     ) -> None:
         """Upsert docs (with their vectors) and remove deleted record ids."""
 
     def search_lexical(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         query_terms: list[str],
         filters: SearchFilters,
@@ -42,7 +42,7 @@ class SearchBackend(Protocol):
 
     def search_vector(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         model: str,
         vector: np.ndarray,
@@ -52,28 +52,28 @@ class SearchBackend(Protocol):
         """Nearest k records by cosine similarity of the model's vectors, best first."""
 
     def get_vectors(
-        self, conn: psycopg.Connection, library: str, ids: list[int], model: str
+        self, conn: Connection, library: str, ids: list[int], model: str
     ) -> dict[int, np.ndarray]:
         """Stored vectors of these records (records without one are left out)."""
 
-    def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
+    def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         """record id -> content hash of every indexed record of a library."""
 
-    def count(self, conn: psycopg.Connection, library: str) -> int:
+    def count(self, conn: Connection, library: str) -> int:
         """How many records of a library are indexed."""
 
-    def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
+    def vector_ids(self, conn: Connection, library: str, model: str) -> set[int]:
         """Record ids holding a vector of this model."""
 
-    def begin_rebuild(self, conn: psycopg.Connection, library: str) -> str | None:
+    def begin_rebuild(self, conn: Connection, library: str) -> str | None:
         """Start a full rebuild; returns a target that write_rebuild writes to."""
 
     def write_rebuild(
-        self, conn: psycopg.Connection, library: str, target: str | None, docs: list[IndexDoc]
+        self, conn: Connection, library: str, target: str | None, docs: list[IndexDoc]
     ) -> None:
         """Write a batch of a rebuild."""
 
-    def finish_rebuild(self, conn: psycopg.Connection, library: str, target: str | None) -> None:
+    def finish_rebuild(self, conn: Connection, library: str, target: str | None) -> None:
         """Make the rebuilt index live and drop what no record backs any more."""
 
     def abort_rebuild(self, library: str, target: str | None) -> None:

@@ -36,8 +36,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Outbox lag and failures, records vs indexed documents per library."""
-    with _indexer(data_dir) as indexer:
-        report = indexer.status()
+    with _indexer(data_dir) as indexer, indexer.db.session() as conn:
+        report = indexer.status(conn)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return
@@ -100,13 +100,13 @@ def search(
     data_dir: DataDirOption = None,
 ) -> None:
     """Search a library from the command line (no permission filter: an operator's tool)."""
-    with _indexer(data_dir) as indexer:
+    with _indexer(data_dir) as indexer, indexer.db.session() as conn:
         try:
-            hits = indexer.search(library, text=text, mode=mode, k=k)  # type: ignore[arg-type]
+            hits = indexer.search(library, conn=conn, text=text, mode=mode, k=k)
         except DomainError as error:
             console.print(f"[red]错误 / error:[/red] {error.message}")
             raise typer.Exit(2) from None
-        titles = _titles(indexer, library, [hit.record_id for hit in hits])
+        titles = _titles(conn, library, [hit.record_id for hit in hits])
     table = Table("#", "id", "external id", "score", "words", "meaning", "title")
     for rank, hit in enumerate(hits, start=1):
         table.add_row(
@@ -121,11 +121,10 @@ def search(
     console.print(table)
 
 
-def _titles(indexer, library: str, ids: list[int]) -> dict[int, str]:
+def _titles(conn, library: str, ids: list[int]) -> dict[int, str]:
     column = "name" if library == "experts" else "title"
-    with indexer.db.session() as conn:
-        rows = conn.execute(f"SELECT id, {column} AS t FROM {library} WHERE id = ANY(%s)", (ids,))
-        return {row["id"]: row["t"] for row in rows}
+    rows = conn.execute(f"SELECT id, {column} AS t FROM {library} WHERE id = ANY(%s)", (ids,))
+    return {row["id"]: row["t"] for row in rows}
 
 
 @models_app.command("prepare")

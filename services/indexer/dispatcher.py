@@ -8,9 +8,11 @@ import time
 from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from greenplat.core.logging import bound_request_id
 from greenplat.core.outbox import CHANNEL, notify_request_id
+from greenplat.indexer.embedding import limit_torch_threads
 
 if TYPE_CHECKING:
     from greenplat.indexer.service import Indexer
@@ -40,6 +42,9 @@ class Dispatcher:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        if not self.indexer.settings.broker_url:
+            # Drains embed passages on this thread, beside the requests: leave them cores.
+            limit_torch_threads(self.indexer.settings.effective_embed_threads)
         delay = 1.0
         while not self._stop.is_set():
             try:
@@ -66,12 +71,12 @@ class Dispatcher:
                             self._kick()
                     last_poll = time.monotonic()
 
-    def _due(self, conn: psycopg.Connection) -> bool:
+    def _due(self, conn: psycopg.Connection[TupleRow]) -> bool:
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE processed_at IS NULL"
             " AND available_at <= now())"
         ).fetchone()
-        return bool(row[0])
+        return bool(row and row[0])
 
     def _kick(self) -> None:
         self.kicks += 1

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.indexer.analysis import terms, terms_of, tsvector_literal
 
 _QUERIES = {
@@ -56,7 +56,7 @@ class IndexDoc:
     @property
     def content_hash(self) -> str:
         """Changes whenever anything the index stores for this record would change."""
-        payload = [self.external_id, self.title, self.passage, self.weighted_terms]
+        payload: list[Any] = [self.external_id, self.title, self.passage, self.weighted_terms]
         payload += [self.fields, sorted(self.models)]
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -158,7 +158,7 @@ def _expert(row: dict) -> IndexDoc:
 _BUILDERS = {"problems": _problem, "achievements": _achievement, "experts": _expert}
 
 
-def load_documents(conn: psycopg.Connection, library: str, ids: list[int]) -> list[IndexDoc]:
+def load_documents(conn: Connection, library: str, ids: list[int]) -> list[IndexDoc]:
     """The index documents of these records as the database holds them now (missing: absent)."""
     if not ids:
         return []
@@ -166,9 +166,7 @@ def load_documents(conn: psycopg.Connection, library: str, ids: list[int]) -> li
     return [_BUILDERS[library](row) for row in rows]
 
 
-def iter_documents(
-    conn: psycopg.Connection, library: str, *, chunk: int = 500
-) -> Iterator[list[IndexDoc]]:
+def iter_documents(conn: Connection, library: str, *, chunk: int = 500) -> Iterator[list[IndexDoc]]:
     """Every record of a library as index documents, in chunks of ascending id."""
     last = 0
     while True:
@@ -181,6 +179,6 @@ def iter_documents(
         yield [_BUILDERS[library](row) for row in rows]
 
 
-def record_ids(conn: psycopg.Connection, library: str) -> list[int]:
+def record_ids(conn: Connection, library: str) -> list[int]:
     """Ids of every record of a library."""
     return [row["id"] for row in conn.execute(f"SELECT id FROM {library} ORDER BY id")]

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
 from greenplat.indexer import modelprep
@@ -91,8 +91,7 @@ class ModelSet:
         self._by_key = {spec.key: spec for spec in self.specs}
         self._loaded: dict[str, object] = {}
         self._lock = threading.Lock()
-        # Running totals for metrics and benchmarks: texts embedded and seconds spent doing it.
-        self.encoded_texts = 0
+        # Running total for benchmarks: seconds spent in the model.
         self.encode_seconds = 0.0
 
     @property
@@ -173,16 +172,20 @@ class ModelSet:
             show_progress_bar=False,
         )
         self.encode_seconds += time.perf_counter() - started
-        self.encoded_texts += len(texts)
         return np.asarray(vectors, dtype=np.float32)
+
+
+def limit_torch_threads(threads: int) -> None:
+    """Run this thread's torch operations on at most `threads` threads (a per-thread setting)."""
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 class EmbeddingCache:
     """Passage vectors by (model, sha256 of text): unchanged text is never embedded twice."""
 
-    def get(
-        self, conn: psycopg.Connection, model: str, keys: list[bytes]
-    ) -> dict[bytes, np.ndarray]:
+    def get(self, conn: Connection, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         rows = conn.execute(
             "SELECT text_sha256, embedding FROM embedding_cache"
             " WHERE model = %s AND text_sha256 = ANY(%s)",
@@ -190,7 +193,7 @@ class EmbeddingCache:
         ).fetchall()
         return {bytes(row["text_sha256"]): as_array(row["embedding"]) for row in rows}
 
-    def put(self, conn: psycopg.Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
+    def put(self, conn: Connection, model: str, items: dict[bytes, np.ndarray]) -> None:
         if not items:
             return
         with conn.cursor() as cur:
@@ -203,7 +206,7 @@ class EmbeddingCache:
 
 def encode_passages(
     models: ModelSet,
-    conn: psycopg.Connection,
+    conn: Connection,
     texts: Sequence[str],
     *,
     model: str,

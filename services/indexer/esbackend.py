@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-import psycopg
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
+from greenplat.core.db import Connection
 from greenplat.core.outbox import LIBRARIES
 from greenplat.core.permissions import Clause
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
@@ -58,7 +58,8 @@ class ElasticsearchBackend:
     def text_analyzer(self) -> str:
         """A Chinese analyzer the cluster has installed (ik, smartcn), else built-in CJK bigrams."""
         if self._analyzer is None:
-            installed = {row["component"] for row in self.client.cat.plugins(format="json")}
+            rows: Any = self.client.cat.plugins(format="json").body  # JSON list, typed as str
+            installed = {row["component"] for row in rows}
             self._analyzer = next(
                 (name for plugin, name in _CHINESE_PLUGINS.items() if plugin in installed), "cjk"
             )
@@ -119,7 +120,7 @@ class ElasticsearchBackend:
 
     # storage -----------------------------------------------------------------------------
 
-    def ensure_models(self, conn: psycopg.Connection, dims: dict[str, int]) -> None:
+    def ensure_models(self, conn: Connection, dims: dict[str, int]) -> None:
         self.dims.update(dims)
         for library in LIBRARIES:
             live = self._live_index(library)
@@ -165,12 +166,13 @@ class ElasticsearchBackend:
         _ok, errors = helpers.bulk(
             self.client, actions, refresh="wait_for", raise_on_error=False, stats_only=False
         )
+        assert isinstance(errors, list)  # stats_only=False: the failed items themselves
         real = [e for e in errors if next(iter(e.values())).get("status") != 404]
         if real:
             raise RuntimeError(f"bulk indexing into {index} failed: {real[:3]}")
 
     def write(
-        self, conn: psycopg.Connection, library: str, docs: list[IndexDoc], deleted: list[int]
+        self, conn: Connection, library: str, docs: list[IndexDoc], deleted: list[int]
     ) -> None:
         self._write(self.alias(library), docs, deleted)
 
@@ -195,7 +197,7 @@ class ElasticsearchBackend:
 
     def search_lexical(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         query_terms: list[str],
         filters: SearchFilters,
@@ -221,7 +223,7 @@ class ElasticsearchBackend:
                 index=self.alias(library),
                 query=query,
                 size=k,
-                source=["external_id"],
+                source=["external_id"],  # type: ignore[arg-type]  # the stub omits field lists
                 sort=["_score", {"record_id": "asc"}],
                 track_scores=True,
             )
@@ -231,7 +233,7 @@ class ElasticsearchBackend:
 
     def search_vector(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         model: str,
         vector: np.ndarray,
@@ -250,7 +252,10 @@ class ElasticsearchBackend:
             },
         }
         found = self.client.search(
-            index=self.alias(library), knn=knn, size=k, source=["external_id"]
+            index=self.alias(library),
+            knn=knn,
+            size=k,
+            source=["external_id"],  # type: ignore[arg-type]  # the stub omits field lists
         )
         # Elasticsearch reports cosine as (1 + cos) / 2; give back the cosine itself.
         return [
@@ -260,7 +265,7 @@ class ElasticsearchBackend:
     # reads -------------------------------------------------------------------------------
 
     def get_vectors(
-        self, conn: psycopg.Connection, library: str, ids: list[int], model: str
+        self, conn: Connection, library: str, ids: list[int], model: str
     ) -> dict[int, np.ndarray]:
         if not ids:
             return {}
@@ -274,39 +279,39 @@ class ElasticsearchBackend:
             if doc.get("found") and field in doc.get("_source", {})
         }
 
-    def _scan(self, library: str, query: dict, fields: list[str]) -> Iterator[dict]:
+    def _scan(self, library: str, query: dict, fields: list[str]) -> Iterable[dict[str, Any]]:
         return helpers.scan(
             self.client,
             index=self.alias(library),
             query={"query": query, "_source": fields or False},
         )
 
-    def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
+    def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         hits = self._scan(library, {"match_all": {}}, ["content_hash"])
         return {int(hit["_id"]): hit["_source"]["content_hash"] for hit in hits}
 
-    def count(self, conn: psycopg.Connection, library: str) -> int:
+    def count(self, conn: Connection, library: str) -> int:
         try:
             return int(self.client.count(index=self.alias(library))["count"])
         except NotFoundError:
             return 0
 
-    def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
+    def vector_ids(self, conn: Connection, library: str, model: str) -> set[int]:
         hits = self._scan(library, {"exists": {"field": vector_field(model)}}, [])
         return {int(hit["_id"]) for hit in hits}
 
     # rebuilds ----------------------------------------------------------------------------
 
-    def begin_rebuild(self, conn: psycopg.Connection, library: str) -> str | None:
+    def begin_rebuild(self, conn: Connection, library: str) -> str | None:
         return self._create_index(library)
 
     def write_rebuild(
-        self, conn: psycopg.Connection, library: str, target: str | None, docs: list[IndexDoc]
+        self, conn: Connection, library: str, target: str | None, docs: list[IndexDoc]
     ) -> None:
         assert target is not None
         self._write(target, docs, [])
 
-    def finish_rebuild(self, conn: psycopg.Connection, library: str, target: str | None) -> None:
+    def finish_rebuild(self, conn: Connection, library: str, target: str | None) -> None:
         assert target is not None
         self.client.indices.refresh(index=target)
         old = self._live_index(library)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from greenplat.core.outbox import LIBRARIES, record_changes
-from greenplat.indexer import sync
+from greenplat.core import outbox
+from greenplat.core.db import Connection, one
+from greenplat.core.outbox import LIBRARIES, Library, record_changes
 from greenplat.indexer.documents import iter_documents
 
 if TYPE_CHECKING:
@@ -17,40 +18,32 @@ if TYPE_CHECKING:
 REBUILD_BATCH = 128
 
 
-def status(indexer: Indexer) -> dict[str, Any]:
+def status(indexer: Indexer, conn: Connection) -> dict[str, Any]:
     """Backend, models, outbox lag and failures, records and indexed documents per library."""
-    with indexer.db.session() as conn:
-        lag = conn.execute(
-            "SELECT count(*) AS pending,"
-            " count(*) FILTER (WHERE attempts > 0) AS failing,"
-            " count(*) FILTER (WHERE attempts >= %s) AS given_up,"
-            " extract(epoch FROM now() - min(created_at)) AS oldest_seconds"
-            " FROM outbox WHERE processed_at IS NULL",
-            (sync.MAX_ATTEMPTS,),
-        ).fetchone()
-        errors = conn.execute(
-            "SELECT id, library, record_id, attempts, last_error FROM outbox"
-            " WHERE processed_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 5"
-        ).fetchall()
-        libraries = {}
-        for library in LIBRARIES:
-            records = conn.execute(f"SELECT count(*) AS n FROM {library}").fetchone()["n"]
-            indexed = indexer.backend.count(conn, library)
-            libraries[library] = {"records": records, "indexed": indexed}
+    lag = outbox.total(outbox.health(conn).values())
+    errors = conn.execute(
+        "SELECT id, library, record_id, attempts, last_error FROM outbox"
+        " WHERE processed_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 5"
+    ).fetchall()
+    libraries = {}
+    for library in LIBRARIES:
+        records = one(conn, f"SELECT count(*) AS n FROM {library}")["n"]
+        indexed = indexer.backend.count(conn, library)
+        libraries[library] = {"records": records, "indexed": indexed}
     return {
         "backend": indexer.backend.name,
         "models": indexer.models,
         "languages": indexer.language_models,
-        "pending": lag["pending"],
-        "failing": lag["failing"],
-        "given_up": lag["given_up"],
-        "oldest_pending_seconds": float(lag["oldest_seconds"] or 0.0),
+        "pending": lag.pending,
+        "failing": lag.failing,
+        "given_up": lag.given_up,
+        "oldest_pending_seconds": lag.lag_seconds,
         "recent_errors": [dict(row) for row in errors],
         "libraries": libraries,
     }
 
 
-def _library_drift(indexer: Indexer, conn, library: str) -> dict[str, list[int]]:
+def _library_drift(indexer: Indexer, conn: Connection, library: str) -> dict[str, list[int]]:
     fingerprints = indexer.backend.fingerprints(conn, library)
     with_vectors = {
         model: indexer.backend.vector_ids(conn, library, model) for model in indexer.models
@@ -89,7 +82,8 @@ def verify(indexer: Indexer, *, repair: bool = True) -> dict[str, Any]:
 
 def rebuild(indexer: Indexer, *, progress: bool = True) -> dict[str, int]:
     """Re-embed (refreshing the cache) and re-index everything; searches keep working."""
-    indexer.ensure_storage()
+    with indexer.db.session() as conn:
+        indexer.ensure_storage(conn)
     counts: dict[str, int] = {}
     console = Console(stderr=True, quiet=not progress)
     with Progress(
@@ -105,11 +99,11 @@ def rebuild(indexer: Indexer, *, progress: bool = True) -> dict[str, int]:
     return counts
 
 
-def _rebuild_library(indexer: Indexer, library: str, bar: Progress) -> int:
+def _rebuild_library(indexer: Indexer, library: Library, bar: Progress) -> int:
     backend = indexer.backend
     with indexer.db.session() as conn:
-        total = conn.execute(f"SELECT count(*) AS n FROM {library}").fetchone()["n"]
-        mark = conn.execute("SELECT coalesce(max(id), 0) AS m FROM outbox").fetchone()["m"]
+        total = one(conn, f"SELECT count(*) AS n FROM {library}")["n"]
+        mark = one(conn, "SELECT coalesce(max(id), 0) AS m FROM outbox")["m"]
         target = backend.begin_rebuild(conn, library)
     task = bar.add_task(f"rebuilding {library}", total=total)
     done = 0
@@ -130,7 +124,7 @@ def _rebuild_library(indexer: Indexer, library: str, bar: Progress) -> int:
     return done
 
 
-def _settle_outbox(conn, library: str, mark: int) -> None:
+def _settle_outbox(conn: Connection, library: Library, mark: int) -> None:
     # Rows older than the rebuild are covered by it. Changes made while it ran may have gone to
     # the index being replaced: announce those records again so they reach the new one.
     conn.execute(

@@ -9,9 +9,9 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import psycopg
 from psycopg import sql
 
+from greenplat.core.db import Connection, one
 from greenplat.core.outbox import LIBRARIES
 from greenplat.core.permissions import clauses_sql
 from greenplat.indexer.analysis import tsquery_literal
@@ -39,7 +39,8 @@ def vector_table(slug: str, library: str) -> sql.Identifier:
 
 def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
     """WHERE conditions on search_documents (alias p) for a library and its filters."""
-    parts, params = ["p.library = %s"], [library]
+    parts: list[str] = ["p.library = %s"]
+    params: list[Any] = [library]
     for name, column in (("region", "region"), ("industry", "industry"), ("status", "status")):
         values = getattr(filters, name)
         if values is not None:
@@ -77,7 +78,7 @@ class PostgresBackend:
 
     # storage -----------------------------------------------------------------------------
 
-    def ensure_models(self, conn: psycopg.Connection, dims: dict[str, int]) -> None:
+    def ensure_models(self, conn: Connection, dims: dict[str, int]) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
         for model, dim in dims.items():
             row = conn.execute(
@@ -98,7 +99,7 @@ class PostgresBackend:
             )
             self._slugs[model] = slug
 
-    def _create_table(self, conn: psycopg.Connection, slug: str, library: str, dim: int) -> None:
+    def _create_table(self, conn: Connection, slug: str, library: str, dim: int) -> None:
         table = vector_table(slug, library)
         conn.execute(
             sql.SQL(
@@ -112,7 +113,7 @@ class PostgresBackend:
             ).format(sql.Identifier(f"search_vectors_{slug}_{library}_hnsw"), table)
         )
 
-    def _slug(self, conn: psycopg.Connection, model: str) -> str | None:
+    def _slug(self, conn: Connection, model: str) -> str | None:
         if model not in self._slugs:
             row = conn.execute(
                 "SELECT slug FROM search_models WHERE model = %s", (model,)
@@ -125,7 +126,7 @@ class PostgresBackend:
     # writes ------------------------------------------------------------------------------
 
     def write(
-        self, conn: psycopg.Connection, library: str, docs: list[IndexDoc], deleted: list[int]
+        self, conn: Connection, library: str, docs: list[IndexDoc], deleted: list[int]
     ) -> None:
         if deleted:
             self._delete(conn, library, deleted)
@@ -157,7 +158,7 @@ class PostgresBackend:
             )
         self._write_vectors(conn, library, docs)
 
-    def _write_vectors(self, conn: psycopg.Connection, library: str, docs: list[IndexDoc]) -> None:
+    def _write_vectors(self, conn: Connection, library: str, docs: list[IndexDoc]) -> None:
         models = {model for doc in docs for model in doc.models} | set(self._slugs)
         for model in models:
             slug = self._slug(conn, model)
@@ -181,7 +182,7 @@ class PostgresBackend:
                         (lacking,),
                     )
 
-    def _delete(self, conn: psycopg.Connection, library: str, ids: list[int]) -> None:
+    def _delete(self, conn: Connection, library: str, ids: list[int]) -> None:
         conn.execute(
             "DELETE FROM search_documents WHERE library = %s AND record_id = ANY(%s)",
             (library, ids),
@@ -194,14 +195,14 @@ class PostgresBackend:
                 (ids,),
             )
 
-    def _all_slugs(self, conn: psycopg.Connection) -> list[str]:
+    def _all_slugs(self, conn: Connection) -> list[str]:
         return [row["slug"] for row in conn.execute("SELECT slug FROM search_models")]
 
     # searches ----------------------------------------------------------------------------
 
     def search_lexical(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         query_terms: list[str],
         filters: SearchFilters,
@@ -222,7 +223,7 @@ class PostgresBackend:
             conn, library, tsquery_literal(some, "|"), rest, k - len(every)
         )
 
-    def _frequent_terms(self, conn: psycopg.Connection) -> frozenset[str]:
+    def _frequent_terms(self, conn: Connection) -> frozenset[str]:
         """Terms ANALYZE found in more than FREQUENT_TERM_SHARE of documents (cached a while)."""
         now = time.monotonic()
         if now - self._frequent_at > FREQUENT_TERMS_TTL:
@@ -244,7 +245,7 @@ class PostgresBackend:
 
     def _lexical(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         query: str | None,
         filters: SearchFilters,
@@ -263,7 +264,7 @@ class PostgresBackend:
 
     def search_vector(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         library: str,
         model: str,
         vector: np.ndarray,
@@ -296,7 +297,7 @@ class PostgresBackend:
     # reads -------------------------------------------------------------------------------
 
     def get_vectors(
-        self, conn: psycopg.Connection, library: str, ids: list[int], model: str
+        self, conn: Connection, library: str, ids: list[int], model: str
     ) -> dict[int, np.ndarray]:
         slug = self._slug(conn, model)
         if slug is None or not ids:
@@ -309,19 +310,17 @@ class PostgresBackend:
         ).fetchall()
         return {r["record_id"]: as_array(r["embedding"]) for r in rows}
 
-    def fingerprints(self, conn: psycopg.Connection, library: str) -> dict[int, str]:
+    def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         rows = conn.execute(
             "SELECT record_id, content_hash FROM search_documents WHERE library = %s", (library,)
         )
         return {r["record_id"]: r["content_hash"] for r in rows}
 
-    def count(self, conn: psycopg.Connection, library: str) -> int:
-        row = conn.execute(
-            "SELECT count(*) AS n FROM search_documents WHERE library = %s", (library,)
-        ).fetchone()
+    def count(self, conn: Connection, library: str) -> int:
+        row = one(conn, "SELECT count(*) AS n FROM search_documents WHERE library = %s", (library,))
         return int(row["n"])
 
-    def vector_ids(self, conn: psycopg.Connection, library: str, model: str) -> set[int]:
+    def vector_ids(self, conn: Connection, library: str, model: str) -> set[int]:
         slug = self._slug(conn, model)
         if slug is None:
             return set()
@@ -330,16 +329,16 @@ class PostgresBackend:
 
     # rebuilds ----------------------------------------------------------------------------
 
-    def begin_rebuild(self, conn: psycopg.Connection, library: str) -> str | None:
+    def begin_rebuild(self, conn: Connection, library: str) -> str | None:
         # Rows are replaced in place, batch by batch: searches keep answering throughout.
         return None
 
     def write_rebuild(
-        self, conn: psycopg.Connection, library: str, target: str | None, docs: list[IndexDoc]
+        self, conn: Connection, library: str, target: str | None, docs: list[IndexDoc]
     ) -> None:
         self.write(conn, library, docs, [])
 
-    def finish_rebuild(self, conn: psycopg.Connection, library: str, target: str | None) -> None:
+    def finish_rebuild(self, conn: Connection, library: str, target: str | None) -> None:
         orphans = [
             r["record_id"]
             for r in conn.execute(

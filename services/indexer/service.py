@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import psycopg
 
-from greenplat.core.db import Database
+from greenplat.core.db import Connection, Database
 from greenplat.core.errors import InvalidInput
 from greenplat.core.outbox import LIBRARIES
 from greenplat.core.settings import Settings
@@ -19,8 +17,12 @@ from greenplat.indexer import maintenance, sync
 from greenplat.indexer.analysis import terms
 from greenplat.indexer.backend import SearchBackend, make_backend
 from greenplat.indexer.documents import IndexDoc, load_documents
-from greenplat.indexer.embedding import Kind, ModelSet, encode_passages
+from greenplat.indexer.embedding import ModelSet, encode_passages
+from greenplat.indexer.queries import QueryEncoder
 from greenplat.indexer.search import MODES, Mode, SearchFilters, SearchHit, fuse
+
+if TYPE_CHECKING:
+    from greenplat.indexer.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,6 @@ MAX_K = 1000
 # all-MiniLM-L6-v2 cosines measured here: related English query/document pairs 0.52-0.64,
 # unrelated ones -0.13-0.22.
 SECONDARY_MIN_COSINE = 0.3
-# One match searches several libraries with the same text: embed each query once.
-QUERY_CACHE_SIZE = 256
 
 
 class Indexer:
@@ -44,9 +44,13 @@ class Indexer:
         self.backend = backend or make_backend(settings)
         self._storage_ready = False
         self._storage_lock = threading.Lock()
-        self._dispatcher = None
-        self._queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._queries_lock = threading.Lock()
+        self._dispatcher: Dispatcher | None = None
+        self.queries = QueryEncoder(
+            self.model_set,
+            threads=settings.effective_embed_threads,
+            window_ms=settings.query_batch_ms,
+            cache_size=settings.query_cache_size,
+        )
 
     # models ------------------------------------------------------------------------------
 
@@ -64,42 +68,27 @@ class Indexer:
         """Models whose vectors a query in this text's language(s) is compared with."""
         return self.model_set.models_for(text)
 
-    def encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
-        """L2-normalised vectors, one row per text; passages come from the embedding cache."""
-        if kind == "query":
-            if not texts:
-                return self.model_set.raw_encode(texts, model=model, kind="query")
-            return np.stack([self._query_vector(text, model) for text in texts])
-        with self.db.session() as conn:
-            return encode_passages(self.model_set, conn, texts, model=model)
+    def query_vector(self, text: str, *, model: str) -> np.ndarray:
+        """The L2-normalised query embedding of a text (batched with concurrent ones, cached)."""
+        return self.queries.vector(text, model=model)
 
-    def _query_vector(self, text: str, model: str) -> np.ndarray:
-        key = (model, text)
-        with self._queries_lock:
-            if key in self._queries:
-                self._queries.move_to_end(key)
-                return self._queries[key]
-        vector = self.model_set.raw_encode([text], model=model, kind="query")[0]
-        with self._queries_lock:
-            self._queries[key] = vector
-            while len(self._queries) > QUERY_CACHE_SIZE:
-                self._queries.popitem(last=False)
-        return vector
+    def encode_passages(self, texts: Sequence[str], *, conn: Connection, model: str) -> np.ndarray:
+        """L2-normalised passage vectors, one row per text, through the embedding cache."""
+        return encode_passages(self.model_set, conn, texts, model=model)
 
     # indexing ----------------------------------------------------------------------------
 
-    def ensure_storage(self) -> None:
+    def ensure_storage(self, conn: Connection) -> None:
         """Create the vector storage of every active model (loads the models once)."""
         with self._storage_lock:
             if self._storage_ready:
                 return
             dims = {key: self.model_set.dim(key) for key in self.models}
-            with self.db.session() as conn:
-                self.backend.ensure_models(conn, dims)
+            self.backend.ensure_models(conn, dims)
             self._storage_ready = True
 
     def embed_documents(
-        self, conn: psycopg.Connection, docs: list[IndexDoc], *, refresh: bool = False
+        self, conn: Connection, docs: list[IndexDoc], *, refresh: bool = False
     ) -> None:
         """Choose each document's models and attach its vectors (batched per model)."""
         for doc in docs:
@@ -114,9 +103,9 @@ class Indexer:
             for doc, vector in zip(chosen, vectors, strict=True):
                 doc.vectors[model] = vector
 
-    def index_records(self, conn: psycopg.Connection, ids_by_library: dict[str, list[int]]) -> None:
+    def index_records(self, conn: Connection, ids_by_library: dict[str, list[int]]) -> None:
         """Bring the index entries of these records in line with the database, in conn."""
-        self.ensure_storage()
+        self.ensure_storage(conn)
         docs = {lib: load_documents(conn, lib, ids) for lib, ids in ids_by_library.items()}
         # One encode call per model for the whole batch: longer, length-sorted calls run faster.
         self.embed_documents(conn, [doc for group in docs.values() for doc in group])
@@ -137,10 +126,11 @@ class Indexer:
         self,
         library: str,
         *,
+        conn: Connection,
         text: str,
         filters: SearchFilters | None = None,
         k: int = 50,
-        mode: Mode = "hybrid",
+        mode: str = "hybrid",
     ) -> list[SearchHit]:
         """Records of a library matching text by words, by meaning, or both (fused by rank)."""
         _check_library(library)
@@ -155,63 +145,43 @@ class Indexer:
         depth = k if mode != "hybrid" else min(MAX_K, 2 * k)
         queries = {}
         if mode != "lexical":
-            self.ensure_storage()
+            self.ensure_storage(conn)
             queries = {
-                model: self.encode([text], model=model, kind="query")[0]
-                for model in self.query_models(text)
+                model: self.query_vector(text, model=model) for model in self.query_models(text)
             }
-        with self.db.session() as conn:
-            lexical = None
-            if mode != "vector":
-                lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
-            vectors = {
-                model: self.backend.search_vector(conn, library, model, vector, filters, depth)
-                for model, vector in queries.items()
-            }
+        lexical = None
+        if mode != "vector":
+            lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
+        vectors = {
+            model: self.backend.search_vector(conn, library, model, vector, filters, depth)
+            for model, vector in queries.items()
+        }
         for model in vectors:
             if model != self.model_set.primary:
                 # A secondary model ranks only the documents in its language: without a floor
                 # its best (possibly unrelated) hit would earn a full rank-1 share of the fusion.
                 vectors[model] = [c for c in vectors[model] if c.score >= SECONDARY_MIN_COSINE]
-        return fuse(library, lexical, vectors, mode=mode, k=k)
+        return fuse(library, lexical, vectors, mode=cast(Mode, mode), k=k)
 
     def get_vectors(
-        self, library: str, record_ids: Sequence[int], *, model: str
+        self,
+        library: str,
+        record_ids: Sequence[int],
+        *,
+        conn: Connection,
+        model: str,
     ) -> dict[int, np.ndarray]:
         """Stored document vectors of these records (records without one are absent)."""
         _check_library(library)
-        with self.db.session() as conn:
-            return self.backend.get_vectors(conn, library, [int(i) for i in record_ids], model)
-
-    def get_expert_work_vectors(
-        self, expert_ids: Sequence[int], *, model: str
-    ) -> dict[int, np.ndarray]:
-        """expert id -> matrix (one row per achievement listing the expert; 0 rows if none)."""
-        with self.db.session() as conn:
-            rows = conn.execute(
-                "SELECT e.id AS expert_id, a.id AS achievement_id FROM experts e"
-                " JOIN achievements a ON a.expert_ids @> ARRAY[e.external_id]"
-                " WHERE e.id = ANY(%s) ORDER BY e.id, a.id",
-                ([int(i) for i in expert_ids],),
-            ).fetchall()
-            vectors = self.backend.get_vectors(
-                conn, "achievements", sorted({r["achievement_id"] for r in rows}), model
-            )
-        dim = next(iter(vectors.values())).shape[0] if vectors else self.model_set.dim(model)
-        works: dict[int, list[np.ndarray]] = {int(i): [] for i in expert_ids}
-        for row in rows:
-            if row["achievement_id"] in vectors:
-                works[row["expert_id"]].append(vectors[row["achievement_id"]])
-        return {
-            expert: np.stack(rows_) if rows_ else np.zeros((0, dim), dtype=np.float32)
-            for expert, rows_ in works.items()
-        }
+        if not record_ids:
+            return {}
+        return self.backend.get_vectors(conn, library, [int(i) for i in record_ids], model)
 
     # operations --------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self, conn: Connection) -> dict[str, Any]:
         """Backend, models, outbox lag and failures, records vs indexed documents per library."""
-        return maintenance.status(self)
+        return maintenance.status(self, conn)
 
     def verify(self, *, repair: bool = True) -> dict[str, Any]:
         """Compare database and index per library; with repair, queue and apply the fixes."""
@@ -222,9 +192,7 @@ class Indexer:
         return maintenance.rebuild(self, progress=progress)
 
     def ping(self) -> None:
-        """Raise unless the database and the search backend answer."""
-        with self.db.session() as conn:
-            conn.execute("SELECT 1")
+        """Raise unless the search backend answers (the database has its own check)."""
         self.backend.ping()
 
     def start_dispatcher(self) -> None:
@@ -242,8 +210,9 @@ class Indexer:
             self._dispatcher = None
 
     def close(self) -> None:
-        """Stop the dispatcher and release the backend."""
+        """Stop the dispatcher and the query embedder, and release the backend."""
         self.stop_dispatcher()
+        self.queries.close()
         self.backend.close()
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from greenplat.core.outbox import LIBRARIES
+from greenplat.core.db import Connection
+from greenplat.core.outbox import LIBRARIES, MAX_ATTEMPTS
 from greenplat.indexer.embedding import ModelNotReady
 
 if TYPE_CHECKING:
@@ -24,13 +25,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 128
-MAX_ATTEMPTS = 10
 APPLICATION_NAME = "greenplat-indexer"
 # Key space of the per-record advisory locks (with the library's position added).
 _RECORD_LOCK_BASE = 74_117_110
 
 
-def claim(conn: psycopg.Connection, batch_size: int, ids: list[int] | None = None) -> list[dict]:
+def claim(conn: Connection, batch_size: int, ids: list[int] | None = None) -> list[dict]:
     """Lock up to batch_size due outbox rows (others' locked rows are skipped, not waited on)."""
     only = " AND id = ANY(%(ids)s)" if ids is not None else ""
     return conn.execute(
@@ -42,7 +42,7 @@ def claim(conn: psycopg.Connection, batch_size: int, ids: list[int] | None = Non
     ).fetchall()
 
 
-def lock_records(conn: psycopg.Connection, keys: list[tuple[str, int]]) -> None:
+def lock_records(conn: Connection, keys: list[tuple[str, int]]) -> None:
     """Serialise indexing of each record across workers, so an older read never lands last."""
     for library, record_id in sorted(keys):
         conn.execute(
@@ -51,7 +51,7 @@ def lock_records(conn: psycopg.Connection, keys: list[tuple[str, int]]) -> None:
         )
 
 
-def _process(indexer: Indexer, conn: psycopg.Connection, rows: list[dict]) -> None:
+def _process(indexer: Indexer, conn: Connection, rows: list[dict]) -> None:
     keys = sorted({(row["library"], row["record_id"]) for row in rows})
     lock_records(conn, keys)
     by_library: dict[str, list[int]] = defaultdict(list)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import psycopg
 
+from greenplat.core.db import Connection
 from greenplat.matcher import scoring
 
 # (mean, standard deviation) of the cosine between unrelated passages, measured per model on
@@ -74,7 +74,7 @@ class Affinity:
     best_works: list[tuple[int, float]]  # (achievement id, cosine), best first
 
 
-def load_works(conn: psycopg.Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
+def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
     """Achievements listing each expert among its authors."""
     by_external = {row["external_id"]: row["id"] for row in experts}
     rows = conn.execute(
@@ -93,7 +93,7 @@ def load_works(conn: psycopg.Connection, experts: Sequence[dict]) -> dict[int, l
 
 
 def load_evidence(
-    indexer, conn: psycopg.Connection, experts: Sequence[dict], models: Sequence[str]
+    indexer, conn: Connection, experts: Sequence[dict], models: Sequence[str]
 ) -> dict[int, ExpertEvidence]:
     """Works and profile vectors of these experts for the given models."""
     works = load_works(conn, experts)
@@ -101,8 +101,8 @@ def load_evidence(
     work_ids = sorted({w.id for ws in works.values() for w in ws})
     profiled = [row["id"] for row in experts if has_profile(row)]
     for model in models:
-        stored = indexer.get_vectors("achievements", work_ids, model=model) if work_ids else {}
-        profiles = indexer.get_vectors("experts", profiled, model=model) if profiled else {}
+        stored = indexer.get_vectors("achievements", work_ids, conn=conn, model=model)
+        profiles = indexer.get_vectors("experts", profiled, conn=conn, model=model)
         for expert_id, ev in evidence.items():
             ids = [w.id for w in ev.works if w.id in stored]
             if ids:

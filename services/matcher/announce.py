@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
-
-from greenplat.core.db import on_commit
+from greenplat.core.db import Connection, on_commit, one
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import SYSTEM
 from greenplat.matcher.models import FeedbackCreate
@@ -20,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def after_feedback(
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict[str, Any],
     expert: dict[str, Any] | None,
     data: FeedbackCreate,
@@ -55,23 +53,28 @@ def after_feedback(
         )
 
 
-def recommend_after_commit(platform, conn: psycopg.Connection, problem_id: int) -> None:
+def recommend_after_commit(platform, conn: Connection, problem_id: int) -> None:
     """Once an approval commits, tell the top experts of the problem it is there."""
     on_commit(conn, lambda: recommend(platform, problem_id))
 
 
 def recommend(platform, problem_id: int) -> int:
-    """Notify the accounts of the problem's top experts (the matcher's own ranking)."""
+    """Notify the accounts of the problem's top experts (the matcher's own ranking).
+
+    Runs after the approval committed, as its own unit of work."""
     k = platform.settings.notify_top_experts
     if k == 0:
         return 0
-    try:
-        ranked = platform.matcher.problem_experts(problem_id, principal=SYSTEM, page_size=k)
-    except Exception:  # noqa: BLE001 - an approval stands even if no suggestion can be sent
-        log.exception("recommendations for problem %s failed", problem_id)
-        return 0
     with platform.db.session() as conn:
-        problem = conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
+        try:
+            with conn.transaction():
+                ranked = platform.matcher.problem_experts(
+                    problem_id, conn=conn, principal=SYSTEM, page_size=k
+                )
+        except Exception:  # noqa: BLE001 - an approval stands even if no suggestion can be sent
+            log.exception("recommendations for problem %s failed", problem_id)
+            return 0
+        problem = one(conn, "SELECT * FROM problems WHERE id = %s", (problem_id,))
         recipients = [u for m in ranked.items for u in notifications.accounts_of_expert(conn, m.id)]
         return notifications.notify(
             conn,

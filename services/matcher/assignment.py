@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import networkx as nx
 
@@ -16,24 +17,27 @@ import networkx as nx
 _SCALE = 1_000_000
 _SOURCE, _SINK = ("source",), ("sink",)
 
+P = TypeVar("P", bound=Hashable)  # a problem's key
+E = TypeVar("E", bound=Hashable)  # an expert's key
+
 
 @dataclass(frozen=True)
-class Assignment:
+class Assignment(Generic[P, E]):
     """Experts chosen per problem, with the fit of each pair and the total."""
 
-    experts: dict[Hashable, list[tuple[Hashable, float]]]
+    experts: dict[P, list[tuple[E, float]]]
     total: float
-    unfilled: dict[Hashable, int]
+    unfilled: dict[P, int]
 
 
 def assign(
-    fits: Mapping[tuple[Hashable, Hashable], float],
-    problems: list[Hashable],
-    experts: list[Hashable],
+    fits: Mapping[tuple[P, E], float],
+    problems: list[P],
+    experts: list[E],
     *,
     k: int,
-    capacity: Mapping[Hashable, int | None],
-) -> Assignment:
+    capacity: Mapping[E, int | None],
+) -> Assignment[P, E]:
     """Give each problem up to k distinct experts, maximising the total fit.
 
     fits holds allowed (problem, expert) pairs only: conflicts and declined pairs are simply
@@ -55,7 +59,7 @@ def assign(
     if _SOURCE not in graph or _SINK not in graph:
         return Assignment({p: [] for p in problems}, 0.0, {p: k for p in problems})
     flow = nx.max_flow_min_cost(graph, _SOURCE, _SINK)
-    chosen: dict[Hashable, list[tuple[Hashable, float]]] = {p: [] for p in problems}
+    chosen: dict[P, list[tuple[E, float]]] = {p: [] for p in problems}
     for problem in problems:
         for node, units in flow.get(("p", problem), {}).items():
             if units:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import psycopg
-
 from greenplat.core.contacts import service as contacts
+from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import feedback, pipeline
 from greenplat.matcher.models import FeedbackRead, PipelineRow
 
 
-def _problem(conn: psycopg.Connection, principal: Principal, problem_id: int) -> dict:
+def _problem(conn: Connection, principal: Principal, problem_id: int) -> dict:
     row = conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
     if row is None or not allows(principal, "problem", "match", row):
         raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
     return row
 
 
-def board(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> list[PipelineRow]:
+def board(*, conn: Connection, principal: Principal, problem_id: int) -> list[PipelineRow]:
     """Each expert with a move on the problem: stage, folded history, next actions, contacts."""
     problem = _problem(conn, principal, problem_id)
     page = feedback.list(conn=conn, principal=principal, problem_id=problem_id, page_size=100)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,8 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from greenplat.core.cliopts import DataDirOption, settings_for
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.permissions import SYSTEM
+
+if TYPE_CHECKING:
+    from greenplat.matcher.service import Matcher
 
 console = Console()
 err = Console(stderr=True)
@@ -61,27 +65,44 @@ def _progress() -> Progress:
 
 
 @contextmanager
-def _matcher(data_dir: Path | None) -> Iterator[Any]:
+def _matcher(data_dir: Path | None) -> Iterator[tuple[Matcher, Connection]]:
+    """The matcher and the command's one session (a command acts as a platform admin)."""
     from greenplat.platform import open_platform
 
     platform = open_platform(settings_for(data_dir))
     try:
         # Whatever an import left in the outbox is searchable before matching starts.
         platform.indexer.sync_pending()
-        yield platform.matcher
+        with platform.db.session() as conn:
+            yield platform.matcher, conn
     finally:
         platform.close()
 
 
-def _run_query(matcher, row: dict[str, Any], target: str, k: int, mode: str) -> list[dict]:
+def _run_query(
+    session: tuple[Matcher, Connection],
+    row: dict[str, Any],
+    target: str,
+    k: int,
+    mode: str,
+) -> list[dict]:
+    matcher, conn = session
     if isinstance(row.get("query"), str):
-        matches = matcher.match(target, k=k, text=row["query"], mode=mode)
+        matches = matcher.match(target, conn=conn, k=k, text=row["query"], mode=mode)
     else:
         key = next((key for key in SOURCES if row.get(key) is not None), None)
         if key is None:
             raise DomainError("a query needs query, problem_id, expert_id or achievement_id")
-        record_id = matcher.resolve(SOURCES[key], str(row[key]))
-        matches = matcher.match(target, k=k, mode=mode, **{key: record_id})
+        record_id = matcher.resolve(SOURCES[key], str(row[key]), conn=conn)
+        matches = matcher.match(
+            target,
+            conn=conn,
+            k=k,
+            mode=mode,
+            problem_id=record_id if key == "problem_id" else None,
+            expert_id=record_id if key == "expert_id" else None,
+            achievement_id=record_id if key == "achievement_id" else None,
+        )
     return [{"id": m.external_id, "score": m.score, "why": m.why} for m in matches]
 
 
@@ -98,12 +119,12 @@ def match(
         raise _fail(f"--to must be one of {', '.join(TARGETS)}")
     rows = read_jsonl(queries)
     failed = 0
-    with _matcher(data_dir) as matcher, out.open("w", encoding="utf-8") as handle, _progress() as p:
+    with _matcher(data_dir) as session, out.open("w", encoding="utf-8") as handle, _progress() as p:
         task = p.add_task(f"匹配 / matching -> {to}", total=len(rows))
         for row in rows:
             line: dict[str, Any] = {"query_id": row.get("query_id"), "matches": []}
             try:
-                line["matches"] = _run_query(matcher, row, to, k, mode)
+                line["matches"] = _run_query(session, row, to, k, mode)
             except DomainError as e:
                 line["error"] = e.message
                 failed += 1
@@ -120,8 +141,8 @@ def affinity(
     """Score each (expert_id, problem_id) line: how well that expert fits that problem."""
     rows = read_jsonl(pairs)
     keys = [(str(r.get("expert_id")), str(r.get("problem_id"))) for r in rows]
-    with _matcher(data_dir) as matcher, err.status("评分中 / scoring…"):
-        scores = matcher.affinity(keys)
+    with _matcher(data_dir) as (matcher, conn), err.status("评分中 / scoring…"):
+        scores = matcher.affinity(keys, conn=conn)
     unknown = 0
     with out.open("w", encoding="utf-8") as handle:
         for row, score in zip(rows, scores, strict=True):
@@ -148,8 +169,8 @@ def evaluate(
         raise _fail("give either --qrels FILE --to LIBRARY or --ratings FILE")
     if ratings is not None:
         rated = [evaluation.Rating(**_rating(r)) for r in read_jsonl(ratings)]
-        with _matcher(data_dir) as matcher, err.status("评分中 / scoring…"):
-            scores = matcher.affinity([(r.expert_id, r.problem_id) for r in rated])
+        with _matcher(data_dir) as (matcher, conn), err.status("评分中 / scoring…"):
+            scores = matcher.affinity([(r.expert_id, r.problem_id) for r in rated], conn=conn)
         table = {(r.expert_id, r.problem_id): s or 0.0 for r, s in zip(rated, scores, strict=True)}
         loss = evaluation.expertise_loss(rated, table)
         console.print(f"pairs {len(rated)}  experts {len({r.expert_id for r in rated})}")
@@ -158,12 +179,13 @@ def evaluate(
     if to not in TARGETS:
         raise _fail(f"--to must be one of {', '.join(TARGETS)}")
     modes = ["lexical", "vector", "hybrid"] if mode == "all" else [mode]
+    assert qrels is not None  # exactly one of --qrels and --ratings was given
     labelled = read_jsonl(qrels)
     relevant = {str(r["query_id"]): [str(i) for i in r.get("relevant", [])] for r in labelled}
     result = Table("mode", "queries", "MRR@10", "Recall@1", "Recall@10", "nDCG@10")
-    with _matcher(data_dir) as matcher:
+    with _matcher(data_dir) as session:
         for one in modes:
-            runs = _runs(matcher, labelled, to, one)
+            runs = _runs(session, labelled, to, one)
             report = evaluation.ranking_report(runs, relevant)
             result.add_row(one, *[value for _, value in report.rows()])
     console.print(result)
@@ -180,27 +202,38 @@ def _rating(row: dict[str, Any]) -> dict[str, Any]:
         raise _fail(f"a ratings line lacks expert_id, problem_id or expertise: {row}") from e
 
 
-def _runs(matcher, labelled: list[dict], to: str, mode: str) -> dict[str, list[str]]:
+def _runs(
+    session: tuple[Matcher, Connection], labelled: list[dict], to: str, mode: str
+) -> dict[str, list[str]]:
     runs: dict[str, list[str]] = {}
     with _progress() as p:
         task = p.add_task(f"{mode} -> {to}", total=len(labelled))
         for row in labelled:
             try:
-                runs[str(row["query_id"])] = _ranked_ids(matcher, row, to, mode)
+                runs[str(row["query_id"])] = _ranked_ids(session, row, to, mode)
             except DomainError:
                 runs[str(row["query_id"])] = []
             p.advance(task)
     return runs
 
 
-def _ranked_ids(matcher, row: dict[str, Any], to: str, mode: str) -> list[str]:
+def _ranked_ids(
+    session: tuple[Matcher, Connection], row: dict[str, Any], to: str, mode: str
+) -> list[str]:
     """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
+    matcher, conn = session
     if isinstance(row.get("query"), str) and to != "experts":
         hits = matcher.retrieve(
-            to, row["query"], k=10, mode=mode, filters={"status": None}, principal=SYSTEM
+            to,
+            row["query"],
+            conn=conn,
+            principal=SYSTEM,
+            k=10,
+            mode=mode,
+            filters={"status": None},
         )
         return [hit.external_id for hit, _ in hits]
-    return [m["id"] for m in _run_query(matcher, row, to, 10, mode)]
+    return [m["id"] for m in _run_query(session, row, to, 10, mode)]
 
 
 def assign(
@@ -214,13 +247,15 @@ def assign(
     """Event assignment: k experts per problem, maximising total fit under capacity."""
     problem_ext = _ids(problems, "problem_id")
     expert_ext = _ids(experts, "expert_id") if experts else None
-    with _matcher(data_dir) as matcher:
+    with _matcher(data_dir) as (matcher, conn):
         try:
-            problem_ids = [matcher.resolve("problems", e) for e in problem_ext]
-            expert_ids = [matcher.resolve("experts", e) for e in expert_ext] if expert_ext else None
+            problem_ids = [matcher.resolve("problems", e, conn=conn) for e in problem_ext]
+            expert_ids = None
+            if expert_ext:
+                expert_ids = [matcher.resolve("experts", e, conn=conn) for e in expert_ext]
             with err.status("求解中 / solving…"):
                 result = matcher.assign(
-                    problem_ids, expert_ids, k=k, record=record, principal=SYSTEM
+                    problem_ids, expert_ids, conn=conn, principal=SYSTEM, k=k, record=record
                 )
         except DomainError as e:
             raise _fail(e.message) from e

@@ -4,41 +4,46 @@ Both act as a platform admin (every status, every record)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from greenplat.core.db import Database
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import SYSTEM
 from greenplat.matcher import directions, ranking, records, retrieval, search
 from greenplat.matcher import items as present
 from greenplat.matcher.models import MatchRead
 
+if TYPE_CHECKING:
+    from greenplat.indexer.service import Indexer
 
-def affinity(db: Database, indexer, pairs: Sequence[tuple[str, str]]) -> list[float | None]:
+
+def affinity(
+    indexer: Indexer, pairs: Sequence[tuple[str, str]], *, conn: Connection
+) -> list[float | None]:
     """Affinity of (expert external_id, problem external_id) pairs; None for unknown ids."""
     out: list[float | None] = []
-    with db.session() as conn:
-        experts = records.by_external_ids(conn, "experts", {e for e, _ in pairs})
-        problems = records.by_external_ids(conn, "problems", {p for _, p in pairs})
-        cache: dict[str, dict[int, float]] = {}
-        for expert_ext, problem_ext in pairs:
-            problem, expert = problems.get(problem_ext), experts.get(expert_ext)
-            if problem is None or expert is None:
-                out.append(None)
-                continue
-            if problem_ext not in cache:
-                wanted = [experts[e] for e, p in pairs if p == problem_ext and e in experts]
-                scored = ranking.score_experts(indexer, conn, problem, records.unique(wanted))
-                cache[problem_ext] = {e["id"]: c.score for e, _, c, _ in scored}
-            out.append(cache[problem_ext].get(expert["id"], 0.0))
+    experts = records.by_external_ids(conn, "experts", {e for e, _ in pairs})
+    problems = records.by_external_ids(conn, "problems", {p for _, p in pairs})
+    cache: dict[str, dict[int, float]] = {}
+    for expert_ext, problem_ext in pairs:
+        problem, expert = problems.get(problem_ext), experts.get(expert_ext)
+        if problem is None or expert is None:
+            out.append(None)
+            continue
+        if problem_ext not in cache:
+            wanted = [experts[e] for e, p in pairs if p == problem_ext and e in experts]
+            scored = ranking.score_experts(indexer, conn, problem, records.unique(wanted))
+            cache[problem_ext] = {e["id"]: c.score for e, _, c, _ in scored}
+        out.append(cache[problem_ext].get(expert["id"], 0.0))
     return out
 
 
 def match(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     target: str,
     *,
+    conn: Connection,
     k: int,
     text: str | None = None,
     problem_id: int | None = None,
@@ -50,73 +55,101 @@ def match(
     if target not in records.TABLES:
         raise InvalidInput(f"unknown target {target!r}", field="to")
     if text is not None:
-        return search.search(
-            db, indexer, text, target, page_size=k, mode=mode, statuses=None, principal=SYSTEM
-        ).items
+        return _text(indexer, conn, text, target, k, mode)
     if problem_id is not None:
-        return _from_problem(db, indexer, target, problem_id, k, mode)
+        return _from_problem(indexer, conn, target, problem_id, k, mode)
     if expert_id is not None:
-        return _from_expert(db, indexer, target, expert_id, k, mode)
+        return _from_expert(indexer, conn, target, expert_id, k, mode)
     if achievement_id is not None:
-        return _from_achievement(db, indexer, target, achievement_id, k, mode)
+        return _from_achievement(indexer, conn, target, achievement_id, k, mode)
     raise InvalidInput("a query needs query, problem_id, expert_id or achievement_id")
 
 
-def _from_problem(
-    db: Database, indexer, target: str, problem_id: int, k: int, mode: str
+def _text(
+    indexer: Indexer, conn: Connection, text: str, target: str, k: int, mode: str
 ) -> list[MatchRead]:
-    if target == "experts":
-        return directions.problem_experts(
-            db, indexer, problem_id, page_size=k, statuses=None, principal=SYSTEM
-        ).items
-    if target == "achievements":
-        return directions.problem_achievements(
-            db, indexer, problem_id, page_size=k, mode=mode, statuses=None, principal=SYSTEM
-        ).items
-    return _similar(db, indexer, "problems", problem_id, retrieval.problem_text, k, mode)
-
-
-def _from_expert(
-    db: Database, indexer, target: str, expert_id: int, k: int, mode: str
-) -> list[MatchRead]:
-    if target == "problems":
-        return directions.expert_problems(
-            db, indexer, expert_id, page_size=k, statuses=None, principal=SYSTEM
-        ).items
-    with db.session() as conn:
-        text = retrieval.expert_text(conn, records.get_or_raise(conn, "experts", expert_id))
-    if target == "experts":
-        found = search.search(db, indexer, text, target, page_size=k + 1, principal=SYSTEM).items
-        return [m for m in found if m.id != expert_id][:k]
     return search.search(
-        db, indexer, text, target, page_size=k, mode=mode, statuses=None, principal=SYSTEM
+        indexer,
+        text,
+        target,
+        conn=conn,
+        principal=SYSTEM,
+        page_size=k,
+        mode=mode,
+        statuses=None,
     ).items
 
 
+def _from_problem(
+    indexer: Indexer, conn: Connection, target: str, problem_id: int, k: int, mode: str
+) -> list[MatchRead]:
+    if target == "experts":
+        return directions.problem_experts(
+            indexer, problem_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None
+        ).items
+    if target == "achievements":
+        return directions.problem_achievements(
+            indexer,
+            problem_id,
+            conn=conn,
+            principal=SYSTEM,
+            page_size=k,
+            mode=mode,
+            statuses=None,
+        ).items
+    return _similar(indexer, conn, "problems", problem_id, retrieval.problem_text, k, mode)
+
+
+def _from_expert(
+    indexer: Indexer, conn: Connection, target: str, expert_id: int, k: int, mode: str
+) -> list[MatchRead]:
+    if target == "problems":
+        return directions.expert_problems(
+            indexer, expert_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None
+        ).items
+    text = retrieval.expert_text(conn, records.get_or_raise(conn, "experts", expert_id))
+    if target == "experts":
+        found = search.search(
+            indexer, text, target, conn=conn, principal=SYSTEM, page_size=k + 1
+        ).items
+        return [m for m in found if m.id != expert_id][:k]
+    return _text(indexer, conn, text, target, k, mode)
+
+
 def _from_achievement(
-    db: Database, indexer, target: str, achievement_id: int, k: int, mode: str
+    indexer: Indexer,
+    conn: Connection,
+    target: str,
+    achievement_id: int,
+    k: int,
+    mode: str,
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.achievement_problems(
-            db, indexer, achievement_id, page_size=k, statuses=None, principal=SYSTEM
+            indexer, achievement_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None
         ).items
     if target == "experts":
-        return _achievement_experts(db, indexer, achievement_id, k)
+        return _achievement_experts(indexer, conn, achievement_id, k)
     return _similar(
-        db, indexer, "achievements", achievement_id, retrieval.achievement_text, k, mode
+        indexer, conn, "achievements", achievement_id, retrieval.achievement_text, k, mode
     )
 
 
 def _similar(
-    db: Database, indexer, library: str, record_id: int, to_text, k: int, mode: str
+    indexer: Indexer,
+    conn: Connection,
+    library: str,
+    record_id: int,
+    to_text: Callable[[dict], str],
+    k: int,
+    mode: str,
 ) -> list[MatchRead]:
-    with db.session() as conn:
-        text = to_text(records.get_or_raise(conn, library, record_id))
+    text = to_text(records.get_or_raise(conn, library, record_id))
     items, _ = search.search_items(
-        db,
         indexer,
         library,
         text,
+        conn=conn,
         principal=SYSTEM,
         page=1,
         page_size=k,
@@ -127,13 +160,14 @@ def _similar(
     return items
 
 
-def _achievement_experts(db: Database, indexer, achievement_id: int, k: int) -> list[MatchRead]:
-    with db.session() as conn:
-        achievement = records.get_or_raise(conn, "achievements", achievement_id)
-        text = retrieval.achievement_text(achievement)
-        source = {"title": text, "organization": achievement.get("organization")}
-        vectors = search.query_vectors(indexer, text)
-        ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors)
-        authors = set(achievement.get("expert_ids") or [])
-        ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
-        return [present.expert_item(conn, source, SYSTEM, *entry) for entry in ranked]
+def _achievement_experts(
+    indexer: Indexer, conn: Connection, achievement_id: int, k: int
+) -> list[MatchRead]:
+    achievement = records.get_or_raise(conn, "achievements", achievement_id)
+    text = retrieval.achievement_text(achievement)
+    source = {"title": text, "organization": achievement.get("organization")}
+    vectors = search.query_vectors(indexer, text)
+    ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors)
+    authors = set(achievement.get("expert_ids") or [])
+    ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
+    return [present.expert_item(conn, source, SYSTEM, *entry) for entry in ranked]

@@ -3,7 +3,9 @@ expert -> problems (the inbox), achievement -> problems."""
 
 from __future__ import annotations
 
-from greenplat.core.db import Database
+from typing import TYPE_CHECKING
+
+from greenplat.core.db import Connection
 from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.core.problems.service import to_read as problem_to_read
@@ -11,12 +13,15 @@ from greenplat.matcher import items as present
 from greenplat.matcher import ranking, records, retrieval, rules, search
 from greenplat.matcher.models import MatchPage
 
+if TYPE_CHECKING:
+    from greenplat.indexer.service import Indexer
+
 
 def problem_experts(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     problem_id: int,
     *,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -25,12 +30,11 @@ def problem_experts(
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
 ) -> MatchPage:
     """Experts for a problem, best first: what they did and their profile, after the rules."""
-    with db.session() as conn:
-        problem = records.get_or_raise(conn, "problems", problem_id)
-        require_match(principal, problem, statuses)
-        ranked = ranking.rank_experts(indexer, conn, problem, region=region, discipline=discipline)
-        window, more = records.window(ranked, page, page_size)
-        items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
+    problem = records.get_or_raise(conn, "problems", problem_id)
+    require_match(principal, problem, statuses)
+    ranked = ranking.rank_experts(indexer, conn, problem, region=region, discipline=discipline)
+    window, more = records.window(ranked, page, page_size)
+    items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
     source = problem_to_read(problem, principal).model_dump(mode="json")
     return MatchPage(
         direction="problem_experts",
@@ -57,26 +61,25 @@ def require_match(principal: Principal, problem: dict, statuses: rules.Statuses)
 
 
 def expert_problems(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     expert_id: int,
     *,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
 ) -> MatchPage:
     """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
-    with db.session() as conn:
-        expert = records.get_or_raise(conn, "experts", expert_id)
-        if not allows(principal, "expert", "inbox", expert):
-            raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
-        ranked = ranking.rank_problems_for_expert(
-            indexer, conn, expert, principal=principal, statuses=statuses
-        )
-        window, more = records.window(ranked, page, page_size)
-        works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
-        items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
+    expert = records.get_or_raise(conn, "experts", expert_id)
+    if not allows(principal, "expert", "inbox", expert):
+        raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
+    ranked = ranking.rank_problems_for_expert(
+        indexer, conn, expert, principal=principal, statuses=statuses
+    )
+    window, more = records.window(ranked, page, page_size)
+    works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
+    items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
     source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
     return MatchPage(
         direction="expert_problems",
@@ -89,10 +92,10 @@ def expert_problems(
 
 
 def problem_achievements(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     problem_id: int,
     *,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -101,15 +104,14 @@ def problem_achievements(
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
 ) -> MatchPage:
     """Achievements that could solve a problem, best first."""
-    with db.session() as conn:
-        problem = records.get_or_raise(conn, "problems", problem_id)
-        require_match(principal, problem, statuses)
-        declined = {a for _, a in rules.declined_achievements(conn, [problem_id])}
+    problem = records.get_or_raise(conn, "problems", problem_id)
+    require_match(principal, problem, statuses)
+    declined = {a for _, a in rules.declined_achievements(conn, [problem_id])}
     items, more = search.search_items(
-        db,
         indexer,
         "achievements",
         retrieval.problem_text(problem),
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,
@@ -129,10 +131,10 @@ def problem_achievements(
 
 
 def achievement_problems(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     achievement_id: int,
     *,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -141,13 +143,12 @@ def achievement_problems(
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
 ) -> MatchPage:
     """Approved problems an achievement could be applied to, best first."""
-    with db.session() as conn:
-        achievement = records.get_or_raise(conn, "achievements", achievement_id)
+    achievement = records.get_or_raise(conn, "achievements", achievement_id)
     items, more = search.search_items(
-        db,
         indexer,
         "problems",
         retrieval.achievement_text(achievement),
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,

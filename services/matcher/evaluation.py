@@ -57,7 +57,7 @@ def ranking_report(
 
     A labelled query missing from runs counts as a miss; queries without relevant ids are skipped.
     """
-    totals = defaultdict(float)
+    totals: defaultdict[str, float] = defaultdict(float)
     counted = 0
     for query_id, relevant_ids in qrels.items():
         relevant = set(relevant_ids)

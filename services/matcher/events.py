@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import assignment, feedback, rules
@@ -20,7 +19,7 @@ from greenplat.matcher.models import (
 CANDIDATES_PER_PROBLEM = 30
 
 
-def _load(conn: psycopg.Connection, library: str, ids: Sequence[int]) -> list[dict]:
+def _load(conn: Connection, library: str, ids: Sequence[int]) -> list[dict]:
     rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (list(ids),)).fetchall()
     found = {row["id"]: row for row in rows}
     missing = [i for i in ids if i not in found]
@@ -30,7 +29,7 @@ def _load(conn: psycopg.Connection, library: str, ids: Sequence[int]) -> list[di
     return [found[i] for i in dict.fromkeys(ids)]
 
 
-def _invite(conn: psycopg.Connection, principal: Principal, problem_id: int, expert_id: int):
+def _invite(conn: Connection, principal: Principal, problem_id: int, expert_id: int):
     """Invite one assigned pair; a pair already past 推荐 keeps its stage."""
     data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action="invited")
     try:
@@ -42,7 +41,7 @@ def _invite(conn: psycopg.Connection, principal: Principal, problem_id: int, exp
 
 def assign_event(
     matcher,
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     principal: Principal,
     problem_ids: Sequence[int],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
 from typing import Any
 
 import psycopg
 
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from greenplat.core.permissions import (
     Principal,
@@ -34,7 +36,7 @@ LIMITS = {
 }
 
 
-def _one(conn: psycopg.Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
+def _one(conn: Connection, table: str, record_id: int, name: str) -> dict[str, Any]:
     row = conn.execute(f"SELECT * FROM {table} WHERE id = %s", (record_id,)).fetchone()
     if row is None:
         raise NotFound(f"{name} {record_id} 不存在 / {table[:-1]} {record_id} not found")
@@ -61,7 +63,7 @@ def check(data: FeedbackCreate) -> None:
 
 
 def _authorise(
-    conn: psycopg.Connection, principal: Principal, data: FeedbackCreate
+    conn: Connection, principal: Principal, data: FeedbackCreate
 ) -> tuple[dict, dict | None]:
     """The problem and expert, after checking the principal speaks for the action's side."""
     require_any(principal, "feedback", "create")
@@ -79,7 +81,7 @@ def _authorise(
     return problem, expert
 
 
-def _check_stage(conn: psycopg.Connection, problem: dict, data: FeedbackCreate) -> None:
+def _check_stage(conn: Connection, problem: dict, data: FeedbackCreate) -> None:
     """The same action twice is a conflict; a pipeline action must be valid from the stage."""
     repeated = conn.execute(
         "SELECT 1 FROM match_feedback WHERE problem_id = %s AND action = %s"
@@ -103,7 +105,7 @@ def _check_stage(conn: psycopg.Connection, problem: dict, data: FeedbackCreate) 
         )
 
 
-def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+def create(*, conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     """Store one action on a match, if the principal may take it from the pair's stage."""
     check(data)
     problem, expert = _authorise(conn, principal, data)
@@ -118,7 +120,7 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: FeedbackCrea
     return stored
 
 
-def _insert(conn: psycopg.Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
+def _insert(conn: Connection, principal: Principal, data: FeedbackCreate) -> FeedbackRead:
     values = data.model_dump()
     values.update(actor_id=principal.id, actor_role=principal.role)
     if data.action == "deal" and data.deal_date is None:
@@ -138,7 +140,7 @@ def _insert(conn: psycopg.Connection, principal: Principal, data: FeedbackCreate
     return FeedbackRead(**row)
 
 
-def _visible(principal: Principal) -> tuple[str, list[Any]]:
+def _visible(principal: Principal) -> tuple[str, builtins.list[Any]]:
     """SQL condition (aliases f, p) on the feedback a principal may list: feedback on the
     problems it may read in full (owners, their sub-center, staff), and feedback naming the
     principal's own expert profile or its achievements."""
@@ -152,7 +154,7 @@ def _visible(principal: Principal) -> tuple[str, list[Any]]:
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int | None = None,
     expert_id: int | None = None,
@@ -169,7 +171,7 @@ def list(
             params.append(value)
     sql_where = " AND ".join(where)
     base = f"FROM match_feedback f JOIN problems p ON p.id = f.problem_id WHERE {sql_where}"
-    total = conn.execute(f"SELECT count(*) AS n {base}", params).fetchone()["n"]
+    total = one(conn, f"SELECT count(*) AS n {base}", params)["n"]
     columns = ", ".join(f"f.{c.strip()}" for c in _COLUMNS.split(","))
     rows = conn.execute(
         f"SELECT {columns} {base} ORDER BY f.created_at DESC, f.id DESC LIMIT %s OFFSET %s",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, problem_read_filter, require, require_any
@@ -13,7 +12,7 @@ from greenplat.matcher import pipeline
 
 
 def waiting(
-    *, conn: psycopg.Connection, principal: Principal, days: int, limit: int = 200
+    *, conn: Connection, principal: Principal, days: int, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Approved problems of the reviewer's reach without an expert's answer after `days` days,
     longest waiting first."""
@@ -33,13 +32,13 @@ def waiting(
     ).fetchall()
 
 
-def nudge(matcher, conn: psycopg.Connection, principal: Principal, problem_id: int, k: int) -> int:
+def nudge(matcher, conn: Connection, principal: Principal, problem_id: int, k: int) -> int:
     """Remind the problem's top experts and those invited; returns how many accounts heard."""
     problem = conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
     if problem is None:
         raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
     require(principal, "problem", "review", problem)
-    ranked = matcher.problem_experts(problem_id, principal=principal, page_size=k).items
+    ranked = matcher.problem_experts(problem_id, conn=conn, principal=principal, page_size=k).items
     invited = [
         e for (p, e), stage in pipeline.stages(conn, [problem_id]).items() if stage == "invited"
     ]

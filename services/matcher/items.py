@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import affinity as aff
@@ -16,7 +15,7 @@ from greenplat.matcher.scoring import Components, Signals
 
 
 def expert_item(
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     principal: Principal,
     expert: dict,
@@ -76,7 +75,8 @@ def problem_item(
     )
     if fit is not None and not read.redacted:
         # The expert's inbox: the problem against the expert's closest works.
-        best = [(works[w], sim) for w, sim in fit.best_works if w in (works or {})]
+        known = works or {}
+        best = [(known[w], sim) for w, sim in fit.best_works if w in known]
         evidence.query_text = retrieval.problem_text(problem)
         evidence.candidate_texts = [retrieval.achievement_text(row) for row, _ in best]
         evidence.works = [(row["title"], sim) for row, sim in best]
@@ -94,14 +94,14 @@ def problem_item(
     )
 
 
-def work_rows(conn: psycopg.Connection, ids: list[int]) -> dict[int, dict]:
+def work_rows(conn: Connection, ids: list[int]) -> dict[int, dict]:
     rows = conn.execute(
         "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
     ).fetchall()
     return {row["id"]: row for row in rows}
 
 
-def _work_texts(conn: psycopg.Connection, ids: list[int]) -> dict[int, str]:
+def _work_texts(conn: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = conn.execute(

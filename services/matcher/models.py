@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from greenplat.core.contacts.models import ContactRead
 
@@ -49,21 +49,6 @@ class MatchPage(BaseModel):
     page: int
     page_size: int
     has_more: bool
-
-
-class SearchRequest(BaseModel):
-    """Free-text search before posting."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    library: Target
-    region: Annotated[str | None, Field(max_length=200)] = None
-    industry: Annotated[str | None, Field(max_length=200)] = None
-    discipline: Annotated[str | None, Field(max_length=200)] = None
-    mode: Literal["hybrid", "lexical", "vector"] = "hybrid"
-    page: Annotated[int, Field(ge=1, le=1000)] = 1
-    page_size: Annotated[int, Field(ge=1, le=100)] = 20
 
 
 class FeedbackCreate(BaseModel):

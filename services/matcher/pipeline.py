@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, allows, owns
 
 EXPERT, ENTERPRISE = "expert", "enterprise"
@@ -73,7 +72,7 @@ def offered(stage: str, held: set[str]) -> list[str]:
 
 
 def stages(
-    conn: psycopg.Connection, problem_ids: list[int], expert_id: int | None = None
+    conn: Connection, problem_ids: list[int], expert_id: int | None = None
 ) -> dict[tuple[int, int], str]:
     """(problem, expert) -> current stage, for pairs that left 推荐."""
     rows = conn.execute(
@@ -86,18 +85,18 @@ def stages(
     return {(r["problem_id"], r["expert_id"]): r["action"] for r in rows}
 
 
-def stage_of(conn: psycopg.Connection, problem_id: int, expert_id: int) -> str:
+def stage_of(conn: Connection, problem_id: int, expert_id: int) -> str:
     """The current stage of one pair."""
     return stages(conn, [problem_id], expert_id).get((problem_id, expert_id), "recommended")
 
 
-def lock_pair(conn: psycopg.Connection, problem_id: int, expert_id: int | None, other: int | None):
+def lock_pair(conn: Connection, problem_id: int, expert_id: int | None, other: int | None):
     """Serialise actions on one pair until the transaction ends (parallel posts queue here)."""
     key = f"match:{problem_id}:{expert_id or ''}:{other or ''}"
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
 
-def record_consent(conn: psycopg.Connection, problem_id: int, expert_id: int, feedback_id: int):
+def record_consent(conn: Connection, problem_id: int, expert_id: int, feedback_id: int):
     """The expert said 有意向: from now on both sides see each other's contact details."""
     conn.execute(
         "INSERT INTO contact_disclosures (problem_id, expert_id, feedback_id) VALUES (%s, %s, %s)"
@@ -106,7 +105,7 @@ def record_consent(conn: psycopg.Connection, problem_id: int, expert_id: int, fe
     )
 
 
-def disclosed(conn: psycopg.Connection, problem_id: int, expert_id: int) -> bool:
+def disclosed(conn: Connection, problem_id: int, expert_id: int) -> bool:
     """Whether the pair's contact details have been disclosed."""
     row = conn.execute(
         "SELECT 1 FROM contact_disclosures WHERE problem_id = %s AND expert_id = %s",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, problem_full_filter, problem_read_filter
 from greenplat.core.problems.models import PROBLEM_STATUSES
 from greenplat.matcher import affinity as aff
@@ -17,7 +16,7 @@ RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
 
 def rank_experts(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     *,
     text: str | None = None,
@@ -45,7 +44,7 @@ def rank_experts(
 
 def score_experts(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict,
     experts: Sequence[dict],
     *,
@@ -61,7 +60,9 @@ def score_experts(
     text = text or retrieval.problem_text(problem)
     models = aff.preferred_models(indexer.query_models(text))
     if vectors is None:
-        vectors = retrieval.source_vectors(indexer, "problems", problem.get("id"), text, models)
+        vectors = retrieval.source_vectors(
+            indexer, conn, "problems", problem.get("id"), text, models
+        )
     evidence = aff.load_evidence(indexer, conn, experts, models)
     scored = []
     for expert in experts:
@@ -77,7 +78,7 @@ def score_experts(
 
 def rank_problems_for_expert(
     indexer,
-    conn: psycopg.Connection,
+    conn: Connection,
     expert: dict,
     *,
     principal: Principal,
@@ -93,7 +94,7 @@ def rank_problems_for_expert(
     # The same load for every problem keeps the inbox scores equal to problem -> experts'.
     load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
     ids = [p["id"] for p in problems]
-    stored = {m: indexer.get_vectors("problems", ids, model=m) for m in indexer.models}
+    stored = {m: indexer.get_vectors("problems", ids, conn=conn, model=m) for m in indexer.models}
     out = []
     for problem in problems:
         text = retrieval.problem_text(problem)
@@ -108,7 +109,7 @@ def rank_problems_for_expert(
 
 
 def _readable_problems(
-    conn: psycopg.Connection,
+    conn: Connection,
     expert: dict,
     *,
     principal: Principal,

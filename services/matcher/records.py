@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 
 TABLES = {"problems": "问题", "achievements": "成果", "experts": "专家"}
 
 
-def get_or_raise(conn: psycopg.Connection, library: str, record_id: int) -> dict:
+def get_or_raise(conn: Connection, library: str, record_id: int) -> dict:
     """The row of a library with this id, or NotFound."""
     row = conn.execute(f"SELECT * FROM {library} WHERE id = %s", (record_id,)).fetchone()
     if row is None:
@@ -18,7 +17,7 @@ def get_or_raise(conn: psycopg.Connection, library: str, record_id: int) -> dict
     return row
 
 
-def get_id_by_external_id(conn: psycopg.Connection, library: str, external_id: str) -> int:
+def get_id_by_external_id(conn: Connection, library: str, external_id: str) -> int:
     """The id of the record with this external_id, or NotFound."""
     row = conn.execute(
         f"SELECT id FROM {library} WHERE external_id = %s", (external_id,)
@@ -28,7 +27,7 @@ def get_id_by_external_id(conn: psycopg.Connection, library: str, external_id: s
     return row["id"]
 
 
-def by_external_ids(conn: psycopg.Connection, library: str, ids: set[str]) -> dict[str, dict]:
+def by_external_ids(conn: Connection, library: str, ids: set[str]) -> dict[str, dict]:
     """Rows of a library keyed by external_id; unknown ids are left out."""
     rows = conn.execute(
         f"SELECT * FROM {library} WHERE external_id = ANY(%s)", (list(ids),)
@@ -36,7 +35,7 @@ def by_external_ids(conn: psycopg.Connection, library: str, ids: set[str]) -> di
     return {row["external_id"]: row for row in rows}
 
 
-def by_ids(conn: psycopg.Connection, library: str, ids: list[int]) -> dict[int, dict]:
+def by_ids(conn: Connection, library: str, ids: list[int]) -> dict[int, dict]:
     """Rows of a library keyed by id; unknown ids are left out."""
     rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (ids,)).fetchall()
     return {row["id"]: row for row in rows}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import psycopg
 
-from greenplat.indexer.search import SearchFilters, SearchHit
-from greenplat.matcher import scoring
+from greenplat.core.db import Connection
+from greenplat.indexer.search import RRF_K, SearchFilters, SearchHit
 from greenplat.matcher.explain import top_terms
+
+if TYPE_CHECKING:
+    from greenplat.indexer.service import Indexer
 
 # Depths of the candidate searches: deep enough that re-ranking has room to work.
 ACHIEVEMENT_DEPTH = 150
@@ -44,7 +46,7 @@ def expert_profile_text(row: dict) -> str:
     return _join(row.get("title"), row.get("disciplines"), row.get("keywords"), row.get("bio"))
 
 
-def expert_text(conn: psycopg.Connection, row: dict, *, works: int = 20) -> str:
+def expert_text(conn: Connection, row: dict, *, works: int = 20) -> str:
     """An expert's profile followed by the titles and keywords of their latest works."""
     rows = conn.execute(
         "SELECT title, keywords FROM achievements WHERE expert_ids @> ARRAY[%s]"
@@ -56,25 +58,32 @@ def expert_text(conn: psycopg.Connection, row: dict, *, works: int = 20) -> str:
 
 def fused_relevance(hit: SearchHit, lists: int) -> float:
     """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list."""
-    return min(1.0, hit.score * (scoring.RRF_K + 1) / max(lists, 1))
+    return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1))
 
 
 def source_vectors(
-    indexer, library: str, record_id: int | None, text: str, models: Sequence[str]
+    indexer: Indexer,
+    conn: Connection,
+    library: str,
+    record_id: int | None,
+    text: str,
+    models: Sequence[str],
 ) -> dict[str, np.ndarray]:
     """Vectors of a source record (stored when indexed, else embedded now) per model."""
     vectors: dict[str, np.ndarray] = {}
     for model in models:
-        stored = indexer.get_vectors(library, [record_id], model=model) if record_id else {}
+        stored = {}
+        if record_id:
+            stored = indexer.get_vectors(library, [record_id], conn=conn, model=model)
         if record_id in stored:
             vectors[model] = stored[record_id]
         else:
-            vectors[model] = indexer.encode([text], model=model, kind="query")[0]
+            vectors[model] = indexer.query_vector(text, model=model)
     return vectors
 
 
 def candidate_experts(
-    indexer, conn: psycopg.Connection, text: str, *, extra_filters: dict | None = None
+    indexer: Indexer, conn: Connection, text: str, *, extra_filters: dict | None = None
 ) -> list[dict]:
     """Experts whose works or profile a search by meaning or by key terms finds for the text.
 
@@ -87,9 +96,11 @@ def candidate_experts(
     for mode, query in (("vector", text), ("lexical", terms)):
         if not query:
             continue
-        works += indexer.search("achievements", text=query, k=ACHIEVEMENT_DEPTH, mode=mode)
+        works += indexer.search(
+            "achievements", conn=conn, text=query, k=ACHIEVEMENT_DEPTH, mode=mode
+        )
         profiles += indexer.search(
-            "experts", text=query, filters=filters, k=EXPERT_DEPTH, mode=mode
+            "experts", conn=conn, text=query, filters=filters, k=EXPERT_DEPTH, mode=mode
         )
     authors: list[str] = []
     if works:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import psycopg
+from greenplat.core.db import Connection
 
 # A problem is matched once it passed review and until it closes (status matched means a
 # match is under way, and its owner still reads its matches).
@@ -32,7 +32,7 @@ def conflicted(problem: dict[str, Any], expert: dict[str, Any]) -> bool:
     return bool(org) and org == _org(expert.get("organization"))
 
 
-def declined_experts(conn: psycopg.Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
+def declined_experts(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
     """(problem id, expert id) pairs declined by either side: never recommended again."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id, expert_id FROM match_feedback"
@@ -42,7 +42,7 @@ def declined_experts(conn: psycopg.Connection, problem_ids: list[int]) -> set[tu
     return {(row["problem_id"], row["expert_id"]) for row in rows}
 
 
-def declined_problems_of(conn: psycopg.Connection, expert_id: int) -> set[int]:
+def declined_problems_of(conn: Connection, expert_id: int) -> set[int]:
     """Problems whose pairing with this expert was declined."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id FROM match_feedback"
@@ -52,7 +52,7 @@ def declined_problems_of(conn: psycopg.Connection, expert_id: int) -> set[int]:
     return {row["problem_id"] for row in rows}
 
 
-def declined_achievements(conn: psycopg.Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
+def declined_achievements(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:
     """(problem id, achievement id) pairs that were declined."""
     rows = conn.execute(
         "SELECT DISTINCT problem_id, achievement_id FROM match_feedback"
@@ -62,7 +62,7 @@ def declined_achievements(conn: psycopg.Connection, problem_ids: list[int]) -> s
     return {(row["problem_id"], row["achievement_id"]) for row in rows}
 
 
-def open_requests(conn: psycopg.Connection, expert_ids: list[int]) -> dict[int, set[int]]:
+def open_requests(conn: Connection, expert_ids: list[int]) -> dict[int, set[int]]:
     """Expert id -> problems the expert is engaged on that have not closed nor been declined."""
     rows = conn.execute(
         "SELECT DISTINCT f.expert_id, f.problem_id FROM match_feedback f"

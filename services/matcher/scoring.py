@@ -1,4 +1,4 @@
-"""The scoring maths: rank fusion, expert affinity from works and profile, re-ranking signals.
+"""The scoring maths: expert affinity from works and profile, re-ranking signals.
 
 Every function here is pure (numbers in, numbers out) so that evaluation, the service and the
 benchmark all score the same way.
@@ -6,14 +6,11 @@ benchmark all score the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-# Reciprocal-rank fusion constant of Cormack et al.; large enough that one list's top hit
-# does not drown agreement between lists.
-RRF_K = 60
 # An expert is judged by the few works closest to the problem (TPMS / OpenReview style): the
 # best three balance one lucky paper against a long tail of unrelated ones.
 TOP_WORKS = 3
@@ -49,19 +46,6 @@ class Components:
     vector_rank: int | None = None
     signals: Signals = field(default_factory=Signals)
     score: float = 0.0
-
-
-def rrf(rank_lists: Iterable[Sequence[str]], *, k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal-rank fusion of ranked id lists, normalised so 1.0 means first in every list."""
-    lists = [list(ranked) for ranked in rank_lists]
-    if not lists:
-        return {}
-    fused: dict[str, float] = {}
-    for ranked in lists:
-        for position, item in enumerate(ranked, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + position)
-    best = len(lists) / (k + 1)
-    return {item: value / best for item, value in fused.items()}
 
 
 def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:

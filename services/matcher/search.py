@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from greenplat.core.db import Database
+import numpy as np
+
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal
 from greenplat.indexer.search import SearchFilters
@@ -13,15 +15,18 @@ from greenplat.matcher import ranking, records, retrieval, rules
 from greenplat.matcher.models import MatchPage, MatchRead
 from greenplat.matcher.scoring import Components
 
+if TYPE_CHECKING:
+    from greenplat.indexer.service import Indexer
+
 MAX_RESULTS = 1000
 
 
 def search(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     text: str,
     library: str,
     *,
+    conn: Connection,
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
@@ -37,7 +42,7 @@ def search(
         raise InvalidInput("请输入检索内容 / text is empty", field="text")
     if library == "experts":
         items, more = _text_experts(
-            db, indexer, text, principal, page, page_size, region=region, discipline=discipline
+            indexer, text, conn, principal, page, page_size, region=region, discipline=discipline
         )
     else:
         filters = {
@@ -47,10 +52,10 @@ def search(
             "status": statuses,
         }
         items, more = search_items(
-            db,
             indexer,
             library,
             text,
+            conn=conn,
             principal=principal,
             page=page,
             page_size=page_size,
@@ -69,9 +74,9 @@ def search(
 
 
 def _text_experts(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     text: str,
+    conn: Connection,
     principal: Principal,
     page: int,
     page_size: int,
@@ -79,33 +84,31 @@ def _text_experts(
     region: str | None,
     discipline: str | None,
 ) -> tuple[list[MatchRead], bool]:
-    with db.session() as conn:
-        ranked = ranking.rank_experts(
-            indexer,
-            conn,
-            {"title": text},
-            text=text,
-            region=region,
-            discipline=discipline,
-            vectors=query_vectors(indexer, text),
-        )
-        window, more = records.window(ranked, page, page_size)
-        items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
+    ranked = ranking.rank_experts(
+        indexer,
+        conn,
+        {"title": text},
+        text=text,
+        region=region,
+        discipline=discipline,
+        vectors=query_vectors(indexer, text),
+    )
+    window, more = records.window(ranked, page, page_size)
+    items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
     return items, more
 
 
-def query_vectors(indexer, text: str) -> dict:
+def query_vectors(indexer: Indexer, text: str) -> dict[str, np.ndarray]:
     """The query embedding of a text under each model that reads it."""
-    models = indexer.query_models(text)
-    return {m: indexer.encode([text], model=m, kind="query")[0] for m in models}
+    return {m: indexer.query_vector(text, model=m) for m in indexer.query_models(text)}
 
 
 def search_items(
-    db: Database,
-    indexer,
+    indexer: Indexer,
     library: str,
     text: str,
     *,
+    conn: Connection,
     principal: Principal,
     page: int,
     page_size: int,
@@ -118,14 +121,14 @@ def search_items(
         indexer,
         library,
         text,
+        conn=conn,
         principal=principal,
         k=page * page_size + 1,
         mode=mode,
         filters=filters,
     )
     window, more = records.window(hits, page, page_size)
-    with db.session() as conn:
-        rows = records.by_ids(conn, library, [h.record_id for h, _ in window])
+    rows = records.by_ids(conn, library, [h.record_id for h, _ in window])
     items = []
     for hit, comps in window:
         row = rows.get(hit.record_id)
@@ -139,10 +142,11 @@ def search_items(
 
 
 def retrieve(
-    indexer,
+    indexer: Indexer,
     library: str,
     text: str,
     *,
+    conn: Connection,
     principal: Principal,
     k: int = 20,
     mode: str = "hybrid",
@@ -157,7 +161,9 @@ def retrieve(
         clean.pop("status", None)
     if not 1 <= k <= MAX_RESULTS:
         raise InvalidInput(f"k must be 1..{MAX_RESULTS}", field="k")
-    hits = indexer.search(library, text=text, filters=SearchFilters(**clean), k=k, mode=mode)
+    hits = indexer.search(
+        library, conn=conn, text=text, filters=SearchFilters(**clean), k=k, mode=mode
+    )
     models = len(indexer.query_models(text)) if mode != "lexical" else 0
     lists = (mode != "vector") + models
     out = []

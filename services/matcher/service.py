@@ -1,99 +1,258 @@
-"""The matcher's public interface: every matching direction, affinity, assignment, evaluation.
+"""The matcher's public interface: every matching direction, affinity, assignment, search.
 
-A thin facade over the modules that do the work: directions (problem -> experts /
-achievements, expert inbox, achievement -> problems), ranking (expert affinity), search
-(free text and library retrieval), contract (pairs and top k), events (assignment)."""
+Each method runs in the caller's connection (the request's, or a command's own session) and
+delegates to the module that does the work: directions (problem -> experts / achievements,
+expert inbox, achievement -> problems), ranking (expert affinity), search (free text and
+library retrieval), contract (pairs and top k), events (assignment)."""
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from greenplat.core.db import Database
+from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal
-from greenplat.core.settings import Settings
 from greenplat.matcher import contract, directions, ranking, records
 from greenplat.matcher import search as free_text
-from greenplat.matcher.models import AssignResult
-from greenplat.matcher.rules import Statuses
+from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
+from greenplat.matcher.rules import MATCHABLE_STATUSES, Statuses
+from greenplat.matcher.scoring import Components
 from greenplat.matcher.search import MAX_RESULTS
 
+if TYPE_CHECKING:
+    from greenplat.indexer.service import Indexer
+
 __all__ = ["MAX_RESULTS", "Matcher", "Statuses"]
-
-
-def _delegate(function: Callable[..., Any], *state: str) -> Callable[..., Any]:
-    """A Matcher method calling a module function with the matcher's db and/or indexer first.
-
-    The module functions take their state explicitly; this keeps the facade from restating
-    every signature, while help() and inspect still show the method's own parameters.
-    """
-
-    @functools.wraps(function)
-    def method(self: Matcher, *args: Any, **kwargs: Any) -> Any:
-        return function(*(getattr(self, name) for name in state), *args, **kwargs)
-
-    signature = inspect.signature(function)
-    own = list(signature.parameters.values())[len(state) :]
-    this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    method.__signature__ = signature.replace(parameters=[this, *own])  # type: ignore[attr-defined]
-    return method
 
 
 class Matcher:
     """Recommends experts and achievements for problems, problems for experts and achievements."""
 
-    def __init__(self, settings: Settings, db: Database, indexer) -> None:
-        self.settings = settings
-        self.db = db
+    def __init__(self, indexer: Indexer) -> None:
         self.indexer = indexer
 
-    def resolve(self, library: str, external_id: str) -> int:
+    def resolve(self, library: str, external_id: str, *, conn: Connection) -> int:
         """The id of the record with this external_id, or NotFound."""
-        with self.db.session() as conn:
-            return records.get_id_by_external_id(conn, library, external_id)
+        return records.get_id_by_external_id(conn, library, external_id)
 
-    # record -> library directions, paged, with explanations
-    problem_experts = _delegate(directions.problem_experts, "db", "indexer")
-    expert_problems = _delegate(directions.expert_problems, "db", "indexer")
-    problem_achievements = _delegate(directions.problem_achievements, "db", "indexer")
-    achievement_problems = _delegate(directions.achievement_problems, "db", "indexer")
+    # record -> library directions, paged, with explanations -------------------------------
 
-    # ranking inside a caller's transaction (event assignment, the portal)
-    rank_experts = _delegate(ranking.rank_experts, "indexer")
-    score_experts = _delegate(ranking.score_experts, "indexer")
-    rank_problems_for_expert = _delegate(ranking.rank_problems_for_expert, "indexer")
+    def problem_experts(
+        self,
+        problem_id: int,
+        *,
+        conn: Connection,
+        principal: Principal,
+        page: int = 1,
+        page_size: int = 20,
+        region: str | None = None,
+        discipline: str | None = None,
+        statuses: Statuses = MATCHABLE_STATUSES,
+    ) -> MatchPage:
+        """Experts for a problem, best first, after the rules."""
+        return directions.problem_experts(
+            self.indexer,
+            problem_id,
+            conn=conn,
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            region=region,
+            discipline=discipline,
+            statuses=statuses,
+        )
 
-    # free text
-    search = _delegate(free_text.search, "db", "indexer")
-    retrieve = _delegate(free_text.retrieve, "indexer")
+    def expert_problems(
+        self,
+        expert_id: int,
+        *,
+        conn: Connection,
+        principal: Principal,
+        page: int = 1,
+        page_size: int = 20,
+        statuses: Statuses = MATCHABLE_STATUSES,
+    ) -> MatchPage:
+        """An expert's inbox: matchable problems ranked by the expert's affinity."""
+        return directions.expert_problems(
+            self.indexer,
+            expert_id,
+            conn=conn,
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            statuses=statuses,
+        )
 
-    # contract: pairs, one source against a library
-    affinity = _delegate(contract.affinity, "db", "indexer")
-    match = _delegate(contract.match, "db", "indexer")
+    def problem_achievements(
+        self,
+        problem_id: int,
+        *,
+        conn: Connection,
+        principal: Principal,
+        page: int = 1,
+        page_size: int = 20,
+        discipline: str | None = None,
+        mode: str = "hybrid",
+        statuses: Statuses = MATCHABLE_STATUSES,
+    ) -> MatchPage:
+        """Achievements that could solve a problem, best first."""
+        return directions.problem_achievements(
+            self.indexer,
+            problem_id,
+            conn=conn,
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            discipline=discipline,
+            mode=mode,
+            statuses=statuses,
+        )
 
-    # event assignment --------------------------------------------------------------------
+    def achievement_problems(
+        self,
+        achievement_id: int,
+        *,
+        conn: Connection,
+        principal: Principal,
+        page: int = 1,
+        page_size: int = 20,
+        region: str | None = None,
+        industry: str | None = None,
+        statuses: Statuses = MATCHABLE_STATUSES,
+    ) -> MatchPage:
+        """Approved problems an achievement could be applied to, best first."""
+        return directions.achievement_problems(
+            self.indexer,
+            achievement_id,
+            conn=conn,
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            region=region,
+            industry=industry,
+            statuses=statuses,
+        )
+
+    # ranking inside a caller's transaction (event assignment) -----------------------------
+
+    def rank_experts(self, conn: Connection, problem: dict) -> list[ranking.RankedExpert]:
+        """Candidate experts for a problem that pass the rules, best first."""
+        return ranking.rank_experts(self.indexer, conn, problem)
+
+    def score_experts(
+        self, conn: Connection, problem: dict, experts: Sequence[dict]
+    ) -> list[ranking.RankedExpert]:
+        """These experts scored against a problem (no rules applied), best first."""
+        return ranking.score_experts(self.indexer, conn, problem, experts)
+
+    # free text ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        library: str,
+        *,
+        conn: Connection,
+        principal: Principal,
+        page: int = 1,
+        page_size: int = 20,
+        mode: str = "hybrid",
+        region: str | None = None,
+        industry: str | None = None,
+        discipline: str | None = None,
+        statuses: Statuses = MATCHABLE_STATUSES,
+    ) -> MatchPage:
+        """Free text against any library (search before posting)."""
+        return free_text.search(
+            self.indexer,
+            text,
+            library,
+            conn=conn,
+            principal=principal,
+            page=page,
+            page_size=page_size,
+            mode=mode,
+            region=region,
+            industry=industry,
+            discipline=discipline,
+            statuses=statuses,
+        )
+
+    def retrieve(
+        self,
+        library: str,
+        text: str,
+        *,
+        conn: Connection,
+        principal: Principal,
+        k: int = 20,
+        mode: str = "hybrid",
+        filters: dict[str, Any] | None = None,
+    ) -> list[tuple[Any, Components]]:
+        """Hybrid (or lexical / vector) search of a library, scored and ranked."""
+        return free_text.retrieve(
+            self.indexer,
+            library,
+            text,
+            conn=conn,
+            principal=principal,
+            k=k,
+            mode=mode,
+            filters=filters,
+        )
+
+    # contract: pairs, one source against a library ------------------------------------------
+
+    def affinity(self, pairs: Sequence[tuple[str, str]], *, conn: Connection) -> list[float | None]:
+        """Affinity of (expert external_id, problem external_id) pairs; None for unknown ids."""
+        return contract.affinity(self.indexer, pairs, conn=conn)
+
+    def match(
+        self,
+        target: str,
+        *,
+        conn: Connection,
+        k: int,
+        text: str | None = None,
+        problem_id: int | None = None,
+        expert_id: int | None = None,
+        achievement_id: int | None = None,
+        mode: str = "hybrid",
+    ) -> list[MatchRead]:
+        """Top k records of target for one source (free text or a record), as a platform admin."""
+        return contract.match(
+            self.indexer,
+            target,
+            conn=conn,
+            k=k,
+            text=text,
+            problem_id=problem_id,
+            expert_id=expert_id,
+            achievement_id=achievement_id,
+            mode=mode,
+        )
+
+    # event assignment ---------------------------------------------------------------------
 
     def assign(
         self,
         problem_ids: Sequence[int],
         expert_ids: Sequence[int] | None = None,
         *,
-        k: int = 3,
+        conn: Connection,
         principal: Principal,
+        k: int = 3,
         record: bool = False,
     ) -> AssignResult:
         """k experts per problem maximising total fit (all experts when none are given)."""
         from greenplat.matcher.events import assign_event
 
-        with self.db.session() as conn:
-            return assign_event(
-                self,
-                conn,
-                principal=principal,
-                problem_ids=problem_ids,
-                expert_ids=expert_ids,
-                k=k,
-                record=record,
-            )
+        return assign_event(
+            self,
+            conn,
+            principal=principal,
+            problem_ids=problem_ids,
+            expert_ids=expert_ids,
+            k=k,
+            record=record,
+        )

@@ -84,6 +84,7 @@ def test_signup_refuses_short_passwords_taken_names_and_roles(client, world):
             "username": world.usernames["expert"],
             "password": "long-enough-1",
             "organization": "x",
+            "region": world.region_a,
         },
     )
     assert taken.status_code == 409 and taken.json()["error"]["fields"][0]["field"] == "username"
@@ -98,3 +99,15 @@ def test_signup_refuses_short_passwords_taken_names_and_roles(client, world):
     )
     assert sneaky.status_code == 422
     assert sneaky.json()["error"]["fields"][0]["field"] == "role"
+
+
+def test_signup_without_a_region_is_refused(client, world, build):
+    """Its problems would reach no sub-center: the region is required and must have one."""
+    body = {"username": f"noregion-{build.uid()}", "password": "long-enough-1", "organization": "x"}
+    for region in (None, "", "火星省", "西藏自治区"):
+        refused = client.post("/v1/auth/signup", json={**body, "region": region})
+        assert refused.status_code == 422, region
+        field = refused.json()["error"]["fields"][0]
+        assert field["field"] == "region" and "/" in field["message"]
+    credentials = {"username": body["username"], "password": body["password"]}
+    assert client.post("/v1/auth/token", json=credentials).status_code == 401

@@ -15,6 +15,7 @@ import pytest
 from greenplat.core.accounts import service as accounts
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementCreate, AchievementUpdate
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import Forbidden, NotFound
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertCreate, ExpertUpdate
@@ -34,6 +35,7 @@ from greenplat.core.permissions import (
 )
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemReview, ProblemUpdate
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate
 from greenplat.core.stats import service as stats
@@ -255,6 +257,17 @@ def other_action(resource: str, action: str) -> Callable[[Ctx, str], None]:
             )
         elif (resource, action) == ("user", "manage"):
             accounts.list_users(conn=c.conn, principal=c.p)
+        elif (resource, action) == ("audit", "read"):
+            marker = c.b.uid()
+            audit.record(
+                c.conn, actor="t", action="export", region=c.region_of(kind), external_id=marker
+            )
+            if not audit.list_entries(conn=c.conn, principal=c.p, external_id=marker).items:
+                raise Forbidden("audit")
+        elif (resource, action) == ("reference", "manage"):
+            reference.add_alias(
+                conn=c.conn, principal=c.p, kind="industry", alias=c.b.uid(), canonical="新能源"
+            )
         elif (resource, action) == ("stats", "read"):
             stats_read(c, kind)
         elif (resource, action) == ("feedback", "create"):
@@ -294,7 +307,7 @@ def kinds_for(resource: str, action: str) -> tuple[str, ...]:
         return ("region", "other")
     if resource == "problem" and action == "read":
         return KINDS
-    if resource in ("region", "user"):
+    if resource in ("region", "user", "reference"):
         return ("other",)
     return ("own", "region", "other")
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import psycopg
 import pytest
 
 from greenplat.core.db import Database
@@ -59,6 +60,18 @@ def fresh_index_db(index_db: Database) -> Database:
     """The indexer's database, emptied for this test."""
     empty(index_db)
     return index_db
+
+
+@pytest.fixture
+def iconn(fresh_index_db: Database) -> Iterator[psycopg.Connection]:
+    """One connection for the test's searches; autocommit, so every statement sees the
+    indexer's latest commits and holds no lock between statements."""
+    with fresh_index_db.pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            conn.autocommit = False
 
 
 @pytest.fixture

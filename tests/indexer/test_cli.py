@@ -24,7 +24,7 @@ def run(index_settings, monkeypatch):
     return invoke
 
 
-def test_status_sync_search_and_verify(run, records, indexer):
+def test_status_sync_search_and_verify(iconn, run, records, indexer):
     record = records.problem("Biogas upgrading", "Upgrade biogas to biomethane with membranes.")
 
     result = run("index", "status", "--json")
@@ -43,7 +43,7 @@ def test_status_sync_search_and_verify(run, records, indexer):
 
     result = run("index", "search", "problems", "biomethane", "--mode", "lexical")
     assert result.exit_code == 0 and "Biogas upgrading" in result.stdout
-    assert indexer.search("problems", text="biomethane")[0].record_id == record
+    assert indexer.search("problems", text="biomethane", conn=iconn)[0].record_id == record
 
     result = run("index", "verify", "--no-repair")
     assert result.exit_code == 0 and "drift 0" in result.stdout

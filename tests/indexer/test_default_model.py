@@ -36,7 +36,9 @@ def default_indexer(index_settings, fresh_index_db):
     idx.close()
 
 
-def test_default_models_index_chinese_and_english_and_search_by_meaning(default_indexer, records):
+def test_default_models_index_chinese_and_english_and_search_by_meaning(
+    iconn, default_indexer, records
+):
     made = {name: records.achievement(*doc) for name, doc in DOCS.items()}
     assert default_indexer.sync_pending() == len(DOCS)
     assert default_indexer.models == ["e5-small", "minilm"]
@@ -46,11 +48,15 @@ def test_default_models_index_chinese_and_english_and_search_by_meaning(default_
         minilm = default_indexer.backend.vector_ids(conn, "achievements", "minilm")
     assert e5 == set(made.values())
     assert minilm == {made["english"]}
-    vectors = default_indexer.get_vectors("achievements", [made["battery"]], model="e5-small")
+    vectors = default_indexer.get_vectors(
+        "achievements", [made["battery"]], model="e5-small", conn=iconn
+    )
     assert vectors[made["battery"]].shape == (384,)
 
     def top(text: str, mode: str = "vector", filters=None) -> int:
-        hits = default_indexer.search("achievements", text=text, mode=mode, k=4, filters=filters)
+        hits = default_indexer.search(
+            "achievements", text=text, mode=mode, k=4, filters=filters, conn=iconn
+        )
         return hits[0].record_id
 
     # Paraphrases sharing no indexed word with their target.

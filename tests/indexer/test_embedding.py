@@ -28,9 +28,9 @@ def test_primary_model_embeds_everything_and_minilm_adds_english(settings):
     assert models.models_for("12345") == ["e5-small"]
 
 
-def test_passages_come_from_the_cache_once_embedded(indexer):
+def test_passages_come_from_the_cache_once_embedded(indexer, iconn):
     text = "Thermal storage in molten salt."
-    first = indexer.encode([text], model="minilm", kind="passage")
+    first = indexer.encode_passages([text], conn=iconn, model="minilm")
     assert np.isclose(np.linalg.norm(first[0]), 1.0, atol=1e-4)
     # Plant a different vector under the text's key: the cache, not the model, answers.
     planted = np.zeros(first.shape[1], dtype=np.float32)
@@ -40,17 +40,17 @@ def test_passages_come_from_the_cache_once_embedded(indexer):
             "UPDATE embedding_cache SET embedding = %s WHERE model = 'minilm' AND text_sha256 = %s",
             (planted, text_sha256(text)),
         )
-    again = indexer.encode([text, text], model="minilm", kind="passage")
+    again = indexer.encode_passages([text, text], conn=iconn, model="minilm")
     assert np.array_equal(again, np.stack([planted, planted]))
     # Queries bypass the cache.
-    query = indexer.encode([text], model="minilm", kind="query")
-    assert np.allclose(query[0], first[0], atol=1e-5)
+    query = indexer.query_vector(text, model="minilm")
+    assert np.allclose(query, first[0], atol=1e-5)
     with indexer.db.session() as conn:
         conn.execute("DELETE FROM embedding_cache WHERE text_sha256 = %s", (text_sha256(text),))
 
 
 def test_encoding_batches_keep_input_order(indexer):
     texts = ["short", "a much longer sentence about geothermal heat pumps " * 5, "mid length"]
-    batch = indexer.encode(texts, model="minilm", kind="query")
-    single = np.stack([indexer.encode([t], model="minilm", kind="query")[0] for t in texts])
+    batch = indexer.model_set.raw_encode(texts, model="minilm", kind="query")
+    single = np.stack([indexer.query_vector(t, model="minilm") for t in texts])
     assert np.allclose(batch, single, atol=1e-4)

@@ -21,47 +21,52 @@ def ids(hits):
     return [hit.record_id for hit in hits]
 
 
-def test_lexical_search_finds_chinese_words_segmented_by_jieba(any_indexer, any_records):
+def test_lexical_search_finds_chinese_words_segmented_by_jieba(iconn, any_indexer, any_records):
     battery = any_records.achievement(*BATTERY, keywords=["锂电池", "回收"])
     any_records.achievement(*CROPS)
     any_indexer.sync_pending()
 
     for query in ("锂电池", "正极材料", "动力电池回收"):
-        hits = any_indexer.search("achievements", text=query, mode="lexical")
+        hits = any_indexer.search("achievements", text=query, mode="lexical", conn=iconn)
         assert ids(hits) == [battery], query
         assert hits[0].lexical_rank == 1 and hits[0].vector_rank is None
-    assert any_indexer.search("achievements", text="水泥道路", mode="lexical") == []
+    assert any_indexer.search("achievements", text="水泥道路", mode="lexical", conn=iconn) == []
 
 
-def test_lexical_search_matches_english_words_in_any_case(any_indexer, any_records):
+def test_lexical_search_matches_english_words_in_any_case(iconn, any_indexer, any_records):
     crops = any_records.achievement(*CROPS)
     any_records.achievement(*STEEL)
     any_indexer.sync_pending()
 
-    assert ids(any_indexer.search("achievements", text="WHEAT Drone", mode="lexical")) == [crops]
+    assert ids(
+        any_indexer.search("achievements", text="WHEAT Drone", mode="lexical", conn=iconn)
+    ) == [crops]
 
 
-def test_vector_search_finds_by_meaning_without_shared_words(any_indexer, any_records):
+def test_vector_search_finds_by_meaning_without_shared_words(iconn, any_indexer, any_records):
     crops = any_records.achievement(*CROPS)
     any_records.achievement(*STEEL)
     any_records.achievement(*BATTERY)
     any_indexer.sync_pending()
 
     hits = any_indexer.search(
-        "achievements", text="recognising plant illness in aerial pictures", mode="vector"
+        "achievements",
+        text="recognising plant illness in aerial pictures",
+        mode="vector",
+        conn=iconn,
     )
     assert hits[0].record_id == crops
     assert hits[0].vector_rank == 1 and 0.3 < hits[0].vector_score <= 1.0
     assert hits[0].score == hits[0].vector_score
-    assert any_indexer.search("achievements", text="plant", mode="lexical") == []
+    assert any_indexer.search("achievements", text="plant", mode="lexical", conn=iconn) == []
 
 
-def test_hybrid_search_fuses_both_rankings(any_indexer, any_records):
+def test_hybrid_search_fuses_both_rankings(iconn, any_indexer, any_records):
     crops = any_records.achievement(*CROPS)
     steel = any_records.achievement(*STEEL)
     any_indexer.sync_pending()
 
-    hits = any_indexer.search("achievements", text="wheat leaf disease", k=2)
+    hits = any_indexer.search("achievements", text="wheat leaf disease", k=2, conn=iconn)
     assert ids(hits) == [crops, steel]
     top = hits[0]
     assert top.lexical_rank == 1 and top.vector_rank == 1
@@ -69,7 +74,7 @@ def test_hybrid_search_fuses_both_rankings(any_indexer, any_records):
     assert top.external_id.startswith("A-")
 
 
-def test_filters_apply_inside_the_search_not_after(any_indexer, any_records):
+def test_filters_apply_inside_the_search_not_after(iconn, any_indexer, any_records):
     # Twenty better matches elsewhere: a post-filter over the top k would find nothing.
     for i in range(20):
         any_records.problem(
@@ -83,12 +88,12 @@ def test_filters_apply_inside_the_search_not_after(any_indexer, any_records):
     only_zhejiang = SearchFilters(region="浙江")
     for mode in ("lexical", "vector", "hybrid"):
         hits = any_indexer.search(
-            "problems", text="battery recycling", filters=only_zhejiang, k=1, mode=mode
+            "problems", text="battery recycling", filters=only_zhejiang, k=1, mode=mode, conn=iconn
         )
         assert ids(hits) == [wanted], mode
 
 
-def test_filters_on_status_industry_discipline_and_kind(any_indexer, any_records):
+def test_filters_on_status_industry_discipline_and_kind(iconn, any_indexer, any_records):
     draft = any_records.problem(
         "Water treatment", "Treat mine water.", status="draft", industry="mining"
     )
@@ -104,7 +109,9 @@ def test_filters_on_status_industry_discipline_and_kind(any_indexer, any_records
     any_indexer.sync_pending()
 
     def found(library, **filters):
-        hits = any_indexer.search(library, text="water", filters=SearchFilters(**filters))
+        hits = any_indexer.search(
+            library, text="water", filters=SearchFilters(**filters), conn=iconn
+        )
         return set(ids(hits))
 
     assert found("problems", status=["draft"]) == {draft}
@@ -114,7 +121,7 @@ def test_filters_on_status_industry_discipline_and_kind(any_indexer, any_records
     assert found("achievements") == {patent, paper}
 
 
-def test_problem_visibility_follows_the_permission_table(any_indexer, any_records):
+def test_problem_visibility_follows_the_permission_table(iconn, any_indexer, any_records):
     jia, yi = any_records.organization("甲公司"), any_records.organization("乙公司")
     draft = any_records.problem(
         "Hydrogen storage", "Store hydrogen safely.", status="draft", organization_id=jia
@@ -131,7 +138,9 @@ def test_problem_visibility_follows_the_permission_table(any_indexer, any_record
 
     def visible(principal, **more):
         filters = SearchFilters(principal=principal, **more)
-        return set(ids(any_indexer.search("problems", text="hydrogen", filters=filters)))
+        return set(
+            ids(any_indexer.search("problems", text="hydrogen", filters=filters, conn=iconn))
+        )
 
     expert = Principal(id=7, username="e", role="expert")
     owner = Principal(id=8, username="o", role="enterprise", organization_id=jia)
@@ -150,25 +159,30 @@ def test_problem_visibility_follows_the_permission_table(any_indexer, any_record
     assert visible(admin, include_confidential=False) == {draft, public}
 
 
-def test_changes_and_deletions_reach_the_index(any_indexer, any_records):
+def test_changes_and_deletions_reach_the_index(iconn, any_indexer, any_records):
     record = any_records.expert("王工", "Designs heat pumps for district heating.")
     gone = any_records.expert("李工", "Heat exchanger fouling.")
     any_indexer.sync_pending()
-    assert set(ids(any_indexer.search("experts", text="heat", mode="lexical"))) == {record, gone}
+    assert set(ids(any_indexer.search("experts", text="heat", mode="lexical", conn=iconn))) == {
+        record,
+        gone,
+    }
 
     any_records.update("experts", record, bio="Designs offshore wind turbine foundations.")
     any_records.delete("experts", gone)
     assert any_indexer.sync_pending() == 2
 
-    assert any_indexer.search("experts", text="heat", mode="lexical") == []
-    assert ids(any_indexer.search("experts", text="wind turbine", mode="lexical")) == [record]
-    assert ids(any_indexer.search("experts", text="王工", mode="lexical")) == [record]
+    assert any_indexer.search("experts", text="heat", mode="lexical", conn=iconn) == []
+    assert ids(any_indexer.search("experts", text="wind turbine", mode="lexical", conn=iconn)) == [
+        record
+    ]
+    assert ids(any_indexer.search("experts", text="王工", mode="lexical", conn=iconn)) == [record]
     with any_indexer.db.session() as conn:
         assert set(any_indexer.backend.fingerprints(conn, "experts")) == {record}
         assert any_indexer.backend.count(conn, "experts") == 1
 
 
-def test_replaying_the_outbox_neither_loses_nor_doubles(any_indexer, any_records):
+def test_replaying_the_outbox_neither_loses_nor_doubles(iconn, any_indexer, any_records):
     made = [any_records.achievement(f"Solar cell {i}", "Perovskite solar cell.") for i in range(5)]
     assert any_indexer.sync_pending() == 5
     with any_indexer.db.session() as conn:
@@ -181,33 +195,29 @@ def test_replaying_the_outbox_neither_loses_nor_doubles(any_indexer, any_records
     assert any_indexer.sync_pending() == 7
     assert any_indexer.sync_pending() == 0
 
-    hits = any_indexer.search("achievements", text="perovskite solar", k=50)
+    hits = any_indexer.search("achievements", text="perovskite solar", k=50, conn=iconn)
     assert sorted(ids(hits)) == sorted(made)
     report = any_indexer.verify(repair=False)
     assert report["drift"] == 0
 
 
-def test_stored_vectors_of_records_and_of_experts_work(any_indexer, any_records):
+def test_stored_vectors_of_records_and_of_expert_profiles(iconn, any_indexer, any_records):
     alice = any_records.expert("Alice", "Battery chemist.", external_id="E-alice")
-    bob = any_records.expert("Bob", "Hydrologist.", external_id="E-bob")
     first = any_records.achievement(*BATTERY, expert_ids=["E-alice"])
     second = any_records.achievement(*CROPS, expert_ids=["E-alice", "E-carol"])
     any_indexer.sync_pending()
     model = any_indexer.models[0]
 
-    vectors = any_indexer.get_vectors("achievements", [first, second, 999], model=model)
+    vectors = any_indexer.get_vectors("achievements", [first, second, 999], model=model, conn=iconn)
     assert set(vectors) == {first, second}
     assert np.isclose(np.linalg.norm(vectors[first]), 1.0, atol=1e-3)
-    works = any_indexer.get_expert_work_vectors([alice, bob], model=model)
-    assert works[alice].shape == (2, vectors[first].shape[0])
-    assert np.allclose(works[alice][0], vectors[first], atol=1e-5)
-    assert works[bob].shape == (0, vectors[first].shape[0])
-    profile = any_indexer.get_vectors("experts", [alice], model=model)[alice]
-    expected = any_indexer.encode(["Battery chemist."], model=model, kind="passage")[0]
+    assert any_indexer.get_vectors("achievements", [], model=model, conn=iconn) == {}
+    profile = any_indexer.get_vectors("experts", [alice], model=model, conn=iconn)[alice]
+    expected = any_indexer.encode_passages(["Battery chemist."], conn=iconn, model=model)[0]
     assert float(profile @ expected) > 0.999
 
 
-def test_verify_finds_and_repairs_drift(any_indexer, any_records):
+def test_verify_finds_and_repairs_drift(iconn, any_indexer, any_records):
     kept = any_records.problem("Noise barrier", "Highway noise barrier.")
     lost = any_records.problem("Noise sensor", "Cheap noise sensor.")
     any_indexer.sync_pending()
@@ -221,10 +231,10 @@ def test_verify_finds_and_repairs_drift(any_indexer, any_records):
     report = any_indexer.verify(repair=True)
     assert report["repaired"] == 2
     assert any_indexer.verify(repair=False)["drift"] == 0
-    assert ids(any_indexer.search("problems", text="asphalt", mode="lexical")) == [kept]
+    assert ids(any_indexer.search("problems", text="asphalt", mode="lexical", conn=iconn)) == [kept]
 
 
-def test_rebuild_reindexes_every_record_and_drops_orphans(any_indexer, any_records):
+def test_rebuild_reindexes_every_record_and_drops_orphans(iconn, any_indexer, any_records):
     made = [any_records.achievement(f"Wind blade {i}", "Composite wind blade.") for i in range(3)]
     any_indexer.sync_pending()
     with any_indexer.db.session() as conn:
@@ -232,30 +242,34 @@ def test_rebuild_reindexes_every_record_and_drops_orphans(any_indexer, any_recor
 
     counts = any_indexer.rebuild(progress=False)
     assert counts == {"problems": 0, "achievements": 2, "experts": 0}
-    assert sorted(ids(any_indexer.search("achievements", text="wind blade"))) == made[1:]
+    assert (
+        sorted(ids(any_indexer.search("achievements", text="wind blade", conn=iconn))) == made[1:]
+    )
     assert any_indexer.verify(repair=False)["drift"] == 0
 
 
 @pytest.mark.parametrize("bad", [{"library": "patents"}, {"mode": "fuzzy"}, {"k": 0}])
-def test_bad_search_requests_name_the_field(any_indexer, bad):
+def test_bad_search_requests_name_the_field(iconn, any_indexer, bad):
     from greenplat.core.errors import InvalidInput
 
     args = {"library": "problems", "mode": "hybrid", "k": 10} | bad
     library = args.pop("library")
     with pytest.raises(InvalidInput) as error:
-        any_indexer.search(library, text="x", **args)
+        any_indexer.search(library, text="x", **args, conn=iconn)
     assert error.value.field == next(iter(bad))
 
 
-def test_records_holding_every_query_word_rank_first(any_indexer, any_records):
+def test_records_holding_every_query_word_rank_first(iconn, any_indexer, any_records):
     panel = any_records.achievement("Solar panel cleaning", "Robots clean solar panels.")
     both = any_records.achievement("Solar inverter", "A grid-forming inverter for solar farms.")
     cooling = any_records.achievement("Inverter cooling", "Liquid cooling of inverter modules.")
     any_indexer.sync_pending()
 
-    hits = any_indexer.search("achievements", text="solar inverter", mode="lexical", k=3)
+    hits = any_indexer.search(
+        "achievements", text="solar inverter", mode="lexical", k=3, conn=iconn
+    )
     assert ids(hits)[0] == both
     assert set(ids(hits)) == {panel, both, cooling}
-    assert ids(any_indexer.search("achievements", text="solar inverter", mode="lexical", k=1)) == [
-        both
-    ]
+    assert ids(
+        any_indexer.search("achievements", text="solar inverter", mode="lexical", k=1, conn=iconn)
+    ) == [both]

@@ -18,7 +18,7 @@ def outbox(indexer: Indexer) -> list[dict]:
         ).fetchall()
 
 
-def test_failed_rows_record_the_error_and_wait_for_their_backoff(indexer, records):
+def test_failed_rows_record_the_error_and_wait_for_their_backoff(indexer, records, iconn):
     broken = Indexer(
         indexer.settings.model_copy(update={"models": "/nonexistent/model"}), indexer.db
     )
@@ -28,7 +28,7 @@ def test_failed_rows_record_the_error_and_wait_for_their_backoff(indexer, record
     [row] = outbox(indexer)
     assert row["processed_at"] is None and row["attempts"] == 1 and row["waiting"]
     assert "/nonexistent/model" in row["last_error"]
-    status = broken.status()
+    status = broken.status(iconn)
     assert status["pending"] == 1 and status["failing"] == 1
     assert status["recent_errors"][0]["record_id"] == record
     assert broken.sync_pending() == 0  # still backing off: not retried at once
@@ -38,7 +38,7 @@ def test_failed_rows_record_the_error_and_wait_for_their_backoff(indexer, record
     assert indexer.sync_pending() == 1
     [row] = outbox(indexer)
     assert row["processed_at"] is not None and row["last_error"] is None
-    assert indexer.status()["failing"] == 0
+    assert indexer.status(iconn)["failing"] == 0
 
 
 def test_concurrent_drainers_share_the_work_without_doubling_it(indexer, records):
@@ -67,16 +67,19 @@ def test_concurrent_drainers_share_the_work_without_doubling_it(indexer, records
         assert indexer.backend.vector_ids(conn, "achievements", "minilm") == set(made)
 
 
-def test_dispatcher_indexes_committed_changes_without_being_asked(indexer, records):
+def test_dispatcher_indexes_committed_changes_without_being_asked(iconn, indexer, records):
     indexer.start_dispatcher()
     try:
         record = records.expert("赵工", "Geothermal drilling engineer.")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if [h.record_id for h in indexer.search("experts", text="geothermal", mode="lexical")]:
+            if [
+                h.record_id
+                for h in indexer.search("experts", text="geothermal", mode="lexical", conn=iconn)
+            ]:
                 break
             time.sleep(0.2)
-        hits = indexer.search("experts", text="geothermal", mode="lexical")
+        hits = indexer.search("experts", text="geothermal", mode="lexical", conn=iconn)
         assert [hit.record_id for hit in hits] == [record]
         assert indexer._dispatcher.kicks >= 1
     finally:
@@ -103,7 +106,7 @@ def poison(indexer):
         conn.execute("DROP FUNCTION refuse_poison()")
 
 
-def test_one_bad_record_does_not_hold_back_the_others(indexer, records, poison):
+def test_one_bad_record_does_not_hold_back_the_others(iconn, indexer, records, poison):
     made = [records.achievement(f"Fuel cell {i}", "PEM fuel cell stack.") for i in range(2)]
     bad = records.achievement("Fuel cell poison", "x", external_id=poison)
     made += [records.achievement(f"Fuel cell {i}", "PEM fuel cell stack.") for i in range(2, 4)]
@@ -112,11 +115,11 @@ def test_one_bad_record_does_not_hold_back_the_others(indexer, records, poison):
     failed = [row for row in outbox(indexer) if row["processed_at"] is None]
     assert [row["record_id"] for row in failed] == [bad]
     assert "poisoned record" in failed[0]["last_error"]
-    hits = indexer.search("achievements", text="fuel cell", mode="lexical", k=10)
+    hits = indexer.search("achievements", text="fuel cell", mode="lexical", k=10, conn=iconn)
     assert sorted(hit.record_id for hit in hits) == made
 
 
-def test_a_batch_whose_first_record_fails_delays_the_rest_briefly(indexer, records, poison):
+def test_a_batch_whose_first_record_fails_delays_the_rest_briefly(iconn, indexer, records, poison):
     bad = records.achievement("Fuel cell poison", "x", external_id=poison)
     made = [records.achievement(f"Fuel cell {i}", "PEM fuel cell stack.") for i in range(3)]
 
@@ -126,5 +129,5 @@ def test_a_batch_whose_first_record_fails_delays_the_rest_briefly(indexer, recor
     with indexer.db.session() as conn:  # the short backoff has passed
         conn.execute("UPDATE outbox SET available_at = now() WHERE record_id <> %s", (bad,))
     assert indexer.sync_pending() == 3
-    hits = indexer.search("achievements", text="fuel cell", mode="lexical", k=10)
+    hits = indexer.search("achievements", text="fuel cell", mode="lexical", k=10, conn=iconn)
     assert sorted(hit.record_id for hit in hits) == made

@@ -7,7 +7,7 @@ from greenplat.indexer.service import Indexer
 from greenplat.indexer.tasks import VERIFY_TASK, verify_and_repair
 
 
-def test_verification_with_a_broker_repairs_what_it_finds(index_settings, fresh_index_db):
+def test_verification_with_a_broker_repairs_what_it_finds(iconn, index_settings, fresh_index_db):
     # With a broker, verify() only queues repairs; the task must drain them itself.
     settings = index_settings.model_copy(update={"broker_url": "redis://127.0.0.1:6379/15"})
     indexer = Indexer(settings, fresh_index_db)
@@ -21,7 +21,7 @@ def test_verification_with_a_broker_repairs_what_it_finds(index_settings, fresh_
         assert report["drift"] == 1
         assert report["repaired"] == 1
         assert indexer.verify(repair=False)["drift"] == 0
-        hits = indexer.search("problems", text="kiln", mode="lexical")
+        hits = indexer.search("problems", text="kiln", mode="lexical", conn=iconn)
         assert [hit.external_id for hit in hits] == ["P-unannounced"]
     finally:
         indexer.close()

@@ -104,7 +104,9 @@ def wait_for(condition, timeout: float, what: str, worker: Worker):
     pytest.fail(f"timed out waiting for {what}; worker log:\n{worker.log.read_text()[-3000:]}")
 
 
-def test_killed_worker_loses_and_doubles_nothing(indexer, records, broker_settings, tmp_path):
+def test_killed_worker_loses_and_doubles_nothing(
+    iconn, indexer, records, broker_settings, tmp_path
+):
     made = [
         records.achievement(
             f"Study {i} of catalyst ageing",
@@ -171,11 +173,13 @@ def test_killed_worker_loses_and_doubles_nothing(indexer, records, broker_settin
     assert vectors == set(made)
     assert attempts == 1  # each row committed once: the killed batch never counted
     assert indexer.verify(repair=False)["drift"] == 0
-    hits = indexer.search("achievements", text="Sample 17 catalyst", mode="lexical", k=RECORDS)
+    hits = indexer.search(
+        "achievements", text="Sample 17 catalyst", mode="lexical", k=RECORDS, conn=iconn
+    )
     assert len({hit.record_id for hit in hits}) == len(hits) == RECORDS
 
 
-def test_dispatcher_hands_committed_changes_to_the_broker(indexer, records, broker_settings):
+def test_dispatcher_hands_committed_changes_to_the_broker(indexer, records, broker_settings, iconn):
     """With a broker, the API's dispatcher enqueues a drain (JSON) instead of indexing itself."""
     import json
 
@@ -200,4 +204,4 @@ def test_dispatcher_hands_committed_changes_to_the_broker(indexer, records, brok
     sent = messages()
     assert sent and sent[0]["headers"]["task"] == DRAIN_TASK
     assert sent[0]["content-type"] == "application/json"
-    assert dispatching.status()["pending"] == 1  # left for a worker, not drained in-process
+    assert dispatching.status(iconn)["pending"] == 1  # left for a worker, not drained in-process

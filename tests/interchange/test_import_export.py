@@ -172,7 +172,7 @@ def test_csv_rows_are_numbered_with_the_header_as_row_one(empty, tmp_path):
     assert [r.line for r in report.rejected] == [3, 4, 5]
     assert "capacity" in report.rejected[0].reason
     stored = snapshot(empty, "experts")
-    assert stored[0]["disciplines"] == ["材料", "化学"]
+    assert stored[0]["disciplines"] == ["材料科学与工程", "化学"]  # 材料 is an alias
 
 
 def test_xlsx_cells_of_any_type_are_read(empty, tmp_path):

@@ -276,6 +276,20 @@ def match_indexer(match_settings: Settings, match_db: Database) -> Iterator[Inde
     indexer.close()
 
 
+@pytest.fixture(scope="module")
+def small_pool(make_database_url, match_settings: Settings) -> Iterator[tuple[Platform, World]]:
+    """A platform with a pool of 4 on a database of its own holding the indexed world."""
+    url = make_database_url("pool")
+    settings = match_settings.model_copy(
+        update={"database_url": url, "db_pool_min": 1, "db_pool_max": 4}
+    )
+    platform = Platform(settings, Database(url, min_size=1, max_size=settings.db_pool_max))
+    built = build_world(platform.db)
+    platform.indexer.sync_pending()
+    yield platform, built
+    platform.close()
+
+
 @pytest.fixture(scope="session")
 def world(match_db: Database, match_indexer: Indexer) -> World:
     built = build_world(match_db)
@@ -288,10 +302,18 @@ def matcher(
     match_settings: Settings, match_db: Database, match_indexer: Indexer, world: World
 ) -> Iterator[Matcher]:
     """The matcher over the world; feedback (and what it set off) is removed after a test."""
-    yield Matcher(match_settings, match_db, match_indexer)
+    yield Matcher(match_indexer)
     with match_db.session() as conn:
         for table in ("match_feedback", "notifications", "email_outbox", "messages"):
             conn.execute(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+def mconn(match_db: Database) -> Iterator[psycopg.Connection]:
+    """The test's one connection to the matcher's database, as a request has; rolled back."""
+    with match_db.pool.connection() as conn:
+        yield conn
+        conn.rollback()
 
 
 @pytest.fixture

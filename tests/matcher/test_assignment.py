@@ -77,18 +77,15 @@ def test_k_must_be_positive():
         assign({}, ["p1"], ["e1"], k=0, capacity={})
 
 
-def test_event_assignment_respects_conflict_capacity_and_records_invitations(
-    matcher, world, match_db
-):
+def test_event_assignment_respects_conflict_capacity_and_records_invitations(mconn, matcher, world):
     problems = [world.problems[n] for n in ("battery", "other", "water")]
     experts = [world.experts[n] for n in ("battery", "insider", "busy", "water")]
-    result = matcher.assign(problems, experts, k=2, record=True, principal=SYSTEM)
+    result = matcher.assign(problems, experts, k=2, record=True, conn=mconn, principal=SYSTEM)
     chosen = {p.problem_id: [e.expert_id for e in p.experts] for p in result.problems}
     assert world.experts["insider"] not in chosen[world.problems["battery"]]  # same organization
     assert sum(world.experts["busy"] in ids for ids in chosen.values()) <= 1  # capacity 1
     assert world.experts["water"] in chosen[world.problems["water"]]
-    with match_db.session() as conn:
-        invited = conn.execute(
-            "SELECT count(*) AS n FROM match_feedback WHERE action = 'invited'"
-        ).fetchone()["n"]
+    invited = mconn.execute(
+        "SELECT count(*) AS n FROM match_feedback WHERE action = 'invited'"
+    ).fetchone()["n"]
     assert invited == sum(len(ids) for ids in chosen.values())

@@ -57,8 +57,8 @@ def test_redacted_explanation_holds_no_text_of_the_source():
     assert "confidential" in why[0]
 
 
-def test_match_explanations_name_the_experts_relevant_works(matcher, world):
-    page = matcher.problem_experts(world.problems["water"], principal=SYSTEM)
+def test_match_explanations_name_the_experts_relevant_works(mconn, matcher, world):
+    page = matcher.problem_experts(world.problems["water"], conn=mconn, principal=SYSTEM)
     top = page.items[0]
     why = " ".join(top.why)
     assert "Reverse osmosis membranes against fouling" in why
@@ -66,8 +66,8 @@ def test_match_explanations_name_the_experts_relevant_works(matcher, world):
     assert top.components["works"] > 0
 
 
-def test_inbox_explanations_name_the_experts_closest_works(matcher, world):
-    inbox = matcher.expert_problems(world.experts["water"], principal=SYSTEM)
+def test_inbox_explanations_name_the_experts_closest_works(mconn, matcher, world):
+    inbox = matcher.expert_problems(world.experts["water"], conn=mconn, principal=SYSTEM)
     top = inbox.items[0]
     assert top.id == world.problems["water"]
     why = " ".join(top.why)

@@ -18,15 +18,14 @@ def expected(principal, expert: dict) -> bool:
 
 
 @pytest.mark.parametrize("account", ["acme", "battery", "water", "subcenter", "admin"])
-def test_inbox_opens_exactly_where_the_table_says(matcher, world, match_db, account):
+def test_inbox_opens_exactly_where_the_table_says(mconn, matcher, world, account):
     principal = world.principals[account]
     for name in ("battery", "water", "busy"):
-        with match_db.session() as conn:
-            expert = conn.execute(
-                "SELECT * FROM experts WHERE id = %s", (world.experts[name],)
-            ).fetchone()
+        expert = mconn.execute(
+            "SELECT * FROM experts WHERE id = %s", (world.experts[name],)
+        ).fetchone()
         try:
-            matcher.expert_problems(expert["id"], principal=principal, page_size=1)
+            matcher.expert_problems(expert["id"], principal=principal, page_size=1, conn=mconn)
             opened = True
         except Forbidden:
             opened = False

@@ -12,45 +12,51 @@ def expert_ids(page) -> list[int]:
     return [item.id for item in page.items]
 
 
-def test_problem_experts_ranks_the_fitting_expert_first(matcher, world):
-    page = matcher.problem_experts(world.problems["water"], principal=SYSTEM)
+def test_problem_experts_ranks_the_fitting_expert_first(mconn, matcher, world):
+    page = matcher.problem_experts(world.problems["water"], conn=mconn, principal=SYSTEM)
     assert page.items[0].id == world.experts["water"]
     scores = [item.score for item in page.items]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_expert_known_only_by_papers_is_matched(matcher, world):
-    page = matcher.problem_experts(world.problems["battery"], principal=SYSTEM)
+def test_expert_known_only_by_papers_is_matched(mconn, matcher, world):
+    page = matcher.problem_experts(world.problems["battery"], conn=mconn, principal=SYSTEM)
     assert world.experts["papers_only"] in expert_ids(page)
 
 
-def test_conflict_of_interest_excludes_experts_of_the_problems_organization(matcher, world):
+def test_conflict_of_interest_excludes_experts_of_the_problems_organization(mconn, matcher, world):
     ranked = expert_ids(
-        matcher.problem_experts(world.problems["battery"], page_size=50, principal=SYSTEM)
+        matcher.problem_experts(
+            world.problems["battery"], page_size=50, conn=mconn, principal=SYSTEM
+        )
     )
     assert world.experts["insider"] not in ranked
     assert world.experts["battery"] in ranked
     # The same expert is fine for another enterprise's battery problem.
     other = expert_ids(
-        matcher.problem_experts(world.problems["other"], page_size=50, principal=SYSTEM)
+        matcher.problem_experts(world.problems["other"], page_size=50, conn=mconn, principal=SYSTEM)
     )
     assert world.experts["insider"] in other
 
 
 def test_expert_at_capacity_is_ranked_out_until_a_request_closes(
-    matcher, world, add_feedback, match_db
+    mconn, matcher, world, add_feedback, match_db
 ):
     busy = world.experts["busy"]
     assert busy in expert_ids(
-        matcher.problem_experts(world.problems["battery"], page_size=50, principal=SYSTEM)
+        matcher.problem_experts(
+            world.problems["battery"], page_size=50, conn=mconn, principal=SYSTEM
+        )
     )
     add_feedback(world.problems["other"], busy, "interested")  # capacity 1: now full
     assert busy not in expert_ids(
-        matcher.problem_experts(world.problems["battery"], page_size=50, principal=SYSTEM)
+        matcher.problem_experts(
+            world.problems["battery"], page_size=50, conn=mconn, principal=SYSTEM
+        )
     )
     # Still shown for the problem they are already working on.
     assert busy in expert_ids(
-        matcher.problem_experts(world.problems["other"], page_size=50, principal=SYSTEM)
+        matcher.problem_experts(world.problems["other"], page_size=50, conn=mconn, principal=SYSTEM)
     )
     with match_db.session() as conn:
         conn.execute(
@@ -58,7 +64,9 @@ def test_expert_at_capacity_is_ranked_out_until_a_request_closes(
         )
     try:
         ranked = expert_ids(
-            matcher.problem_experts(world.problems["battery"], page_size=50, principal=SYSTEM)
+            matcher.problem_experts(
+                world.problems["battery"], page_size=50, conn=mconn, principal=SYSTEM
+            )
         )
         assert busy in ranked
     finally:
@@ -69,12 +77,12 @@ def test_expert_at_capacity_is_ranked_out_until_a_request_closes(
 
 
 def test_an_experts_load_lowers_their_score_before_capacity_rules_them_out(
-    matcher, world, add_feedback, match_db
+    mconn, matcher, world, add_feedback, match_db
 ):
     battery, expert = world.problems["battery"], world.experts["battery"]
 
     def score() -> float:
-        page = matcher.problem_experts(battery, page_size=50, principal=SYSTEM)
+        page = matcher.problem_experts(battery, page_size=50, conn=mconn, principal=SYSTEM)
         return next(item.score for item in page.items if item.id == expert)
 
     idle = score()
@@ -90,66 +98,78 @@ def test_an_experts_load_lowers_their_score_before_capacity_rules_them_out(
     assert score() == pytest.approx(idle)
 
 
-def test_declined_pair_is_never_recommended_again(matcher, world, add_feedback):
+def test_declined_pair_is_never_recommended_again(mconn, matcher, world, add_feedback):
     problem, expert = world.problems["battery"], world.experts["battery"]
-    assert expert in expert_ids(matcher.problem_experts(problem, page_size=50, principal=SYSTEM))
+    assert expert in expert_ids(
+        matcher.problem_experts(problem, page_size=50, conn=mconn, principal=SYSTEM)
+    )
     add_feedback(problem, expert, "declined", "not our field")
     assert expert not in expert_ids(
-        matcher.problem_experts(problem, page_size=50, principal=SYSTEM)
+        matcher.problem_experts(problem, page_size=50, conn=mconn, principal=SYSTEM)
     )
-    inbox = matcher.expert_problems(expert, page_size=50, principal=SYSTEM)
+    inbox = matcher.expert_problems(expert, page_size=50, conn=mconn, principal=SYSTEM)
     assert problem not in [item.id for item in inbox.items]
-    assert matcher.affinity([("E-battery", "P-battery")])[0] is not None  # scoring still works
+    assert (
+        matcher.affinity([("E-battery", "P-battery")], conn=mconn)[0] is not None
+    )  # scoring still works
 
 
-def test_only_approved_problems_are_matched(matcher, world):
+def test_only_approved_problems_are_matched(mconn, matcher, world):
     with pytest.raises(InvalidInput) as raised:
-        matcher.problem_experts(world.problems["draft"], principal=SYSTEM)
+        matcher.problem_experts(world.problems["draft"], conn=mconn, principal=SYSTEM)
     assert raised.value.field == "status"
-    inbox = matcher.expert_problems(world.experts["battery"], page_size=50, principal=SYSTEM)
+    inbox = matcher.expert_problems(
+        world.experts["battery"], page_size=50, conn=mconn, principal=SYSTEM
+    )
     assert world.problems["draft"] not in [item.id for item in inbox.items]
     assert world.problems["battery"] in [item.id for item in inbox.items]
 
 
-def test_confidential_problem_text_never_reaches_an_expert_inbox(matcher, world):
+def test_confidential_problem_text_never_reaches_an_expert_inbox(mconn, matcher, world):
     # Its stored vectors embed the hidden text, so a score would move with that text: an
     # expert who may read the problem only redacted does not get it scored in the inbox.
     expert = world.principals["battery"]
-    inbox = matcher.expert_problems(expert.expert_id, principal=expert, page_size=50)
+    inbox = matcher.expert_problems(expert.expert_id, principal=expert, page_size=50, conn=mconn)
     assert world.problems["secret"] not in [item.id for item in inbox.items]
-    staff = matcher.expert_problems(expert.expert_id, principal=SYSTEM, page_size=50)
+    staff = matcher.expert_problems(expert.expert_id, principal=SYSTEM, page_size=50, conn=mconn)
     assert world.problems["secret"] in [item.id for item in staff.items]
 
 
-def test_confidential_problem_owner_sees_the_evidence(matcher, world):
-    page = matcher.problem_experts(world.problems["secret"], principal=SYSTEM)
+def test_confidential_problem_owner_sees_the_evidence(mconn, matcher, world):
+    page = matcher.problem_experts(world.problems["secret"], conn=mconn, principal=SYSTEM)
     why = " ".join(page.items[0].why)
     assert "shared key terms" in why
     assert not page.items[0].redacted
 
 
-def test_free_text_search_hides_confidential_problems_from_other_readers(matcher, world):
+def test_free_text_search_hides_confidential_problems_from_other_readers(mconn, matcher, world):
     expert = world.principals["water"]
-    page = matcher.search("zephyrite silicon anode swelling", "problems", principal=expert)
+    page = matcher.search(
+        "zephyrite silicon anode swelling", "problems", principal=expert, conn=mconn
+    )
     assert world.problems["secret"] not in [item.id for item in page.items]
-    admin = matcher.search("zephyrite silicon anode swelling", "problems", principal=SYSTEM)
+    admin = matcher.search(
+        "zephyrite silicon anode swelling", "problems", conn=mconn, principal=SYSTEM
+    )
     assert admin.items[0].id == world.problems["secret"]
 
 
-def test_only_owner_and_staff_see_a_problems_matches(matcher, world):
+def test_only_owner_and_staff_see_a_problems_matches(mconn, matcher, world):
     problem = world.problems["battery"]
-    matcher.problem_experts(problem, principal=world.principals["acme"])
-    matcher.problem_experts(problem, principal=world.principals["subcenter"])
+    matcher.problem_experts(problem, principal=world.principals["acme"], conn=mconn)
+    matcher.problem_experts(problem, principal=world.principals["subcenter"], conn=mconn)
     with pytest.raises(Forbidden):
-        matcher.problem_experts(problem, principal=world.principals["blue"])
+        matcher.problem_experts(problem, principal=world.principals["blue"], conn=mconn)
     with pytest.raises(Forbidden):
-        matcher.problem_experts(problem, principal=world.principals["battery"])
+        matcher.problem_experts(problem, principal=world.principals["battery"], conn=mconn)
     with pytest.raises(NotFound):
-        matcher.problem_experts(world.problems["draft"], principal=world.principals["blue"])
+        matcher.problem_experts(
+            world.problems["draft"], principal=world.principals["blue"], conn=mconn
+        )
 
 
-def test_an_expert_sees_only_its_own_inbox(matcher, world):
+def test_an_expert_sees_only_its_own_inbox(mconn, matcher, world):
     battery = world.principals["battery"]
-    matcher.expert_problems(battery.expert_id, principal=battery)
+    matcher.expert_problems(battery.expert_id, principal=battery, conn=mconn)
     with pytest.raises(Forbidden):
-        matcher.expert_problems(world.experts["water"], principal=battery)
+        matcher.expert_problems(world.experts["water"], principal=battery, conn=mconn)

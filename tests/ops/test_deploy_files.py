@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ SECRETS = {
     "GREENPLAT_SECRET_KEY": "0123456789abcdef",
     "FLOWER_BASIC_AUTH": "ops:pw",
 }
-WORKERS = {"indexer": "index", "matcher": "match"}
+WORKERS = {"indexer": "index"}
 
 
 def compose_binary() -> Path:
@@ -143,7 +144,7 @@ def test_kustomize_renders_base_and_operators():
     # KEDA replaces the worker CPU autoscalers; the API keeps its own.
     assert ("HorizontalPodAutoscaler", "api") in kinds
     assert ("HorizontalPodAutoscaler", "indexer") not in kinds
-    assert {("ScaledObject", "indexer"), ("ScaledObject", "matcher")} <= kinds
+    assert ("ScaledObject", "indexer") in kinds
 
 
 def test_api_and_workers_are_autoscaled_probed_and_sized():
@@ -288,3 +289,35 @@ def test_rabbitmq_is_an_opt_in_profile(tmp_path):
     assert services["indexer"]["environment"]["GREENPLAT_BROKER_URL"].startswith("amqp://")
     default = compose_config(tmp_path / "default", filled_env_example())
     assert "rabbitmq" not in yaml.safe_load(default.stdout)["services"]
+
+
+def _worker_queues() -> set[str]:
+    """Every queue a worker in compose or the Kubernetes base consumes."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    commands = [service.get("command") or [] for service in compose["services"].values()]
+    for doc in base_resources():
+        if doc["kind"] == "Deployment":
+            commands += [
+                c.get("command") or [] for c in doc["spec"]["template"]["spec"]["containers"]
+            ]
+    return {
+        queue
+        for command in commands
+        if "worker" in command and "-Q" in command
+        for queue in command[command.index("-Q") + 1].split(",")
+    }
+
+
+def test_every_worker_queue_has_tasks_routed_to_it(settings):
+    from greenplat.core.queue import make_celery
+
+    app = make_celery(settings.model_copy(update={"broker_url": "redis://127.0.0.1:6379/15"}))
+    app.loader.import_default_modules()
+    tasks = [name for name in app.tasks if name.startswith("greenplat.")]
+    served = {
+        route["queue"]
+        for pattern, route in app.conf.task_routes.items()
+        if any(fnmatch(task, pattern) for task in tasks)
+    }
+    assert tasks and _worker_queues()
+    assert _worker_queues() <= served, "a worker waits on a queue no task is sent to"

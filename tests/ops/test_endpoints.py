@@ -155,3 +155,40 @@ def test_metrics_report_latency_outbox_lag_and_index_sizes(client_for, ops_setti
     assert "# TYPE greenplat_task_failures_total counter" in text
     with ops_db.session() as conn:
         conn.execute("TRUNCATE outbox RESTART IDENTITY")
+
+
+def test_outbox_health_reads_the_same_in_metrics_readyz_doctor_and_index_status(
+    client_for, ops_settings, ops_db
+):
+    from greenplat.api.ops_cli import check_outbox
+    from greenplat.core.outbox import MAX_ATTEMPTS
+
+    with ops_db.session() as conn:
+        conn.execute("TRUNCATE outbox RESTART IDENTITY")
+        record_changes(conn, "problems", [201, 202, 203])
+        conn.execute(
+            "UPDATE outbox SET attempts = 2, last_error = 'boom', available_at = now() + '1h'"
+            " WHERE record_id = 202"
+        )
+        conn.execute(
+            "UPDATE outbox SET attempts = %s, last_error = 'boom' WHERE record_id = 203",
+            (MAX_ATTEMPTS,),
+        )
+    client = client_for(ops_settings)
+    platform = client.app.state.platform
+    try:
+        text = client.get("/metrics").text
+        assert metric(text, "greenplat_outbox_pending", library="problems") == 3
+        assert metric(text, "greenplat_outbox_failing", library="problems") == 2
+        assert re.search(r"^greenplat_outbox_given_up 1\.0$", text, flags=re.M)
+        ready = client.get("/readyz").json()["checks"]["database"]["detail"]
+        doctor = check_outbox(platform)
+        for words in ("3 pending", "2 failing, 1 given up"):
+            assert words in ready and words in doctor.detail
+        assert not doctor.ok and "no longer retried" in doctor.detail
+        with ops_db.session() as conn:
+            status = platform.indexer.status(conn)
+        assert (status["pending"], status["failing"], status["given_up"]) == (3, 2, 1)
+    finally:
+        with ops_db.session() as conn:
+            conn.execute("TRUNCATE outbox RESTART IDENTITY")

@@ -113,7 +113,8 @@ def test_two_workers_process_every_outbox_row_exactly_once(
             ).fetchone()["n"]
         assert audit == {"n": ROWS, "distinct_rows": ROWS}  # none lost, none doubled
         assert retried == 0
-        status = Indexer(settings, ops_db).status()
+        with ops_db.session() as conn:
+            status = Indexer(settings, ops_db).status(conn)
         assert status["libraries"]["problems"] == {"records": PROBLEMS, "indexed": PROBLEMS}
         assert status["libraries"]["achievements"]["indexed"] == ACHIEVEMENTS
 

@@ -18,7 +18,7 @@ def test_expert_edits_profile_and_disciplines(browser_as, csrf_of, db, world):
         data={
             "csrf": csrf_of(client),
             "name": "王测试",
-            "disciplines": "热能工程；储能",
+            "disciplines": ["热能工程", "材料科学与工程"],
             "keywords": "余热;换热",
             "capacity": "3",
             "region": world.region_a,
@@ -29,7 +29,17 @@ def test_expert_edits_profile_and_disciplines(browser_as, csrf_of, db, world):
         row = conn.execute(
             "SELECT * FROM experts WHERE external_id = %s", (world.expert_a,)
         ).fetchone()
-    assert row["disciplines"] == ["热能工程", "储能"] and row["capacity"] == 3
+    # 热能工程 is an alias in the discipline list: stored as the list's name.
+    assert row["disciplines"] == ["动力工程及工程热物理", "材料科学与工程"]
+    assert row["capacity"] == 3
+    unknown = client.post(
+        "/expert/profile",
+        data={"csrf": csrf_of(client), "name": "王测试", "disciplines": "储能玄学"},
+    )
+    assert (
+        unknown.status_code == 422
+        and 'id="f-disciplines-error">disciplines: 学科「储能玄学」' in unknown.text
+    )
     bad = client.post(
         "/expert/profile", data={"csrf": csrf_of(client), "name": "", "capacity": "-1"}
     )
@@ -100,7 +110,7 @@ def test_admin_bulk_import_shows_the_error_report(browser_as, csrf_of, db, world
     ok = f"EXP-{build.uid()}"
     body = (
         "external_id,name,disciplines,region\n"
-        f"{ok},李导入,热能;材料,{world.region_a}\n"
+        f"{ok},李导入,热能工程;材料,{world.region_a}\n"
         f"EXP-{build.uid()},,化学,\n"
     )
     response = client.post(
@@ -113,7 +123,8 @@ def test_admin_bulk_import_shows_the_error_report(browser_as, csrf_of, db, world
     assert re.search(r"<td>3</td><td>name", response.text)
     with db.session() as conn:
         row = conn.execute("SELECT * FROM experts WHERE external_id = %s", (ok,)).fetchone()
-    assert row["disciplines"] == ["热能", "材料"]
+    # Aliases of the discipline list are stored as the list's names.
+    assert row["disciplines"] == ["动力工程及工程热物理", "材料科学与工程"]
 
 
 def test_admin_import_names_an_unknown_library(browser_as, csrf_of):

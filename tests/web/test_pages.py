@@ -49,6 +49,16 @@ def test_sign_up_makes_an_enterprise_account_and_signs_it_in(anonymous, world, b
     assert f"{username} · 企业" in response.text
 
 
+def test_sign_up_without_a_region_is_refused(anonymous, world, build):
+    form = {"organization": "无地区企业", "username": f"nr-{build.uid()}"}
+    form |= {"password": "long-enough-1", "password2": "long-enough-1"}
+    response = anonymous.post("/signup", data=form)
+    assert response.status_code == 422
+    assert "请选择所在地区" in response.text
+    assert '<select id="f-region" name="region" required>' in response.text
+    assert "gp_session" not in response.cookies
+
+
 def test_sign_up_names_the_bad_fields(anonymous):
     response = anonymous.post(
         "/signup",

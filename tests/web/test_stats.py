@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -197,10 +198,10 @@ def test_xlsx_export_has_records_and_breakdowns(stats_admin, region):
     response = stats_admin.get("/stats/export.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["records", "industry", "month", "discipline"]
-    titles = sorted(row[1] for row in book["records"].iter_rows(min_row=2, values_only=True))
+    assert book.sheetnames == ["需求明细", "按行业", "按月份", "按学科"]
+    titles = sorted(row[1] for row in book["需求明细"].iter_rows(min_row=2, values_only=True))
     assert titles == ["p1", "p2", "p3", "p5"]
-    industry = {r[0]: r[1] for r in book["industry"].iter_rows(min_row=2, values_only=True)}
+    industry = {r[0]: r[1] for r in book["按行业"].iter_rows(min_row=2, values_only=True)}
     assert industry == {"新能源": 2, "新材料": 2}
 
 
@@ -214,3 +215,23 @@ def test_bad_dates_are_named(stats_admin):
     response = stats_admin.get("/stats", params={"since": "昨天"})
     assert response.status_code == 422
     assert "since" in response.text
+
+
+def test_xlsx_export_is_ready_to_hand_upward(stats_admin, region):
+    """Chinese headers, sheet names and labels, 是/否, widths, frozen header, a named file."""
+    response = stats_admin.get("/stats/export.xlsx")
+    disposition = response.headers["content-disposition"]
+    name = unquote(disposition.split("filename*=UTF-8''")[1])
+    assert name == f"{region['name']}-统计-{date.today().isoformat()}.xlsx"
+    assert 'filename="' in disposition and disposition.isascii()
+    sheet = load_workbook(io.BytesIO(response.content))["需求明细"]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["编号", "标题"] and "状态" in header and "已通过" in header
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    status = {r[header.index("标题")]: r[header.index("状态")] for r in rows}
+    assert status == {"p1": "已通过", "p2": "已通过", "p3": "待审核", "p5": "已匹配"}
+    assert {r[header.index("已通过")] for r in rows} == {"是", "否"}
+    # The external id is the one id: no internal number in any cell of the first column.
+    assert all(str(r[0]).startswith("P-T") for r in rows)
+    assert sheet.freeze_panes == "A2" and sheet[1][0].font.b
+    assert sheet.column_dimensions["B"].width >= 6 and sheet.column_dimensions["A"].width > 10

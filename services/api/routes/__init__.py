@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from greenplat.api.routes import (
     achievements,
+    audit,
     auth,
+    duplicates,
     experts,
     matches,
     messages,
@@ -14,6 +16,7 @@ from greenplat.api.routes import (
     ops,
     organizations,
     problems,
+    reference,
     regions,
     search,
     users,
@@ -32,4 +35,7 @@ ROUTERS: list[APIRouter] = [
     search.router,
     notifications.router,
     messages.router,
+    reference.router,
+    audit.router,
+    duplicates.router,
 ]

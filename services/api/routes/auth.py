@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from greenplat.api.deps import BearerToken, Conn, CurrentPrincipal, SettingsDep
+from greenplat.api.deps import BearerToken, Conn, CurrentPrincipal, PlatformDep, SettingsDep
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import Credentials, Signup, Token, UserRead
+from greenplat.core.audit import service as audit
+from greenplat.core.errors import Unauthorized
 
 router = APIRouter(prefix="/v1/auth", tags=["auth 账号"])
 
@@ -51,15 +53,22 @@ async def credentials(request: Request) -> Credentials:
 
 @router.post("/token", response_model=Token, openapi_extra=_TOKEN_BODY)
 def token(
-    creds: Annotated[Credentials, Depends(credentials)], conn: Conn, settings: SettingsDep
+    creds: Annotated[Credentials, Depends(credentials)],
+    conn: Conn,
+    settings: SettingsDep,
+    platform: PlatformDep,
 ) -> Token:
     """Sign in: a bearer token for a username and password (JSON or OAuth2 form)."""
-    value = accounts.authenticate(
-        conn=conn,
-        username=creds.username,
-        password=creds.password,
-        ttl_hours=settings.token_ttl_hours,
-    )
+    try:
+        value = accounts.authenticate(
+            conn=conn,
+            username=creds.username,
+            password=creds.password,
+            ttl_hours=settings.token_ttl_hours,
+        )
+    except Unauthorized:
+        audit.log_failed_login(platform.db, creds.username)
+        raise
     return Token(access_token=value, expires_in=settings.token_ttl_hours * 3600)
 
 

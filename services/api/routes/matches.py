@@ -38,6 +38,7 @@ def problem_experts(
     problem_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
     region: Filter = None,
@@ -46,6 +47,7 @@ def problem_experts(
     """Experts for a problem (its owner, its sub-center, platform staff), with reasons."""
     return platform.matcher.problem_experts(
         problem_id,
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,
@@ -59,25 +61,35 @@ def problem_achievements(
     problem_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
     discipline: Filter = None,
 ) -> MatchPage:
     """Achievements that could solve a problem, with reasons."""
     return platform.matcher.problem_achievements(
-        problem_id, principal=principal, page=page, page_size=page_size, discipline=discipline
+        problem_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        discipline=discipline,
     )
 
 
 @router.get("/inbox", response_model=MatchPage)
 def my_inbox(
-    principal: CurrentPrincipal, platform: PlatformDep, page: Page = 1, page_size: PageSize = 20
+    principal: CurrentPrincipal,
+    platform: PlatformDep,
+    conn: Conn,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> MatchPage:
     """The signed-in expert's inbox: approved problems ranked by fit."""
     if principal.expert_id is None:
         raise Forbidden("只有专家账号有推荐需求 / only expert accounts have an inbox")
     return platform.matcher.expert_problems(
-        principal.expert_id, principal=principal, page=page, page_size=page_size
+        principal.expert_id, conn=conn, principal=principal, page=page, page_size=page_size
     )
 
 
@@ -86,12 +98,13 @@ def expert_problems(
     expert_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> MatchPage:
     """An expert's inbox (the expert itself, its sub-center, platform staff)."""
     return platform.matcher.expert_problems(
-        expert_id, principal=principal, page=page, page_size=page_size
+        expert_id, conn=conn, principal=principal, page=page, page_size=page_size
     )
 
 
@@ -100,6 +113,7 @@ def achievement_problems(
     achievement_id: RecordId,
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
     region: Filter = None,
@@ -108,6 +122,7 @@ def achievement_problems(
     """Approved problems an achievement could be applied to (those the reader may see)."""
     return platform.matcher.achievement_problems(
         achievement_id,
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,
@@ -153,11 +168,18 @@ def list_feedback(
 
 
 @router.post("/assign", response_model=AssignResult)
-def assign(data: AssignRequest, principal: CurrentPrincipal, platform: PlatformDep) -> AssignResult:
+def assign(
+    data: AssignRequest, principal: CurrentPrincipal, platform: PlatformDep, conn: Conn
+) -> AssignResult:
     """Event assignment (对接会): k experts per problem maximising total fit under capacity."""
     require_any(principal, "problem", "match")
     return platform.matcher.assign(
-        data.problem_ids, data.expert_ids, k=data.k, principal=principal, record=data.record
+        data.problem_ids,
+        data.expert_ids,
+        conn=conn,
+        principal=principal,
+        k=data.k,
+        record=data.record,
     )
 
 

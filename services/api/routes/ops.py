@@ -10,9 +10,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from greenplat.api.deps import PlatformDep
+from greenplat.api.deps import Conn, PlatformDep
 from greenplat.api.health import run_checks
-from greenplat.core.outbox import LIBRARIES
+from greenplat.core import outbox
+from greenplat.core.db import Connection
 from greenplat.platform import Platform
 
 router = APIRouter(tags=["ops"])
@@ -40,9 +41,9 @@ def readyz(platform: PlatformDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(platform: PlatformDep) -> Response:
+def metrics(platform: PlatformDep, conn: Conn) -> Response:
     scraped = CollectorRegistry(auto_describe=False)
-    scraped.register(PlatformCollector(platform))
+    scraped.register(PlatformCollector(platform, conn))
     body = generate_latest(REGISTRY) + generate_latest(scraped)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
@@ -50,8 +51,9 @@ def metrics(platform: PlatformDep) -> Response:
 class PlatformCollector(Collector):
     """Platform-wide values read from the database at scrape time: outbox and index sizes."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, conn: Connection) -> None:
         self.platform = platform
+        self.conn = conn
 
     def collect(self) -> Iterator[Metric]:
         families = {
@@ -69,17 +71,15 @@ class PlatformCollector(Collector):
                 labels=["library"],
             ),
         }
-        with self.platform.db.session() as conn:
-            rows = {row["library"]: row for row in conn.execute(_OUTBOX_SQL).fetchall()}
-        for library in LIBRARIES:
-            row = rows.get(library) or {"pending": 0, "lag": 0.0, "failing": 0}
-            for key, family in families.items():
-                family.add_metric([library], float(row[key] or 0))
+        for library, health in outbox.health(self.conn).items():
+            families["pending"].add_metric([library], health.pending)
+            families["lag"].add_metric([library], health.lag_seconds)
+            families["failing"].add_metric([library], health.failing)
         yield from families.values()
         yield from self._index_sizes()
 
     def _index_sizes(self) -> Iterator[Metric]:
-        status = self.platform.indexer.status()
+        status = self.platform.indexer.status(self.conn)
         indexed = GaugeMetricFamily(
             "greenplat_index_documents",
             "Documents in the search index, by library and backend.",
@@ -97,12 +97,3 @@ class PlatformCollector(Collector):
             value=status["given_up"],
         )
         yield from (indexed, records, given_up)
-
-
-_OUTBOX_SQL = """
-SELECT library,
-       count(*) AS pending,
-       extract(epoch FROM now() - min(created_at)) AS lag,
-       count(*) FILTER (WHERE attempts > 0) AS failing
-FROM outbox WHERE processed_at IS NULL GROUP BY library
-"""

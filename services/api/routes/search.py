@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from greenplat.api.deps import CurrentPrincipal, PlatformDep
+from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep
 from greenplat.matcher.models import MatchPage
 
 router = APIRouter(prefix="/v1/search", tags=["search 检索"])
@@ -18,6 +18,7 @@ Filter = Annotated[str | None, Query(max_length=200)]
 def search(
     principal: CurrentPrincipal,
     platform: PlatformDep,
+    conn: Conn,
     text: Annotated[str, Query(min_length=1, max_length=5000)],
     library: Literal["problems", "achievements", "experts"],
     mode: Literal["hybrid", "lexical", "vector"] = "hybrid",
@@ -31,6 +32,7 @@ def search(
     return platform.matcher.search(
         text,
         library,
+        conn=conn,
         principal=principal,
         page=page,
         page_size=page_size,

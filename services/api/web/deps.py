@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -11,7 +12,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from greenplat.api.deps import Conn
+from greenplat.core.accounts import service as accounts
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
 
@@ -29,10 +34,17 @@ class Viewer:
 
     request: Request
     platform: Platform
+    conn: Connection
     principal: Principal | None
     token: str | None
     lang: str
     unread: int = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The request's connection in a savepoint: the block's writes undo if it raises."""
+        with self.conn.transaction():
+            yield self.conn
 
     @property
     def t(self) -> Translator:
@@ -65,28 +77,23 @@ def platform_of(request: Request) -> Platform:
     return request.app.state.platform
 
 
-def _principal(platform: Platform, token: str | None) -> tuple[Principal | None, int]:
-    """The session's principal and its unread notifications (the header's badge)."""
+def _principal(conn: Connection, token: str | None) -> Principal | None:
     if not token:
-        return None, 0
-    from greenplat.core.accounts import service as accounts
-    from greenplat.core.notifications import service as notifications
-
+        return None
     try:
-        with platform.db.session() as conn:
-            principal = accounts.principal_for_token(conn=conn, token=token)
-            return principal, notifications.unread_count(conn=conn, principal=principal)
+        return accounts.principal_for_token(conn=conn, token=token)
     except Unauthorized:
-        return None, 0
+        return None
 
 
-def viewer(request: Request) -> Viewer:
-    """The viewer of this request, signed in or not."""
+def viewer(request: Request, conn: Conn) -> Viewer:
+    """The viewer of this request, signed in or not, with the request's one connection."""
     platform = platform_of(request)
     token = session_token(request)
-    principal, unread = _principal(platform, token)
+    principal = _principal(conn, token)
+    unread = notifications.unread_count(conn=conn, principal=principal) if principal else 0
     lang = pick_language(request.cookies.get(LANG_COOKIE))
-    return Viewer(request, platform, principal, token if principal else None, lang, unread)
+    return Viewer(request, platform, conn, principal, token if principal else None, lang, unread)
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:

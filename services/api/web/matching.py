@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from pydantic import ValidationError
 
 from greenplat.core.contacts import service as contacts
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
@@ -35,7 +35,7 @@ DETAILS = (
 )
 
 
-def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[int, int]:
+def response_counts(conn: Connection, problem_ids: list[int]) -> dict[int, int]:
     """Problem id -> how many experts answered it (interested or declined)."""
     rows = conn.execute(
         "SELECT problem_id, count(DISTINCT expert_id) AS n FROM match_feedback"
@@ -45,7 +45,7 @@ def response_counts(conn: psycopg.Connection, problem_ids: list[int]) -> dict[in
     return {r["problem_id"]: r["n"] for r in rows}
 
 
-def my_pair(conn: psycopg.Connection, principal: Principal, problem: dict) -> dict | None:
+def my_pair(conn: Connection, principal: Principal, problem: dict) -> dict | None:
     """The expert's own place in this problem's pipeline, with the enterprise's contacts."""
     if principal.expert_id is None:
         return None
@@ -60,15 +60,18 @@ def my_pair(conn: psycopg.Connection, principal: Principal, problem: dict) -> di
     }
 
 
-def recommend_for_problem(platform: Platform, principal: Principal, problem_id: int) -> dict:
+def recommend_for_problem(
+    platform: Platform, conn: Connection, principal: Principal, problem_id: int
+) -> dict:
     """The matcher's experts and achievements for a problem, each with its reasons."""
     matcher = platform.matcher
-    found = matcher.problem_experts(problem_id, principal=principal, page_size=RECS_SHOWN).items
-    works = matcher.problem_achievements(
-        problem_id, principal=principal, page_size=RECS_SHOWN
+    found = matcher.problem_experts(
+        problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
     ).items
-    with platform.db.session() as conn:
-        states = pipeline.stages(conn, [problem_id])
+    works = matcher.problem_achievements(
+        problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
+    ).items
+    states = pipeline.stages(conn, [problem_id])
     experts = [
         {
             "id": m.id,
@@ -104,7 +107,7 @@ def recommend_for_problem(platform: Platform, principal: Principal, problem_id: 
 
 
 def act(
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int,
     expert_id: int,
@@ -124,13 +127,14 @@ def act(
     feedback.create(conn=conn, principal=principal, data=data)
 
 
-def inbox(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
+def inbox(platform: Platform, conn: Connection, principal: Principal) -> list[dict[str, Any]]:
     """The expert's matched requests ranked by fit, with reasons and the expert's own answer."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
-    page = platform.matcher.expert_problems(principal.expert_id, principal=principal, page_size=30)
-    with platform.db.session() as conn:
-        states = pipeline.stages(conn, [m.id for m in page.items], principal.expert_id)
+    page = platform.matcher.expert_problems(
+        principal.expert_id, conn=conn, principal=principal, page_size=30
+    )
+    states = pipeline.stages(conn, [m.id for m in page.items], principal.expert_id)
     out = []
     for m in page.items:
         stage = states.get((m.id, principal.expert_id), "recommended")
@@ -142,7 +146,7 @@ def _expert_offers(stage: str) -> list[str]:
     return pipeline.offered(stage, {pipeline.EXPERT})
 
 
-def invitations(conn: psycopg.Connection, principal: Principal) -> list[dict[str, Any]]:
+def invitations(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
     """Problems the expert was invited to, newest first, with the expert's latest answer."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")

@@ -34,6 +34,8 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
+        ("nav.exports", "/exports"),
+        ("nav.audit", "/admin/audit"),
     ],
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
@@ -44,6 +46,9 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.organizations", "/organizations"),
         ("nav.import", "/admin/import"),
         ("nav.mail", "/admin/mail"),
+        ("nav.exports", "/exports"),
+        ("nav.reference", "/admin/reference"),
+        ("nav.audit", "/admin/audit"),
     ],
 }
 

@@ -7,13 +7,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 
 from greenplat.core import store
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
+from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from greenplat.core.organizations import service as organizations
 from greenplat.core.permissions import (
@@ -23,6 +24,7 @@ from greenplat.core.permissions import (
     regional,
     require_any,
 )
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.settings import Settings
 
@@ -59,7 +61,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _user_row(conn: psycopg.Connection, where: str, value: Any) -> dict[str, Any] | None:
+def _user_row(conn: Connection, where: str, value: Any) -> dict[str, Any] | None:
     return conn.execute(f"{_USER_SQL} WHERE {where}", (value,)).fetchone()
 
 
@@ -82,9 +84,7 @@ def to_principal(row: dict[str, Any]) -> Principal:
     )
 
 
-def _check_links(
-    conn: psycopg.Connection, role: str, region: str | None, expert_id: int | None
-) -> None:
+def _check_links(conn: Connection, role: str, region: str | None, expert_id: int | None) -> None:
     if role not in ROLES:
         raise InvalidInput(f"未知角色 {role} / unknown role", field="role")
     if region is not None and regions.get_region(conn=conn, name=region) is None:
@@ -100,13 +100,13 @@ def _check_links(
         raise InvalidInput(f"专家 {expert_id} 不存在 / unknown expert", field="expert_id")
 
 
-def get_user(*, conn: psycopg.Connection, user_id: int) -> UserRead | None:
+def get_user(*, conn: Connection, user_id: int) -> UserRead | None:
     """The account with this id, or None."""
     row = _user_row(conn, "u.id = %s", user_id)
     return to_read(row) if row else None
 
 
-def get_user_or_raise(*, conn: psycopg.Connection, user_id: int) -> UserRead:
+def get_user_or_raise(*, conn: Connection, user_id: int) -> UserRead:
     """Like get_user, raising NotFound."""
     user = get_user(conn=conn, user_id=user_id)
     if user is None:
@@ -114,13 +114,13 @@ def get_user_or_raise(*, conn: psycopg.Connection, user_id: int) -> UserRead:
     return user
 
 
-def get_by_username(*, conn: psycopg.Connection, username: str) -> UserRead | None:
+def get_by_username(*, conn: Connection, username: str) -> UserRead | None:
     """The account with this username, or None."""
     row = _user_row(conn, "u.username = %s", username)
     return to_read(row) if row else None
 
 
-def get_principal_by_username(*, conn: psycopg.Connection, username: str) -> Principal | None:
+def get_principal_by_username(*, conn: Connection, username: str) -> Principal | None:
     """The principal the account with this username acts as, or None."""
     row = _user_row(conn, "u.username = %s", username)
     return to_principal(row) if row else None
@@ -128,7 +128,7 @@ def get_principal_by_username(*, conn: psycopg.Connection, username: str) -> Pri
 
 def create_user(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     username: str,
     password: str,
     role: str,
@@ -152,7 +152,7 @@ def create_user(
 
 
 def _organization_id(
-    conn: psycopg.Connection, name: str | None, role: str, region: str | None
+    conn: Connection, name: str | None, role: str, region: str | None
 ) -> int | None:
     # Staff naming an organization for an account vouch for the membership.
     if not name:
@@ -163,7 +163,7 @@ def _organization_id(
 
 def signup_enterprise(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     username: str,
     password: str,
     organization: str,
@@ -176,7 +176,8 @@ def signup_enterprise(
     of an existing organization grants nothing: the account is created without organization
     and a membership request waits for a member of that organization or its sub-center.
     """
-    existing = organizations.get_by_name(conn=conn, name=organization)
+    # Without a region its problems would reach no sub-center's review queue.
+    region = reference.subcenter_region(conn=conn, region=region)
     user = create_user(
         conn=conn,
         username=username,
@@ -185,22 +186,23 @@ def signup_enterprise(
         region=region,
         display_name=display_name or organization,
     )
-    if existing is not None:
-        organizations.request_membership(conn=conn, user_id=user.id, organization_id=existing["id"])
+    created = organizations.create_if_new(
+        conn=conn, name=organization, kind="enterprise", region=region, verified=False
+    )
+    if created is not None:
+        conn.execute("UPDATE users SET organization_id = %s WHERE id = %s", (created, user.id))
     else:
-        org_id = organizations.ensure(
-            conn=conn, name=organization, kind="enterprise", region=region, verified=False
-        )
-        conn.execute("UPDATE users SET organization_id = %s WHERE id = %s", (org_id, user.id))
+        existing = organizations.get_by_name(conn=conn, name=organization)
+        organizations.request_membership(conn=conn, user_id=user.id, organization_id=existing["id"])
     return get_user_or_raise(conn=conn, user_id=user.id)
 
 
 def authenticate(
-    *, conn: psycopg.Connection, username: str, password: str, ttl_hours: int | None = None
+    *, conn: Connection, username: str, password: str, ttl_hours: int | None = None
 ) -> str:
     """A new bearer token for valid credentials; raises Unauthorized otherwise."""
     row = conn.execute(
-        "SELECT id, password_hash, active FROM users WHERE username = %s", (username,)
+        "SELECT id, password_hash, active, region FROM users WHERE username = %s", (username,)
     ).fetchone()
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
@@ -216,10 +218,18 @@ def authenticate(
         "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, now() + %s)",
         (_token_hash(token), row["id"], ttl),
     )
+    audit.record(
+        conn,
+        actor=username,
+        action="login",
+        library="users",
+        record_id=row["id"],
+        region=row["region"],
+    )
     return token
 
 
-def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
+def principal_for_token(*, conn: Connection, token: str) -> Principal:
     """The principal of a valid, unexpired token of an active account; raises Unauthorized."""
     row = conn.execute(
         f"SELECT {_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id {_USER_JOINS}"
@@ -228,17 +238,19 @@ def principal_for_token(*, conn: psycopg.Connection, token: str) -> Principal:
     ).fetchone()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录 / invalid or expired token")
-    return to_principal(row)
+    principal = to_principal(row)
+    audit.set_actor(conn, principal)
+    return principal
 
 
-def revoke_token(*, conn: psycopg.Connection, token: str) -> None:
+def revoke_token(*, conn: Connection, token: str) -> None:
     """Forget a token (log out)."""
     conn.execute("DELETE FROM api_tokens WHERE token_hash = %s", (_token_hash(token),))
 
 
 def list_users(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     role: str | None = None,
     region: str | None = None,
@@ -263,7 +275,7 @@ def list_users(
 
 
 def update_user(
-    *, conn: psycopg.Connection, principal: Principal, user_id: int, data: UserUpdate
+    *, conn: Connection, principal: Principal, user_id: int, data: UserUpdate
 ) -> UserRead:
     """Change an account (platform admins); a new password ends its sessions."""
     require_any(principal, "user", "manage")
@@ -291,7 +303,7 @@ def update_user(
     return get_user_or_raise(conn=conn, user_id=user_id)
 
 
-def delete_user(*, conn: psycopg.Connection, principal: Principal, user_id: int) -> None:
+def delete_user(*, conn: Connection, principal: Principal, user_id: int) -> None:
     """Delete an account (platform admins); its problems stay, without owner."""
     require_any(principal, "user", "manage")
     get_user_or_raise(conn=conn, user_id=user_id)

@@ -6,8 +6,6 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-
 from greenplat.core import store
 from greenplat.core.achievements.models import (
     AchievementCreate,
@@ -16,6 +14,7 @@ from greenplat.core.achievements.models import (
     AchievementRecord,
     AchievementUpdate,
 )
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, only_own, require, require_any
@@ -33,25 +32,21 @@ FIELDS = (
 SORTABLE = ("created_at", "updated_at", "title", "year", "kind", "id")
 
 
-def _row(
-    conn: psycopg.Connection, achievement_id: int, *, lock: bool = False
-) -> dict[str, Any] | None:
+def _row(conn: Connection, achievement_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     lock_sql = " FOR UPDATE" if lock else ""
     return conn.execute(
         f"SELECT * FROM achievements WHERE id = %s{lock_sql}", (achievement_id,)
     ).fetchone()
 
 
-def _row_or_raise(
-    conn: psycopg.Connection, achievement_id: int, *, lock: bool = False
-) -> dict[str, Any]:
+def _row_or_raise(conn: Connection, achievement_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = _row(conn, achievement_id, lock=lock)
     if row is None:
         raise NotFound(f"成果 {achievement_id} 不存在 / achievement {achievement_id} not found")
     return row
 
 
-def region_of(conn: psycopg.Connection, record: dict[str, Any]) -> str | None:
+def region_of(conn: Connection, record: dict[str, Any]) -> str | None:
     """An achievement's region: its organization's, else that of one of its experts."""
     row = conn.execute(
         "SELECT region FROM organizations WHERE name = %s AND region IS NOT NULL "
@@ -62,7 +57,7 @@ def region_of(conn: psycopg.Connection, record: dict[str, Any]) -> str | None:
     return row["region"] if row else None
 
 
-def _with_region(conn: psycopg.Connection, record: dict[str, Any]) -> dict[str, Any]:
+def _with_region(conn: Connection, record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "region": region_of(conn, record)}
 
 
@@ -71,25 +66,21 @@ def to_read(row: dict[str, Any]) -> AchievementRead:
     return AchievementRead(**{k: v for k, v in row.items() if k in AchievementRead.model_fields})
 
 
-def get(
-    *, conn: psycopg.Connection, principal: Principal, achievement_id: int
-) -> AchievementRead | None:
+def get(*, conn: Connection, principal: Principal, achievement_id: int) -> AchievementRead | None:
     """The achievement with this id, or None."""
     require_any(principal, "achievement", "read")
     row = _row(conn, achievement_id)
     return to_read(row) if row else None
 
 
-def get_or_raise(
-    *, conn: psycopg.Connection, principal: Principal, achievement_id: int
-) -> AchievementRead:
+def get_or_raise(*, conn: Connection, principal: Principal, achievement_id: int) -> AchievementRead:
     """Like get, raising NotFound."""
     require_any(principal, "achievement", "read")
     return to_read(_row_or_raise(conn, achievement_id))
 
 
 def get_by_external_id(
-    *, conn: psycopg.Connection, principal: Principal, external_id: str
+    *, conn: Connection, principal: Principal, external_id: str
 ) -> AchievementRead | None:
     """The achievement with this external_id, or None."""
     require_any(principal, "achievement", "read")
@@ -101,7 +92,7 @@ def get_by_external_id(
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     discipline: str | None = None,
     kind: str | None = None,
@@ -145,24 +136,20 @@ def list(
     )
 
 
-def _write(
-    conn: psycopg.Connection, values: dict[str, Any], *, only_new: bool = False
-) -> tuple[int, bool]:
+def _write(conn: Connection, values: dict[str, Any], *, only_new: bool = False) -> tuple[int, bool]:
     achievement_id, created, changed = store.upsert(conn, "achievements", values, only_new=only_new)
     if changed:
         record_change(conn, "achievements", achievement_id)
     return achievement_id, created
 
 
-def upsert_record(*, conn: psycopg.Connection, record: AchievementRecord) -> tuple[int, bool]:
+def upsert_record(*, conn: Connection, record: AchievementRecord) -> tuple[int, bool]:
     """Store an interchange record by external_id (import); returns (id, created)."""
     values = record.model_dump(include={"external_id", *FIELDS})
     return _write(conn, {**values, "extra": dict(record.model_extra or {})})
 
 
-def create(
-    *, conn: psycopg.Connection, principal: Principal, data: AchievementCreate
-) -> AchievementRead:
+def create(*, conn: Connection, principal: Principal, data: AchievementCreate) -> AchievementRead:
     """Create an achievement; an expert is always among the experts of its own."""
     require_any(principal, "achievement", "create")
     values = data.model_dump(include=set(FIELDS))
@@ -177,7 +164,7 @@ def create(
 
 def update(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     achievement_id: int,
     data: AchievementUpdate,
@@ -196,7 +183,7 @@ def update(
     return to_read(_row_or_raise(conn, achievement_id))
 
 
-def delete(*, conn: psycopg.Connection, principal: Principal, achievement_id: int) -> None:
+def delete(*, conn: Connection, principal: Principal, achievement_id: int) -> None:
     """Delete an achievement."""
     row = _row_or_raise(conn, achievement_id, lock=True)
     require(principal, "achievement", "delete", _with_region(conn, row))
@@ -204,7 +191,7 @@ def delete(*, conn: psycopg.Connection, principal: Principal, achievement_id: in
     record_change(conn, "achievements", achievement_id, "delete")
 
 
-def iter_records(*, conn: psycopg.Connection) -> Iterator[dict[str, Any]]:
+def iter_records(*, conn: Connection) -> Iterator[dict[str, Any]]:
     """Every achievement as an interchange record (contract fields, then extra), by id."""
     with conn.cursor(name="export_achievements") as cur:
         cur.execute("SELECT * FROM achievements ORDER BY id")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-import psycopg
-
 from greenplat.core.accounts.service import to_principal
 from greenplat.core.contacts.models import ContactRead, ContactUpdate
+from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 from greenplat.core.permissions import Principal, allows, owns
 
@@ -25,7 +24,7 @@ _USERS = (
 )
 
 
-def users_where(conn: psycopg.Connection, where: str, params: tuple) -> builtins.list[dict]:
+def users_where(conn: Connection, where: str, params: tuple) -> builtins.list[dict]:
     """Active accounts matching a condition on alias u."""
     return conn.execute(_USERS + where, params).fetchall()
 
@@ -40,7 +39,7 @@ def _contact(row: dict[str, Any]) -> ContactRead:
     )
 
 
-def get_own(*, conn: psycopg.Connection, principal: Principal) -> ContactRead:
+def get_own(*, conn: Connection, principal: Principal) -> ContactRead:
     """The principal's own contact details."""
     rows = users_where(conn, "u.id = %s", (principal.id,))
     row = rows[0] if rows else None
@@ -49,9 +48,7 @@ def get_own(*, conn: psycopg.Connection, principal: Principal) -> ContactRead:
     return _contact(row)
 
 
-def update_own(
-    *, conn: psycopg.Connection, principal: Principal, data: ContactUpdate
-) -> ContactRead:
+def update_own(*, conn: Connection, principal: Principal, data: ContactUpdate) -> ContactRead:
     """Change the principal's own contact details."""
     conn.execute(
         "UPDATE users SET email = %s, phone = %s, language = %s WHERE id = %s",
@@ -60,7 +57,7 @@ def update_own(
     return get_own(conn=conn, principal=principal)
 
 
-def _disclosed_at(conn: psycopg.Connection, problem_id: int, expert_id: int):
+def _disclosed_at(conn: Connection, problem_id: int, expert_id: int):
     row = conn.execute(
         "SELECT disclosed_at FROM contact_disclosures WHERE problem_id = %s AND expert_id = %s",
         (problem_id, expert_id),
@@ -68,7 +65,7 @@ def _disclosed_at(conn: psycopg.Connection, problem_id: int, expert_id: int):
     return row["disclosed_at"] if row else None
 
 
-def owners_of(conn: psycopg.Connection, problem: dict[str, Any]) -> builtins.list[dict]:
+def owners_of(conn: Connection, problem: dict[str, Any]) -> builtins.list[dict]:
     """Accounts of the enterprise that owns the problem."""
     rows = users_where(
         conn,
@@ -78,13 +75,13 @@ def owners_of(conn: psycopg.Connection, problem: dict[str, Any]) -> builtins.lis
     return [r for r in rows if owns(to_principal(r), "problem", problem)]
 
 
-def accounts_of_expert(conn: psycopg.Connection, expert_id: int) -> builtins.list[dict]:
+def accounts_of_expert(conn: Connection, expert_id: int) -> builtins.list[dict]:
     """Accounts that speak for an expert."""
     return users_where(conn, "u.expert_id = %s", (expert_id,))
 
 
 def for_pair(
-    *, conn: psycopg.Connection, principal: Principal, problem: dict[str, Any], expert_id: int
+    *, conn: Connection, principal: Principal, problem: dict[str, Any], expert_id: int
 ) -> builtins.list[ContactRead]:
     """The other side's contact details for this pair, or [] before consent or to outsiders."""
     if _disclosed_at(conn, problem["id"], expert_id) is None:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from greenplat.core.contacts.service import accounts_of_expert, for_pair, owners_of
 from greenplat.core.conversations.models import BODY_LIMIT, MessageCreate, MessageRead, Thread
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, allows, owns
 
 
 def _pair(
-    conn: psycopg.Connection, principal: Principal, problem_id: int, expert_id: int
+    conn: Connection, principal: Principal, problem_id: int, expert_id: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(problem, expert) when the principal speaks for a side of the pair, else NotFound."""
     problem = conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
@@ -33,7 +32,7 @@ def _pair(
     return problem, expert
 
 
-def _open(conn: psycopg.Connection, problem_id: int, expert_id: int) -> bool:
+def _open(conn: Connection, problem_id: int, expert_id: int) -> bool:
     row = conn.execute(
         "SELECT 1 FROM match_feedback WHERE problem_id = %s AND expert_id = %s"
         " AND action NOT IN ('viewed', 'declined') LIMIT 1",
@@ -43,7 +42,7 @@ def _open(conn: psycopg.Connection, problem_id: int, expert_id: int) -> bool:
 
 
 def get_thread(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int, expert_id: int
+    *, conn: Connection, principal: Principal, problem_id: int, expert_id: int
 ) -> Thread:
     """The pair's messages, oldest first."""
     problem, expert = _pair(conn, principal, problem_id, expert_id)
@@ -79,7 +78,7 @@ def _check(data: MessageCreate) -> str:
 
 def post(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int,
     expert_id: int,

@@ -20,8 +20,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.outbox import record_change
 
@@ -37,11 +36,11 @@ class ActivityError(DomainError):
     code = "demo_data"
 
 
-def _one(conn: psycopg.Connection, sql: str, params: tuple) -> dict[str, Any] | None:
+def _one(conn: Connection, sql: str, params: tuple) -> dict[str, Any] | None:
     return conn.execute(sql, params).fetchone()
 
 
-def _untouched(conn: psycopg.Connection, problem_id: int) -> bool:
+def _untouched(conn: Connection, problem_id: int) -> bool:
     """Whether the problem's trail is still only the import event(s) the loader wrote."""
     row = _one(
         conn,
@@ -99,7 +98,7 @@ def _trail(row: dict[str, Any], now: datetime) -> list[tuple[str | None, str, da
     return trail
 
 
-def _actor(conn: psycopg.Connection, problem: dict[str, Any], to_status: str) -> int | None:
+def _actor(conn: Connection, problem: dict[str, Any], to_status: str) -> int | None:
     """Who made the change: the region's sub-center reviews, the owner does the rest."""
     if to_status in ("approved", "returned"):
         found = _one(
@@ -113,7 +112,7 @@ def _actor(conn: psycopg.Connection, problem: dict[str, Any], to_status: str) ->
 
 
 def _feedback(
-    conn: psycopg.Connection,
+    conn: Connection,
     problem: dict[str, Any],
     row: dict[str, Any],
     start: datetime,
@@ -167,7 +166,7 @@ def _feedback(
     return added
 
 
-def apply_row(conn: psycopg.Connection, row: dict[str, Any], now: datetime) -> bool:
+def apply_row(conn: Connection, row: dict[str, Any], now: datetime) -> bool:
     """Date one problem and add its feedback; False when it was dated before (or moved on)."""
     problem = _one(
         conn,
@@ -216,6 +215,6 @@ def apply_row(conn: psycopg.Connection, row: dict[str, Any], now: datetime) -> b
     return True
 
 
-def load_time(conn: psycopg.Connection) -> datetime:
+def load_time(conn: Connection) -> datetime:
     """The moment the timelines count back from: now, to the hour."""
     return conn.execute("SELECT date_trunc('hour', now()) AS t").fetchone()["t"]

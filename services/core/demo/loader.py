@@ -14,10 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from pydantic import ValidationError
 
 from greenplat.core.accounts import service as accounts
+from greenplat.core.db import Connection
 from greenplat.core.demo import activity
 from greenplat.core.errors import DomainError
 from greenplat.core.interchange.service import describe, parse_record, store_record
@@ -62,11 +62,11 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _load_region(conn: psycopg.Connection, row: dict[str, Any]) -> bool:
+def _load_region(conn: Connection, row: dict[str, Any]) -> bool:
     return regions.upsert_region(conn=conn, data=RegionCreate(**row))[1]
 
 
-def _load_account(conn: psycopg.Connection, row: dict[str, Any]) -> bool:
+def _load_account(conn: Connection, row: dict[str, Any]) -> bool:
     if accounts.get_by_username(conn=conn, username=row["username"]) is not None:
         return False
     expert_id = None
@@ -90,7 +90,7 @@ def _load_account(conn: psycopg.Connection, row: dict[str, Any]) -> bool:
     return True
 
 
-def _owner_id(conn: psycopg.Connection, username: str | None) -> int | None:
+def _owner_id(conn: Connection, username: str | None) -> int | None:
     if not username:
         return None
     found = conn.execute("SELECT id FROM users WHERE username = %s", (username,)).fetchone()
@@ -99,7 +99,7 @@ def _owner_id(conn: psycopg.Connection, username: str | None) -> int | None:
     return found["id"]
 
 
-def _load_library(conn: psycopg.Connection, library: str, row: dict[str, Any]) -> bool:
+def _load_library(conn: Connection, library: str, row: dict[str, Any]) -> bool:
     row = dict(row)
     options = {}
     if library == "problems":
@@ -111,7 +111,7 @@ def _load_library(conn: psycopg.Connection, library: str, row: dict[str, Any]) -
     return store_record(conn, library, record, **options)[1]
 
 
-def _loader(kind: str) -> Callable[[psycopg.Connection, dict[str, Any]], bool]:
+def _loader(kind: str) -> Callable[[Connection, dict[str, Any]], bool]:
     if kind == "regions":
         return _load_region
     if kind == "accounts":
@@ -121,7 +121,7 @@ def _loader(kind: str) -> Callable[[psycopg.Connection, dict[str, Any]], bool]:
 
 def load(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     data_dir: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> DemoReport:

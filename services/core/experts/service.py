@@ -6,9 +6,8 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-
 from greenplat.core import store
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.experts.models import (
     ExpertCreate,
@@ -19,6 +18,7 @@ from greenplat.core.experts.models import (
 )
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, require, require_any
+from greenplat.core.reference import service as reference
 
 FIELDS = (
     "name",
@@ -33,14 +33,12 @@ FIELDS = (
 SORTABLE = ("created_at", "updated_at", "name", "capacity", "region", "id")
 
 
-def _row(conn: psycopg.Connection, expert_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+def _row(conn: Connection, expert_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     lock_sql = " FOR UPDATE" if lock else ""
     return conn.execute(f"SELECT * FROM experts WHERE id = %s{lock_sql}", (expert_id,)).fetchone()
 
 
-def _row_or_raise(
-    conn: psycopg.Connection, expert_id: int, *, lock: bool = False
-) -> dict[str, Any]:
+def _row_or_raise(conn: Connection, expert_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = _row(conn, expert_id, lock=lock)
     if row is None:
         raise NotFound(f"专家 {expert_id} 不存在 / expert {expert_id} not found")
@@ -52,21 +50,21 @@ def to_read(row: dict[str, Any]) -> ExpertRead:
     return ExpertRead(**{k: v for k, v in row.items() if k in ExpertRead.model_fields})
 
 
-def get(*, conn: psycopg.Connection, principal: Principal, expert_id: int) -> ExpertRead | None:
+def get(*, conn: Connection, principal: Principal, expert_id: int) -> ExpertRead | None:
     """The expert with this id, or None."""
     require_any(principal, "expert", "read")
     row = _row(conn, expert_id)
     return to_read(row) if row else None
 
 
-def get_or_raise(*, conn: psycopg.Connection, principal: Principal, expert_id: int) -> ExpertRead:
+def get_or_raise(*, conn: Connection, principal: Principal, expert_id: int) -> ExpertRead:
     """Like get, raising NotFound."""
     require_any(principal, "expert", "read")
     return to_read(_row_or_raise(conn, expert_id))
 
 
 def get_by_external_id(
-    *, conn: psycopg.Connection, principal: Principal, external_id: str
+    *, conn: Connection, principal: Principal, external_id: str
 ) -> ExpertRead | None:
     """The expert with this external_id, or None."""
     require_any(principal, "expert", "read")
@@ -76,7 +74,7 @@ def get_by_external_id(
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     region: str | None = None,
     discipline: str | None = None,
@@ -113,25 +111,25 @@ def list(
     return ExpertPage(items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-def _write(
-    conn: psycopg.Connection, values: dict[str, Any], *, only_new: bool = False
-) -> tuple[int, bool]:
+def _write(conn: Connection, values: dict[str, Any], *, only_new: bool = False) -> tuple[int, bool]:
     expert_id, created, changed = store.upsert(conn, "experts", values, only_new=only_new)
     if changed:
         record_change(conn, "experts", expert_id)
     return expert_id, created
 
 
-def upsert_record(*, conn: psycopg.Connection, record: ExpertRecord) -> tuple[int, bool]:
+def upsert_record(*, conn: Connection, record: ExpertRecord) -> tuple[int, bool]:
     """Store an interchange record by external_id (import); returns (id, created)."""
     values = record.model_dump(include={"external_id", *FIELDS})
     return _write(conn, {**values, "extra": dict(record.model_extra or {})})
 
 
-def create(*, conn: psycopg.Connection, principal: Principal, data: ExpertCreate) -> ExpertRead:
+def create(*, conn: Connection, principal: Principal, data: ExpertCreate) -> ExpertRead:
     """Create an expert profile."""
     require_any(principal, "expert", "create")
-    values = data.model_dump(include=set(FIELDS))
+    values, _ = reference.normalise_record(
+        conn=conn, library="experts", data=data.model_dump(include=set(FIELDS))
+    )
     values["region"] = values["region"] or principal.region
     values.update(external_id=data.external_id or store.new_external_id("E"), extra=data.extra)
     require(principal, "expert", "create", values)
@@ -140,12 +138,14 @@ def create(*, conn: psycopg.Connection, principal: Principal, data: ExpertCreate
 
 
 def update(
-    *, conn: psycopg.Connection, principal: Principal, expert_id: int, data: ExpertUpdate
+    *, conn: Connection, principal: Principal, expert_id: int, data: ExpertUpdate
 ) -> ExpertRead:
     """Change the given fields of an expert profile."""
     row = _row_or_raise(conn, expert_id, lock=True)
     require(principal, "expert", "update", row)
-    changes = data.model_dump(exclude_unset=True)
+    changes, _ = reference.normalise_record(
+        conn=conn, library="experts", data=data.model_dump(exclude_unset=True)
+    )
     for name in ("name", "disciplines", "keywords", "extra"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)
@@ -155,7 +155,7 @@ def update(
     return to_read(_row_or_raise(conn, expert_id))
 
 
-def delete(*, conn: psycopg.Connection, principal: Principal, expert_id: int) -> None:
+def delete(*, conn: Connection, principal: Principal, expert_id: int) -> None:
     """Delete an expert profile (its accounts stay, unlinked)."""
     row = _row_or_raise(conn, expert_id, lock=True)
     require(principal, "expert", "delete", row)
@@ -163,7 +163,7 @@ def delete(*, conn: psycopg.Connection, principal: Principal, expert_id: int) ->
     record_change(conn, "experts", expert_id, "delete")
 
 
-def iter_records(*, conn: psycopg.Connection) -> Iterator[dict[str, Any]]:
+def iter_records(*, conn: Connection) -> Iterator[dict[str, Any]]:
     """Every expert as an interchange record (contract fields, then extra), by id."""
     with conn.cursor(name="export_experts") as cur:
         cur.execute("SELECT * FROM experts ORDER BY id")

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ValidationError
 
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import AchievementRecord
+from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
+from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
@@ -20,6 +23,7 @@ from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemRecord
+from greenplat.core.reference import service as reference
 
 LIBRARIES = ("problems", "achievements", "experts")
 # library: (record schema, service module, contract fields in file order)
@@ -43,6 +47,10 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # (line, value replaced by its canonical form) for rows that were stored
+    mapped: list[tuple[int, reference.Mapped]] = field(default_factory=list)
+    unknown: list[tuple[int, reference.Resolution]] = field(default_factory=list)
+    duplicates: list[tuple[int, duplicates.Suspect]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -74,14 +82,14 @@ def parse_record(library: str, data: dict[str, Any]) -> BaseModel:
 
 
 def store_record(
-    conn: psycopg.Connection, library: str, record: BaseModel, **options: Any
+    conn: Connection, library: str, record: BaseModel, **options: Any
 ) -> tuple[int, bool]:
     """Upsert one validated record into its library; returns (id, created)."""
     return _LIBRARY[library][1].upsert_record(conn=conn, record=record, **options)
 
 
 def within_reach(
-    conn: psycopg.Connection, principal: Principal, action: str, library: str, record: dict
+    conn: Connection, principal: Principal, action: str, library: str, record: dict
 ) -> bool:
     """Whether a sub-center (REGION scope) may import or export this record; others: all."""
     if Scope.ALL in scope_of(principal, action, "run"):
@@ -92,24 +100,30 @@ def within_reach(
 
 
 def _import_row(
-    conn: psycopg.Connection, principal: Principal, library: str, row: Row, report: ImportReport
+    conn: Connection, principal: Principal, library: str, row: Row, report: ImportReport
 ) -> None:
     try:
-        record = parse_record(library, row.data or {})
+        data, mapped = reference.normalise_record(conn=conn, library=library, data=row.data or {})
+        record = parse_record(library, data)
         if not within_reach(conn, principal, "import", library, record.model_dump()):
             raise Forbidden("记录不在你的地区 / record outside your region")
+        suspects = duplicates.check_import(conn, library, data)
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            _, created = store_record(conn, library, record)
+            record_id, created = store_record(conn, library, record)
+            duplicates.remember(conn, library, record_id, suspects)
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
     except DomainError as e:
         report.rejected.append(Rejected(row.line, e.message))
+        report.unknown.extend((row.line, r) for _, r in getattr(e, "unknown", ()))
         return
     except (psycopg.DataError, psycopg.IntegrityError) as e:
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
         return
+    report.mapped.extend((row.line, m) for m in mapped)
+    report.duplicates.extend((row.line, s) for s in suspects)
     if created:
         report.created += 1
     else:
@@ -118,7 +132,7 @@ def _import_row(
 
 def import_rows(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     rows: list[Row],
@@ -127,6 +141,7 @@ def import_rows(
     """Store every good row and report the bad ones; a later duplicate external_id is refused."""
     check_library(library)
     require_any(principal, "import", "run")
+    audit.set_actor(conn, principal)
     report = ImportReport()
     first_line: dict[str, int] = {}
     for row in rows:
@@ -148,12 +163,13 @@ def import_rows(
                 _import_row(conn, principal, library, row, report)
         if progress is not None:
             progress(1)
+    audit.log_import(conn, principal, library, report)
     return report
 
 
 def import_file(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     library: str,
     path: Path,
@@ -167,13 +183,13 @@ def import_file(
     )
 
 
-def iter_library(*, conn: psycopg.Connection, library: str) -> Iterator[dict[str, Any]]:
+def iter_library(*, conn: Connection, library: str) -> Iterator[dict[str, Any]]:
     """Every record of the library in the interchange shape."""
     check_library(library)
     return _LIBRARY[library][1].iter_records(conn=conn)
 
 
-def export_file(*, conn: psycopg.Connection, principal: Principal, library: str, path: Path) -> int:
+def export_file(*, conn: Connection, principal: Principal, library: str, path: Path) -> int:
     """Write every record of the library to path (format from its extension); returns count."""
     check_library(library)
     require_any(principal, "export", "run")
@@ -183,4 +199,14 @@ def export_file(*, conn: psycopg.Connection, principal: Principal, library: str,
         for r in iter_library(conn=conn, library=library)
         if within_reach(conn, principal, "export", library, r)
     )
-    return write_records(path, fields, records)
+    count = write_records(path, fields, records)
+    audit.record(
+        conn,
+        actor=principal,
+        action="export",
+        library=library,
+        rows=count,
+        region=principal.region,
+        detail={"file": path.name},
+    )
+    return count

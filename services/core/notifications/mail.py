@@ -20,9 +20,7 @@ from collections import defaultdict
 from email.message import EmailMessage
 from email.utils import formatdate
 
-import psycopg
-
-from greenplat.core.db import Database
+from greenplat.core.db import Connection, Database
 from greenplat.core.notifications import texts
 from greenplat.core.permissions import Principal, require_any
 from greenplat.core.settings import Settings
@@ -34,7 +32,7 @@ BACKOFF_MAX_SECONDS = 3600
 BATCH_SIZE = 10
 
 
-def _enqueue(conn: psycopg.Connection, user: dict, subject: str, body: str) -> None:
+def _enqueue(conn: Connection, user: dict, subject: str, body: str) -> None:
     conn.execute(
         "INSERT INTO email_outbox (user_id, to_address, subject, body) VALUES (%s, %s, %s, %s)",
         (user["user_id"], user["email"], subject, body),
@@ -47,7 +45,7 @@ _PENDING = (
 )
 
 
-def queue_immediate(conn: psycopg.Connection, settings: Settings) -> int:
+def queue_immediate(conn: Connection, settings: Settings) -> int:
     """One outbox row per notification that asked for an e-mail at once."""
     rows = conn.execute(
         _PENDING + " ORDER BY n.id FOR UPDATE OF n SKIP LOCKED", ("immediate",)
@@ -60,7 +58,7 @@ def queue_immediate(conn: psycopg.Connection, settings: Settings) -> int:
     return len(rows)
 
 
-def queue_digests(conn: psycopg.Connection, settings: Settings) -> int:
+def queue_digests(conn: Connection, settings: Settings) -> int:
     """One digest per user whose oldest waiting notification is a day old."""
     rows = conn.execute(
         _PENDING + " AND n.user_id IN (SELECT user_id FROM notifications WHERE mail = 'digest'"
@@ -81,7 +79,7 @@ def queue_digests(conn: psycopg.Connection, settings: Settings) -> int:
     return len(by_user)
 
 
-def _mark_queued(conn: psycopg.Connection, ids: list[int]) -> None:
+def _mark_queued(conn: Connection, ids: list[int]) -> None:
     conn.execute("UPDATE notifications SET mail = 'queued' WHERE id = ANY(%s)", (ids,))
 
 
@@ -128,7 +126,7 @@ class Smtp:
             self.client = None
 
 
-def _failed(conn: psycopg.Connection, row: dict, error: Exception, max_attempts: int) -> None:
+def _failed(conn: Connection, row: dict, error: Exception, max_attempts: int) -> None:
     attempts = row["attempts"] + 1
     delay = min(BACKOFF_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS)
     conn.execute(
@@ -140,7 +138,7 @@ def _failed(conn: psycopg.Connection, row: dict, error: Exception, max_attempts:
     log.warning("e-mail %s failed (attempt %d): %s", row["id"], attempts, error)
 
 
-def _send_batch(conn: psycopg.Connection, smtp: Smtp, max_attempts: int) -> tuple[int, int]:
+def _send_batch(conn: Connection, smtp: Smtp, max_attempts: int) -> tuple[int, int]:
     """Claim a few due rows, send each, mark each; committed together by the caller."""
     rows = conn.execute(
         "SELECT * FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
@@ -189,7 +187,7 @@ def deliver(db: Database, settings: Settings) -> tuple[int, int]:
     return send_due(db, settings)
 
 
-def retry(*, conn: psycopg.Connection, principal: Principal, outbox_id: int) -> bool:
+def retry(*, conn: Connection, principal: Principal, outbox_id: int) -> bool:
     """Put a failed e-mail back in the queue (the admin page's button)."""
     require_any(principal, "user", "manage")
     row = conn.execute(
@@ -202,7 +200,7 @@ def retry(*, conn: psycopg.Connection, principal: Principal, outbox_id: int) -> 
 
 
 def list_outbox(
-    *, conn: psycopg.Connection, principal: Principal, status: str | None = None, limit: int = 200
+    *, conn: Connection, principal: Principal, status: str | None = None, limit: int = 200
 ) -> list[dict]:
     """E-mails of the outbox for the admins' page, failed and waiting first."""
     require_any(principal, "user", "manage")

@@ -11,11 +11,11 @@ import builtins
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from greenplat.core.accounts.service import to_principal
 from greenplat.core.contacts.service import accounts_of_expert, owners_of, users_where
+from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 from greenplat.core.notifications import texts
 from greenplat.core.notifications.models import (
@@ -31,13 +31,13 @@ CHANNEL = "greenplat_mail"
 __all__ = ["accounts_of_expert", "notify", "owners_of", "reviewers_of"]
 
 
-def reviewers_of(conn: psycopg.Connection, problem: dict[str, Any]) -> builtins.list[dict]:
+def reviewers_of(conn: Connection, problem: dict[str, Any]) -> builtins.list[dict]:
     """Staff of the problem's region who may review it (platform staff are not paged)."""
     rows = users_where(conn, "u.region = %s AND u.region IS NOT NULL", (problem.get("region"),))
     return [r for r in rows if allows(to_principal(r), "problem", "review", problem)]
 
 
-def _mail_choices(conn: psycopg.Connection, user_ids: list[int], kind: str) -> dict[int, str]:
+def _mail_choices(conn: Connection, user_ids: list[int], kind: str) -> dict[int, str]:
     rows = conn.execute(
         "SELECT user_id, email FROM notification_preferences WHERE user_id = ANY(%s) AND kind = %s",
         (user_ids, kind),
@@ -46,7 +46,7 @@ def _mail_choices(conn: psycopg.Connection, user_ids: list[int], kind: str) -> d
 
 
 def notify(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     recipients: Iterable[dict],
     kind: str,
@@ -80,7 +80,7 @@ def _read(row: dict[str, Any], language: str) -> NotificationRead:
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     language: str,
     unread_only: bool = False,
@@ -106,7 +106,7 @@ def list(
     )
 
 
-def unread_count(*, conn: psycopg.Connection, principal: Principal) -> int:
+def unread_count(*, conn: Connection, principal: Principal) -> int:
     """How many of the principal's notifications are unread (the header's badge)."""
     row = conn.execute(
         "SELECT count(*) AS n FROM notifications WHERE user_id = %s AND read_at IS NULL",
@@ -116,7 +116,7 @@ def unread_count(*, conn: psycopg.Connection, principal: Principal) -> int:
 
 
 def mark_read(
-    *, conn: psycopg.Connection, principal: Principal, notification_id: int | None = None
+    *, conn: Connection, principal: Principal, notification_id: int | None = None
 ) -> str | None:
     """Mark one notification (or all) read; returns the link of the one marked."""
     if notification_id is None:
@@ -135,7 +135,7 @@ def mark_read(
     return row["link"]
 
 
-def preferences(*, conn: psycopg.Connection, principal: Principal) -> Preferences:
+def preferences(*, conn: Connection, principal: Principal) -> Preferences:
     """The principal's e-mail choice for every kind."""
     rows = conn.execute(
         "SELECT kind, email FROM notification_preferences WHERE user_id = %s", (principal.id,)
@@ -144,7 +144,7 @@ def preferences(*, conn: psycopg.Connection, principal: Principal) -> Preference
 
 
 def update_preferences(
-    *, conn: psycopg.Connection, principal: Principal, data: PreferencesUpdate
+    *, conn: Connection, principal: Principal, data: PreferencesUpdate
 ) -> Preferences:
     """Store the principal's e-mail choices."""
     for kind, choice in data.email.items():

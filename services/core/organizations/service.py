@@ -10,8 +10,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection
 from greenplat.core.errors import Conflict, InvalidInput, NotFound
 from greenplat.core.organizations.models import (
     MembershipDecision,
@@ -37,12 +36,12 @@ _REQUEST_SQL = (
 )
 
 
-def get_by_name(*, conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
+def get_by_name(*, conn: Connection, name: str) -> dict[str, Any] | None:
     """The organization row with this name, or None."""
     return conn.execute("SELECT * FROM organizations WHERE name = %s", (name,)).fetchone()
 
 
-def _row_or_raise(conn: psycopg.Connection, organization_id: int) -> dict[str, Any]:
+def _row_or_raise(conn: Connection, organization_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM organizations WHERE id = %s", (organization_id,)).fetchone()
     if row is None:
         raise NotFound(f"组织 {organization_id} 不存在 / organization {organization_id} not found")
@@ -50,7 +49,7 @@ def _row_or_raise(conn: psycopg.Connection, organization_id: int) -> dict[str, A
 
 
 def _visible_or_raise(
-    conn: psycopg.Connection, principal: Principal, organization_id: int
+    conn: Connection, principal: Principal, organization_id: int
 ) -> dict[str, Any]:
     row = _row_or_raise(conn, organization_id)
     if not allows(principal, "organization", "read", row):
@@ -61,7 +60,7 @@ def _visible_or_raise(
 
 def ensure(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     name: str,
     kind: str = "other",
     region: str | None = None,
@@ -72,18 +71,30 @@ def ensure(
     Staff, imports and the demo name organizations they vouch for (verified); sign-up
     creates unverified ones.
     """
+    created = create_if_new(conn=conn, name=name, kind=kind, region=region, verified=verified)
+    return created if created is not None else get_by_name(conn=conn, name=name)["id"]
+
+
+def create_if_new(
+    *, conn: Connection, name: str, kind: str, region: str | None, verified: bool
+) -> int | None:
+    """The id of a new organization with this name, or None when the name is taken.
+
+    The unique name decides atomically: of two sign-ups racing for one new name, one creates
+    the organization and the other is told it exists.
+    """
     row = conn.execute(
         "INSERT INTO organizations (name, kind, region, verified, verified_at)"
         " VALUES (%s, %s, %s, %s, CASE WHEN %s THEN now() END)"
         " ON CONFLICT (name) DO NOTHING RETURNING id",
         (name, kind, region, verified, verified),
     ).fetchone()
-    return row["id"] if row else get_by_name(conn=conn, name=name)["id"]
+    return row["id"] if row else None
 
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     kind: str | None = None,
     region: str | None = None,
@@ -101,9 +112,7 @@ def list(
     return [OrganizationRead(**r) for r in rows]
 
 
-def create(
-    *, conn: psycopg.Connection, principal: Principal, data: OrganizationCreate
-) -> OrganizationRead:
+def create(*, conn: Connection, principal: Principal, data: OrganizationCreate) -> OrganizationRead:
     """Register an organization (platform admins): verified, since staff vouch for it."""
     require_any(principal, "region", "manage")
     if (
@@ -117,9 +126,7 @@ def create(
     return OrganizationRead(**_row_or_raise(conn, org_id))
 
 
-def verify(
-    *, conn: psycopg.Connection, principal: Principal, organization_id: int
-) -> OrganizationRead:
+def verify(*, conn: Connection, principal: Principal, organization_id: int) -> OrganizationRead:
     """Mark an organization verified (its sub-center, or platform admins)."""
     row = _visible_or_raise(conn, principal, organization_id)
     require(principal, "organization", "verify", row)
@@ -131,12 +138,12 @@ def verify(
     return OrganizationRead(**_row_or_raise(conn, organization_id))
 
 
-def is_verified(*, conn: psycopg.Connection, organization_id: int) -> bool:
+def is_verified(*, conn: Connection, organization_id: int) -> bool:
     """Whether the organization has been verified."""
     return bool(_row_or_raise(conn, organization_id)["verified"])
 
 
-def request_membership(*, conn: psycopg.Connection, user_id: int, organization_id: int) -> None:
+def request_membership(*, conn: Connection, user_id: int, organization_id: int) -> None:
     """File the account's request to join the organization."""
     conn.execute(
         "INSERT INTO organization_requests (organization_id, user_id) VALUES (%s, %s)",
@@ -145,7 +152,7 @@ def request_membership(*, conn: psycopg.Connection, user_id: int, organization_i
 
 
 def list_requests(
-    *, conn: psycopg.Connection, principal: Principal, organization_id: int
+    *, conn: Connection, principal: Principal, organization_id: int
 ) -> builtins.list[MembershipRequestRead]:
     """The pending requests to join an organization (its members, its sub-center)."""
     row = _visible_or_raise(conn, principal, organization_id)
@@ -158,7 +165,7 @@ def list_requests(
 
 
 def pending_requests(
-    *, conn: psycopg.Connection, principal: Principal
+    *, conn: Connection, principal: Principal
 ) -> builtins.list[MembershipRequestRead]:
     """Every pending request the principal may decide, oldest first."""
     if not may(principal, "organization", "approve"):
@@ -172,7 +179,7 @@ def pending_requests(
 
 def decide_request(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     organization_id: int,
     request_id: int,

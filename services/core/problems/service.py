@@ -6,10 +6,11 @@ import builtins
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from greenplat.core import store
+from greenplat.core.audit import service as audit
+from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.notifications import service as notifications
 from greenplat.core.organizations import service as organizations
@@ -34,6 +35,7 @@ from greenplat.core.problems.models import (
     ProblemReview,
     ProblemUpdate,
 )
+from greenplat.core.reference import service as reference
 
 FIELDS = (
     "title",
@@ -79,14 +81,12 @@ _STATUS_NAMES = {
 }
 
 
-def _row(conn: psycopg.Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+def _row(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     lock_sql = " FOR UPDATE" if lock else ""
     return conn.execute(f"SELECT * FROM problems WHERE id = %s{lock_sql}", (problem_id,)).fetchone()
 
 
-def _row_or_raise(
-    conn: psycopg.Connection, problem_id: int, *, lock: bool = False
-) -> dict[str, Any]:
+def _row_or_raise(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = _row(conn, problem_id, lock=lock)
     if row is None:
         raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
@@ -108,27 +108,33 @@ def _readable(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
-    """The problem with this id as the principal may see it, or None."""
-    row = _row(conn, problem_id)
+def _read_one(
+    conn: Connection, principal: Principal, row: dict[str, Any] | None
+) -> ProblemRead | None:
     if row is None or not allows(principal, "problem", "read", row):
         return None
+    audit.read_problem(conn, principal, row)
     return to_read(row, principal)
 
 
-def get_or_raise(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def get(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead | None:
+    """The problem with this id as the principal may see it, or None."""
+    return _read_one(conn, principal, _row(conn, problem_id))
+
+
+def get_or_raise(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Like get, raising NotFound."""
-    return to_read(_readable(principal, _row_or_raise(conn, problem_id)), principal)
+    row = _readable(principal, _row_or_raise(conn, problem_id))
+    audit.read_problem(conn, principal, row)
+    return to_read(row, principal)
 
 
 def get_by_external_id(
-    *, conn: psycopg.Connection, principal: Principal, external_id: str
+    *, conn: Connection, principal: Principal, external_id: str
 ) -> ProblemRead | None:
     """The problem with this external_id as the principal may see it, or None."""
     row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
-    if row is None or not allows(principal, "problem", "read", row):
-        return None
-    return to_read(row, principal)
+    return _read_one(conn, principal, row)
 
 
 def _seen(column: str) -> str:
@@ -156,7 +162,7 @@ def _keyword_condition(q: str) -> tuple[str, builtins.list[Any]]:
 
 def list(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     region: str | None = None,
     industry: str | None = None,
@@ -205,7 +211,7 @@ def list(
 
 
 def _event(
-    conn: psycopg.Connection,
+    conn: Connection,
     problem_id: int,
     from_status: str | None,
     to_status: str,
@@ -220,7 +226,7 @@ def _event(
 
 
 def _write(
-    conn: psycopg.Connection,
+    conn: Connection,
     values: dict[str, Any],
     *,
     keep_owner: bool = False,
@@ -236,7 +242,7 @@ def _write(
     return problem_id, created, changed
 
 
-def _organization_id(conn: psycopg.Connection, values: dict[str, Any]) -> int | None:
+def _organization_id(conn: Connection, values: dict[str, Any]) -> int | None:
     """The organization record a problem's organization name stands for.
 
     Only staff, imports and an enterprise writing for its own organization name one here
@@ -251,7 +257,7 @@ def _organization_id(conn: psycopg.Connection, values: dict[str, Any]) -> int | 
 
 
 def upsert_record(
-    *, conn: psycopg.Connection, record: ProblemRecord, owner_id: int | None = None
+    *, conn: Connection, record: ProblemRecord, owner_id: int | None = None
 ) -> tuple[int, bool]:
     """Store an interchange record by external_id (import); returns (id, created)."""
     contract = record.model_dump(include={"external_id", "status", *FIELDS})
@@ -276,10 +282,12 @@ def _creation_values(principal: Principal, data: ProblemCreate) -> dict[str, Any
     return values
 
 
-def create(*, conn: psycopg.Connection, principal: Principal, data: ProblemCreate) -> ProblemRead:
+def create(*, conn: Connection, principal: Principal, data: ProblemCreate) -> ProblemRead:
     """Create a draft problem owned by the principal."""
     require_any(principal, "problem", "create")
-    values = _creation_values(principal, data)
+    values, _ = reference.normalise_record(
+        conn=conn, library="problems", data=_creation_values(principal, data)
+    )
     values.update(
         external_id=data.external_id or store.new_external_id("P"),
         extra=data.extra,
@@ -310,7 +318,7 @@ def editable(principal: Principal, record: dict[str, Any]) -> bool:
 
 
 def update(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int, data: ProblemUpdate
+    *, conn: Connection, principal: Principal, problem_id: int, data: ProblemUpdate
 ) -> ProblemRead:
     """Change the given fields of a problem."""
     row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
@@ -320,7 +328,9 @@ def update(
             f"{_STATUS_NAMES[row['status']]}的需求不能修改，只有草稿或已退回的可以 / "
             f"a {row['status']} problem cannot be edited; only draft or returned ones"
         )
-    changes = data.model_dump(exclude_unset=True)
+    changes, _ = reference.normalise_record(
+        conn=conn, library="problems", data=data.model_dump(exclude_unset=True)
+    )
     if only_own(principal, "problem", "update"):
         changes.pop("organization", None)
     for name in ("title", "description", "confidential", "extra"):
@@ -333,7 +343,7 @@ def update(
     return to_read(_row_or_raise(conn, problem_id), principal)
 
 
-def delete(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> None:
+def delete(*, conn: Connection, principal: Principal, problem_id: int) -> None:
     """Delete a problem and its events."""
     row = _readable(principal, _row_or_raise(conn, problem_id, lock=True))
     require(principal, "problem", "delete", row)
@@ -343,7 +353,7 @@ def delete(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -
 
 def transition(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     problem_id: int,
     action: str,
@@ -379,7 +389,7 @@ def transition(
     return to_read(stored, principal)
 
 
-def _announce(conn: psycopg.Connection, row: dict[str, Any], action: str, comment: str | None):
+def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None):
     """Tell the owner the review's result, and the region's reviewers what waits for them."""
     link = f"/problems/{row['id']}"
     if action in ("approve", "return"):
@@ -399,7 +409,7 @@ def _announce(conn: psycopg.Connection, row: dict[str, Any], action: str, commen
         )
 
 
-def _check_verified(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+def _check_verified(conn: Connection, row: dict[str, Any]) -> None:
     org_id = row["organization_id"]
     if org_id is not None and not organizations.is_verified(conn=conn, organization_id=org_id):
         raise InvalidTransition(
@@ -408,13 +418,13 @@ def _check_verified(conn: psycopg.Connection, row: dict[str, Any]) -> None:
         )
 
 
-def submit(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def submit(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Send a draft or returned problem to its sub-center for review."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="submit")
 
 
 def review(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int, data: ProblemReview
+    *, conn: Connection, principal: Principal, problem_id: int, data: ProblemReview
 ) -> ProblemRead:
     """Approve or return a submitted problem, with a comment."""
     return transition(
@@ -426,18 +436,18 @@ def review(
     )
 
 
-def close(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def close(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Close an approved or matched problem."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="close")
 
 
-def mark_matched(*, conn: psycopg.Connection, principal: Principal, problem_id: int) -> ProblemRead:
+def mark_matched(*, conn: Connection, principal: Principal, problem_id: int) -> ProblemRead:
     """Record that an approved problem has found its match."""
     return transition(conn=conn, principal=principal, problem_id=problem_id, action="match")
 
 
 def events(
-    *, conn: psycopg.Connection, principal: Principal, problem_id: int
+    *, conn: Connection, principal: Principal, problem_id: int
 ) -> builtins.list[ProblemEvent]:
     """The status history of a problem, oldest first (who acted and why: for those who may
     read the problem in full)."""
@@ -453,7 +463,7 @@ def events(
     return [ProblemEvent(**r) for r in rows]
 
 
-def iter_records(*, conn: psycopg.Connection) -> Iterator[dict[str, Any]]:
+def iter_records(*, conn: Connection) -> Iterator[dict[str, Any]]:
     """Every problem as an interchange record (contract fields, then extra), by id."""
     with conn.cursor(name="export_problems") as cur:
         cur.execute("SELECT * FROM problems ORDER BY id")

@@ -1,7 +1,8 @@
 """Statistics from problems and match feedback, for sub-center and platform dashboards.
 
 Definitions (docs/portal.md repeats them for readers of the dashboard):
-  posted     problems that left the draft state (submitted, imported or later)
+  posted     problems that left the draft state (submitted, imported or later); a problem
+             merged into its duplicate is not counted again
   approved   problems that passed review (approved, matched, closed)
   matched    problems with an expert interested, contacted, negotiating or a deal, or marked matched
   responded  approved problems with at least one expert's answer (interested or declined)
@@ -17,8 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import psycopg
-
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal, Scope, require_any
 
@@ -55,7 +55,7 @@ WITH f AS (
            extract(epoch FROM f.first_answer - coalesce(p.approved_at, p.created_at)) / 3600.0
                AS hours_to_answer
     FROM problems p LEFT JOIN f ON f.problem_id = p.id
-    WHERE p.status <> 'draft'
+    WHERE p.status <> 'draft' AND p.merged_into IS NULL
       AND (%(region)s::text IS NULL OR p.region = %(region)s)
       AND (%(since)s::date IS NULL OR p.created_at >= %(since)s::date)
       AND (%(until)s::date IS NULL OR p.created_at < %(until)s::date + 1)
@@ -109,7 +109,7 @@ def _with_rate(row: dict[str, Any]) -> dict[str, Any]:
 
 def summary(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     region: str | None = None,
     since: date | None = None,
@@ -117,12 +117,11 @@ def summary(
 ) -> dict[str, Any]:
     """The headline figures of the region (or of all regions)."""
     params = _params(region_in_reach(principal, region), since, until)
-    row = conn.execute(_FACTS + f"SELECT {_FIGURES} FROM facts", params).fetchone()
-    return _with_rate(row)
+    return _with_rate(one(conn, _FACTS + f"SELECT {_FIGURES} FROM facts", params))
 
 
 def by_region(
-    *, conn: psycopg.Connection, principal: Principal, since: date | None = None, until=None
+    *, conn: Connection, principal: Principal, since: date | None = None, until=None
 ) -> list[dict[str, Any]]:
     """The headline figures of every region side by side (platform admins see all)."""
     params = _params(region_in_reach(principal, None), since, until)
@@ -136,7 +135,7 @@ def by_region(
 
 def breakdown(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     by: str,
     region: str | None = None,
@@ -157,7 +156,7 @@ def breakdown(
     return [_with_rate(r) for r in rows]
 
 
-def _by_discipline(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _by_discipline(conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     # A problem counts under each discipline of the experts who answered it or made a deal.
     rows = conn.execute(
         _FACTS
@@ -179,7 +178,7 @@ def _by_discipline(conn: psycopg.Connection, params: dict[str, Any]) -> list[dic
 
 def records(
     *,
-    conn: psycopg.Connection,
+    conn: Connection,
     principal: Principal,
     metric: str = "posted",
     region: str | None = None,

@@ -2,14 +2,17 @@
 
 from greenplat.api.web.routes import (
     admin,
+    audit,
     auth,
     expert,
+    exports,
     followup,
     inbox,
     messages,
     notifications,
     organizations,
     problems,
+    reference,
     review,
     search,
     stats,
@@ -28,4 +31,7 @@ ROUTERS = [
     messages.router,
     followup.router,
     organizations.router,
+    reference.router,
+    audit.router,
+    exports.router,
 ]

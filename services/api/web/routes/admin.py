@@ -13,6 +13,7 @@ from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.interchange import service as interchange
 from greenplat.core.permissions import ROLES, Principal
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate, RegionUpdate
 
@@ -27,7 +28,7 @@ USER_FIELDS = ("username", "password", "role", "display_name", "region", "organi
 
 def _regions_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
     me = v.require("region", "manage")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         rows = regions.list_regions(conn=conn)
         admins = accounts.list_users(
             conn=conn, principal=me, role="subcenter_admin", page_size=100
@@ -60,7 +61,7 @@ async def create_region(v: Viewer = Depends(signed_in)) -> Response:
     if parsed is None:
         return _regions_page(v, values, errors, status=422)
     try:
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             regions.create_region(conn=conn, principal=me, data=parsed)
     except InvalidInput as error:
         return _regions_page(v, values, {error.field or "form": error.message}, status=422)
@@ -74,7 +75,7 @@ async def update_region(region_id: int, v: Viewer = Depends(signed_in)) -> Respo
     parsed, errors = parse(RegionUpdate, only(data, ("name", "subcenter_name")), v.t)
     if parsed is None:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         regions.update_region(conn=conn, principal=me, region_id=region_id, data=parsed)
     return redirect("/admin/regions?ok=flash.region_saved")
 
@@ -83,7 +84,7 @@ def _users_page(
     v: Viewer, *, role: str | None, region: str | None, values: dict, errors: dict, status=200
 ) -> Response:
     me = v.require("user", "manage")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         page = accounts.list_users(
             conn=conn, principal=me, role=role or None, region=region or None, page_size=100
         )
@@ -129,7 +130,7 @@ async def create_user(v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(UserCreate, values, v.t)
     if parsed is not None:
         try:
-            with v.platform.db.session() as conn:
+            with v.transaction() as conn:
                 expert_id = _expert_id(conn, me, str(data.get("expert_external_id") or "").strip())
                 accounts.create_user(
                     conn=conn, **parsed.model_dump(exclude={"expert_id"}), expert_id=expert_id
@@ -152,7 +153,7 @@ async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(UserUpdate, changes, v.t)
     if parsed is None:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         accounts.update_user(conn=conn, principal=me, user_id=user_id, data=parsed)
     return redirect("/admin/users?ok=flash.user_saved")
 
@@ -181,6 +182,14 @@ async def run_import(v: Viewer = Depends(signed_in)) -> Response:
             library=library,
             errors={error.field or "form": error.message},
         )
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         report = interchange.import_rows(conn=conn, principal=me, library=library, rows=rows)
-    return render(v, "admin/import.html", report=report, library=library, errors={})
+    return render(
+        v,
+        "admin/import.html",
+        report=report,
+        library=library,
+        errors={},
+        mapped=reference.tally_mapped(report.mapped),
+        unknown=reference.tally_unknown(report.unknown),
+    )

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import Credentials, Signup
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput, Unauthorized
 from greenplat.core.regions import service as regions
 
@@ -46,11 +47,12 @@ async def login(request: Request, v: Viewer = Depends(viewer)) -> Response:
     creds, errors = parse(Credentials, only(data, ("username", "password")), v.t)
     if creds is not None:
         try:
-            with v.platform.db.session() as conn:
+            with v.transaction() as conn:
                 token = accounts.authenticate(
                     conn=conn, username=creds.username, password=creds.password
                 )
         except Unauthorized:
+            audit.log_failed_login(v.platform.db, creds.username)
             errors = {"form": v.t("auth.bad_login")}
     if errors:
         values = {"username": data.get("username", "")}
@@ -67,7 +69,7 @@ async def login(request: Request, v: Viewer = Depends(viewer)) -> Response:
 
 
 def _regions(v: Viewer) -> list:
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         return regions.list_regions(conn=conn)
 
 
@@ -85,7 +87,7 @@ async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
         errors = {"password2": v.t("auth.password_mismatch")}
     if form is not None and not errors:
         try:
-            with v.platform.db.session() as conn:
+            with v.transaction() as conn:
                 account = accounts.signup_enterprise(conn=conn, **form.model_dump())
                 token = accounts.authenticate(
                     conn=conn, username=form.username, password=form.password
@@ -113,7 +115,7 @@ async def signup(request: Request, v: Viewer = Depends(viewer)) -> Response:
 async def logout(v: Viewer = Depends(viewer)) -> Response:
     if v.token:
         await form_of(v)
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             accounts.revoke_token(conn=conn, token=v.token)
     response = redirect("/login")
     clear_session(response)

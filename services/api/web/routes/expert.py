@@ -14,11 +14,12 @@ from greenplat.core.achievements.models import (
     AchievementCreate,
     AchievementRecord,
 )
-from greenplat.core.errors import DomainError, NotFound
+from greenplat.core.errors import DomainError, InvalidInput, NotFound
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertUpdate
 from greenplat.core.interchange.service import ImportReport, Rejected, describe
 from greenplat.core.permissions import Principal
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -47,20 +48,28 @@ def _expert_id(me: Principal) -> int:
 
 
 def _profile_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
+        disciplines = reference.choices(conn=conn, kind="discipline")
+    chosen = values.get("disciplines") or []
+    values = {**values, "disciplines": [chosen] if isinstance(chosen, str) else chosen}
     return render(
-        v, "expert/profile.html", status=status, values=values, errors=errors, regions=region_list
+        v,
+        "expert/profile.html",
+        status=status,
+        values=values,
+        errors=errors,
+        regions=region_list,
+        disciplines=disciplines,
     )
 
 
 @router.get("/expert/profile", include_in_schema=False)
 def profile(v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("expert", "inbox")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         expert = experts.get_or_raise(conn=conn, principal=me, expert_id=_expert_id(me))
     values: dict[str, Any] = expert.model_dump()
-    values["disciplines"] = "；".join(expert.disciplines)
     values["keywords"] = "；".join(expert.keywords)
     values = {k: ("" if val is None else val) for k, val in values.items()}
     return _profile_page(v, values, {})
@@ -71,11 +80,15 @@ async def save_profile(v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("expert", "inbox")
     data = await form_of(v)
     values = only(data, PROFILE_FIELDS)
+    values.setdefault("disciplines", [])
     update, errors = parse(ExpertUpdate, values, v.t)
     if update is None:
         return _profile_page(v, values, errors, status=422)
-    with v.platform.db.session() as conn:
-        experts.update(conn=conn, principal=me, expert_id=_expert_id(me), data=update)
+    try:
+        with v.transaction() as conn:
+            experts.update(conn=conn, principal=me, expert_id=_expert_id(me), data=update)
+    except InvalidInput as error:
+        return _profile_page(v, values, {error.field or "form": error.message}, status=422)
     return redirect("/expert/profile?ok=flash.profile_saved")
 
 
@@ -88,7 +101,7 @@ def _achievements_page(
     status: int = 200,
 ) -> Response:
     me = v.require("expert", "inbox")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         page = achievements.list(
             conn=conn,
             principal=me,
@@ -122,7 +135,7 @@ async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(AchievementCreate, values, v.t)
     if parsed is None:
         return _achievements_page(v, values=values, errors=errors, status=422)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         achievements.create(conn=conn, principal=me, data=parsed)
     return redirect("/expert/achievements?ok=flash.achievement_added")
 
@@ -143,7 +156,7 @@ async def import_achievements(v: Viewer = Depends(signed_in)) -> Response:
     data = await form_of(v)
     rows = rows_of(data.get("file"))
     report = ImportReport()
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         for row in rows:
             if row.error is not None:
                 report.rejected.append(Rejected(row.line, row.error))
@@ -162,7 +175,7 @@ async def import_achievements(v: Viewer = Depends(signed_in)) -> Response:
 def show_expert(expert_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """An expert's public profile with their achievements."""
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         expert = experts.get_or_raise(conn=conn, principal=me, expert_id=expert_id)
         works = achievements.list(
             conn=conn, principal=me, expert_id=expert.external_id, page_size=50, sort="-year"
@@ -174,7 +187,7 @@ def show_expert(expert_id: int, v: Viewer = Depends(signed_in)) -> Response:
 def show_achievement(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """One achievement with its experts."""
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         work = achievements.get_or_raise(conn=conn, principal=me, achievement_id=achievement_id)
         authors = [
             e

@@ -20,7 +20,7 @@ router = APIRouter(route_class=WebRoute)
 def organization_list(v: Viewer = Depends(signed_in)) -> Response:
     """The organizations the viewer may see, and the requests to join them it may decide."""
     me = v.require("organization", "read")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         shown = organizations.list(conn=conn, principal=me)
         pending = organizations.pending_requests(conn=conn, principal=me)
     verifiable = {o.id for o in shown if allows(me, "organization", "verify", o.model_dump())}
@@ -33,7 +33,7 @@ def organization_list(v: Viewer = Depends(signed_in)) -> Response:
 async def verify(organization_id: int, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("organization", "verify")
     await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         organizations.verify(conn=conn, principal=me, organization_id=organization_id)
     return redirect("/organizations?ok=flash.organization_verified")
 
@@ -45,7 +45,7 @@ async def decide(organization_id: int, request_id: int, v: Viewer = Depends(sign
     if data.get("decision") not in ("approve", "reject"):
         raise InvalidInput("请选择通过或拒绝 / choose approve or reject", field="decision")
     decision = MembershipDecision(decision=data["decision"])
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         organizations.decide_request(
             conn=conn,
             principal=me,

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from greenplat.api.deps import Conn
+from greenplat.core.duplicates import review
+from greenplat.core.duplicates.service import warning
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.permissions import allows, only_own
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
+from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.matcher.board import board
 from greenplat.matcher.models import CONTRACT_KINDS
@@ -38,7 +40,7 @@ FORM_FIELDS = (
 def my_problems(v: Viewer = Depends(signed_in), status: str | None = None) -> Response:
     """The enterprise's own problems with their status."""
     me = v.require("problem", "create")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         page = problems.list(
             conn=conn,
             principal=me,
@@ -57,8 +59,9 @@ def _form_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: int = 200):
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
+        industries = reference.choices(conn=conn, kind="industry")
     return render(
         v,
         "problems/form.html",
@@ -67,6 +70,7 @@ def _form_page(v: Viewer, *, problem: Any, values: dict, errors: dict, status: i
         values=values,
         errors=errors,
         regions=region_list,
+        industries=industries,
     )
 
 
@@ -85,7 +89,9 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
     if parsed is None:
         raise _FormInvalid(values, errors)
     try:
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
+            if data.get("action") == "submit" and not data.get("confirm_duplicate"):
+                _warn_of_duplicates(conn, me, problem_id, values)
             if problem_id is None:
                 problem_id = problems.create(conn=conn, principal=me, data=parsed).id
             else:
@@ -95,6 +101,21 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
     except InvalidInput as error:
         raise _FormInvalid(values, {error.field or "form": error.message}) from error
     return problem_id
+
+
+def _warn_of_duplicates(conn: Any, me: Any, problem_id: int | None, values: dict) -> None:
+    """Before a submission: 与已有需求 PRB-… 高度相似, unless the poster confirmed it."""
+    suspects = review.check(
+        conn=conn,
+        principal=me,
+        library="problems",
+        title=str(values.get("title") or ""),
+        body=str(values.get("description") or ""),
+        organization=values.get("organization") or None,
+        exclude_id=problem_id,
+    )
+    if suspects:
+        raise _FormInvalid(values, {"duplicate": warning("problems", suspects)})
 
 
 class _FormInvalid(Exception):
@@ -117,7 +138,7 @@ async def create_problem(v: Viewer = Depends(signed_in)) -> Response:
 @router.get("/problems/{problem_id}/edit", include_in_schema=False)
 def edit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("problem", "update")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
         if not allows(me, "problem", "update", problem.model_dump()):
             raise problems_forbidden()
@@ -139,7 +160,7 @@ def problems_forbidden() -> DomainError:
 async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("problem", "update")
     data = await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
     try:
         _save(v, problem_id, data)
@@ -153,7 +174,7 @@ async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
 def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """A problem as the viewer may see it; owners and staff also see matches and answers."""
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
@@ -182,9 +203,9 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
 def recommendations(problem_id: int, v: Viewer = Depends(signed_in), fragment: int = 0) -> Response:
     """Experts and achievements for the problem, with reasons (a fragment, or a whole page)."""
     me = v.me
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
-    recs = matching.recommend_for_problem(v.platform, me, problem_id)
+    recs = matching.recommend_for_problem(v.platform, v.conn, me, problem_id)
     template = "problems/_recs.html" if fragment else "problems/recommendations.html"
     return render(v, template, problem=problem, recs=recs)
 
@@ -192,7 +213,7 @@ def recommendations(problem_id: int, v: Viewer = Depends(signed_in), fragment: i
 @router.post("/problems/{problem_id}/submit", include_in_schema=False)
 async def submit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problems.submit(conn=conn, principal=v.me, problem_id=problem_id)
     return redirect(f"/problems/{problem_id}?ok=flash.submitted")
 
@@ -200,7 +221,7 @@ async def submit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
 @router.post("/problems/{problem_id}/close", include_in_schema=False)
 async def close_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     await form_of(v)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         problems.close(conn=conn, principal=v.me, problem_id=problem_id)
     return redirect(f"/problems/{problem_id}?ok=flash.closed")
 
@@ -213,17 +234,19 @@ def _expert_id(data: dict[str, Any]) -> int:
 
 
 @router.post("/problems/{problem_id}/invite", include_in_schema=False)
-async def invite_expert(problem_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """Invite a recommended expert to answer the problem, with a personal note."""
     data = await form_of(v)
-    matching.act(conn, v.me, problem_id, _expert_id(data), "invited", data)
+    with v.transaction() as conn:
+        matching.act(conn, v.me, problem_id, _expert_id(data), "invited", data)
     return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")
 
 
 @router.post("/problems/{problem_id}/feedback", include_in_schema=False)
-async def record_outcome(problem_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """The enterprise side moves a pair along the pipeline: contacted, negotiating, deal."""
     data = await form_of(v)
     action = str(data.get("action") or "")
-    matching.act(conn, v.me, problem_id, _expert_id(data), action, data)
+    with v.transaction() as conn:
+        matching.act(conn, v.me, problem_id, _expert_id(data), action, data)
     return redirect(f"/problems/{problem_id}?ok=flash.{action}#answers")

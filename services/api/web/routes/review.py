@@ -20,7 +20,7 @@ router = APIRouter(route_class=WebRoute)
 def review_queue(v: Viewer = Depends(signed_in)) -> Response:
     """Problems awaiting review that the viewer may review, oldest first."""
     me = v.require("problem", "review")
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         # The read filter already limits a sub-center admin to its own region.
         page = problems.list(
             conn=conn, principal=me, status="submitted", sort="updated_at", page_size=100
@@ -41,7 +41,7 @@ async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     )
     if decision is None:
         raise _invalid(errors)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         reviewed = problems.review(conn=conn, principal=me, problem_id=problem_id, data=decision)
         if reviewed.status == "approved":
             announce.recommend_after_commit(v.platform, conn, problem_id)

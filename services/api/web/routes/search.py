@@ -55,9 +55,11 @@ def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], m
         kind=f["kind"] if library == "achievements" else None,
         principal=me,
     )
-    hits = v.platform.indexer.search(library, text=q, filters=filters, k=PAGE, mode=mode)
+    hits = v.platform.indexer.search(
+        library, conn=v.conn, text=q, filters=filters, k=PAGE, mode=mode
+    )
     found = []
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         for hit in hits:
             record = _GETTERS[library](conn, me, hit.record_id)
             if record is not None:
@@ -93,9 +95,9 @@ def search(
     if q.strip():
         results = _search(v, me, library, q.strip(), f, mode)
     else:
-        with v.platform.db.session() as conn:
+        with v.transaction() as conn:
             results = _browse(conn, me, library, f)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         region_list = regions.list_regions(conn=conn)
     return render(
         v,

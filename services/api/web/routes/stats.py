@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from openpyxl import Workbook
 
+from greenplat.api.deps import Conn
+from greenplat.core import sheets
+from greenplat.core.audit import service as audit
 from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import covers_all
 from greenplat.core.regions import service as regions
@@ -39,7 +39,6 @@ EXPORT_COLUMNS = (
     "hours_to_answer",
 )
 _DEAL_FIGURES = ("deal_value", "median_days_to_deal")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _date(value: str | None, field: str) -> date | None:
@@ -95,7 +94,7 @@ def dashboard(
     """One region's dashboard: headline figures, breakdowns, charts, links to the records."""
     me = v.require("stats", "read")
     period = _period(since, until)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         shown = stats.region_in_reach(me, region)
         args = {"conn": conn, "principal": me, "region": shown, **period}
         figures = stats.summary(**args)
@@ -120,7 +119,9 @@ def dashboard(
     )
 
 
-def _records(v: Viewer, params: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _records(
+    v: Viewer, conn: Conn, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     me = v.require("stats", "read")
     filters = {
         "metric": params.get("metric") or "posted",
@@ -129,72 +130,72 @@ def _records(v: Viewer, params: dict[str, Any]) -> tuple[list[dict[str, Any]], d
         "month": params.get("month") or None,
         **_period(params.get("since"), params.get("until")),
     }
-    with v.platform.db.session() as conn:
-        filters["region"] = stats.region_in_reach(me, filters["region"])
-        rows = stats.records(conn=conn, principal=me, **filters)
+    filters["region"] = stats.region_in_reach(me, filters["region"])
+    rows = stats.records(conn=conn, principal=me, **filters)
     return rows, filters
 
 
 @router.get("/stats/records", include_in_schema=False)
-def drill_down(v: Viewer = Depends(signed_in)) -> Response:
+def drill_down(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     """The problems behind one figure."""
-    rows, filters = _records(v, dict(v.request.query_params))
+    rows, filters = _records(v, conn, dict(v.request.query_params))
     query = urlencode({k: str(val) for k, val in filters.items() if val})
     return render(v, "stats/records.html", rows=rows, filters=filters, query=query)
 
 
-def _table(v: Viewer, rows: list[dict[str, Any]]) -> list[list[Any]]:
+def _records_sheet(v: Viewer, rows: list[dict[str, Any]]) -> sheets.Sheet:
+    # Users see the external id only, status names instead of codes, 是/否 for flags.
+    body = []
+    for row in rows:
+        line = {**row, "status": v.t(f"status.{row['status']}")}
+        hours = row["hours_to_answer"]
+        line["hours_to_answer"] = None if hours is None else round(float(hours), 1)
+        line["deal_value"] = float(row["deal_value"])  # 万元
+        body.append([line[c] for c in EXPORT_COLUMNS])
     header = [v.t(f"export.{c}") for c in EXPORT_COLUMNS]
-    body = [[row[c] for c in EXPORT_COLUMNS] for row in rows]
-    for line in body:
-        hours = line[-1]
-        line[-1] = None if hours is None else round(float(hours), 1)
-        line[-3] = float(line[-3])  # deal value, 万元
-    return [header, *body]
+    return sheets.Sheet(v.t("stats.sheet_records"), header, body)
+
+
+def _breakdown_sheet(v: Viewer, conn: Conn, by: str, filters: dict[str, Any]) -> sheets.Sheet:
+    period = {k: filters[k] for k in ("region", "since", "until")}
+    rows = stats.breakdown(conn=conn, principal=v.me, by=by, **period)
+    figures = (*stats.METRICS, *_DEAL_FIGURES)
+    header = [v.t(f"export.{by}"), *(v.t(f"stats.{m}") for m in figures)]
+    body = [[r["key"], *(r[m] for m in figures)] for r in rows]
+    return sheets.Sheet(v.t(f"stats.by_{by}"), header, body)
+
+
+def _export(v: Viewer, conn: Conn, filters: dict[str, Any], rows: int, suffix: str) -> str:
+    """Log the export and name its file: 江苏省-统计-2026-12-01.xlsx."""
+    region = filters["region"]
+    audit.record(conn, actor=v.me, action="export", library="stats", region=region, rows=rows)
+    what = region or v.t("stats.all_regions")
+    return sheets.file_name(what, v.t("stats.file_word"), day=date.today(), suffix=suffix)
 
 
 @router.get("/stats/export.csv", include_in_schema=False)
-def export_csv(v: Viewer = Depends(signed_in)) -> Response:
+def export_csv(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     """The drill-down records as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
-    rows, _ = _records(v, dict(v.request.query_params))
-    out = io.StringIO()
-    csv.writer(out).writerows(_table(v, rows))
+    rows, filters = _records(v, conn, dict(v.request.query_params))
+    name = _export(v, conn, filters, len(rows), ".csv")
     return Response(
-        "\ufeff" + out.getvalue(),
+        sheets.csv_text(_records_sheet(v, rows), v.lang),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="greenplat-stats.csv"'},
+        headers={"Content-Disposition": sheets.content_disposition(name)},
     )
 
 
 @router.get("/stats/export.xlsx", include_in_schema=False)
-def export_xlsx(v: Viewer = Depends(signed_in)) -> Response:
-    """The drill-down records, and the summary by industry and month, as an XLSX workbook."""
-    rows, filters = _records(v, dict(v.request.query_params))
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "records"
-    for line in _table(v, rows):
-        sheet.append(line)
-    me = v.me
-    with v.platform.db.session() as conn:
-        for by in ("industry", "month", "discipline"):
-            part = book.create_sheet(by)
-            part.append([v.t(f"stats.{c}") for c in ("key", *stats.METRICS, *_DEAL_FIGURES)])
-            for r in stats.breakdown(
-                conn=conn,
-                principal=me,
-                by=by,
-                region=filters["region"],
-                since=filters["since"],
-                until=filters["until"],
-            ):
-                part.append([r["key"], *(r[m] for m in (*stats.METRICS, *_DEAL_FIGURES))])
-    out = io.BytesIO()
-    book.save(out)
+def export_xlsx(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """The drill-down records, and the summary by industry, month and discipline, as XLSX."""
+    rows, filters = _records(v, conn, dict(v.request.query_params))
+    parts = [_records_sheet(v, rows)]
+    parts += [_breakdown_sheet(v, conn, by, filters) for by in stats.BREAKDOWNS]
+    name = _export(v, conn, filters, len(rows), ".xlsx")
     return Response(
-        out.getvalue(),
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="greenplat-stats.xlsx"'},
+        sheets.xlsx_bytes(parts, v.lang),
+        media_type=sheets.XLSX,
+        headers={"Content-Disposition": sheets.content_disposition(name)},
     )
 
 
@@ -205,7 +206,7 @@ def all_regions(
     """Every region side by side (platform admins)."""
     me = v.require("region", "manage")
     period = _period(since, until)
-    with v.platform.db.session() as conn:
+    with v.transaction() as conn:
         rows = stats.by_region(conn=conn, principal=me, **period)
         total = stats.summary(conn=conn, principal=me, **period)
     t = v.t

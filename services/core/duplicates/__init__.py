@@ -1,0 +1,1 @@
+"""Near-duplicate problems and achievements: same organization, near-identical text."""

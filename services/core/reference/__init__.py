@@ -1,0 +1,1 @@
+"""Reference lists (regions, industries, disciplines) that records' values are checked against."""

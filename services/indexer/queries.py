@@ -1,0 +1,146 @@
+"""Query embedding for concurrent requests: one worker, micro-batches, an LRU of vectors.
+
+Requests do not run the model themselves: each hands its text to one worker thread and waits.
+The worker embeds every query that arrived within a few milliseconds of the first in one call
+per model (a batch of eight costs little more than one query), with torch limited to the
+threads the settings give it, so concurrent requests never fight over the cores. Repeated
+queries (one match searches several libraries with the same text) come from the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from greenplat.indexer.embedding import ModelSet, limit_torch_threads
+
+log = logging.getLogger(__name__)
+
+# Longest batch the worker embeds at once; more queries wait for the next batch.
+MAX_BATCH = 32
+
+
+@dataclass
+class _Query:
+    model: str
+    text: str
+    future: Future[np.ndarray] = field(default_factory=Future)
+
+
+class QueryCache:
+    """The most recently used query vectors, by (model, text)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(key)
+            if vector is not None:
+                self._items.move_to_end(key)
+            return vector
+
+    def put(self, key: tuple[str, str], vector: np.ndarray) -> None:
+        with self._lock:
+            self._items[key] = vector
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class QueryEncoder:
+    """Embeds queries on one worker thread, batching those that arrive together."""
+
+    def __init__(
+        self, models: ModelSet, *, threads: int, window_ms: float, cache_size: int
+    ) -> None:
+        self.models = models
+        self.threads = threads
+        self.window = window_ms / 1000.0
+        self.cache = QueryCache(cache_size)
+        self.batches = 0  # model calls made, for tests and benchmarks
+        self._queue: queue.Queue[_Query | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def vector(self, text: str, *, model: str) -> np.ndarray:
+        """The L2-normalised query vector of text under model."""
+        key = (model, text)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        self._start()
+        query = _Query(model, text)
+        self._queue.put(query)
+        vector = query.future.result()
+        self.cache.put(key, vector)
+        return vector
+
+    def close(self) -> None:
+        """Stop the worker after the queries already handed to it."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            self._queue.put(None)
+            worker.join()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._run, name="greenplat-query-encoder", daemon=True
+                )
+                self._worker.start()
+
+    def _run(self) -> None:
+        # The model runs on this thread only, with the threads the API has to spare.
+        limit_torch_threads(self.threads)
+        while True:
+            batch, stop = self._collect()
+            if batch:
+                self._encode(batch)
+            if stop:
+                return
+
+    def _collect(self) -> tuple[list[_Query], bool]:
+        """The first waiting query and those arriving within the window after it."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        deadline = time.monotonic() + self.window
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _encode(self, batch: list[_Query]) -> None:
+        by_model: dict[str, list[_Query]] = {}
+        for query in batch:
+            by_model.setdefault(query.model, []).append(query)
+        for model, queries in by_model.items():
+            texts = list(dict.fromkeys(q.text for q in queries))
+            try:
+                vectors = self.models.raw_encode(texts, model=model, kind="query")
+            except Exception as error:  # noqa: BLE001 - handed to every waiting request
+                for query in queries:
+                    query.future.set_exception(error)
+                continue
+            self.batches += 1
+            by_text = dict(zip(texts, vectors, strict=True))
+            for query in queries:
+                query.future.set_result(by_text[query.text])

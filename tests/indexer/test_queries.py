@@ -1,0 +1,100 @@
+"""Query embedding under concurrency: one worker, micro-batches, a cache, bounded torch threads."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from greenplat.indexer.embedding import ModelNotReady, ModelSet
+from greenplat.indexer.queries import QueryEncoder
+
+TEXTS = [
+    "battery thermal runaway in electric scooters",
+    "membrane fouling in seawater desalination",
+    "state of charge estimation drifts",
+    "cement kiln waste heat recovery",
+    "wheat leaf disease detection by drone",
+    "hydrogen storage in metal hydrides",
+    "noise barriers along highways",
+    "perovskite solar cell stability",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm(settings) -> ModelSet:
+    return ModelSet(settings.model_copy(update={"models": "en:minilm"}))
+
+
+@pytest.fixture
+def encoder(minilm):
+    made = QueryEncoder(minilm, threads=1, window_ms=50, cache_size=64)
+    yield made
+    made.close()
+
+
+def _all_at_once(encoder: QueryEncoder, texts: list[str]) -> list[np.ndarray]:
+    """Each text from its own thread, all released together, as concurrent requests do."""
+    start = threading.Barrier(len(texts))
+    out: list[np.ndarray | None] = [None] * len(texts)
+
+    def ask(i: int) -> None:
+        start.wait()
+        out[i] = encoder.vector(texts[i], model="minilm")
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(texts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [vector for vector in out if vector is not None]
+
+
+def test_concurrent_queries_share_model_calls_and_match_single_embeddings(encoder, minilm):
+    vectors = _all_at_once(encoder, TEXTS)
+    assert len(vectors) == len(TEXTS)
+    assert encoder.batches < len(TEXTS) / 2  # arrivals within 50 ms share one call
+    for text, vector in zip(TEXTS, vectors, strict=True):
+        alone = minilm.raw_encode([text], model="minilm", kind="query")[0]
+        assert np.allclose(vector, alone, atol=1e-4)
+
+
+def test_a_repeated_query_comes_from_the_cache(encoder):
+    first = encoder.vector(TEXTS[0], model="minilm")
+    again = encoder.vector(TEXTS[0], model="minilm")
+    assert encoder.batches == 1
+    assert np.array_equal(first, again)
+
+
+def test_the_model_runs_with_the_torch_threads_the_encoder_is_given(minilm, monkeypatch):
+    seen: list[int] = []
+    encode = minilm.raw_encode
+
+    def observed(*args, **kwargs):
+        seen.append(torch.get_num_threads())  # in the thread that runs the model
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(minilm, "raw_encode", observed)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # what new threads start with unless told otherwise
+    encoder = QueryEncoder(minilm, threads=1, window_ms=0, cache_size=0)
+    try:
+        encoder.vector(TEXTS[1], model="minilm")
+    finally:
+        encoder.close()
+        torch.set_num_threads(before)
+    assert seen == [1]
+
+
+def test_a_model_that_cannot_load_fails_every_waiting_query(settings):
+    broken = ModelSet(settings.model_copy(update={"models": "/nonexistent/model"}))
+    encoder = QueryEncoder(broken, threads=1, window_ms=20, cache_size=8)
+    try:
+        with pytest.raises(ModelNotReady):
+            encoder.vector("anything", model="/nonexistent/model")
+        with pytest.raises(ModelNotReady):
+            encoder.vector("anything", model="/nonexistent/model")  # failures are not cached
+    finally:
+        encoder.close()
