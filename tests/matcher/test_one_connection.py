@@ -188,6 +188,7 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/v1/auth/token", "anonymous", {"username": "?", "password": PASSWORD}),
         Call("POST", "/v1/auth/signup", "anonymous", {
             "username": f"walk-signup-{t}", "password": PASSWORD, "organization": f"Org {t}",
+            "region": "江苏",
         }),
         Call("GET", "/v1/auth/me"),
         Call("POST", "/v1/auth/logout", "spare"),
@@ -284,7 +285,7 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("GET", "/signup", "anonymous"),
         Call("POST", "/signup", "anonymous", form={
             "username": f"walk-signup2-{t}", "password": PASSWORD, "password2": PASSWORD,
-            "organization": f"Portal Org {t}",
+            "organization": f"Portal Org {t}", "region": "江苏",
         }),
         Call("POST", "/logout", "spare_portal", form={}),
         Call("POST", "/lang", "anonymous", form={"lang": "en", "next": "/"}),
