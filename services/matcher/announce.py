@@ -55,7 +55,11 @@ def after_feedback(
 
 def recommend_after_commit(platform, conn: Connection, problem_id: int) -> None:
     """Once an approval commits, tell the top experts of the problem it is there."""
-    on_commit(conn, lambda: recommend(platform, problem_id))
+
+    def after() -> None:
+        recommend(platform, problem_id)
+
+    on_commit(conn, after)
 
 
 def recommend(platform, problem_id: int) -> int:

@@ -129,10 +129,11 @@ def _insert(conn: Connection, principal: Principal, data: FeedbackCreate) -> Fee
     marks = ", ".join(f"%({c})s" for c in values)
     try:
         with conn.transaction():
-            row = conn.execute(
+            row = one(
+                conn,
                 f"INSERT INTO match_feedback ({columns}) VALUES ({marks}) RETURNING {_COLUMNS}",
                 values,
-            ).fetchone()
+            )
     except psycopg.errors.UniqueViolation:
         raise Conflict(
             f"已记录过此操作 / already recorded: {data.action}", field="action"

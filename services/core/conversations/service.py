@@ -13,7 +13,7 @@ from typing import Any
 
 from greenplat.core.contacts.service import accounts_of_expert, for_pair, owners_of
 from greenplat.core.conversations.models import BODY_LIMIT, MessageCreate, MessageRead, Thread
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, allows, owns
@@ -89,11 +89,12 @@ def post(
     problem, _ = _pair(conn, principal, problem_id, expert_id)
     if not _open(conn, problem_id, expert_id):
         raise InvalidTransition("邀请或回应之后才能发消息 / messages open after an invitation")
-    row = conn.execute(
+    row = one(
+        conn,
         "INSERT INTO messages (problem_id, expert_id, author_id, author_role, body)"
         " VALUES (%s, %s, %s, %s, %s) RETURNING id, author_role, body, created_at",
         (problem_id, expert_id, principal.id, principal.role, body),
-    ).fetchone()
+    )
     both = accounts_of_expert(conn, expert_id) + owners_of(conn, problem)
     notifications.notify(
         conn,

@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from greenplat.core.accounts.service import to_principal
 from greenplat.core.contacts.service import accounts_of_expert, owners_of, users_where
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import NotFound
 from greenplat.core.notifications import texts
 from greenplat.core.notifications.models import (
@@ -37,7 +37,7 @@ def reviewers_of(conn: Connection, problem: dict[str, Any]) -> builtins.list[dic
     return [r for r in rows if allows(to_principal(r), "problem", "review", problem)]
 
 
-def _mail_choices(conn: Connection, user_ids: list[int], kind: str) -> dict[int, str]:
+def _mail_choices(conn: Connection, user_ids: builtins.list[int], kind: str) -> dict[int, str]:
     rows = conn.execute(
         "SELECT user_id, email FROM notification_preferences WHERE user_id = ANY(%s) AND kind = %s",
         (user_ids, kind),
@@ -89,9 +89,9 @@ def list(
 ) -> NotificationPage:
     """The principal's own notifications, newest first."""
     where = "user_id = %s" + (" AND read_at IS NULL" if unread_only else "")
-    total = conn.execute(
-        f"SELECT count(*) AS n FROM notifications WHERE {where}", (principal.id,)
-    ).fetchone()["n"]
+    total = one(conn, f"SELECT count(*) AS n FROM notifications WHERE {where}", (principal.id,))[
+        "n"
+    ]
     rows = conn.execute(
         "SELECT id, kind, problem_id, params, link, created_at, read_at FROM notifications"
         f" WHERE {where} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
@@ -108,10 +108,11 @@ def list(
 
 def unread_count(*, conn: Connection, principal: Principal) -> int:
     """How many of the principal's notifications are unread (the header's badge)."""
-    row = conn.execute(
+    row = one(
+        conn,
         "SELECT count(*) AS n FROM notifications WHERE user_id = %s AND read_at IS NULL",
         (principal.id,),
-    ).fetchone()
+    )
     return row["n"]
 
 
