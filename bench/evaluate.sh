@@ -33,3 +33,15 @@ for n in 1 2 3 4 5 6 7 8 9 10; do
   echo "d_20_$n"
   $G eval --ratings "$WORK/expertise/ratings-d_20_$n.jsonl" --data-dir "$WORK/db-expertise"
 done
+echo "== relevance bar: out-of-domain abstention (bar on), keyword ranking (bar lifted)"
+.venv/bin/python -m bench.abstention prepare --data "$DATA" --out "$WORK/abstain"
+[ -e "$WORK/abstain.imported" ] || {
+  $G import achievements "$WORK/abstain/achievements.jsonl" --data-dir "$WORK/db-abstain"
+  touch "$WORK/abstain.imported"
+}
+for bar in on all; do
+  opt=$([ $bar = all ] && echo --all || true)
+  $G match --to achievements --queries "$WORK/abstain/queries.jsonl" --k 10 $opt \
+    --out "$WORK/abstain/$bar.jsonl" --data-dir "$WORK/db-abstain"
+  .venv/bin/python -m bench.abstention score "$WORK/abstain/$bar.jsonl" --out "$WORK/abstain"
+done

@@ -9,6 +9,7 @@ from greenplat.core.db import Database, open_database
 from greenplat.core.settings import Settings
 
 if TYPE_CHECKING:
+    from greenplat.core.interchange.tasks import ImportRunner
     from greenplat.indexer.service import Indexer
     from greenplat.matcher.service import Matcher
 
@@ -31,6 +32,12 @@ class Platform:
         from greenplat.matcher.service import Matcher
 
         return Matcher(self.indexer)
+
+    @cached_property
+    def imports(self) -> ImportRunner:
+        from greenplat.core.interchange.tasks import ImportRunner
+
+        return ImportRunner(self.settings, self.db)
 
     def close(self) -> None:
         """Release the database pool (and with it the embedded server, if last)."""

@@ -17,8 +17,6 @@ from greenplat.platform import Platform, open_platform
 
 console = Console()
 err = Console(stderr=True)
-# Below this many rows a progress bar is only noise.
-PROGRESS_MIN_ROWS = 200
 
 LibraryArg = Annotated[str, typer.Argument(help="problems, achievements or experts")]
 
@@ -167,35 +165,53 @@ def import_library(
     data_dir: DataDirOption = None,
 ) -> None:
     """Import records; bad rows are reported with line and reason, good rows are stored."""
-    from greenplat.core.interchange import formats
+    from greenplat.core.interchange import jobs
     from greenplat.core.interchange import service as interchange
+    from greenplat.core.interchange.reading import Limits, check_file
 
+    settings = settings_for(data_dir)
+    limits = Limits.of(settings)
     try:
         interchange.check_library(library)
-        rows = formats.read_rows(file)
+        check_file(file, limits)
     except DomainError as e:
         raise _fail(e.message, code=2) from e
-    platform = open_platform(settings_for(data_dir))
+    platform = open_platform(settings)
     try:
-        with _progress() as progress, platform.db.session() as conn:
-            task = progress.add_task(f"导入 / importing {library}", total=len(rows))
-            show = len(rows) >= PROGRESS_MIN_ROWS
-            report = interchange.import_rows(
-                conn=conn,
+        with platform.db.session() as conn:
+            job = jobs.create_local(
+                conn=conn, principal=SYSTEM, library=library, file_name=str(file)
+            )
+        with _progress() as progress:
+            task = progress.add_task(f"导入 / importing {library}", total=None)
+            jobs.run(
+                platform.db,
+                job_id=job.id,
+                path=file,
                 principal=SYSTEM,
-                library=library,
-                rows=rows,
-                progress=(lambda n: progress.advance(task, n)) if show else None,
+                limits=limits,
+                progress=lambda n: progress.advance(task, n),
             )
         make_searchable(platform)
+        _print_report(platform, job.id)
     finally:
         platform.close()
-    console.print(
-        f"created {report.created}  updated {report.updated}  rejected {len(report.rejected)}"
-        f"  (新建 / 更新 / 拒绝)"
-    )
-    for rejected in report.rejected:
-        console.print(f"  line {rejected.line}: {rejected.reason}", markup=False, soft_wrap=True)
+
+
+def _print_report(platform: Platform, job_id: int) -> None:
+    """The contract's output: the counts, then each rejected row with its line and reason."""
+    from greenplat.core.interchange import jobs
+
+    with platform.db.session() as conn:
+        job = jobs.get_or_raise(conn=conn, principal=SYSTEM, job_id=job_id)
+        console.print(
+            f"created {job.created}  updated {job.updated}  rejected {job.rejected}"
+            f"  (新建 / 更新 / 拒绝)"
+        )
+        for row in jobs.iter_rejections(conn=conn, principal=SYSTEM, job_id=job_id):
+            console.print(f"  line {row.line}: {row.reason}", markup=False, soft_wrap=True)
+    if job.error:
+        raise _fail(job.error, code=2)
 
 
 def export_library(

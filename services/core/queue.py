@@ -1,9 +1,9 @@
-"""The Celery application: JSON messages, late acks, bounded retries, the queue "index".
+"""The Celery application: JSON messages, late acks, bounded retries, queues "index" and "import".
 
-Tasks live with their service (greenplat.indexer.tasks) as shared tasks; this module only
-builds the app that carries them. A worker starts with
-`celery -A greenplat.core.queue worker -Q index`: the app is built from the settings on first
-access, never at import time. Matching runs inside the API request that asks for it.
+Tasks live with their service (greenplat.indexer.tasks, greenplat.core.interchange.tasks) as
+shared tasks; this module only builds the app that carries them. A worker starts with
+`celery -A greenplat.core.queue worker -Q index,import`: the app is built from the settings on
+first access, never at import time. Matching runs inside the API request that asks for it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from greenplat.core.logging import install_celery_hooks
 from greenplat.core.settings import Settings, get_settings
 
 INDEX_QUEUE = "index"
-TASK_MODULES = ["greenplat.indexer.tasks", "greenplat.core.notifications.tasks"]
+IMPORT_QUEUE = "import"
+TASK_MODULES = [
+    "greenplat.indexer.tasks",
+    "greenplat.core.interchange.tasks",
+    "greenplat.core.notifications.tasks",
+]
 
 # Every task takes these: a failure retries with exponential backoff (jittered, capped at five
 # minutes), at most eight times, then the task fails for good and its error is recorded.
@@ -42,7 +47,7 @@ def make_celery(settings: Settings) -> Celery:
     """A Celery app for these settings (broker settings.broker_url)."""
     if not settings.broker_url:
         raise ValueError("GREENPLAT_BROKER_URL is not set: tasks run in-process instead")
-    index = queue_name(settings, INDEX_QUEUE)
+    index, imports = queue_name(settings, INDEX_QUEUE), queue_name(settings, IMPORT_QUEUE)
     app = Celery(
         "greenplat",
         broker=settings.broker_url,
@@ -61,12 +66,13 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         # One message at a time per process: a killed worker loses (and redelivers) only one.
         worker_prefetch_multiplier=1,
-        task_queues=(Queue(index),),
+        task_queues=(Queue(index), Queue(imports)),
         task_default_queue=index,
         task_routes={
             "greenplat.indexer.*": {"queue": index},
             # e-mail is light and rare: the index workers carry it
             "greenplat.mail.*": {"queue": index},
+            "greenplat.interchange.*": {"queue": imports},
         },
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport,

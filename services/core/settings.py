@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         "zh:e5-small,en:minilm",
         description=(
             "Embedding models by language, 'lang:model' separated by commas. A model is a "
-            "built-in name (e5-small, minilm), a folder, or any sentence-transformers name."
+            "built-in name (e5-small, minilm, mpnet), a folder, or any sentence-transformers name."
         ),
     )
     embed_threads: int | None = Field(
@@ -81,6 +81,39 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of API tokens.")
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest accepted request body."
+    )
+    import_max_rows: int = Field(
+        1_000_000,
+        ge=1,
+        description=(
+            "Most data rows one import reads; an XLSX declaring more is refused before it is "
+            "expanded, and rows past the cap in CSV or JSON Lines are reported as not read."
+        ),
+    )
+    import_max_cell_chars: int = Field(
+        131_072,
+        ge=1024,
+        le=131_072,
+        description=(
+            "Longest cell (characters) an import accepts; a row with a longer cell is rejected "
+            "alone. At most 131072, the CSV reader's own limit."
+        ),
+    )
+    import_max_row_chars: int = Field(
+        1_048_576,
+        ge=1024,
+        description=(
+            "Longest row (characters) of a CSV or JSON Lines import; a longer row is read "
+            "through without being kept and rejected alone."
+        ),
+    )
+    import_max_unzipped_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description=(
+            "Largest total uncompressed size an XLSX may declare; a larger one (a zip bomb) is "
+            "refused before anything is expanded."
+        ),
     )
     host: str = Field("127.0.0.1", description="Address `greenplat serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `greenplat serve` binds.")

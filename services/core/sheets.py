@@ -3,7 +3,6 @@ file names that say what and when."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
@@ -13,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
+
+from greenplat.core.interchange.formats import is_formula_like, write_csv
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_WIDTH = 60
@@ -74,6 +75,7 @@ def xlsx_bytes(sheets: Iterable[Sheet], lang: str = "zh-CN") -> bytes:
         page.append(sheet.header)
         for row in sheet.rows:
             page.append([cell(v, lang) for v in row])
+            _as_text(page[page.max_row])
         for c in page[1]:
             c.font = Font(bold=True)
         page.freeze_panes = "A2"
@@ -84,12 +86,18 @@ def xlsx_bytes(sheets: Iterable[Sheet], lang: str = "zh-CN") -> bytes:
     return out.getvalue()
 
 
+def _as_text(cells: Iterable[Any]) -> None:
+    """User text a spreadsheet would run as a formula (=, +, -, @ ...) stays text."""
+    for c in cells:
+        if isinstance(c.value, str) and is_formula_like(c.value):
+            c.data_type = "s"
+            c.quotePrefix = True
+
+
 def csv_text(sheet: Sheet, lang: str = "zh-CN") -> str:
-    """One sheet as CSV with a BOM, so spreadsheet programs read Chinese."""
+    """One sheet as CSV with a BOM, so spreadsheet programs read Chinese (formulas escaped)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(sheet.header)
-    writer.writerows([cell(v, lang) for v in row] for row in sheet.rows)
+    write_csv(out, [sheet.header, *([cell(v, lang) for v in row] for row in sheet.rows)])
     return "\ufeff" + out.getvalue()
 
 

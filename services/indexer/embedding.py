@@ -23,7 +23,7 @@ import numpy as np
 from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
-from greenplat.indexer import modelprep
+from greenplat.indexer import modelprep, mpnetprep
 from greenplat.indexer.analysis import languages
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,14 @@ def parse_models(setting: str, models_dir: Path) -> list[ModelSpec]:
 
 
 def resolve_source(key: str, models_dir: Path) -> str:
-    """Where a model key loads from: the prepared e5 folder, the bundled MiniLM, or as given."""
+    """Where a model key loads from: the prepared e5 or mpnet folder, the bundled MiniLM, or
+    as given."""
     if key == modelprep.E5_SMALL_NAME:
         return str(Path(models_dir) / modelprep.E5_SMALL_NAME)
     if key == MINILM_NAME:
         return str(modelprep.minilm_path())
+    if key == mpnetprep.MPNET_NAME:
+        return str(Path(models_dir) / mpnetprep.MPNET_NAME)
     return key
 
 
@@ -136,7 +139,11 @@ class ModelSet:
         from sentence_transformers import SentenceTransformer
 
         source = Path(spec.source)
-        if spec.key == modelprep.E5_SMALL_NAME and not modelprep.is_prepared(source):
+        prepared = {
+            modelprep.E5_SMALL_NAME: modelprep.is_prepared,
+            mpnetprep.MPNET_NAME: mpnetprep.is_prepared,
+        }
+        if spec.key in prepared and not prepared[spec.key](source):
             raise ModelNotReady(
                 f"模型 {spec.key} 尚未准备 / model {spec.key} is not prepared at {source}: "
                 "run `greenplat models prepare`"

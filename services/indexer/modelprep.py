@@ -439,14 +439,14 @@ def prepare_e5_small(dest: Path, *, force: bool = False) -> Path:
     try:
         with Progress(console=console) as progress:
             _build_folder(build, progress)
-        _swap_into_place(build, dest)
+        swap_into_place(build, dest)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     console.log(f"{E5_SMALL_NAME} ready at {dest}")
     return dest
 
 
-def _swap_into_place(build: Path, dest: Path) -> None:
+def swap_into_place(build: Path, dest: Path) -> None:
     if not dest.exists():
         os.rename(build, dest)
         return

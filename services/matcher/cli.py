@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,10 +86,12 @@ def _run_query(
     target: str,
     k: int,
     mode: str,
+    *,
+    bar: bool = True,
 ) -> list[dict]:
     matcher, conn = session
     if isinstance(row.get("query"), str):
-        matches = matcher.match(target, conn=conn, k=k, text=row["query"], mode=mode)
+        matches = matcher.match(target, conn=conn, k=k, text=row["query"], mode=mode, bar=bar)
     else:
         key = next((key for key in SOURCES if row.get(key) is not None), None)
         if key is None:
@@ -99,11 +102,14 @@ def _run_query(
             conn=conn,
             k=k,
             mode=mode,
+            bar=bar,
             problem_id=record_id if key == "problem_id" else None,
             expert_id=record_id if key == "expert_id" else None,
             achievement_id=record_id if key == "achievement_id" else None,
         )
-    return [{"id": m.external_id, "score": m.score, "why": m.why} for m in matches]
+    return [
+        {"id": m.external_id, "score": m.score, "level": m.level, "why": m.why} for m in matches
+    ]
 
 
 def match(
@@ -112,25 +118,33 @@ def match(
     out: OutFile,
     k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Matches per query")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, lexical or vector")] = "hybrid",
+    all_: Annotated[
+        bool, typer.Option("--all", help="Lift the relevance bar (for ranking evaluations)")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Best matches in a library for each query line (free text or a record)."""
+    """Best matches in a library for each query line that pass the relevance bar."""
     if to not in TARGETS:
         raise _fail(f"--to must be one of {', '.join(TARGETS)}")
     rows = read_jsonl(queries)
     failed = 0
     with _matcher(data_dir) as session, out.open("w", encoding="utf-8") as handle, _progress() as p:
+        started = time.perf_counter()
         task = p.add_task(f"匹配 / matching -> {to}", total=len(rows))
         for row in rows:
             line: dict[str, Any] = {"query_id": row.get("query_id"), "matches": []}
             try:
-                line["matches"] = _run_query(session, row, to, k, mode)
+                line["matches"] = _run_query(session, row, to, k, mode, bar=not all_)
             except DomainError as e:
                 line["error"] = e.message
                 failed += 1
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             p.advance(task)
-    console.print(f"{len(rows)} queries -> {out} ({failed} failed)")
+        seconds = time.perf_counter() - started
+    rate = len(rows) / seconds if seconds else 0.0
+    console.print(
+        f"{len(rows)} queries -> {out} ({failed} failed) in {seconds:.1f} s, {rate:.1f} queries/s"
+    )
 
 
 def affinity(
@@ -220,7 +234,8 @@ def _runs(
 def _ranked_ids(
     session: tuple[Matcher, Connection], row: dict[str, Any], to: str, mode: str
 ) -> list[str]:
-    """Top 10 ids for a labelled query; free text skips the explanations (same ranking)."""
+    """Top 10 ids for a labelled query, bar lifted (a ranking evaluation); free text skips the
+    explanations (same ranking)."""
     matcher, conn = session
     if isinstance(row.get("query"), str) and to != "experts":
         hits = matcher.retrieve(
@@ -231,9 +246,10 @@ def _ranked_ids(
             k=10,
             mode=mode,
             filters={"status": None},
+            bar=False,
         )
-        return [hit.external_id for hit, _ in hits]
-    return [m["id"] for m in _run_query(session, row, to, 10, mode)]
+        return [hit.external_id for hit, _, _ in hits]
+    return [m["id"] for m in _run_query(session, row, to, 10, mode, bar=False)]
 
 
 def assign(

@@ -50,23 +50,24 @@ def match(
     expert_id: int | None = None,
     achievement_id: int | None = None,
     mode: str = "hybrid",
+    bar: bool = True,
 ) -> list[MatchRead]:
-    """Top k records of target for one source (free text or a record), as a platform admin."""
+    """Top k records of target for one source, as a platform admin; bar=False lifts the bar."""
     if target not in records.TABLES:
         raise InvalidInput(f"unknown target {target!r}", field="to")
     if text is not None:
-        return _text(indexer, conn, text, target, k, mode)
+        return _text(indexer, conn, text, target, k, mode, bar)
     if problem_id is not None:
-        return _from_problem(indexer, conn, target, problem_id, k, mode)
+        return _from_problem(indexer, conn, target, problem_id, k, mode, bar)
     if expert_id is not None:
-        return _from_expert(indexer, conn, target, expert_id, k, mode)
+        return _from_expert(indexer, conn, target, expert_id, k, mode, bar)
     if achievement_id is not None:
-        return _from_achievement(indexer, conn, target, achievement_id, k, mode)
+        return _from_achievement(indexer, conn, target, achievement_id, k, mode, bar)
     raise InvalidInput("a query needs query, problem_id, expert_id or achievement_id")
 
 
 def _text(
-    indexer: Indexer, conn: Connection, text: str, target: str, k: int, mode: str
+    indexer: Indexer, conn: Connection, text: str, target: str, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     return search.search(
         indexer,
@@ -77,15 +78,16 @@ def _text(
         page_size=k,
         mode=mode,
         statuses=None,
+        bar=bar,
     ).items
 
 
 def _from_problem(
-    indexer: Indexer, conn: Connection, target: str, problem_id: int, k: int, mode: str
+    indexer: Indexer, conn: Connection, target: str, problem_id: int, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     if target == "experts":
         return directions.problem_experts(
-            indexer, problem_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None
+            indexer, problem_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None, bar=bar
         ).items
     if target == "achievements":
         return directions.problem_achievements(
@@ -96,24 +98,25 @@ def _from_problem(
             page_size=k,
             mode=mode,
             statuses=None,
+            bar=bar,
         ).items
-    return _similar(indexer, conn, "problems", problem_id, retrieval.problem_text, k, mode)
+    return _similar(indexer, conn, "problems", problem_id, retrieval.problem_text, k, mode, bar)
 
 
 def _from_expert(
-    indexer: Indexer, conn: Connection, target: str, expert_id: int, k: int, mode: str
+    indexer: Indexer, conn: Connection, target: str, expert_id: int, k: int, mode: str, bar: bool
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.expert_problems(
-            indexer, expert_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None
+            indexer, expert_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None, bar=bar
         ).items
     text = retrieval.expert_text(conn, records.get_or_raise(conn, "experts", expert_id))
     if target == "experts":
         found = search.search(
-            indexer, text, target, conn=conn, principal=SYSTEM, page_size=k + 1
+            indexer, text, target, conn=conn, principal=SYSTEM, page_size=k + 1, bar=bar
         ).items
         return [m for m in found if m.id != expert_id][:k]
-    return _text(indexer, conn, text, target, k, mode)
+    return _text(indexer, conn, text, target, k, mode, bar)
 
 
 def _from_achievement(
@@ -123,15 +126,22 @@ def _from_achievement(
     achievement_id: int,
     k: int,
     mode: str,
+    bar: bool,
 ) -> list[MatchRead]:
     if target == "problems":
         return directions.achievement_problems(
-            indexer, achievement_id, conn=conn, principal=SYSTEM, page_size=k, statuses=None
+            indexer,
+            achievement_id,
+            conn=conn,
+            principal=SYSTEM,
+            page_size=k,
+            statuses=None,
+            bar=bar,
         ).items
     if target == "experts":
-        return _achievement_experts(indexer, conn, achievement_id, k)
+        return _achievement_experts(indexer, conn, achievement_id, k, bar)
     return _similar(
-        indexer, conn, "achievements", achievement_id, retrieval.achievement_text, k, mode
+        indexer, conn, "achievements", achievement_id, retrieval.achievement_text, k, mode, bar
     )
 
 
@@ -143,6 +153,7 @@ def _similar(
     to_text: Callable[[dict], str],
     k: int,
     mode: str,
+    bar: bool,
 ) -> list[MatchRead]:
     text = to_text(records.get_or_raise(conn, library, record_id))
     items, _ = search.search_items(
@@ -156,18 +167,19 @@ def _similar(
         mode=mode,
         source={},
         filters={"exclude_ids": (record_id,), "status": None},
+        bar=bar,
     )
     return items
 
 
 def _achievement_experts(
-    indexer: Indexer, conn: Connection, achievement_id: int, k: int
+    indexer: Indexer, conn: Connection, achievement_id: int, k: int, bar: bool
 ) -> list[MatchRead]:
     achievement = records.get_or_raise(conn, "achievements", achievement_id)
     text = retrieval.achievement_text(achievement)
     source = {"title": text, "organization": achievement.get("organization")}
     vectors = search.query_vectors(indexer, text)
-    ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors)
+    ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors, bar=bar)
     authors = set(achievement.get("expert_ids") or [])
     ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
     return [present.expert_item(conn, source, SYSTEM, *entry) for entry in ranked]

@@ -10,7 +10,7 @@ from greenplat.core.errors import Forbidden, InvalidInput, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import items as present
-from greenplat.matcher import ranking, records, retrieval, rules, search
+from greenplat.matcher import ranking, records, relevance, retrieval, rules, search
 from greenplat.matcher.models import MatchPage
 
 if TYPE_CHECKING:
@@ -28,11 +28,14 @@ def problem_experts(
     region: str | None = None,
     discipline: str | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """Experts for a problem, best first: what they did and their profile, after the rules."""
     problem = records.get_or_raise(conn, "problems", problem_id)
     require_match(principal, problem, statuses)
-    ranked = ranking.rank_experts(indexer, conn, problem, region=region, discipline=discipline)
+    ranked = ranking.rank_experts(
+        indexer, conn, problem, region=region, discipline=discipline, bar=bar
+    )
     window, more = records.window(ranked, page, page_size)
     items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
     source = problem_to_read(problem, principal).model_dump(mode="json")
@@ -68,17 +71,31 @@ def expert_problems(
     principal: Principal,
     page: int = 1,
     page_size: int = 20,
+    region: str | None = None,
+    industry: str | None = None,
+    level: relevance.Level | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
-    """An expert's inbox: matchable problems ranked by the expert's affinity to each."""
+    """An expert's inbox: problems their works find, by the expert's affinity, paged and
+    filtered by region, industry and the lowest level to show."""
     expert = records.get_or_raise(conn, "experts", expert_id)
     if not allows(principal, "expert", "inbox", expert):
         raise Forbidden("只能查看自己的推荐需求 / you may only see your own inbox")
     ranked = ranking.rank_problems_for_expert(
-        indexer, conn, expert, principal=principal, statuses=statuses
+        indexer,
+        conn,
+        expert,
+        principal=principal,
+        statuses=statuses,
+        region=region,
+        industry=industry,
+        bar=bar,
     )
+    if level is not None:
+        ranked = [r for r in ranked if relevance.at_least(r[1].level, level)]
     window, more = records.window(ranked, page, page_size)
-    works = present.work_rows(conn, [w for _, _, f in window for w, _ in f.best_works])
+    works = present.expert_works(conn, expert)
     items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]
     source = {k: expert.get(k) for k in ("id", "external_id", "name", "organization")}
     return MatchPage(
@@ -102,6 +119,7 @@ def problem_achievements(
     discipline: str | None = None,
     mode: str = "hybrid",
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """Achievements that could solve a problem, best first."""
     problem = records.get_or_raise(conn, "problems", problem_id)
@@ -118,6 +136,7 @@ def problem_achievements(
         mode=mode,
         source=problem,
         filters={"discipline": discipline, "exclude_ids": tuple(declined)},
+        bar=bar,
     )
     source = problem_to_read(problem, principal).model_dump(mode="json")
     return MatchPage(
@@ -141,6 +160,7 @@ def achievement_problems(
     region: str | None = None,
     industry: str | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
     """Approved problems an achievement could be applied to, best first."""
     achievement = records.get_or_raise(conn, "achievements", achievement_id)
@@ -155,6 +175,7 @@ def achievement_problems(
         mode="hybrid",
         source=achievement,
         filters={"region": region, "industry": industry, "status": statuses},
+        bar=bar,
     )
     source = {k: achievement.get(k) for k in ("id", "external_id", "title", "discipline")}
     return MatchPage(

@@ -1,14 +1,13 @@
-"""Explanations in words: why a match was made (Chinese first, English second)."""
+"""The words of an explanation: key terms of a text, and the telling terms two texts share."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
-from greenplat.matcher.scoring import Components
+from collections.abc import Iterable
+from pathlib import Path
 
 _WORD = re.compile(r"^[\w\-\.+#]+$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -35,8 +34,7 @@ _STOP_WORDS = (
 )
 _STOP = frozenset(_STOP_WORDS.split())
 MAX_TERMS = 6
-MAX_WORKS = 3
-REDACTED = "需求保密，匹配依据不予显示 / confidential problem: the textual evidence is withheld"
+FILLER_FILE = Path(__file__).with_name("filler_terms.txt")
 _lock = threading.Lock()
 _idf: tuple[dict[str, float], float] | None = None
 
@@ -59,6 +57,12 @@ def key_terms(text: str | None) -> list[str]:
     """Content words of a text (jieba for Chinese, word tokens for English), in order."""
     if not text:
         return []
+    return list(_key_terms(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_terms(text: str) -> tuple[str, ...]:
+    # Records are segmented again and again (every query that finds them): remember them.
     import jieba
 
     out = []
@@ -69,7 +73,13 @@ def key_terms(text: str | None) -> list[str]:
         if len(token) < (2 if _CJK.search(token) else 3):
             continue
         out.append(token)
-    return out
+    return tuple(out)
+
+
+def idf_weights(terms: Iterable[str]) -> dict[str, float]:
+    """Each distinct term with its IDF (jieba's table; unknown terms count as the median)."""
+    idf, median = _idf_table()
+    return {term: idf.get(term, median) for term in dict.fromkeys(terms)}
 
 
 def top_terms(text: str | None, limit: int) -> list[str]:
@@ -79,69 +89,25 @@ def top_terms(text: str | None, limit: int) -> list[str]:
     return sorted(unique, key=lambda t: -idf.get(t, median))[:limit]
 
 
+@functools.cache
+def filler_terms() -> frozenset[str]:
+    """Words that turn up across many fields (bench/filler_terms.py builds the list)."""
+    lines = FILLER_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def shared_terms(query: str | None, candidate: Iterable[str | None], limit: int = MAX_TERMS):
-    """Terms of the query that the candidate's texts also hold, most telling first."""
+    """Terms of the query that the candidate's texts also hold, most telling first; filler
+    (words found across many fields) is never a reason."""
     have = set()
     for text in candidate:
         have.update(key_terms(text))
     idf, median = _idf_table()
     seen: dict[str, float] = {}
+    filler = filler_terms()
     for term in key_terms(query):
-        if term in have and term not in seen:
+        if term in have and term not in seen and term not in filler:
             seen[term] = idf.get(term, median) * (1 + 0.1 * len(term))
     # A shorter term inside a longer shared one (学习 in 机器学习) repeats it: keep the longer.
     kept = [t for t in seen if not any(t != o and t in o for o in seen)]
     return sorted(kept, key=lambda t: -seen[t])[:limit]
-
-
-@dataclass
-class Evidence:
-    """What an explanation may draw on for one match."""
-
-    components: Components
-    query_text: str | None = None  # None when the reader may not see the source's text
-    candidate_texts: Sequence[str | None] = ()
-    works: Sequence[tuple[str, float]] = ()  # (title, similarity), best first
-    fields: Sequence[str] = ()
-    region: str | None = None
-    load: tuple[int, int | None] | None = None  # (open requests, capacity)
-    redacted: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def explain(evidence: Evidence) -> list[str]:
-    """The reasons of one match, one sentence each."""
-    why: list[str] = []
-    if evidence.redacted:
-        why.append(REDACTED)
-    else:
-        terms = shared_terms(evidence.query_text, evidence.candidate_texts)
-        if terms:
-            why.append(f"共同关键词 / shared key terms: {'、'.join(terms)}")
-        if evidence.works:
-            listed = "；".join(f"《{t}》({s:.2f})" for t, s in evidence.works[:MAX_WORKS])
-            why.append(f"最相关成果 / most relevant achievements: {listed}")
-    c = evidence.components
-    if c.signals.field == 1.0 and evidence.fields:
-        why.append(f"行业/学科一致 / same field: {'、'.join(evidence.fields)}")
-    if c.signals.region == 1.0 and evidence.region:
-        why.append(f"同一地区 / same region: {evidence.region}")
-    if evidence.load is not None and evidence.load[1] is not None:
-        why.append(f"当前负荷 / open requests: {evidence.load[0]}/{evidence.load[1]}")
-    why.extend(evidence.notes)
-    why.append(score_sentence(c))
-    return why
-
-
-def score_sentence(c: Components) -> str:
-    """The score's components in one line."""
-    parts = [f"总分 score {c.score:.3f}", f"文本相关 relevance {c.relevance:.3f}"]
-    if c.works is not None:
-        parts.append(f"成果相似 works {c.works:.3f}")
-    if c.profile is not None:
-        parts.append(f"档案相似 profile {c.profile:.3f}")
-    if c.lexical_rank is not None:
-        parts.append(f"关键词检索第{c.lexical_rank}名 lexical rank {c.lexical_rank}")
-    if c.vector_rank is not None:
-        parts.append(f"语义检索第{c.vector_rank}名 vector rank {c.vector_rank}")
-    return "得分构成 / score components: " + " · ".join(parts)

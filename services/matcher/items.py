@@ -9,8 +9,8 @@ from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import retrieval, rules, scoring
-from greenplat.matcher.explain import Evidence, explain
 from greenplat.matcher.models import MatchRead
+from greenplat.matcher.reasons import Evidence, closest_works, explain, reader_language
 from greenplat.matcher.scoring import Components, Signals
 
 
@@ -25,14 +25,18 @@ def expert_item(
 ) -> MatchRead:
     """An expert recommended for a problem (or a text), with the reasons."""
     redacted = bool(problem.get("id")) and not sees_full_problem(principal, problem)
-    works = _work_texts(conn, [wid for wid, _ in fit.best_works])
+    texts = _work_texts(conn, [wid for wid, _ in fit.best_works])
     titles = {w.id: w.title for w in ev.works}
     engaged = rules.open_requests(conn, [expert["id"]]).get(expert["id"], set())
+    query = None if redacted else retrieval.problem_text(problem)
+    best = [(titles[w], texts.get(w, ""), sim) for w, sim in fit.best_works if w in titles]
     evidence = Evidence(
+        kind="expert",
         components=comps,
-        query_text=None if redacted else retrieval.problem_text(problem),
-        candidate_texts=[retrieval.expert_profile_text(expert), *works.values()],
-        works=[(titles[wid], sim) for wid, sim in fit.best_works if wid in titles],
+        query_text=query,
+        candidate_texts=[retrieval.expert_profile_text(expert), *texts.values()],
+        works=closest_works(query, best),
+        name=expert["name"],
         fields=_shared_fields([problem.get("industry")], expert.get("disciplines") or []),
         region=expert.get("region"),
         load=(len(engaged), expert.get("capacity")),
@@ -48,7 +52,8 @@ def expert_item(
         external_id=expert["external_id"],
         title=expert["name"],
         score=round(comps.score, 4),
-        why=explain(evidence),
+        level=comps.level,
+        **_reasons(evidence, problem.get("title")),
         components=components_dict(comps, fit.model),
         record=record,
     )
@@ -63,23 +68,31 @@ def problem_item(
     source_text: str | None = None,
     works: dict[int, dict] | None = None,
 ) -> MatchRead:
-    """A recommended problem, as the reader may see it (redacted when confidential)."""
+    """A recommended problem, as the reader may see it (redacted when confidential).
+
+    With `fit` and `works` (the expert's inbox), the evidence is the expert's works that meet
+    this problem: those sharing its telling terms, else the closest in meaning.
+    """
     read = problem_to_read(problem, principal)
+    text = retrieval.problem_text(problem)
     evidence = Evidence(
+        kind="problem",
         components=comps,
         query_text=source_text,
-        candidate_texts=[] if read.redacted else [retrieval.problem_text(problem)],
+        candidate_texts=[] if read.redacted else [text],
         fields=[problem["industry"]] if comps.signals.field == 1.0 else [],
         region=problem.get("region"),
         redacted=read.redacted,
     )
     if fit is not None and not read.redacted:
-        # The expert's inbox: the problem against the expert's closest works.
-        known = works or {}
-        best = [(known[w], sim) for w, sim in fit.best_works if w in known]
-        evidence.query_text = retrieval.problem_text(problem)
-        evidence.candidate_texts = [retrieval.achievement_text(row) for row, _ in best]
-        evidence.works = [(row["title"], sim) for row, sim in best]
+        sims = dict(fit.best_works)
+        rows = (works or {}).values()
+        candidates = [
+            (r["title"], retrieval.achievement_text(r), sims.get(r["id"], 0.0)) for r in rows
+        ]
+        evidence.kind, evidence.query_text = "inbox", text
+        evidence.candidate_texts = [c[1] for c in candidates]
+        evidence.works = closest_works(text, candidates)
     record = read.model_dump(mode="json", exclude={"extra"})
     return MatchRead(
         library="problems",
@@ -87,16 +100,26 @@ def problem_item(
         external_id=problem["external_id"],
         title=problem["title"],
         score=round(comps.score, 4),
-        why=explain(evidence),
+        level=comps.level,
+        **_reasons(evidence, source_text or problem.get("title")),
         components=components_dict(comps, fit.model if fit else None),
         record=record,
         redacted=read.redacted,
     )
 
 
-def work_rows(conn: Connection, ids: list[int]) -> dict[int, dict]:
+def _reasons(evidence: Evidence, source: str | None) -> dict[str, Any]:
+    """The reasons in every language, and `why` in the source's language."""
+    reasons = explain(evidence)
+    return {"reasons": reasons, "why": reasons[reader_language(source)]}
+
+
+def expert_works(conn: Connection, expert: dict) -> dict[int, dict]:
+    """The expert's achievements (id -> row), the evidence their inbox draws on."""
     rows = conn.execute(
-        "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
+        "SELECT id, title, keywords, abstract FROM achievements"
+        " WHERE expert_ids @> ARRAY[%s] ORDER BY id",
+        (expert["external_id"],),
     ).fetchall()
     return {row["id"]: row for row in rows}
 
@@ -128,6 +151,8 @@ def components_dict(c: Components, model: str | None) -> dict[str, Any]:
         value = getattr(c.signals, name)
         if value is not None:
             out[name] = round(value, 4)
+    if c.probability is not None:
+        out["probability"] = round(c.probability, 4)
     if model:
         out["model"] = model
     return out
@@ -137,6 +162,7 @@ def achievement_item(row: dict, comps: Components, text: str, source: dict) -> M
     industry = source.get("industry")
     comps.signals = Signals(field=scoring.field_agreement([industry], [row.get("discipline")]))
     evidence = Evidence(
+        kind="achievement",
         components=comps,
         query_text=text,
         candidate_texts=[retrieval.achievement_text(row)],
@@ -149,7 +175,8 @@ def achievement_item(row: dict, comps: Components, text: str, source: dict) -> M
         external_id=row["external_id"],
         title=row["title"],
         score=round(comps.score, 4),
-        why=explain(evidence),
+        level=comps.level,
+        **_reasons(evidence, text),
         components=components_dict(comps, None),
         record=record,
     )

@@ -34,7 +34,13 @@ class MatchRead(BaseModel):
     external_id: str
     title: str
     score: float
+    # How well it fits, in words a person understands: high / good / possible (the relevance
+    # bar's calibrated probability, see docs/matching.md); None when the bar was lifted and
+    # the match is below it.
+    level: Literal["high", "good", "possible"] | None = None
+    # Reasons in the source's language; `reasons` holds them in every reader language.
     why: list[str]
+    reasons: dict[str, list[str]] = {}
     components: dict[str, Any] = {}
     record: dict[str, Any] = {}
     redacted: bool = False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from greenplat.core.db import Connection
-from greenplat.core.permissions import Principal, problem_full_filter, problem_read_filter
-from greenplat.core.problems.models import PROBLEM_STATUSES
+from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.matcher import affinity as aff
-from greenplat.matcher import retrieval, rules
+from greenplat.matcher import inbox, judging, retrieval, rules
 from greenplat.matcher.scoring import Components
 
 RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
@@ -23,8 +24,12 @@ def rank_experts(
     region: str | None = None,
     discipline: str | None = None,
     vectors: dict | None = None,
+    bar: bool = True,
 ) -> list[RankedExpert]:
-    """Candidate experts for a problem that pass the rules and filters, best first."""
+    """Candidate experts for a problem that pass the rules, filters and the bar, best first.
+
+    A problem record is judged as a record (stored vectors on both sides); a text as a query.
+    """
     text = text or retrieval.problem_text(problem)
     candidates = retrieval.candidate_experts(indexer, conn, text)
     problem_id = problem.get("id")
@@ -39,7 +44,14 @@ def rank_experts(
         and (region is None or c.get("region") == region)
         and (discipline is None or discipline in (c.get("disciplines") or []))
     ]
-    return score_experts(indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged)
+    scored = score_experts(
+        indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged
+    )
+    direction = "record" if problem_id else "search"
+    verdicts = judging.judge_fits(conn, [(fit, e, text) for e, fit, _, _ in scored], direction)
+    for (_, _, comps, _), verdict in zip(scored, verdicts, strict=True):
+        comps.probability, comps.level = verdict.probability, verdict.level
+    return [entry for entry in scored if not bar or entry[2].level is not None]
 
 
 def score_experts(
@@ -82,49 +94,62 @@ def rank_problems_for_expert(
     expert: dict,
     *,
     principal: Principal,
-    limit: int = 5000,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    region: str | None = None,
+    industry: str | None = None,
+    bar: bool = True,
 ) -> list[tuple[dict, Components, aff.Affinity]]:
-    """Every matchable problem the principal may read, scored by this expert's affinity."""
-    problems = _readable_problems(conn, expert, principal=principal, limit=limit, statuses=statuses)
+    """Problems the expert's works find in the index, by the expert's affinity, above the bar."""
     # One expert against many problems: load the expert's evidence and the problems'
     # stored vectors once, then score in memory.
-    evidence = aff.load_evidence(indexer, conn, [expert], indexer.models)
-    ev = evidence[expert["id"]]
+    ev = aff.load_evidence(indexer, conn, [expert], indexer.models)[expert["id"]]
+    ids = inbox.candidate_ids(
+        indexer, conn, ev, statuses=statuses, region=region, industry=industry
+    )
+    problems = inbox.readable_problems(conn, expert, ids, principal=principal, statuses=statuses)
     # The same load for every problem keeps the inbox scores equal to problem -> experts'.
     load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
-    ids = [p["id"] for p in problems]
-    stored = {m: indexer.get_vectors("problems", ids, conn=conn, model=m) for m in indexer.models}
+    texts = {p["id"]: _inbox_text(principal, p) for p in problems}
+    vectors = _inbox_vectors(indexer, conn, principal, problems, texts)
     out = []
     for problem in problems:
-        text = retrieval.problem_text(problem)
-        models = aff.preferred_models(indexer.query_models(text))
-        vectors = {m: stored[m][problem["id"]] for m in models if problem["id"] in stored[m]}
-        fit = aff.score_expert(vectors, models, ev)
+        models = aff.preferred_models(indexer.query_models(texts[problem["id"]]))
+        mine = {m: vectors[m][problem["id"]] for m in models if problem["id"] in vectors[m]}
+        fit = aff.score_expert(mine, models, ev)
         if fit is not None:
             comps = aff.expert_components(problem, fit, ev, open_requests=load)
             out.append((problem, comps, fit))
+    judged = [(fit, expert, texts[problem["id"]]) for problem, _, fit in out]
+    for (_, comps, _), verdict in zip(out, judging.judge_fits(conn, judged, "record"), strict=True):
+        comps.probability, comps.level = verdict.probability, verdict.level
+    out = [entry for entry in out if not bar or entry[1].level is not None]
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
     return out
 
 
-def _readable_problems(
-    conn: Connection,
-    expert: dict,
-    *,
-    principal: Principal,
-    limit: int,
-    statuses: rules.Statuses,
-) -> list[dict]:
-    """Problems of these statuses the principal may read in full, less declined and
-    conflicted ones. A confidential problem the principal may read only redacted is left out:
-    its stored vectors embed the hidden text, so its score would leak what it withholds."""
-    condition, params = problem_read_filter(principal)
-    full, more = problem_full_filter(principal)
-    declined = rules.declined_problems_of(conn, expert["id"])
-    problems = conn.execute(
-        f"SELECT * FROM problems p WHERE {condition} AND {full} AND p.status = ANY(%s)"
-        " ORDER BY p.approved_at DESC NULLS LAST, p.id DESC LIMIT %s",
-        [*params, *more, list(statuses or PROBLEM_STATUSES), limit],
-    ).fetchall()
-    return [p for p in problems if p["id"] not in declined and not rules.conflicted(p, expert)]
+def _inbox_text(principal: Principal, problem: dict) -> str:
+    """What a problem is judged by in this reader's inbox: its text, or for a confidential
+    problem the reader may not read, only the summary its enterprise wrote for experts."""
+    if sees_full_problem(principal, problem):
+        return retrieval.problem_text(problem)
+    return problem.get("public_summary") or ""
+
+
+def _inbox_vectors(
+    indexer, conn: Connection, principal: Principal, problems: list[dict], texts: dict
+) -> dict[str, dict[int, np.ndarray]]:
+    """Per model, the problems' stored vectors; a summary-only problem's vector embeds its
+    summary, so neither its score nor its rank leaks the withheld text."""
+    ids = [p["id"] for p in problems]
+    summarised = [p["id"] for p in problems if not sees_full_problem(principal, p)]
+    out = {}
+    for model in indexer.models:
+        out[model] = indexer.get_vectors("problems", ids, conn=conn, model=model)
+        for pid in summarised:
+            out[model].pop(pid, None)
+        if summarised:
+            encoded = indexer.encode_passages(
+                [texts[p] for p in summarised], conn=conn, model=model
+            )
+            out[model].update(zip(summarised, encoded, strict=True))
+    return out

@@ -56,6 +56,15 @@ def expert_text(conn: Connection, row: dict, *, works: int = 20) -> str:
     return _join(expert_profile_text(row), *[_join(r["title"], r["keywords"]) for r in rows])
 
 
+def record_text(library: str, row: dict) -> str:
+    """The words of a record of any library."""
+    if library == "problems":
+        return problem_text(row)
+    if library == "achievements":
+        return achievement_text(row)
+    return expert_profile_text(row)
+
+
 def fused_relevance(hit: SearchHit, lists: int) -> float:
     """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list."""
     return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1))

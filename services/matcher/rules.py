@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from greenplat.core.db import Connection
+from greenplat.core.permissions import Principal, sees_full_problem
 
 # A problem is matched once it passed review and until it closes (status matched means a
 # match is under way, and its owner still reads its matches).
@@ -26,10 +27,30 @@ def _org(value: str | None) -> str:
     return "".join((value or "").split()).casefold()
 
 
+def same_organization(source: dict[str, Any], candidate: dict[str, Any]) -> bool:
+    """Whether two records belong to the same organization (the one rule for conflicts).
+
+    Organizations are compared by their name field, spaces and case ignored; when they become
+    records with ids, this is the one place to compare ids instead.
+    """
+    org = _org(source.get("organization"))
+    return bool(org) and org == _org(candidate.get("organization"))
+
+
 def conflicted(problem: dict[str, Any], expert: dict[str, Any]) -> bool:
     """Conflict of interest: the expert belongs to the problem's own organization."""
-    org = _org(problem.get("organization"))
-    return bool(org) and org == _org(expert.get("organization"))
+    return same_organization(problem, expert)
+
+
+def own_work(problem: dict[str, Any], achievement: dict[str, Any]) -> bool:
+    """An enterprise is not recommended its own organization's achievements."""
+    return same_organization(problem, achievement)
+
+
+def shown_in_inbox(principal: Principal, problem: dict[str, Any]) -> bool:
+    """A confidential problem reaches an inbox in full, or with the summary its enterprise
+    wrote for experts; never as a blank card."""
+    return sees_full_problem(principal, problem) or bool(problem.get("public_summary"))
 
 
 def declined_experts(conn: Connection, problem_ids: list[int]) -> set[tuple[int, int]]:

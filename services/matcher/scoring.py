@@ -46,6 +46,9 @@ class Components:
     vector_rank: int | None = None
     signals: Signals = field(default_factory=Signals)
     score: float = 0.0
+    # The relevance bar's calibrated probability and its level (None: below the bar).
+    probability: float | None = None
+    level: str | None = None
 
 
 def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:

@@ -11,7 +11,7 @@ from greenplat.core.errors import InvalidInput
 from greenplat.core.permissions import Principal
 from greenplat.indexer.search import SearchFilters
 from greenplat.matcher import items as present
-from greenplat.matcher import ranking, records, retrieval, rules
+from greenplat.matcher import judging, ranking, records, retrieval, rules
 from greenplat.matcher.models import MatchPage, MatchRead
 from greenplat.matcher.scoring import Components
 
@@ -34,21 +34,32 @@ def search(
     region: str | None = None,
     industry: str | None = None,
     discipline: str | None = None,
+    kind: str | None = None,
     statuses: rules.Statuses = rules.MATCHABLE_STATUSES,
+    bar: bool = True,
 ) -> MatchPage:
-    """Free text against any library (search before posting)."""
+    """Free text against any library (search before posting); bar=False lifts the bar."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput("请输入检索内容 / text is empty", field="text")
     if library == "experts":
         items, more = _text_experts(
-            indexer, text, conn, principal, page, page_size, region=region, discipline=discipline
+            indexer,
+            text,
+            conn,
+            principal,
+            page,
+            page_size,
+            region=region,
+            discipline=discipline,
+            bar=bar,
         )
     else:
         filters = {
             "region": region,
             "industry": industry,
             "discipline": discipline,
+            "kind": kind,
             "status": statuses,
         }
         items, more = search_items(
@@ -62,6 +73,7 @@ def search(
             mode=mode,
             source={},
             filters=filters,
+            bar=bar,
         )
     return MatchPage(
         direction="search",
@@ -83,6 +95,7 @@ def _text_experts(
     *,
     region: str | None,
     discipline: str | None,
+    bar: bool,
 ) -> tuple[list[MatchRead], bool]:
     ranked = ranking.rank_experts(
         indexer,
@@ -92,6 +105,7 @@ def _text_experts(
         region=region,
         discipline=discipline,
         vectors=query_vectors(indexer, text),
+        bar=bar,
     )
     window, more = records.window(ranked, page, page_size)
     items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
@@ -115,25 +129,38 @@ def search_items(
     mode: str,
     source: dict,
     filters: dict,
+    bar: bool = True,
 ) -> tuple[list[MatchRead], bool]:
-    """One page of a library's records for a text, as match items, and whether more follow."""
-    hits = retrieve(
-        indexer,
-        library,
-        text,
-        conn=conn,
-        principal=principal,
-        k=page * page_size + 1,
-        mode=mode,
-        filters=filters,
-    )
+    """One page of a library's records for a text, as match items, and whether more follow.
+
+    The bar thins the ranking out, so the search goes deeper (up to MAX_RESULTS) until the
+    page and one more passing record are found, or matches stop turning up.
+    """
+    want = page * page_size + 1
+    depth = min(MAX_RESULTS, max(2 * want, 20))
+    while True:
+        found = retrieve(
+            indexer,
+            library,
+            text,
+            conn=conn,
+            principal=principal,
+            k=depth,
+            mode=mode,
+            filters=filters,
+            bar=False,
+        )
+        passing = [n for n, h in enumerate(found) if not bar or h[1].level is not None]
+        hits = [found[n] for n in passing if not rules.own_work(source, found[n][2])]
+        exhausted = len(found) < depth or depth >= MAX_RESULTS
+        # Matches thin out down the ranking: none in its lower half, none further down.
+        thinned = not passing or passing[-1] < depth // 2
+        if len(hits) >= want or exhausted or thinned:
+            break
+        depth = min(MAX_RESULTS, 4 * depth)
     window, more = records.window(hits, page, page_size)
-    rows = records.by_ids(conn, library, [h.record_id for h, _ in window])
     items = []
-    for hit, comps in window:
-        row = rows.get(hit.record_id)
-        if row is None:
-            continue
+    for _, comps, row in window:
         if library == "problems":
             items.append(present.problem_item(principal, row, comps, source_text=text))
         else:
@@ -151,8 +178,13 @@ def retrieve(
     k: int = 20,
     mode: str = "hybrid",
     filters: dict | None = None,
-) -> list[tuple[Any, Components]]:
-    """Hybrid (or lexical / vector) search of a library, scored and ranked."""
+    bar: bool = True,
+) -> list[tuple[Any, Components, dict]]:
+    """Hybrid (or lexical / vector) search of a library, scored, judged and ranked.
+
+    Each hit comes with its components (the calibrated probability and level included) and
+    its row; with the bar on, hits below it are left out.
+    """
     filters = {"status": rules.MATCHABLE_STATUSES, **(filters or {})}
     clean = {key: v for key, v in filters.items() if v}
     if library == "problems":
@@ -166,14 +198,21 @@ def retrieve(
     )
     models = len(indexer.query_models(text)) if mode != "lexical" else 0
     lists = (mode != "vector") + models
+    rows = records.by_ids(conn, library, [hit.record_id for hit in hits])
+    verdicts = judging.judge_hits(indexer, conn, library, text, hits, rows)
     out = []
     for hit in hits:
-        relevance = retrieval.fused_relevance(hit, lists) if mode == "hybrid" else hit.score
+        verdict = verdicts[hit.record_id]
+        if hit.record_id not in rows or (bar and not verdict.passes):
+            continue
+        relevance_ = retrieval.fused_relevance(hit, lists) if mode == "hybrid" else hit.score
         comps = Components(
-            relevance=relevance,
+            relevance=relevance_,
             lexical_rank=hit.lexical_rank,
             vector_rank=hit.vector_rank,
-            score=relevance,
+            score=relevance_,
+            probability=verdict.probability,
+            level=verdict.level,
         )
-        out.append((hit, comps))
+        out.append((hit, comps, rows[hit.record_id]))
     return out

@@ -15,6 +15,7 @@ from greenplat.core.permissions import Principal
 from greenplat.matcher import contract, directions, ranking, records
 from greenplat.matcher import search as free_text
 from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
+from greenplat.matcher.relevance import Level
 from greenplat.matcher.rules import MATCHABLE_STATUSES, Statuses
 from greenplat.matcher.scoring import Components
 from greenplat.matcher.search import MAX_RESULTS
@@ -48,8 +49,9 @@ class Matcher:
         region: str | None = None,
         discipline: str | None = None,
         statuses: Statuses = MATCHABLE_STATUSES,
+        bar: bool = True,
     ) -> MatchPage:
-        """Experts for a problem, best first, after the rules."""
+        """Experts for a problem, best first, after the rules and the relevance bar."""
         return directions.problem_experts(
             self.indexer,
             problem_id,
@@ -60,6 +62,7 @@ class Matcher:
             region=region,
             discipline=discipline,
             statuses=statuses,
+            bar=bar,
         )
 
     def expert_problems(
@@ -70,9 +73,13 @@ class Matcher:
         principal: Principal,
         page: int = 1,
         page_size: int = 20,
+        region: str | None = None,
+        industry: str | None = None,
+        level: Level | None = None,
         statuses: Statuses = MATCHABLE_STATUSES,
+        bar: bool = True,
     ) -> MatchPage:
-        """An expert's inbox: matchable problems ranked by the expert's affinity."""
+        """An expert's inbox: problems their works find, above the bar, by affinity."""
         return directions.expert_problems(
             self.indexer,
             expert_id,
@@ -80,7 +87,11 @@ class Matcher:
             principal=principal,
             page=page,
             page_size=page_size,
+            region=region,
+            industry=industry,
+            level=level,
             statuses=statuses,
+            bar=bar,
         )
 
     def problem_achievements(
@@ -94,6 +105,7 @@ class Matcher:
         discipline: str | None = None,
         mode: str = "hybrid",
         statuses: Statuses = MATCHABLE_STATUSES,
+        bar: bool = True,
     ) -> MatchPage:
         """Achievements that could solve a problem, best first."""
         return directions.problem_achievements(
@@ -106,6 +118,7 @@ class Matcher:
             discipline=discipline,
             mode=mode,
             statuses=statuses,
+            bar=bar,
         )
 
     def achievement_problems(
@@ -119,6 +132,7 @@ class Matcher:
         region: str | None = None,
         industry: str | None = None,
         statuses: Statuses = MATCHABLE_STATUSES,
+        bar: bool = True,
     ) -> MatchPage:
         """Approved problems an achievement could be applied to, best first."""
         return directions.achievement_problems(
@@ -131,6 +145,7 @@ class Matcher:
             region=region,
             industry=industry,
             statuses=statuses,
+            bar=bar,
         )
 
     # ranking inside a caller's transaction (event assignment) -----------------------------
@@ -160,9 +175,11 @@ class Matcher:
         region: str | None = None,
         industry: str | None = None,
         discipline: str | None = None,
+        kind: str | None = None,
         statuses: Statuses = MATCHABLE_STATUSES,
+        bar: bool = True,
     ) -> MatchPage:
-        """Free text against any library (search before posting)."""
+        """Free text against any library (search before posting); bar=False lifts the bar."""
         return free_text.search(
             self.indexer,
             text,
@@ -175,7 +192,9 @@ class Matcher:
             region=region,
             industry=industry,
             discipline=discipline,
+            kind=kind,
             statuses=statuses,
+            bar=bar,
         )
 
     def retrieve(
@@ -188,8 +207,9 @@ class Matcher:
         k: int = 20,
         mode: str = "hybrid",
         filters: dict[str, Any] | None = None,
-    ) -> list[tuple[Any, Components]]:
-        """Hybrid (or lexical / vector) search of a library, scored and ranked."""
+        bar: bool = True,
+    ) -> list[tuple[Any, Components, dict]]:
+        """Hybrid (or lexical / vector) search of a library, scored, judged and ranked."""
         return free_text.retrieve(
             self.indexer,
             library,
@@ -199,6 +219,7 @@ class Matcher:
             k=k,
             mode=mode,
             filters=filters,
+            bar=bar,
         )
 
     # contract: pairs, one source against a library ------------------------------------------
@@ -218,8 +239,9 @@ class Matcher:
         expert_id: int | None = None,
         achievement_id: int | None = None,
         mode: str = "hybrid",
+        bar: bool = True,
     ) -> list[MatchRead]:
-        """Top k records of target for one source (free text or a record), as a platform admin."""
+        """Top k records of target for one source, as a platform admin; bar=False lifts it."""
         return contract.match(
             self.indexer,
             target,
@@ -230,6 +252,7 @@ class Matcher:
             expert_id=expert_id,
             achievement_id=achievement_id,
             mode=mode,
+            bar=bar,
         )
 
     # event assignment ---------------------------------------------------------------------

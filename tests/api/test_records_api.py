@@ -134,6 +134,33 @@ def test_confidential_problem_redacted_over_http(client, tokens, world):
     assert owner["redacted"] is False and owner["description"] == "配方保密"
 
 
+def test_confidential_problem_carries_a_public_summary_for_experts(client, tokens, world):
+    problem = _create(client, tokens, confidential=True, description="配方保密")
+    assert problem["public_summary"] is None
+    summary = "印染企业寻求低成本废水深度脱色技术。"
+    response = client.patch(
+        f"/v1/problems/{problem['id']}",
+        json={"public_summary": summary},
+        headers=tokens["enterprise"],
+    )
+    assert response.status_code == 200, response.text
+    client.post(f"/v1/problems/{problem['id']}/submit", headers=tokens["enterprise"])
+    client.post(
+        f"/v1/problems/{problem['id']}/review",
+        json={"decision": "approve"},
+        headers=tokens["subcenter_admin"],
+    )
+    outsider = client.get(f"/v1/problems/{problem['id']}", headers=tokens["expert"]).json()
+    assert outsider["redacted"] and outsider["description"] is None
+    assert outsider["public_summary"] == summary
+    too_long = client.patch(
+        f"/v1/problems/{problem['id']}",
+        json={"public_summary": "长" * 20001},
+        headers=tokens["enterprise"],
+    )
+    assert too_long.status_code == 422 and "public_summary" in too_long.text
+
+
 def test_achievement_and_expert_rows_over_http(client, tokens, world):
     body = {
         "title": "生物炭土壤修复",

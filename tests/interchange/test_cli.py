@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from greenplat.core.interchange import formats
+from openpyxl import load_workbook
+
+from greenplat.core.interchange.reading import Limits, open_rows
+from greenplat.core.settings import Settings
 
 GREENPLAT = Path(sys.executable).parent / "greenplat"
 
@@ -50,7 +53,8 @@ def test_import_then_export_through_the_command(tmp_path_factory):
     out = work / "problems.xlsx"
     exported = run("export", "problems", "--out", str(out), "--data-dir", str(data_dir))
     assert exported.returncode == 0, exported.stderr
-    back = formats.read_rows(out)
+    with open_rows(out, Limits.of(Settings())) as rows:
+        back = list(rows)
     assert sorted(r.data["external_id"] for r in back) == ["P-CLI-1", "P-CLI-2"]
     assert {r.data["status"] for r in back} == {"approved"}
 
@@ -63,3 +67,38 @@ def test_unreadable_files_exit_non_zero_with_a_message(tmp_path):
     assert wrong.returncode != 0 and ".pdf" in wrong.stderr
     library = run("export", "patents", "--out", str(tmp_path / "o.jsonl"))
     assert library.returncode != 0 and "patents" in library.stderr
+
+
+def test_greenplat_export_xlsx_holds_formula_like_titles_as_text_and_gives_them_back(
+    tmp_path_factory,
+):
+    work = tmp_path_factory.mktemp("cli-formula")
+    for folder in (work, *work.parents):
+        if str(folder).startswith("/tmp/"):
+            folder.chmod(folder.stat().st_mode | 0o755)
+    titles = {"P-F-1": '=HYPERLINK("http://evil.example","点此查看")', "P-F-2": "'=引号开头"}
+    source = work / "in.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"external_id": k, "title": v, "description": "d"}, ensure_ascii=False)
+            + "\n"
+            for k, v in titles.items()
+        ),
+        "utf-8",
+    )
+    first = work / "first"
+    assert run("import", "problems", str(source), "--data-dir", str(first)).returncode == 0
+    # CSV and JSONL round trips run in-process (test_formulas.py); here the command, XLSX.
+    out = work / "out.xlsx"
+    exported = run("export", "problems", "--out", str(out), "--data-dir", str(first))
+    assert exported.returncode == 0, exported.stderr
+    again = work / "again"
+    imported = run("import", "problems", str(out), "--data-dir", str(again))
+    assert imported.returncode == 0 and "rejected 0" in imported.stdout, imported.stdout
+    back = work / "back.jsonl"
+    written = run("export", "problems", "--out", str(back), "--data-dir", str(again))
+    assert written.returncode == 0, written.stderr
+    rows = [json.loads(line) for line in back.read_text("utf-8").splitlines()]
+    assert {r["external_id"]: r["title"] for r in rows} == titles
+    cell = load_workbook(work / "out.xlsx").worksheets[0]["B2"]
+    assert cell.data_type == "s" and cell.value == titles["P-F-1"]

@@ -11,7 +11,11 @@ from openpyxl import Workbook
 from greenplat.core.interchange import formats
 from greenplat.core.interchange import service as interchange
 from greenplat.core.interchange.formats import UnreadableFile
+from greenplat.core.interchange.reading import Limits, check_file
 from greenplat.core.permissions import SYSTEM
+from greenplat.core.settings import Settings
+
+LIMITS = Limits.of(Settings())
 
 PROBLEMS = [
     {
@@ -91,29 +95,39 @@ def snapshot(conn, library):
 @pytest.mark.parametrize("library", ["problems", "achievements", "experts"])
 def test_import_export_import_gives_identical_records(empty, tmp_path, library, suffix):
     source = write_jsonl(tmp_path / "in.jsonl", DATA[library])
-    first = interchange.import_file(conn=empty, principal=SYSTEM, library=library, path=source)
+    first = interchange.import_file(
+        conn=empty, principal=SYSTEM, library=library, path=source, limits=LIMITS
+    )
     assert (first.created, first.updated, first.rejected) == (len(DATA[library]), 0, [])
     before = snapshot(empty, library)
     out = tmp_path / f"out{suffix}"
     count = interchange.export_file(conn=empty, principal=SYSTEM, library=library, path=out)
     assert count == len(DATA[library])
     empty.execute(f"DELETE FROM {library}")
-    again = interchange.import_file(conn=empty, principal=SYSTEM, library=library, path=out)
+    again = interchange.import_file(
+        conn=empty, principal=SYSTEM, library=library, path=out, limits=LIMITS
+    )
     assert again.rejected == [] and again.created == len(DATA[library])
     assert snapshot(empty, library) == before
     # Re-importing the same file changes nothing and creates no duplicates.
-    third = interchange.import_file(conn=empty, principal=SYSTEM, library=library, path=out)
+    third = interchange.import_file(
+        conn=empty, principal=SYSTEM, library=library, path=out, limits=LIMITS
+    )
     assert (third.created, third.updated) == (0, len(DATA[library]))
     assert snapshot(empty, library) == before
 
 
 def test_round_trip_keeps_every_field(empty, tmp_path):
     source = write_jsonl(tmp_path / "p.jsonl", PROBLEMS)
-    interchange.import_file(conn=empty, principal=SYSTEM, library="problems", path=source)
+    interchange.import_file(
+        conn=empty, principal=SYSTEM, library="problems", path=source, limits=LIMITS
+    )
     out = tmp_path / "p.csv"
     interchange.export_file(conn=empty, principal=SYSTEM, library="problems", path=out)
     empty.execute("DELETE FROM problems")
-    interchange.import_file(conn=empty, principal=SYSTEM, library="problems", path=out)
+    interchange.import_file(
+        conn=empty, principal=SYSTEM, library="problems", path=out, limits=LIMITS
+    )
     back = tmp_path / "back.jsonl"
     interchange.export_file(conn=empty, principal=SYSTEM, library="problems", path=back)
     rows = {r["external_id"]: r for r in map(json.loads, back.read_text("utf-8").splitlines())}
@@ -142,7 +156,9 @@ def test_bad_rows_are_reported_and_good_rows_kept(empty, tmp_path):
     ]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n", "utf-8")
-    report = interchange.import_file(conn=empty, principal=SYSTEM, library="problems", path=path)
+    report = interchange.import_file(
+        conn=empty, principal=SYSTEM, library="problems", path=path, limits=LIMITS
+    )
     assert (report.created, report.updated) == (2, 0)
     reasons = {r.line: r.reason for r in report.rejected}
     assert sorted(reasons) == [2, 3, 4, 6, 7, 8, 9, 10]
@@ -167,7 +183,9 @@ def test_csv_rows_are_numbered_with_the_header_as_row_one(empty, tmp_path):
         "E-C-3,,1,\n",
         "utf-8",
     )
-    report = interchange.import_file(conn=empty, principal=SYSTEM, library="experts", path=path)
+    report = interchange.import_file(
+        conn=empty, principal=SYSTEM, library="experts", path=path, limits=LIMITS
+    )
     assert report.created == 1
     assert [r.line for r in report.rejected] == [3, 4, 5]
     assert "capacity" in report.rejected[0].reason
@@ -184,7 +202,7 @@ def test_xlsx_cells_of_any_type_are_read(empty, tmp_path):
     path = tmp_path / "a.xlsx"
     workbook.save(path)
     report = interchange.import_file(
-        conn=empty, principal=SYSTEM, library="achievements", path=path
+        conn=empty, principal=SYSTEM, library="achievements", path=path, limits=LIMITS
     )
     assert report.created == 1 and [r.line for r in report.rejected] == [3]
     stored = snapshot(empty, "achievements")[0]
@@ -231,7 +249,7 @@ def test_unreadable_files_are_refused_before_anything_is_stored(tmp_path, name, 
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(UnreadableFile) as caught:
-        formats.read_rows(path)
+        check_file(path, LIMITS)
     assert caught.value.message
 
 

@@ -227,6 +227,21 @@ def build_world(database: Database) -> World:
                         else "environment",
                     },
                 )
+        # An achievement of the battery problem's own enterprise: never recommended back to it.
+        world.achievements["acme"] = _insert(
+            conn,
+            "achievements",
+            {
+                "external_id": "A-acme",
+                "title": "Thermal management of overheating lithium-ion scooter battery packs",
+                "abstract": "Cooling plates keep lithium-ion scooter battery packs from"
+                " overheating while charging.",
+                "organization": "Acme Energy",
+                "year": 2023,
+                "kind": "technology",
+                "discipline": "electrochemistry",
+            },
+        )
         for name, (status, org, confidential, region, industry, title, desc) in PROBLEMS.items():
             world.problems[name] = _insert(
                 conn,

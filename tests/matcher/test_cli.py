@@ -49,7 +49,7 @@ def test_match_writes_one_line_per_query_best_first(run, tmp_path):
         scores = [m["score"] for m in line["matches"]]
         assert scores == sorted(scores, reverse=True)
         for match in line["matches"]:
-            assert set(match) == {"id", "score", "why"}
+            assert set(match) == {"id", "score", "level", "why"}
             assert isinstance(match["id"], str) and isinstance(match["score"], float)
             assert match["why"] and all(isinstance(w, str) for w in match["why"])
     assert lines[0]["matches"][0]["id"] == "E-water"
@@ -122,8 +122,12 @@ def test_assign_writes_experts_per_problem(run, tmp_path):
     run("assign", "--problems", str(problems), "--k", "2", "--out", str(out))
     lines = read_lines(out)
     assert [line["problem_id"] for line in lines] == ["P-battery", "P-water"]
-    assert all(len(line["experts"]) == 2 for line in lines)
+    assert len(lines[0]["experts"]) == 2
     assert "E-insider" not in [e["id"] for e in lines[0]["experts"]]
+    # Only the membrane expert fits the water problem: the battery experts stay below the
+    # relevance bar, so the second slot is left unfilled rather than given to a poor fit.
+    assert [e["id"] for e in lines[1]["experts"]] == ["E-water"]
+    assert lines[1]["unfilled"] == 1
 
 
 def test_bad_queries_file_fails_with_line_number(match_settings, world, tmp_path):

@@ -160,6 +160,9 @@ def _records(platform, world) -> dict[str, Any]:
         )  # fmt: skip
     platform.indexer.sync_pending()
     ids.update(
+        kind="region",
+        library="problems",
+        fmt="csv",
         problem=world.problems["battery"],
         expert_battery=world.experts["battery"],
         other=world.problems["other"],
@@ -263,6 +266,20 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
         Call("PUT", "/v1/account/contact", json={"email": "admin@example.test"}),
         Call("GET", "/v1/messages/{problem}/{thread_expert}"),
         Call("POST", "/v1/messages/{problem}/{thread_expert}", json={"body": "hello"}),
+        Call("GET", "/v1/reference/{kind}"),
+        Call("GET", "/v1/reference/{kind}/resolve?text=Jiangsu"),
+        Call("POST", "/v1/reference/{kind}/aliases", json={
+            "alias": f"walk-{t}", "canonical": "江苏省",
+        }),
+        Call("POST", "/v1/reference/{kind}/merge", json={"source": f"无{t}", "target": "江苏省"}),
+        Call("GET", "/v1/audit"),
+        Call("POST", "/v1/duplicates/check", json={
+            "title": "Battery cooling", "text": "Battery packs overheat.", "organization": "Acme",
+        }),
+        Call("GET", "/v1/duplicates/{library}"),
+        Call("POST", "/v1/duplicates/{library}/decisions", json={
+            "record": "P-other", "other": "P-battery", "decision": "distinct",
+        }),
     ]  # fmt: skip
 
 
@@ -339,6 +356,23 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("GET", "/admin/import"),
         Call("POST", "/admin/import", form={"library": "problems"}, files={"file": csv}),
         Call("GET", "/search?q=lithium battery&library=experts"),
+        Call("GET", "/admin/reference"),
+        Call("POST", "/admin/reference/aliases", form={
+            "kind": "region", "alias": f"walk-portal-{t}", "canonical": "江苏省",
+        }),
+        Call("POST", "/admin/reference/merge", form={
+            "kind": "industry", "source": f"无{t}", "target": "新能源",
+        }),
+        Call("GET", "/admin/audit"),
+        Call("GET", "/admin/audit/export.csv"),
+        Call("GET", "/admin/audit/export.xlsx"),
+        Call("GET", "/exports"),
+        Call("GET", "/exports/{library}.{fmt}"),
+        Call("GET", "/subcenter/duplicates"),
+        Call("POST", "/subcenter/duplicates", form={
+            "library": "problems", "record": "P-other", "other": "P-battery",
+            "decision": "distinct",
+        }),
         Call("GET", "/organizations"),
         Call("POST", "/organizations/{org_verify_portal}/verify", form={}),
         Call("POST", "/organizations/{org_join}/requests/{request_portal}", form={

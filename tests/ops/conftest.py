@@ -182,7 +182,7 @@ def purge_broker(broker_url: str, prefix: str) -> None:
 
     with Connection(broker_url, connect_timeout=5) as connection:
         channel = connection.channel()
-        for queue in ("index",):
+        for queue in ("index", "import"):
             try:
                 channel.queue_delete(f"{prefix}{queue}")
             except Exception:  # noqa: BLE001 - a queue never declared is fine

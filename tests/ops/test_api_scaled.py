@@ -59,7 +59,7 @@ def test_api_suite_passes_with_external_postgres_and_a_broker(
         update={"database_url": url, "broker_url": broker.url, "queue_prefix": broker.prefix}
     )
     # a live worker on the same database and broker while the API tests run
-    spawn_worker(settings, broker, f"api-{broker.prefix}", "index,match")
+    spawn_worker(settings, broker, f"api-{broker.prefix}", "index,match,import")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPLAT_")}
     env.update(
         GREENPLAT_TEST_DATABASE_URL=url,

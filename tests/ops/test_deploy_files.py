@@ -26,7 +26,8 @@ SECRETS = {
     "GREENPLAT_SECRET_KEY": "0123456789abcdef",
     "FLOWER_BASIC_AUTH": "ops:pw",
 }
-WORKERS = {"indexer": "index"}
+# worker: the queues it consumes (the indexer also runs import jobs)
+WORKERS = {"indexer": "index,import"}
 
 
 def compose_binary() -> Path:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from urllib.parse import unquote
 
 from openpyxl import load_workbook
 
+from greenplat.core.interchange import service as interchange
+from greenplat.core.interchange.formats import Row
+from greenplat.core.permissions import SYSTEM
+
 
 def _import(client, csrf_of, body: str):
-    return client.post(
+    """The import's job page once the job has finished (imports run as jobs)."""
+    response = client.post(
         "/admin/import",
         data={"csrf": csrf_of(client), "library": "problems"},
         files={"file": ("problems.csv", body.encode(), "text/csv")},
     )
+    path = response.url.path
+    deadline = time.monotonic() + 60
+    while "data-final" not in client.get(f"{path}/status").text:
+        assert time.monotonic() < deadline, "the import job did not finish"
+        time.sleep(0.1)
+    return client.get(path)
 
 
 def test_an_import_report_shows_mapped_and_unknown_values_and_adds_an_alias(
@@ -148,3 +160,71 @@ def test_pages_show_the_external_id_as_the_records_id(browser_as, db, build, wor
     assert f'<span id="problem-external-id">{row["external_id"]}</span>' in page
     records = browser_as("subcenter_admin").get("/stats/records").text
     assert f"<td>{row['external_id']}</td>" in records
+
+
+def test_a_change_made_in_the_portal_names_its_actor(browser_as, csrf_of, db, world):
+    client = browser_as("enterprise")
+    form = {"csrf": csrf_of(client), "title": f"门户审计{id(client)}",
+            "description": "需要一种新的密封材料。", "action": "draft"}  # fmt: skip
+    saved = client.post("/enterprise/problems/new", data=form)
+    assert saved.status_code == 200
+    problem_id = int(re.search(r"/problems/(\d+)", str(saved.url)).group(1))
+    with db.session() as conn:
+        entry = conn.execute(
+            "SELECT actor, actor_role FROM audit_log WHERE library = 'problems'"
+            " AND record_id = %s AND action = 'insert'",
+            (problem_id,),
+        ).fetchone()
+    assert (entry["actor"], entry["actor_role"]) == (world.usernames["enterprise"], "enterprise")
+
+
+def test_a_sub_center_merges_a_suspected_pair_in_the_portal(browser_as, csrf_of, db, build, world):
+    tag = build.uid()
+    text = (
+        "光伏电池片清洗废水氟离子浓度约200 mg/L，需要降到8 mg/L以下，同时控制污泥产量和药剂成本。"
+    )
+    rows = [
+        Row(1, {"external_id": f"DP-{tag}-1", "title": "含氟废水深度处理", "description": text,
+                "organization": f"光伏{tag}", "region": world.region_a, "status": "submitted"}),
+        Row(2, {"external_id": f"DP-{tag}-2", "title": "含氟废水深度处理需求",
+                "description": text + "欢迎联系。", "organization": f"光伏{tag}",
+                "region": world.region_a, "status": "submitted"}),
+    ]  # fmt: skip
+    with db.session() as conn:
+        report = interchange.import_rows(conn=conn, principal=SYSTEM, library="problems", rows=rows)
+    assert [s.external_id for _, s in report.duplicates] == [f"DP-{tag}-1"]
+    center = browser_as("subcenter_admin")
+    page = center.get("/subcenter/duplicates")
+    assert f"DP-{tag}-2" in page.text
+    assert f"DP-{tag}-2" not in browser_as("subcenter_b").get("/subcenter/duplicates").text
+    done = center.post(
+        "/subcenter/duplicates",
+        data={"csrf": csrf_of(center), "library": "problems", "record": f"DP-{tag}-2",
+              "other": f"DP-{tag}-1", "decision": "merged"},
+    )  # fmt: skip
+    assert done.status_code == 200 and f"DP-{tag}-2" not in done.text
+    with db.session() as conn:
+        merged = conn.execute(
+            "SELECT a.merged_into = b.id AS ok FROM problems a, problems b"
+            " WHERE a.external_id = %s AND b.external_id = %s",
+            (f"DP-{tag}-2", f"DP-{tag}-1"),
+        ).fetchone()
+    assert merged["ok"]
+
+
+def test_an_achievements_discipline_comes_from_the_list(browser_as, csrf_of, db, world):
+    client = browser_as("expert")
+    page = client.get("/expert/achievements").text
+    assert '<select id="f-discipline" name="discipline">' in page
+    form = {"csrf": csrf_of(client), "title": f"成果{id(client)}", "abstract": "一种新材料。",
+            "kind": "patent"}  # fmt: skip
+    refused = client.post("/expert/achievements", data={**form, "discipline": "炼金术"})
+    assert refused.status_code == 422
+    assert 'id="f-discipline-error">discipline: 学科「炼金术」' in refused.text
+    added = client.post("/expert/achievements", data={**form, "discipline": "材料科学"})
+    assert added.status_code == 200
+    with db.session() as conn:
+        row = conn.execute(
+            "SELECT discipline FROM achievements WHERE title = %s", (form["title"],)
+        ).fetchone()
+    assert row["discipline"] == "材料科学与工程"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -68,6 +69,19 @@ def test_expert_adds_an_achievement_and_is_among_its_experts(browser_as, csrf_of
     assert world.expert_a in row["expert_ids"]
 
 
+def finished_job_page(client, response) -> str:
+    """The job page an import redirected to, once the job has finished (as the page polls)."""
+    assert response.status_code == 200, response.text
+    path = response.url.path
+    assert re.fullmatch(r"/imports/\d+", path), path
+    assert f'data-poll="{path}/status"' in response.text
+    deadline = time.monotonic() + 60
+    while "data-final" not in client.get(f"{path}/status").text:
+        assert time.monotonic() < deadline, "the import job did not finish"
+        time.sleep(0.1)
+    return client.get(path).text
+
+
 def test_expert_imports_a_list_keeping_good_rows_and_reporting_bad(
     browser_as, csrf_of, db, world, build
 ):
@@ -84,14 +98,16 @@ def test_expert_imports_a_list_keeping_good_rows_and_reporting_bad(
         data={"csrf": csrf_of(client)},
         files={"file": ("mine.jsonl", body.encode(), "application/json")},
     )
-    assert response.status_code == 422  # some rows were rejected
-    report = response.text[response.text.index('id="import-report"') :]
-    assert "新增 1 条" in report and "拒绝 2 条" in report
+    page = finished_job_page(client, response)
+    assert 'id="created">1<' in page and 'id="rejected">2<' in page
+    report = page[page.index('id="import-report"') :]
     assert re.search(r"<td>2</td><td>abstract", report)
     assert re.search(r"<td>3</td><td>year", report)
     with db.session() as conn:
         row = conn.execute("SELECT * FROM achievements WHERE external_id = %s", (good,)).fetchone()
     assert row is not None and world.expert_a in row["expert_ids"]
+    # The job is the expert's own: another account learns nothing of it.
+    assert browser_as("subcenter_admin").get(response.url.path).status_code == 404
 
 
 def test_expert_import_refuses_a_file_of_another_kind(browser_as, csrf_of):
@@ -118,13 +134,36 @@ def test_admin_bulk_import_shows_the_error_report(browser_as, csrf_of, db, world
         data={"csrf": csrf_of(client), "library": "experts"},
         files={"file": ("experts.csv", body.encode(), "text/csv")},
     )
-    assert response.status_code == 200
-    assert 'id="created">1<' in response.text and 'id="rejected">1<' in response.text
-    assert re.search(r"<td>3</td><td>name", response.text)
+    page = finished_job_page(client, response)
+    assert 'id="created">1<' in page and 'id="rejected">1<' in page
+    assert re.search(r"<td>3</td><td>name", page)
+    recent = client.get("/admin/import").text
+    assert f'<a href="{response.url.path}">experts.csv</a>' in recent
     with db.session() as conn:
         row = conn.execute("SELECT * FROM experts WHERE external_id = %s", (ok,)).fetchone()
     # Aliases of the discipline list are stored as the list's names.
     assert row["disciplines"] == ["动力工程及工程热物理", "材料科学与工程"]
+
+
+def test_a_long_report_is_paged(browser_as, csrf_of, build):
+    client = browser_as("platform_admin")
+    rows = "".join(f"EXP-{build.uid()},,化学,\n" for _ in range(130))
+    response = client.post(
+        "/admin/import",
+        data={"csrf": csrf_of(client), "library": "experts"},
+        files={"file": ("experts.csv", f"external_id,name,x,y\n{rows}".encode(), "text/csv")},
+    )
+    page = finished_job_page(client, response)
+    assert page.count("<tr><td>") == 100 and 'id="next-page"' in page
+    second = client.get(response.url.path, params={"page": 2}).text
+    assert second.count("<tr><td>") == 30 and 'id="prev-page"' in second
+
+
+def test_the_job_page_polls_from_the_static_script_not_inline():
+    script = resources.files("greenplat.api.web") / "static" / "app.js"
+    assert "[data-poll]" in script.read_text("utf-8")
+    template = resources.files("greenplat.api.web") / "templates" / "imports" / "job.html"
+    assert "<script" not in template.read_text("utf-8")
 
 
 def test_admin_import_names_an_unknown_library(browser_as, csrf_of):

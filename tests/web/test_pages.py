@@ -308,3 +308,19 @@ def test_service_reads_match_what_the_list_page_shows(browser_as, db, world):
         )
     for item in own.items:
         assert f'href="/problems/{item.id}"' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("level=perfect", "level"), ("page=0", "page"), ("region=" + "x" * 201, "region")],
+)
+def test_inbox_filters_refuse_bad_input_naming_the_field(browser_as, query, field):
+    response = browser_as("expert").get(f"/expert/inbox?{query}")
+    assert response.status_code == 422
+    assert field in response.text and " / " in response.text
+
+
+def test_inbox_page_has_filters_and_an_honest_empty_state(browser_as):
+    page = browser_as("expert").get("/expert/inbox?region=nowhere").text
+    assert 'id="inbox-filters"' in page and 'id="f-level"' in page
+    assert "暂无合适匹配" in page and 'class="card empty no-match"' in page

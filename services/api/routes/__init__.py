@@ -10,6 +10,7 @@ from greenplat.api.routes import (
     auth,
     duplicates,
     experts,
+    imports,
     matches,
     messages,
     notifications,
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     reference.router,
     audit.router,
     duplicates.router,
+    imports.router,
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 
@@ -31,6 +31,8 @@ RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Page = Annotated[int, Query(ge=1, le=1000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 Filter = Annotated[str | None, Query(max_length=200)]
+# The lowest fit level to show: high, good or possible (all above the bar).
+LevelFilter = Annotated[Literal["high", "good", "possible"] | None, Query()]
 
 
 @router.get("/problems/{problem_id}/experts", response_model=MatchPage)
@@ -84,12 +86,22 @@ def my_inbox(
     conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
+    region: Filter = None,
+    industry: Filter = None,
+    level: LevelFilter = None,
 ) -> MatchPage:
-    """The signed-in expert's inbox: approved problems ranked by fit."""
+    """The signed-in expert's inbox: approved problems above the bar, ranked by fit."""
     if principal.expert_id is None:
         raise Forbidden("只有专家账号有推荐需求 / only expert accounts have an inbox")
     return platform.matcher.expert_problems(
-        principal.expert_id, conn=conn, principal=principal, page=page, page_size=page_size
+        principal.expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        region=region,
+        industry=industry,
+        level=level,
     )
 
 
@@ -101,10 +113,20 @@ def expert_problems(
     conn: Conn,
     page: Page = 1,
     page_size: PageSize = 20,
+    region: Filter = None,
+    industry: Filter = None,
+    level: LevelFilter = None,
 ) -> MatchPage:
     """An expert's inbox (the expert itself, its sub-center, platform staff)."""
     return platform.matcher.expert_problems(
-        expert_id, conn=conn, principal=principal, page=page, page_size=page_size
+        expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=page_size,
+        region=region,
+        industry=industry,
+        level=level,
     )
 
 

@@ -33,6 +33,7 @@ DETAILS = (
     "amount_wan",
     "deal_date",
 )
+INBOX_PAGE = 10
 
 
 def response_counts(conn: Connection, problem_ids: list[int]) -> dict[int, int]:
@@ -80,7 +81,9 @@ def recommend_for_problem(
                 x for x in (m.record.get("title"), m.record.get("organization")) if x
             ),
             "score": m.score,
-            "why": m.why,
+            "level": m.level,
+            "probability": m.components.get("probability"),
+            "why": m.reasons,
             "stage": states.get((problem_id, m.id), "recommended"),
         }
         for m in found
@@ -99,7 +102,9 @@ def recommend_for_problem(
                 if x
             ),
             "score": m.score,
-            "why": m.why,
+            "level": m.level,
+            "probability": m.components.get("probability"),
+            "why": m.reasons,
         }
         for m in works
     ]
@@ -127,19 +132,36 @@ def act(
     feedback.create(conn=conn, principal=principal, data=data)
 
 
-def inbox(platform: Platform, conn: Connection, principal: Principal) -> list[dict[str, Any]]:
-    """The expert's matched requests ranked by fit, with reasons and the expert's own answer."""
+def inbox(
+    platform: Platform,
+    conn: Connection,
+    principal: Principal,
+    *,
+    page: int = 1,
+    region: str = "",
+    industry: str = "",
+    level: str = "",
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of the expert's matched requests ranked by fit, with reasons and the expert's
+    own answer, and whether more follow."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
-    page = platform.matcher.expert_problems(
-        principal.expert_id, conn=conn, principal=principal, page_size=30
+    found = platform.matcher.expert_problems(
+        principal.expert_id,
+        conn=conn,
+        principal=principal,
+        page=page,
+        page_size=INBOX_PAGE,
+        region=region or None,
+        industry=industry or None,
+        level=level or None,
     )
-    states = pipeline.stages(conn, [m.id for m in page.items], principal.expert_id)
-    out = []
-    for m in page.items:
+    states = pipeline.stages(conn, [m.id for m in found.items], principal.expert_id)
+    items = []
+    for m in found.items:
         stage = states.get((m.id, principal.expert_id), "recommended")
-        out.append({"match": m, "stage": stage, "offered": _expert_offers(stage)})
-    return out
+        items.append({"match": m, "stage": stage, "offered": _expert_offers(stage)})
+    return items, found.has_more
 
 
 def _expert_offers(stage: str) -> list[str]:

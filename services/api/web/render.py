@@ -34,6 +34,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
+        ("nav.duplicates", "/subcenter/duplicates"),
         ("nav.exports", "/exports"),
         ("nav.audit", "/admin/audit"),
     ],

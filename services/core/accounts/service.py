@@ -243,6 +243,14 @@ def principal_for_token(*, conn: Connection, token: str) -> Principal:
     return principal
 
 
+def principal_for_user(*, conn: Connection, user_id: int | None) -> Principal:
+    """The principal of an active account (a background job acts for its starter)."""
+    row = _user_row(conn, "u.id = %s AND u.active", user_id) if user_id is not None else None
+    if row is None:
+        raise Unauthorized("账号已停用或不存在 / the account is inactive or gone")
+    return to_principal(row)
+
+
 def revoke_token(*, conn: Connection, token: str) -> None:
     """Forget a token (log out)."""
     conn.execute("DELETE FROM api_tokens WHERE token_hash = %s", (_token_hash(token),))

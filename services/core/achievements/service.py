@@ -18,6 +18,7 @@ from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, only_own, require, require_any
+from greenplat.core.reference import service as reference
 
 FIELDS = (
     "title",
@@ -152,7 +153,9 @@ def upsert_record(*, conn: Connection, record: AchievementRecord) -> tuple[int, 
 def create(*, conn: Connection, principal: Principal, data: AchievementCreate) -> AchievementRead:
     """Create an achievement; an expert is always among the experts of its own."""
     require_any(principal, "achievement", "create")
-    values = data.model_dump(include=set(FIELDS))
+    values, _ = reference.normalise_record(
+        conn=conn, library="achievements", data=data.model_dump(include=set(FIELDS))
+    )
     own = principal.expert_external_id
     if only_own(principal, "achievement", "create") and own and own not in values["expert_ids"]:
         values["expert_ids"] = [*values["expert_ids"], own]
@@ -172,7 +175,9 @@ def update(
     """Change the given fields of an achievement."""
     row = _row_or_raise(conn, achievement_id, lock=True)
     require(principal, "achievement", "update", _with_region(conn, row))
-    changes = data.model_dump(exclude_unset=True)
+    changes, _ = reference.normalise_record(
+        conn=conn, library="achievements", data=data.model_dump(exclude_unset=True)
+    )
     for name in ("title", "abstract", "kind", "keywords", "expert_ids", "extra"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)

@@ -1,21 +1,28 @@
-"""Reading and writing interchange files: JSON Lines, CSV and XLSX, one record per row."""
+"""Interchange files: JSON Lines, CSV and XLSX, one record per row; writing them safely.
+
+A spreadsheet runs a cell starting with = + - @ (or a tab or carriage return) as a formula.
+Exports write such text as text: XLSX cells typed as strings with a quote prefix, CSV cells
+escaped with a leading apostrophe that the CSV import removes again, so a round trip keeps
+the text exactly. Reading lives in reading.py.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from greenplat.core.errors import InvalidInput
 
 FORMATS = (".jsonl", ".csv", ".xlsx")
 LIST_SEPARATOR = ";"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
 
 
 class UnreadableFile(InvalidInput):
@@ -45,108 +52,6 @@ def file_format(path: Path) -> str:
     return suffix
 
 
-def read_rows(path: Path) -> list[Row]:
-    """Every row of the file, read before anything is stored so a broken file stores nothing."""
-    suffix = file_format(path)
-    if not path.is_file():
-        raise UnreadableFile(f"文件不存在：{path} / file not found: {path}", field="file")
-    try:
-        if suffix == ".jsonl":
-            return list(_read_jsonl(path))
-        if suffix == ".csv":
-            return list(_read_csv(path))
-        return list(_read_xlsx(path))
-    except UnreadableFile:
-        raise
-    except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise UnreadableFile(
-            f"无法读取文件 {path.name}：{e} / cannot read {path.name}: {e}", field="file"
-        ) from e
-
-
-def _read_jsonl(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8-sig") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield Row(number, None, f"JSON 格式错误 / malformed JSON: {e.msg}")
-                continue
-            if not isinstance(data, dict):
-                yield Row(number, None, "每行须是一个 JSON 对象 / each line must be a JSON object")
-                continue
-            yield Row(number, data)
-
-
-def _cells_to_record(header: list[str], cells: list[Any], line: int) -> Row:
-    if len(cells) > len(header) and any(c not in (None, "") for c in cells[len(header) :]):
-        return Row(line, None, "单元格多于表头列数 / more cells than header columns")
-    data = {}
-    for name, value in zip(header, cells, strict=False):
-        # An empty cell is an absent field, as if the column were not there.
-        if name and value is not None and value != "":
-            data[name] = value
-    return Row(line, data)
-
-
-def _check_header(header: list[str], path: Path) -> list[str]:
-    names = [str(h).strip() if h is not None else "" for h in header]
-    if "external_id" not in names:
-        raise UnreadableFile(
-            f"{path.name} 的表头缺少 external_id 列 / header of {path.name} has no external_id",
-            field="file",
-        )
-    return names
-
-
-def _read_csv(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, strict=True)
-        header = next(reader, None)
-        if header is None:
-            raise UnreadableFile(f"{path.name} 是空文件 / {path.name} is empty", field="file")
-        names = _check_header(header, path)
-        for number, cells in enumerate(reader, start=2):
-            if any(c.strip() for c in cells):
-                yield _cells_to_record(names, cells, number)
-
-
-def _xlsx_text(value: Any) -> Any:
-    """A cell as the text a CSV would hold, so both formats validate the same way."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    return value
-
-
-def _read_xlsx(path: Path) -> Iterator[Row]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise UnreadableFile(f"{path.name} 是空表 / {path.name} is empty", field="file")
-        names = _check_header(list(header), path)
-        for number, cells in enumerate(rows, start=2):
-            values = [_xlsx_text(c) for c in cells]
-            if any(v not in (None, "") for v in values):
-                yield _cells_to_record(names, values, number)
-    finally:
-        workbook.close()
-
-
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -171,6 +76,59 @@ def _columns(fields: tuple[str, ...], records: list[dict[str, Any]]) -> list[str
     return [*fields, *extra]
 
 
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet would run this text as a formula."""
+    return text.startswith(FORMULA_STARTS)
+
+
+def escape_csv_cell(value: Any) -> Any:
+    """Text a spreadsheet would run, prefixed with an apostrophe; other values unchanged.
+
+    Text already starting with an apostrophe before such a character (or before another
+    apostrophe) is prefixed too, so unescape_csv_cell gives every text back exactly.
+    """
+    if not isinstance(value, str):
+        return value
+    if is_formula_like(value) or (value.startswith(ESCAPE) and _escaped_body(value[1:])):
+        return ESCAPE + value
+    return value
+
+
+def _escaped_body(rest: str) -> bool:
+    return is_formula_like(rest) or rest.startswith(ESCAPE)
+
+
+def unescape_csv_cell(text: str) -> str:
+    """The text escape_csv_cell was given (the one apostrophe it added removed)."""
+    if text.startswith(ESCAPE) and _escaped_body(text[1:]):
+        return text[1:]
+    return text
+
+
+def write_csv(out: TextIO, table: Iterable[list[Any]]) -> None:
+    """Rows of cells as CSV, text that a spreadsheet would run escaped."""
+    writer = csv.writer(out)
+    for cells in table:
+        writer.writerow([escape_csv_cell(c) for c in cells])
+
+
+def xlsx_cells(sheet: Any, cells: list[Any]) -> list[Any]:
+    """Cells for a write-only sheet: text stays text, never a formula (quote prefix shown)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out: list[Any] = []
+    for value in cells:
+        if not isinstance(value, str):
+            out.append(value)
+            continue
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+        out.append(cell)
+    return out
+
+
 def write_records(path: Path, fields: tuple[str, ...], records: Iterable[dict[str, Any]]) -> int:
     """Write records (contract fields first, then any extra fields); returns how many."""
     suffix = file_format(path)
@@ -188,9 +146,7 @@ def write_records(path: Path, fields: tuple[str, ...], records: Iterable[dict[st
     table = [[_cell(r.get(c)) for c in columns] for r in rows]
     if suffix == ".csv":
         with path.open("w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            writer.writerows(table)
+            write_csv(f, [columns, *table])
     else:
         _write_xlsx(path, columns, table)
     return len(rows)
@@ -204,5 +160,6 @@ def _write_xlsx(path: Path, columns: list[str], table: list[list[Any]]) -> None:
     sheet.append(columns)
     for cells in table:
         # Text cells stay text (an id like "007" must not become the number 7).
-        sheet.append([c if c is None or isinstance(c, int | float) else str(c) for c in cells])
+        text = [c if c is None or isinstance(c, int | float) else str(c) for c in cells]
+        sheet.append(xlsx_cells(sheet, text))
     workbook.save(path)

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from pydantic import BaseModel, ValidationError
 
 from greenplat.core.achievements import service as achievements
-from greenplat.core.achievements.models import AchievementRecord
+from greenplat.core.achievements.models import AchievementCreate, AchievementRecord
 from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertRecord
-from greenplat.core.interchange.formats import Row, read_rows, write_records
+from greenplat.core.interchange.formats import Row, write_records
+from greenplat.core.interchange.models import JobMode
+from greenplat.core.interchange.reading import Limits, open_rows
 from greenplat.core.messages import field_message
 from greenplat.core.permissions import Principal, Scope, allows, require_any, scope_of
 from greenplat.core.problems import service as problems
@@ -26,6 +29,10 @@ from greenplat.core.problems.models import ProblemRecord
 from greenplat.core.reference import service as reference
 
 LIBRARIES = ("problems", "achievements", "experts")
+_RESOURCE = {"problems": "problem", "achievements": "achievement", "experts": "expert"}
+# Key space of the per-record import locks (plus the library's position), apart from the
+# indexer's (74_117_110 and up).
+IMPORT_LOCK_SPACE = 74_117_200
 # library: (record schema, service module, contract fields in file order)
 _LIBRARY: dict[str, tuple[type[BaseModel], Any, tuple[str, ...]]] = {
     "problems": (ProblemRecord, problems, ("external_id", *problems.FIELDS, "status")),
@@ -99,19 +106,108 @@ def within_reach(
     return allows(principal, action, "run", record)
 
 
-def _import_row(
-    conn: Connection, principal: Principal, library: str, row: Row, report: ImportReport
+def _stored(conn: Connection, library: str, external_id: str) -> dict[str, Any] | None:
+    """The stored record with this external_id, locked for this import.
+
+    The advisory lock also covers an external_id not stored yet: a second import of the same
+    record waits for the first to commit, then sees its result (one import event, not two).
+    """
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+        (IMPORT_LOCK_SPACE + LIBRARIES.index(library), external_id),
+    )
+    return conn.execute(
+        sql.SQL("SELECT * FROM {t} WHERE external_id = %s").format(t=sql.Identifier(library)),
+        (external_id,),
+    ).fetchone()
+
+
+def check_reach(
+    conn: Connection, principal: Principal, library: str, record: dict[str, Any]
 ) -> None:
+    """Raise Forbidden unless the principal may import the record and update what is stored.
+
+    The incoming values and the stored record are both checked, so a sub-center can neither
+    move a record into or out of its region nor overwrite another region's record.
+    """
+    if not within_reach(conn, principal, "import", library, record):
+        raise Forbidden("记录不在你的地区 / record outside your region")
+    stored = _stored(conn, library, record["external_id"])
+    if stored is None:
+        return
+    resource = _RESOURCE[library]
+    if library == "achievements":
+        stored = {**stored, "region": achievements.region_of(conn, stored)}
+    if not (
+        within_reach(conn, principal, "import", library, stored)
+        and allows(principal, resource, "update", stored)
+    ):
+        raise Forbidden(
+            f"已有记录 {record['external_id']} 不在你的地区，不能修改 / "
+            f"the stored record {record['external_id']} is outside your reach"
+        )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A row ready to store: its record, the values mapped to reference names, look-alikes."""
+
+    record: BaseModel
+    mapped: list[reference.Mapped] = field(default_factory=list)
+    suspects: list[duplicates.Suspect] = field(default_factory=list)
+
+
+def _library_record(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared:
+    data, mapped = reference.normalise_record(conn=conn, library=library, data=data)
+    record = parse_record(library, data)
+    return _Prepared(record, mapped, duplicates.check_import(conn, library, data))
+
+
+def _store_library_row(
+    conn: Connection, principal: Principal, library: str, prepared: _Prepared
+) -> bool:
+    """Upsert one record by external_id, within the principal's reach; True when created."""
+    check_reach(conn, principal, library, prepared.record.model_dump())
+    record_id, created = store_record(conn, library, prepared.record)
+    duplicates.remember(conn, library, record_id, prepared.suspects)
+    return created
+
+
+def _own_achievement(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared:
+    record = AchievementRecord.model_validate(data)
+    fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
+    return _Prepared(AchievementCreate(**fields, extra=dict(record.model_extra or {})))
+
+
+def _store_own_achievement(
+    conn: Connection, principal: Principal, library: str, prepared: _Prepared
+) -> bool:
+    """An expert's own achievement: created (never an overwrite), the expert among its experts."""
+    achievements.create(conn=conn, principal=principal, data=prepared.record)
+    return True
+
+
+# mode: (row -> what to store, storing it)
+_MODES: dict[str, tuple[Any, Any]] = {
+    "library": (_library_record, _store_library_row),
+    "own_achievements": (_own_achievement, _store_own_achievement),
+}
+
+
+def _import_row(
+    conn: Connection,
+    principal: Principal,
+    library: str,
+    mode: JobMode,
+    row: Row,
+    report: ImportReport,
+) -> None:
+    parse, store = _MODES[mode]
     try:
-        data, mapped = reference.normalise_record(conn=conn, library=library, data=row.data or {})
-        record = parse_record(library, data)
-        if not within_reach(conn, principal, "import", library, record.model_dump()):
-            raise Forbidden("记录不在你的地区 / record outside your region")
-        suspects = duplicates.check_import(conn, library, data)
+        prepared = parse(conn, library, row.data or {})
         # A savepoint per row: a row is stored whole or not at all, and the others go on.
         with conn.transaction():
-            record_id, created = store_record(conn, library, record)
-            duplicates.remember(conn, library, record_id, suspects)
+            created = store(conn, principal, library, prepared)
     except ValidationError as e:
         report.rejected.append(Rejected(row.line, describe(e)))
         return
@@ -122,12 +218,28 @@ def _import_row(
     except (psycopg.DataError, psycopg.IntegrityError) as e:
         report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
         return
-    report.mapped.extend((row.line, m) for m in mapped)
-    report.duplicates.extend((row.line, s) for s in suspects)
+    report.mapped.extend((row.line, m) for m in prepared.mapped)
+    report.duplicates.extend((row.line, s) for s in prepared.suspects)
     if created:
         report.created += 1
     else:
         report.updated += 1
+
+
+def _duplicate(row: Row, seen: dict[str, int]) -> Rejected | None:
+    """A later row repeating an external_id of this file is refused (the first one counts)."""
+    external_id = str((row.data or {}).get("external_id", "")).strip()
+    if not external_id:
+        return None
+    if external_id in seen:
+        first = seen[external_id]
+        return Rejected(
+            row.line,
+            f"external_id {external_id} 与第 {first} 行重复 / "
+            f"duplicate external_id (first at line {first})",
+        )
+    seen[external_id] = row.line
+    return None
 
 
 def import_rows(
@@ -135,34 +247,29 @@ def import_rows(
     conn: Connection,
     principal: Principal,
     library: str,
-    rows: list[Row],
-    progress: Callable[[int], None] | None = None,
+    rows: Iterable[Row],
+    mode: JobMode = "library",
+    seen: dict[str, int] | None = None,
 ) -> ImportReport:
-    """Store every good row and report the bad ones; a later duplicate external_id is refused."""
+    """Store every good row and report the bad ones; a later duplicate external_id is refused.
+
+    mode "library" upserts by external_id; "own_achievements" creates the principal's own
+    achievements. seen (external_id -> first line) carries over between batches of one file.
+    """
     check_library(library)
-    require_any(principal, "import", "run")
+    if mode == "library":
+        require_any(principal, "import", "run")
+    else:
+        require_any(principal, "achievement", "create")
     audit.set_actor(conn, principal)
     report = ImportReport()
-    first_line: dict[str, int] = {}
+    seen = {} if seen is None else seen
     for row in rows:
-        if row.error is not None:
-            report.rejected.append(Rejected(row.line, row.error))
+        problem = Rejected(row.line, row.error) if row.error else _duplicate(row, seen)
+        if problem is not None:
+            report.rejected.append(problem)
         else:
-            external_id = str((row.data or {}).get("external_id", "")).strip()
-            if external_id and external_id in first_line:
-                report.rejected.append(
-                    Rejected(
-                        row.line,
-                        f"external_id {external_id} 与第 {first_line[external_id]} 行重复 / "
-                        f"duplicate external_id (first at line {first_line[external_id]})",
-                    )
-                )
-            else:
-                if external_id:
-                    first_line[external_id] = row.line
-                _import_row(conn, principal, library, row, report)
-        if progress is not None:
-            progress(1)
+            _import_row(conn, principal, library, mode, row, report)
     audit.log_import(conn, principal, library, report)
     return report
 
@@ -173,14 +280,12 @@ def import_file(
     principal: Principal,
     library: str,
     path: Path,
-    progress: Callable[[int], None] | None = None,
+    limits: Limits,
 ) -> ImportReport:
-    """Import a .jsonl, .csv or .xlsx file; raises UnreadableFile when it cannot be read."""
+    """Import a .jsonl, .csv or .xlsx file in one unit of work; raises UnreadableFile."""
     check_library(library)
-    rows = read_rows(path)
-    return import_rows(
-        conn=conn, principal=principal, library=library, rows=rows, progress=progress
-    )
+    with open_rows(path, limits) as rows:
+        return import_rows(conn=conn, principal=principal, library=library, rows=rows)
 
 
 def iter_library(*, conn: Connection, library: str) -> Iterator[dict[str, Any]]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from greenplat.core.fields import (
     ExternalId,
     LongText,
+    OptionalLongText,
     OptionalNumber,
     ShortText,
     TermList,
@@ -38,6 +39,8 @@ class ProblemBase(BaseModel):
     budget_wan: Budget = None
     deadline: Deadline = None
     confidential: bool = False
+    # For a confidential problem: the summary shown to experts who may not read it in full.
+    public_summary: OptionalLongText = None
 
 
 class ProblemCreate(ProblemBase):
@@ -61,6 +64,7 @@ class ProblemUpdate(BaseModel):
     budget_wan: Budget = None
     deadline: Deadline = None
     confidential: bool | None = None
+    public_summary: OptionalLongText = None
     extra: dict[str, Any] | None = None
 
 
@@ -98,6 +102,7 @@ class ProblemRead(BaseModel):
     deadline: date | None
     status: ProblemStatus
     confidential: bool
+    public_summary: str | None = None
     review_comment: str | None = None
     owner_id: int | None = None
     extra: dict[str, Any] = {}

@@ -47,6 +47,7 @@ FIELDS = (
     "budget_wan",
     "deadline",
     "confidential",
+    "public_summary",
 )
 SORTABLE = ("created_at", "updated_at", "title", "deadline", "budget_wan", "status", "id")
 # Held back from readers who may not see a confidential problem's full text: they can neither

@@ -4,9 +4,11 @@ from greenplat.api.web.routes import (
     admin,
     audit,
     auth,
+    duplicates,
     expert,
     exports,
     followup,
+    imports,
     inbox,
     messages,
     notifications,
@@ -34,4 +36,6 @@ ROUTERS = [
     reference.router,
     audit.router,
     exports.router,
+    imports.router,
+    duplicates.router,
 ]

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from greenplat.api.deps import Conn
+from greenplat.api.uploads import start_import
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.models import UserCreate, UserUpdate
 from greenplat.core.errors import DomainError, InvalidInput
 from greenplat.core.experts import service as experts
-from greenplat.core.interchange import service as interchange
+from greenplat.core.interchange import jobs
 from greenplat.core.permissions import ROLES, Principal
-from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate, RegionUpdate
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..forms import checkbox, only, parse
 from ..render import render
-from ..uploads import rows_of
+from .imports import PostedForm
 
 router = APIRouter(route_class=WebRoute)
 USER_FIELDS = ("username", "password", "role", "display_name", "region", "organization")
@@ -158,38 +161,39 @@ async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
     return redirect("/admin/users?ok=flash.user_saved")
 
 
+def _import_page(
+    v: Viewer, conn: psycopg.Connection, library: str, errors: dict[str, str], status: int = 200
+) -> Response:
+    recent = jobs.list_recent(conn=conn, principal=v.me)
+    return render(
+        v, "admin/import.html", status=status, library=library, errors=errors, recent=recent
+    )
+
+
 @router.get("/admin/import", include_in_schema=False)
-def import_page(v: Viewer = Depends(signed_in)) -> Response:
+def import_page(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """The import form, and the viewer's latest import jobs."""
     v.require("import", "run")
-    return render(v, "admin/import.html", report=None, library="problems", errors={})
+    return _import_page(v, conn, "problems", {})
 
 
 @router.post("/admin/import", include_in_schema=False)
-async def run_import(v: Viewer = Depends(signed_in)) -> Response:
-    """Import a file into a library; the report lists every rejected row with its reason."""
+async def run_import(data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """Queue the import of a file into a library; its page follows the job."""
     me = v.require("import", "run")
-    data = await form_of(v)
     library = str(data.get("library") or "")
     try:
-        interchange.check_library(library)
-        rows = rows_of(data.get("file"))
-    except InvalidInput as error:
-        return render(
-            v,
-            "admin/import.html",
-            status=422,
-            report=None,
+        # Spooling and checking the file are blocking work: off the event loop.
+        job = await run_in_threadpool(
+            start_import,
+            conn=conn,
+            platform=v.platform,
+            principal=me,
             library=library,
-            errors={error.field or "form": error.message},
+            mode="library",
+            upload=data.get("file"),
         )
-    with v.transaction() as conn:
-        report = interchange.import_rows(conn=conn, principal=me, library=library, rows=rows)
-    return render(
-        v,
-        "admin/import.html",
-        report=report,
-        library=library,
-        errors={},
-        mapped=reference.tally_mapped(report.mapped),
-        unknown=reference.tally_unknown(report.unknown),
-    )
+    except InvalidInput as error:
+        errors = {error.field or "form": error.message}
+        return await run_in_threadpool(_import_page, v, conn, library, errors, 422)
+    return redirect(f"/imports/{job.id}")

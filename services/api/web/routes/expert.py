@@ -6,18 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from greenplat.api.deps import Conn
+from greenplat.api.uploads import start_import
 from greenplat.core.achievements import service as achievements
-from greenplat.core.achievements.models import (
-    ACHIEVEMENT_KINDS,
-    AchievementCreate,
-    AchievementRecord,
-)
-from greenplat.core.errors import DomainError, InvalidInput, NotFound
+from greenplat.core.achievements.models import ACHIEVEMENT_KINDS, AchievementCreate
+from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertUpdate
-from greenplat.core.interchange.service import ImportReport, Rejected, describe
 from greenplat.core.permissions import Principal
 from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
@@ -25,7 +22,7 @@ from greenplat.core.regions import service as regions
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..forms import only, parse
 from ..render import render
-from ..uploads import rows_of
+from .imports import PostedForm
 
 router = APIRouter(route_class=WebRoute)
 PROFILE_FIELDS = (
@@ -97,7 +94,6 @@ def _achievements_page(
     *,
     values: dict | None = None,
     errors: dict | None = None,
-    report: ImportReport | None = None,
     status: int = 200,
 ) -> Response:
     me = v.require("expert", "inbox")
@@ -109,6 +105,7 @@ def _achievements_page(
             page_size=100,
             sort="-year",
         )
+        disciplines = reference.choices(conn=conn, kind="discipline")
     return render(
         v,
         "expert/achievements.html",
@@ -116,8 +113,8 @@ def _achievements_page(
         page=page,
         values=values or {},
         errors=errors or {},
-        report=report,
         kinds=ACHIEVEMENT_KINDS,
+        disciplines=disciplines,
     )
 
 
@@ -135,40 +132,32 @@ async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
     parsed, errors = parse(AchievementCreate, values, v.t)
     if parsed is None:
         return _achievements_page(v, values=values, errors=errors, status=422)
-    with v.transaction() as conn:
-        achievements.create(conn=conn, principal=me, data=parsed)
+    try:
+        with v.transaction() as conn:
+            achievements.create(conn=conn, principal=me, data=parsed)
+    except InvalidInput as error:
+        errors = {error.field or "form": error.message}
+        return _achievements_page(v, values=values, errors=errors, status=422)
     return redirect("/expert/achievements?ok=flash.achievement_added")
 
 
-def _import_one(conn, me: Principal, data: dict[str, Any]) -> bool:
-    record = AchievementRecord.model_validate(data)
-    fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
-    create = AchievementCreate(**fields, extra=dict(record.model_extra or {}))
-    with conn.transaction():
-        achievements.create(conn=conn, principal=me, data=create)
-    return True
-
-
 @router.post("/expert/achievements/import", include_in_schema=False)
-async def import_achievements(v: Viewer = Depends(signed_in)) -> Response:
-    """Import a list of the expert's achievements; bad rows are reported, good ones kept."""
+async def import_achievements(
+    data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in)
+) -> Response:
+    """Queue the import of the expert's own achievements; its page follows the job."""
     me = v.require("achievement", "create")
-    data = await form_of(v)
-    rows = rows_of(data.get("file"))
-    report = ImportReport()
-    with v.transaction() as conn:
-        for row in rows:
-            if row.error is not None:
-                report.rejected.append(Rejected(row.line, row.error))
-                continue
-            try:
-                _import_one(conn, me, row.data or {})
-                report.created += 1
-            except ValidationError as e:
-                report.rejected.append(Rejected(row.line, describe(e)))
-            except DomainError as e:
-                report.rejected.append(Rejected(row.line, e.message))
-    return _achievements_page(v, report=report, status=200 if not report.rejected else 422)
+    # Spooling and checking the file are blocking work: off the event loop.
+    job = await run_in_threadpool(
+        start_import,
+        conn=conn,
+        platform=v.platform,
+        principal=me,
+        library="achievements",
+        mode="own_achievements",
+        upload=data.get("file"),
+    )
+    return redirect(f"/imports/{job.id}")
 
 
 @router.get("/experts/{expert_id}", include_in_schema=False)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.core.errors import InvalidInput
+from greenplat.matcher.relevance import LEVELS
 
 from .. import matching
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -15,10 +16,27 @@ router = APIRouter(route_class=WebRoute)
 
 
 @router.get("/expert/inbox", include_in_schema=False)
-def inbox(v: Viewer = Depends(signed_in)) -> Response:
-    """Matched requests ranked by how well the expert fits each, with the reasons."""
+def inbox(
+    v: Viewer = Depends(signed_in),
+    page: int = 1,
+    region: str = "",
+    industry: str = "",
+    level: str = "",
+) -> Response:
+    """Matched requests ranked by how well the expert fits each, with the reasons; paged and
+    filtered by region, industry and the lowest fit level."""
     me = v.require("expert", "inbox")
-    return render(v, "expert/inbox.html", items=matching.inbox(v.platform, v.conn, me))
+    if not 1 <= page <= 1000:
+        raise InvalidInput("页码须在 1 到 1000 之间 / page must be 1..1000", field="page")
+    if level and level not in LEVELS:
+        raise InvalidInput(f"未知的匹配度 {level} / unknown level", field="level")
+    if len(region) > 200 or len(industry) > 200:
+        raise InvalidInput("筛选条件过长 / filter too long", field="region")
+    filters = {"region": region.strip(), "industry": industry.strip(), "level": level}
+    items, more = matching.inbox(v.platform, v.conn, me, page=page, **filters)
+    return render(
+        v, "expert/inbox.html", items=items, page=page, more=more, filters=filters, levels=LEVELS
+    )
 
 
 @router.get("/expert/invitations", include_in_schema=False)

@@ -33,6 +33,7 @@ FORM_FIELDS = (
     "budget_wan",
     "deadline",
     "confidential",
+    "public_summary",
 )
 
 

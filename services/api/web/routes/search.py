@@ -14,7 +14,6 @@ from greenplat.core.experts import service as experts
 from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
 from greenplat.core.regions import service as regions
-from greenplat.indexer.service import SearchFilters
 
 from ..deps import Viewer, WebRoute, signed_in
 from ..render import render
@@ -48,22 +47,26 @@ def _browse(conn, me: Principal, library: str, f: dict[str, str]) -> list[Any]:
 
 
 def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], mode: str):
-    filters = SearchFilters(
+    """The matches above the relevance bar, as the records this reader may see."""
+    page = v.platform.matcher.search(
+        q,
+        library,
+        conn=v.conn,
+        principal=me,
+        page_size=PAGE,
+        mode=mode,
         region=f["region"] if library != "achievements" else None,
         industry=f["industry"] if library == "problems" else None,
         discipline=f["discipline"] if library != "problems" else None,
         kind=f["kind"] if library == "achievements" else None,
-        principal=me,
-    )
-    hits = v.platform.indexer.search(
-        library, conn=v.conn, text=q, filters=filters, k=PAGE, mode=mode
+        statuses=None,
     )
     found = []
     with v.transaction() as conn:
-        for hit in hits:
-            record = _GETTERS[library](conn, me, hit.record_id)
+        for match in page.items:
+            record = _GETTERS[library](conn, me, match.id)
             if record is not None:
-                found.append((hit.score, record))
+                found.append((match, record))
     return found
 
 

@@ -61,6 +61,22 @@
       .catch(function () { box.setAttribute("data-loaded", "error"); });
   });
 
+  // An import job's page follows the job until it has finished, then shows its report.
+  var job = document.querySelector("[data-poll]");
+  if (job && !job.querySelector("[data-final]")) {
+    var poll = function () {
+      fetch(job.dataset.poll, { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          job.innerHTML = html;
+          if (job.querySelector("[data-final]")) window.location.reload();
+          else window.setTimeout(poll, 1000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    };
+    window.setTimeout(poll, 1000);
+  }
+
   // Buttons that ask before acting.
   document.querySelectorAll("[data-confirm]").forEach(function (button) {
     button.addEventListener("click", function (event) {

@@ -1,0 +1,73 @@
+"""The relevance bar applied: each direction's candidates judged by their calibrated fit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from greenplat.core.db import Connection
+from greenplat.matcher import relevance, retrieval
+from greenplat.matcher.affinity import Affinity
+from greenplat.matcher.relevance import Direction, Verdict
+
+
+def judge_hits(
+    indexer, conn: Connection, library: str, text: str, hits: list, rows: dict[int, dict]
+) -> dict[int, Verdict]:
+    """Search hits judged under the primary model (it embeds every record)."""
+    model = indexer.models[0]
+    query = indexer.query_vector(text, model=model)
+    missing = [h.record_id for h in hits if model not in h.vector_scores]
+    stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
+    terms = relevance.Terms(text)
+    out = {}
+    for hit in hits:
+        cosine = hit.vector_scores.get(model)
+        if cosine is None:
+            vector = stored.get(hit.record_id)
+            cosine = float(vector @ query) if vector is not None else 0.0
+        row = rows.get(hit.record_id) or {}
+        coverage = terms.coverage([retrieval.record_text(library, row)])
+        out[hit.record_id] = relevance.judge(model, "search", cosine, coverage)
+    return out
+
+
+def best_cosine(fit: Affinity) -> float:
+    """The closest single piece of an expert's evidence: one work or the profile."""
+    values = [sim for _, sim in fit.best_works[:1]]
+    if fit.profile is not None:
+        values.append(fit.profile)
+    return max(values, default=0.0)
+
+
+def judge_fits(
+    conn: Connection, fits: Sequence[tuple[Affinity, dict, str]], direction: Direction
+) -> list[Verdict]:
+    """(affinity, expert, problem text) judged by the expert's closest work or profile.
+
+    The term coverage costs a word segmentation per work, so pairs whose cosine misses the
+    bar even with every term shared skip it (their probability is then the lower bound).
+    """
+    pending: dict[int, tuple[Affinity, dict, str]] = {}
+    out: list[Verdict | None] = []
+    for n, (fit, expert, text) in enumerate(fits):
+        below = relevance.surely_below(fit.model, direction, best_cosine(fit))
+        out.append(below)
+        if below is None:
+            pending[n] = (fit, expert, text)
+    works = _work_texts(conn, [f.best_works[0][0] for f, _, _ in pending.values() if f.best_works])
+    terms: dict[str, relevance.Terms] = {}
+    for n, (fit, expert, text) in pending.items():
+        texts = [retrieval.expert_profile_text(expert)]
+        texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
+        coverage = terms.setdefault(text, relevance.Terms(text)).coverage(texts)
+        out[n] = relevance.judge(fit.model, direction, best_cosine(fit), coverage)
+    return [v for v in out if v is not None]
+
+
+def _work_texts(conn: Connection, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT id, title, keywords, abstract FROM achievements WHERE id = ANY(%s)", (ids,)
+    ).fetchall()
+    return {row["id"]: retrieval.achievement_text(row) for row in rows}

@@ -1,0 +1,122 @@
+"""The relevance bar: whether a candidate is a real match, from scores calibrated on data.
+
+A candidate's evidence is two numbers: the cosine between source and candidate under one
+embedding model, and the share of the source's telling terms (IDF-weighted) the candidate
+also holds. A logistic fitted per model and direction turns them into the probability that
+the candidate is a real match (calibration.json, refitted by `python -m bench.relevance_fit`;
+docs/evaluation.md says how). Below the bar nothing is shown; above it, the probability is
+told as a level a person understands.
+
+Directions: "search" compares a text embedded as a query with records (free text, problem ->
+achievements, achievement -> problems); "record" compares two stored records (an expert's
+works or profile with a problem: problem -> experts and the expert inbox).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from greenplat.matcher.explain import idf_weights, key_terms
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+Direction = Literal["search", "record"]
+Level = Literal["high", "good", "possible"]
+LEVELS: tuple[Level, ...] = ("high", "good", "possible")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One fitted logistic and its thresholds for a (model, direction)."""
+
+    cosine: float
+    coverage: float
+    intercept: float
+    bar: float
+    good: float
+    high: float
+
+    def probability(self, cosine: float, coverage: float) -> float:
+        """P(real match | evidence), as fitted."""
+        z = self.cosine * cosine + self.coverage * coverage + self.intercept
+        return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+
+@functools.cache
+def calibration(path: Path = CALIBRATION_FILE) -> dict[tuple[str, str], Fit]:
+    """(model, direction) -> fit, read once from the calibration file kept in the repo."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        (model, direction): Fit(**fit)
+        for model, directions in data["models"].items()
+        for direction, fit in directions.items()
+    }
+
+
+def fit_for(model: str | None, direction: Direction) -> Fit | None:
+    """The calibration of a model and direction; None when that model was never fitted."""
+    return calibration().get((model or "", direction))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A candidate judged against the bar."""
+
+    probability: float | None  # None: the model is not calibrated, nothing to judge by
+    level: Level | None
+
+    @property
+    def passes(self) -> bool:
+        return self.level is not None
+
+
+def judge(model: str | None, direction: Direction, cosine: float, coverage: float) -> Verdict:
+    """The calibrated probability of a candidate and its level (None below the bar).
+
+    An uncalibrated model judges nothing: every candidate is shown as a possible match, so a
+    new model degrades to the old behaviour instead of hiding everything.
+    """
+    fit = fit_for(model, direction)
+    if fit is None:
+        return Verdict(None, "possible")
+    p = fit.probability(cosine, coverage)
+    if p >= fit.high:
+        return Verdict(p, "high")
+    if p >= fit.good:
+        return Verdict(p, "good")
+    return Verdict(p, "possible" if p >= fit.bar else None)
+
+
+def at_least(level: str | None, lowest: Level) -> bool:
+    """Whether a level is `lowest` or better (high > good > possible)."""
+    return level in LEVELS[: LEVELS.index(lowest) + 1]
+
+
+def surely_below(model: str | None, direction: Direction, cosine: float) -> Verdict | None:
+    """The verdict when a cosine misses the bar even with every term shared, else None."""
+    fit = fit_for(model, direction)
+    if fit is None or fit.probability(cosine, 1.0) >= fit.bar:
+        return None
+    return Verdict(fit.probability(cosine, 0.0), None)
+
+
+class Terms:
+    """A source's telling terms with their weights, to measure coverage of many candidates."""
+
+    def __init__(self, text: str | None) -> None:
+        self.weights = idf_weights(key_terms(text))
+        self.total = sum(self.weights.values())
+
+    def coverage(self, candidate: Iterable[str | None]) -> float:
+        """Share of the source's term weight that the candidate's texts also hold (0..1)."""
+        if not self.total:
+            return 0.0
+        have: set[str] = set()
+        for text in candidate:
+            have.update(key_terms(text))
+        return sum(w for t, w in self.weights.items() if t in have) / self.total
