@@ -126,3 +126,46 @@ def _test_sized_password_hashing():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
         yield
+
+
+class SmtpInbox:
+    """What a real SMTP server on loopback received: parsed messages, in arrival order."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def _smtp() -> Iterator[tuple[SmtpInbox, int]]:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """An aiosmtpd server on a free loopback port for one test: (inbox, port)."""
+    yield from _smtp()
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    """An aiosmtpd server on a free loopback port for the session (the served portal's)."""
+    yield from _smtp()

@@ -14,6 +14,7 @@ from greenplat.api.routes import ROUTERS
 from greenplat.api.security import SecurityHeaders
 from greenplat.api.web import mount as mount_portal
 from greenplat.core.logging import configure_logging
+from greenplat.core.notifications.dispatcher import MailDispatcher
 from greenplat.core.settings import Settings, get_settings
 from greenplat.platform import Platform, open_platform
 
@@ -22,6 +23,15 @@ DESCRIPTION = (
     " Technology matching between enterprise problems, research achievements and experts."
     " 先用 POST /v1/auth/token 登录，再点 Authorize / sign in with POST /v1/auth/token."
 )
+
+
+def start_mailer(platform: Platform) -> MailDispatcher | None:
+    """Deliver notification e-mails as they are written (only with an SMTP server set)."""
+    if not platform.settings.smtp_host:
+        return None
+    mailer = MailDispatcher(platform.db, platform.settings)
+    mailer.start()
+    return mailer
 
 
 def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
@@ -39,10 +49,13 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
         opened = open_platform(settings)
         # index changes as they commit: in-process, or as drain tasks for the workers
         opened.indexer.start_dispatcher()
+        mailer = start_mailer(opened)
         app.state.platform = opened
         try:
             yield
         finally:
+            if mailer is not None:
+                mailer.stop()
             opened.close()
 
     app = FastAPI(

@@ -18,7 +18,9 @@ from greenplat.core.settings import Settings, get_settings
 # Named, not imported: core does not import the indexer.
 DRAIN_TASK = "greenplat.indexer.drain_outbox"
 VERIFY_TASK = "greenplat.indexer.verify_index"
+MAIL_TASK = "greenplat.mail.deliver"
 DRAIN_EVERY_SECONDS = 30.0
+MAIL_EVERY_SECONDS = 60.0
 VERIFY_EVERY_SECONDS = 3600.0
 
 
@@ -30,6 +32,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": DRAIN_EVERY_SECONDS,
             # a drain still queued when the next one is due is superfluous
             "options": {"queue": queue_name(settings, INDEX_QUEUE), "expires": DRAIN_EVERY_SECONDS},
+        },
+        # e-mail retries after backoff and the daily digests, when no API process is listening
+        "deliver-mail": {
+            "task": MAIL_TASK,
+            "schedule": MAIL_EVERY_SECONDS,
+            "options": {"queue": queue_name(settings, INDEX_QUEUE), "expires": MAIL_EVERY_SECONDS},
         },
         # Catches drift no outbox row describes (an index restored from an old snapshot,
         # documents deleted by hand in the cluster).

@@ -33,7 +33,7 @@ _after_commit: weakref.WeakKeyDictionary[psycopg.Connection, list[Callable[[], N
 _lock = threading.Lock()
 
 
-def on_commit(conn: psycopg.Connection, callback: Callable[[], None]) -> None:
+def on_commit(conn: psycopg.Connection[Any], callback: Callable[[], None]) -> None:
     """Run callback after the current unit of work on conn commits; never if it rolls back."""
     with _lock:
         _after_commit.setdefault(conn, []).append(callback)

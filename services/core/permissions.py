@@ -52,7 +52,7 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
     ("expert", "update"):       (N,         OWN,   REGION,          ALL),
     ("expert", "delete"):       (N,         N,     REGION,          ALL),
     ("expert", "inbox"):        (N,         OWN,   REGION,          ALL),
-    ("feedback", "create"):     (OWN,       OWN,   N,               ALL),
+    ("feedback", "create"):     (OWN,       OWN,   REGION,          ALL),
     ("organization", "read"):   (OWN,       OWN,   REGION,          ALL),
     ("organization", "approve"):(OWN,       N,     REGION,          ALL),
     ("organization", "verify"): (N,         N,     REGION,          ALL),

@@ -19,7 +19,11 @@ from greenplat.core.settings import Settings, get_settings
 
 INDEX_QUEUE = "index"
 IMPORT_QUEUE = "import"
-TASK_MODULES = ["greenplat.indexer.tasks", "greenplat.core.interchange.tasks"]
+TASK_MODULES = [
+    "greenplat.indexer.tasks",
+    "greenplat.core.interchange.tasks",
+    "greenplat.core.notifications.tasks",
+]
 
 # Every task takes these: a failure retries with exponential backoff (jittered, capped at five
 # minutes), at most eight times, then the task fails for good and its error is recorded.
@@ -66,6 +70,8 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue=index,
         task_routes={
             "greenplat.indexer.*": {"queue": index},
+            # e-mail is light and rare: the index workers carry it
+            "greenplat.mail.*": {"queue": index},
             "greenplat.interchange.*": {"queue": imports},
         },
         broker_connection_retry_on_startup=True,

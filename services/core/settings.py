@@ -142,6 +142,30 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `greenplat serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `greenplat serve` binds.")
     log_json: bool = Field(False, description="Write structured JSON logs.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Address of the portal that links in e-mails use."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for notification e-mails; unset sends no e-mail."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "starttls", description="How the SMTP connection is encrypted."
+    )
+    smtp_user: str | None = Field(None, description="SMTP user name (unset: no login).")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field(
+        "greenplat <noreply@greenplat.local>", description="Sender address of e-mails."
+    )
+    mail_max_attempts: int = Field(
+        8, ge=1, description="Attempts at one e-mail before it is marked failed for admins."
+    )
+    notify_top_experts: int = Field(
+        3, ge=0, le=50, description="How many top experts hear of a newly approved problem."
+    )
+    followup_days: int = Field(
+        7, ge=1, description="Days an approved problem may wait unanswered before follow-up."
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from greenplat.core.db import Connection
-from greenplat.core.errors import InvalidInput, NotFound
+from greenplat.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import assignment, feedback, rules
 from greenplat.matcher.models import (
@@ -40,6 +40,16 @@ def _load(
             f"{_NAMES[library]}不存在：{listed} / {library} not found: {listed}", field=field
         )
     return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _invite(conn: Connection, principal: Principal, problem_id: int, expert_id: int):
+    """Invite one assigned pair; a pair already past 推荐 keeps its stage."""
+    data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action="invited")
+    try:
+        with conn.transaction():
+            feedback.create(conn=conn, principal=principal, data=data)
+    except (Conflict, InvalidTransition):
+        return
 
 
 def assign_event(
@@ -87,8 +97,7 @@ def assign_event(
     if record:
         for problem_id, chosen in solved.experts.items():
             for expert_id, _ in chosen:
-                data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action="invited")
-                feedback.record(conn=conn, principal=principal, data=data)
+                _invite(conn, principal, problem_id, expert_id)
     return AssignResult(
         problems=[
             AssignedProblem(

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from greenplat.core.contacts.models import ContactRead
 
 Direction = Literal[
     "problem_experts", "problem_achievements", "expert_problems", "achievement_problems", "search"
 ]
 Target = Literal["problems", "achievements", "experts"]
-FeedbackAction = Literal["viewed", "interested", "declined", "contacted", "deal", "invited"]
+FeedbackAction = Literal[
+    "viewed", "invited", "interested", "declined", "contacted", "negotiating", "deal"
+]
 FEEDBACK_ACTIONS: tuple[str, ...] = FeedbackAction.__args__  # type: ignore[attr-defined]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ContractKind = Literal["development", "transfer", "consulting", "service"]
+CONTRACT_KINDS: tuple[str, ...] = ContractKind.__args__  # type: ignore[attr-defined]
+# Length limits live in feedback.check, once for the API and the portal; blank means absent.
+Text = Annotated[
+    str | None, BeforeValidator(lambda v: (v.strip() or None) if isinstance(v, str) else v)
+]
 
 
 class MatchRead(BaseModel):
@@ -50,7 +60,9 @@ class MatchPage(BaseModel):
 class FeedbackCreate(BaseModel):
     """An action on a match: the problem and exactly one of expert_id or achievement_id.
 
-    feedback.check() names the field when that, or a decline's reason, is missing.
+    feedback.check() names the field when that, a decline's reason or a deal's kind is missing,
+    or a text is too long. An invitation may carry a note, interest a proposal (方案), a deal
+    its contract kind, amount in 万元 and date.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -59,7 +71,14 @@ class FeedbackCreate(BaseModel):
     expert_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
     achievement_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
     action: FeedbackAction
-    reason: Reason | None = None
+    reason: Text = None
+    note: Text = None
+    proposal_approach: Text = None
+    proposal_timeframe: Text = None
+    proposal_cost: Text = None
+    contract_kind: ContractKind | None = None
+    amount_wan: Annotated[Decimal | None, Field(ge=0, le=10**10, decimal_places=2)] = None
+    deal_date: date | None = None
 
 
 class FeedbackRead(BaseModel):
@@ -72,6 +91,13 @@ class FeedbackRead(BaseModel):
     actor_id: int | None
     actor_role: str
     created_at: datetime
+    note: str | None = None
+    proposal_approach: str | None = None
+    proposal_timeframe: str | None = None
+    proposal_cost: str | None = None
+    contract_kind: ContractKind | None = None
+    amount_wan: Decimal | None = None
+    deal_date: date | None = None
 
 
 class FeedbackPage(BaseModel):
@@ -111,3 +137,32 @@ class AssignResult(BaseModel):
     problems: list[AssignedProblem]
     total_score: float
     recorded: bool
+
+
+class PipelineRow(BaseModel):
+    """One expert of a problem's pipeline: its stage, history, the actions the reader may take
+    next, and the other side's contact details once the expert consented."""
+
+    expert_id: int
+    expert_name: str
+    stage: str
+    history: list[FeedbackRead]
+    proposal: FeedbackRead | None
+    offered: list[str]
+    contacts: list[ContactRead]
+
+
+class FollowupItem(BaseModel):
+    """An approved problem no expert has answered yet."""
+
+    id: int
+    title: str
+    region: str | None
+    industry: str | None
+    approved_at: datetime | None
+    days_waiting: float
+    invited: int
+
+
+class NudgeResult(BaseModel):
+    notified: int

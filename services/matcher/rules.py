@@ -15,7 +15,7 @@ MATCHABLE_STATUSES = ("approved", "matched")
 # as a platform admin, who sees every record whatever its status).
 Statuses = tuple[str, ...] | None
 # Actions that make a (problem, expert) pair an open request on the expert's time.
-ENGAGING_ACTIONS = ("invited", "interested", "contacted", "deal")
+ENGAGING_ACTIONS = ("invited", "interested", "contacted", "negotiating", "deal")
 
 
 def is_matchable(problem: dict[str, Any]) -> bool:

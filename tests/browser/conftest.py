@@ -77,7 +77,7 @@ def _demo_ids(data_dir: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def portal(tmp_path_factory: pytest.TempPathFactory, mailbox) -> Iterator[dict]:
     """The platform served by `greenplat serve` on a free port with the demo data loaded."""
     _require_chromium()
     data_dir = tmp_path_factory.mktemp("greenplat-portal")
@@ -94,6 +94,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     )
     ids = _demo_ids(data_dir)
     port = _free_port()
+    env.update(
+        GREENPLAT_SMTP_HOST="127.0.0.1",
+        GREENPLAT_SMTP_PORT=str(mailbox[1]),
+        GREENPLAT_SMTP_TLS="none",
+        GREENPLAT_PUBLIC_URL=f"http://127.0.0.1:{port}",
+    )
     log = (data_dir / "serve.log").open("wb")
     server = subprocess.Popen(
         [_greenplat(), "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1"]
@@ -114,7 +120,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the portal did not start; see {data_dir / 'serve.log'}")
             time.sleep(0.5)
-        yield {"url": url, "ids": ids}
+        yield {"url": url, "ids": ids, "mail": mailbox[0], "data_dir": data_dir}
     finally:
         server.terminate()
         try:

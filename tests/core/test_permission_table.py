@@ -228,22 +228,6 @@ def stats_read(c: Ctx, kind: str) -> None:
         raise Forbidden("not counted")
 
 
-def feedback_create(c: Ctx, kind: str) -> None:
-    """Feedback on a published problem: own means the principal's problem (enterprise) or
-    its own expert profile (expert)."""
-    is_expert = c.p.expert_id is not None
-    owner = c.p if kind == "own" and not is_expert else c.w.users["enterprise2"]
-    problem = c.b.problem(c.conn, region=c.w.region_a, organization=owner.organization, owner=owner)
-    expert_ext = c.w.expert_a if kind == "own" else c.w.expert_b
-    expert = c.conn.execute("SELECT id FROM experts WHERE external_id = %s", (expert_ext,))
-    data = FeedbackCreate(
-        problem_id=problem["id"],
-        expert_id=expert.fetchone()["id"],
-        action="interested" if is_expert else "contacted",
-    )
-    feedback.create(conn=c.conn, principal=c.p, data=data)
-
-
 # ---- the rest -------------------------------------------------------------------------
 
 
@@ -287,9 +271,21 @@ def other_action(resource: str, action: str) -> Callable[[Ctx, str], None]:
         elif (resource, action) == ("stats", "read"):
             stats_read(c, kind)
         elif (resource, action) == ("feedback", "create"):
-            feedback_create(c, kind)
+            _note_a_match(c, kind)
 
     return run
+
+
+def _note_a_match(c: Ctx, kind: str) -> None:
+    """Note ("viewed") a match of a published problem: the own expert, or someone else's."""
+    problem = _problem(c, kind, "match")
+    expert_id = (
+        c.p.expert_id
+        if c.is_own(kind) and c.p.expert_id
+        else c.b.expert(c.conn, region=c.region_of(kind))["id"]
+    )
+    data = FeedbackCreate(problem_id=problem["id"], expert_id=expert_id, action="viewed")
+    feedback.create(conn=c.conn, principal=c.p, data=data)
 
 
 def action_for(resource: str, action: str) -> Callable[[Ctx, str], None]:
@@ -305,14 +301,14 @@ def action_for(resource: str, action: str) -> Callable[[Ctx, str], None]:
 
 
 def kinds_for(resource: str, action: str) -> tuple[str, ...]:
+    if resource == "feedback":
+        return ("own", "region", "other")
     if action == "create":
         return ("region", "other")
     if resource == "problem" and action == "read":
         return KINDS
     if resource in ("region", "user", "reference"):
         return ("other",)
-    if resource == "feedback":
-        return ("own", "other")
     return ("own", "region", "other")
 
 

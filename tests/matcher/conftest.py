@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from greenplat.api.app import create_app
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Database
 from greenplat.core.organizations import service as organizations
@@ -314,10 +316,11 @@ def world(match_db: Database, match_indexer: Indexer) -> World:
 def matcher(
     match_settings: Settings, match_db: Database, match_indexer: Indexer, world: World
 ) -> Iterator[Matcher]:
-    """The matcher over the world; feedback written by a test is removed after it."""
+    """The matcher over the world; feedback (and what it set off) is removed after a test."""
     yield Matcher(match_indexer)
     with match_db.session() as conn:
-        conn.execute("DELETE FROM match_feedback")
+        for table in ("match_feedback", "notifications", "email_outbox", "messages"):
+            conn.execute(f"DELETE FROM {table}")
 
 
 @pytest.fixture
@@ -341,3 +344,27 @@ def add_feedback(match_db: Database):
             )
 
     return add
+
+
+@pytest.fixture(scope="module")
+def client(match_settings, match_db, world):
+    platform = Platform(match_settings, match_db)
+    with TestClient(create_app(platform=platform)) as test_client:
+        yield test_client
+    platform.indexer.close()
+
+
+@pytest.fixture(scope="module")
+def auth(client, world):
+    headers = {}
+    for key, username in world.usernames.items():
+        response = client.post("/v1/auth/token", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        headers[key] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return headers
+
+
+@pytest.fixture
+def api(client, auth, matcher):
+    """(client, headers by account); feedback is removed after each test by `matcher`."""
+    return client, auth

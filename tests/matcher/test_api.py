@@ -2,38 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
-
-from greenplat.api.app import create_app
-from greenplat.platform import Platform
-
-PASSWORD = "matcher-test-password-1"
-
-
-@pytest.fixture(scope="module")
-def client(match_settings, match_db, world):
-    platform = Platform(match_settings, match_db)
-    with TestClient(create_app(platform=platform)) as test_client:
-        yield test_client
-    platform.indexer.close()
-
-
-@pytest.fixture(scope="module")
-def auth(client, world):
-    headers = {}
-    for key, username in world.usernames.items():
-        response = client.post("/v1/auth/token", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        headers[key] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    return headers
-
-
-@pytest.fixture
-def api(client, auth, matcher):
-    """(client, headers by account); feedback is removed after each test by `matcher`."""
-    return client, auth
-
 
 def test_enterprise_sees_matches_of_its_own_problems_only(api, world):
     client, auth = api

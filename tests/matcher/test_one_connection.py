@@ -149,12 +149,34 @@ def _records(platform, world) -> dict[str, Any]:
                 "user_id": world.principals["admin"].id,
             },
         )
+        admin = world.principals["admin"].id
+        for name in ("api", "portal"):
+            ids[f"notification_{name}"] = _insert(
+                conn,
+                "notifications",
+                {"user_id": admin, "kind": "deal", "problem_id": world.problems["battery"],
+                 "link": "/stats"},
+            )  # fmt: skip
+        ids["mail_failed"] = _insert(
+            conn,
+            "email_outbox",
+            {"to_address": "x@example.test", "subject": "s", "body": "b", "status": "failed"},
+        )
+        # an open thread: the insider was invited to the battery problem
+        ids["thread_expert"] = world.experts["insider"]
+        _insert(
+            conn,
+            "match_feedback",
+            {"problem_id": world.problems["battery"], "expert_id": ids["thread_expert"],
+             "action": "invited", "actor_role": "platform_admin"},
+        )  # fmt: skip
     platform.indexer.sync_pending()
     ids.update(
         kind="region",
         library="problems",
         fmt="csv",
         problem=world.problems["battery"],
+        expert_battery=world.experts["battery"],
         other=world.problems["other"],
         expert=world.experts["water"],
         achievement=world.achievements["water0"],
@@ -252,6 +274,18 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
             "problem_ids": [ids["problem"]], "expert_ids": [ids["expert"]], "k": 1,
         }),
         Call("GET", "/v1/search?text=lithium battery&library=experts"),
+        Call("GET", "/v1/matches/problems/{problem}/pipeline"),
+        Call("GET", "/v1/matches/followup?days=0"),
+        Call("POST", "/v1/matches/followup/{problem}/nudge"),
+        Call("GET", "/v1/notifications"),
+        Call("POST", "/v1/notifications/{notification_api}/read"),
+        Call("POST", "/v1/notifications/read-all"),
+        Call("GET", "/v1/notifications/preferences"),
+        Call("PUT", "/v1/notifications/preferences", json={"email": {"deal": "digest"}}),
+        Call("GET", "/v1/account/contact"),
+        Call("PUT", "/v1/account/contact", json={"email": "admin@example.test"}),
+        Call("GET", "/v1/messages/{problem}/{thread_expert}"),
+        Call("POST", "/v1/messages/{problem}/{thread_expert}", json={"body": "hello"}),
         Call("GET", "/v1/reference/{kind}"),
         Call("GET", "/v1/reference/{kind}/resolve?text=Jiangsu"),
         Call("POST", "/v1/reference/{kind}/aliases", json={
@@ -306,8 +340,9 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/problems/{draft_portal_submit}/submit", form={}),
         Call("POST", "/problems/{approved_portal_close}/close", form={}),
         Call("POST", "/problems/{problem}/invite", form={"expert_id": ids["expert"]}),
-        Call("POST", "/problems/{problem}/feedback", form={
-            "action": "contacted", "expert_id": ids["expert"],
+        Call("POST", "/expert/respond/{other}", "battery", form={"action": "interested"}),
+        Call("POST", "/problems/{other}/feedback", form={
+            "action": "contacted", "expert_id": ids["expert_battery"],
         }),
         Call("GET", "/subcenter/review"),
         Call("POST", "/subcenter/review/{submitted_portal_review}", form={"decision": "approve"}),
@@ -367,7 +402,17 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         }),
         Call("GET", "/expert/inbox", "battery"),
         Call("GET", "/expert/invitations", "battery"),
-        Call("POST", "/expert/respond/{other}", "battery", form={"action": "interested"}),
+        Call("GET", "/notifications"),
+        Call("POST", "/notifications/{notification_portal}/open", form={}),
+        Call("POST", "/notifications/read-all", form={}),
+        Call("GET", "/account/settings"),
+        Call("POST", "/account/settings", form={"email": "admin@example.test", "language": "en"}),
+        Call("GET", "/admin/mail"),
+        Call("POST", "/admin/mail/{mail_failed}/retry", form={}),
+        Call("GET", "/messages/{problem}/{thread_expert}"),
+        Call("POST", "/messages/{problem}/{thread_expert}", form={"body": "hello"}),
+        Call("GET", "/subcenter/followup"),
+        Call("POST", "/subcenter/followup/{problem}/nudge", form={}),
     ]  # fmt: skip
 
 
@@ -487,6 +532,9 @@ def test_every_route_holds_at_most_one_connection(watched):
             peaks[f"{call.method} {call.path}"] = watch.peak
     finally:
         clients.close()
+        with platform.db.session() as conn:  # what the walk set off, for the tests after it
+            for table in ("match_feedback", "notifications", "email_outbox", "messages"):
+                conn.execute(f"DELETE FROM {table}")
     assert len(peaks) == len(walked)
     assert {route: peak for route, peak in peaks.items() if peak > 1} == {}
     assert peaks["GET /v1/matches/problems/{problem}/experts"] == 1  # the watch does count

@@ -120,7 +120,13 @@ def worker_env(settings: Settings, broker_url: str, prefix: str) -> dict[str, st
 
 
 def start_worker(
-    settings: Settings, broker_url: str, prefix: str, name: str, queues: str, log_dir: Path
+    settings: Settings,
+    broker_url: str,
+    prefix: str,
+    name: str,
+    queues: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Worker:
     log_path = log_dir / f"{name}.log"
     command = [
@@ -141,7 +147,7 @@ def start_worker(
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             command,
-            env=worker_env(settings, broker_url, prefix),
+            env=worker_env(settings, broker_url, prefix) | (extra_env or {}),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -207,8 +213,10 @@ def spawn_worker(tmp_path: Path) -> Iterator:
     """Start Celery worker subprocesses; all are stopped when the test ends."""
     started: list[Worker] = []
 
-    def spawn(settings: Settings, broker: Broker, name: str, queues: str) -> Worker:
-        worker = start_worker(settings, broker.url, broker.prefix, name, queues, tmp_path)
+    def spawn(
+        settings: Settings, broker: Broker, name: str, queues: str, env: dict | None = None
+    ) -> Worker:
+        worker = start_worker(settings, broker.url, broker.prefix, name, queues, tmp_path, env)
         started.append(worker)
         return worker
 

@@ -59,6 +59,11 @@ def region(db, build):
         _feedback(conn, p1, heat["id"], "interested", T0 + timedelta(hours=3))
         _feedback(conn, p1, materials["id"], "declined", T0 + timedelta(hours=5), reason="不对口")
         _feedback(conn, p1, heat["id"], "deal", T0 + timedelta(days=9), role="enterprise")
+        conn.execute(
+            "UPDATE match_feedback SET contract_kind = 'development', amount_wan = 50,"
+            " deal_date = %s WHERE problem_id = %s AND action = 'deal'",
+            ((T0 + timedelta(days=9)).date(), p1),
+        )
         p5_approved = T0 + timedelta(days=33, hours=1)
         _feedback(
             conn, p5, materials["id"], "declined", p5_approved + timedelta(hours=4), reason="忙"
@@ -163,7 +168,8 @@ def test_dashboard_shows_the_figures_and_charts(stats_admin, region):
     assert 'id="kpi-rate">67%<' in page
     assert 'id="kpi-deals">1<' in page
     assert "3.0 小时" in page
-    assert page.count('<svg class="chart"') == 3
+    assert 'id="kpi-deal-value">50<' in page and 'id="kpi-days-to-deal">9 天<' in page
+    assert page.count('<svg class="chart"') == 4
     assert "新能源" in page and "材料科学" in page and "2026-04" in page
 
 
@@ -183,6 +189,9 @@ def test_csv_export_holds_the_drilled_records(stats_admin, region):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["编号", "标题"]
     assert sorted(r[1] for r in rows[1:]) == ["p1", "p2", "p5"]
+    value, days = rows[0].index("成交金额（万元）"), rows[0].index("发布到成交天数")
+    deal = next(r for r in rows[1:] if r[1] == "p1")
+    assert (deal[value], deal[days]) == ("50.0", "9")
 
 
 def test_xlsx_export_has_records_and_breakdowns(stats_admin, region):

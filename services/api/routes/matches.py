@@ -6,10 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 
-from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep
+from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep, SettingsDep
 from greenplat.core.errors import Forbidden
 from greenplat.core.permissions import require_any
 from greenplat.matcher import feedback
+from greenplat.matcher import followup as followups
+from greenplat.matcher.board import board
 from greenplat.matcher.models import (
     AssignRequest,
     AssignResult,
@@ -17,7 +19,10 @@ from greenplat.matcher.models import (
     FeedbackCreate,
     FeedbackPage,
     FeedbackRead,
+    FollowupItem,
     MatchPage,
+    NudgeResult,
+    PipelineRow,
 )
 
 router = APIRouter(prefix="/v1/matches", tags=["matches 匹配"])
@@ -148,9 +153,17 @@ def achievement_problems(
     )
 
 
+@router.get("/problems/{problem_id}/pipeline", response_model=list[PipelineRow])
+def problem_pipeline(problem_id: RecordId, principal: CurrentPrincipal, conn: Conn):
+    """Each expert once with its stage (推荐 → 已邀请 → 有意向 / 已婉拒 → 已联系 → 洽谈中 → 已成交),
+    its history, the actions the reader may take next, and contacts after consent."""
+    return board(conn=conn, principal=principal, problem_id=problem_id)
+
+
 @router.post("/feedback", response_model=FeedbackRead, status_code=status.HTTP_201_CREATED)
 def create_feedback(data: FeedbackCreate, principal: CurrentPrincipal, conn: Conn) -> FeedbackRead:
-    """Record an action on a match: viewed, interested, declined (with reason), contacted, deal."""
+    """Move a pair along the pipeline (docs/loop.md): invited (note), interested (proposal),
+    declined (reason), contacted, negotiating, deal (contract kind, amount, date); or viewed."""
     return feedback.create(conn=conn, principal=principal, data=data)
 
 
@@ -190,3 +203,26 @@ def assign(
         k=data.k,
         record=data.record,
     )
+
+
+@router.get("/followup", response_model=list[FollowupItem])
+def followup(
+    principal: CurrentPrincipal,
+    conn: Conn,
+    settings: SettingsDep,
+    days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+) -> list[FollowupItem]:
+    """Approved problems without an expert's answer after N days (default: the setting)."""
+    rows = followups.waiting(
+        conn=conn, principal=principal, days=settings.followup_days if days is None else days
+    )
+    return [FollowupItem(**r) for r in rows]
+
+
+@router.post("/followup/{problem_id}/nudge", response_model=NudgeResult)
+def nudge(
+    problem_id: RecordId, principal: CurrentPrincipal, conn: Conn, platform: PlatformDep
+) -> NudgeResult:
+    """Remind the problem's recommended and invited experts."""
+    k = max(platform.settings.notify_top_experts, 1)
+    return NudgeResult(notified=followups.nudge(platform.matcher, conn, principal, problem_id, k))

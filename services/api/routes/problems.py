@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from greenplat.api.deps import Conn, CurrentPrincipal
+from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep
 from greenplat.core.problems import service
 from greenplat.core.problems.models import (
     ProblemCreate,
@@ -17,6 +17,7 @@ from greenplat.core.problems.models import (
     ProblemStatus,
     ProblemUpdate,
 )
+from greenplat.matcher import announce
 
 router = APIRouter(prefix="/v1/problems", tags=["problems 需求"])
 
@@ -88,10 +89,17 @@ def submit_problem(problem_id: ProblemId, principal: CurrentPrincipal, conn: Con
 
 @router.post("/{problem_id}/review", response_model=ProblemRead)
 def review_problem(
-    problem_id: ProblemId, data: ProblemReview, principal: CurrentPrincipal, conn: Conn
+    problem_id: ProblemId,
+    data: ProblemReview,
+    principal: CurrentPrincipal,
+    conn: Conn,
+    platform: PlatformDep,
 ) -> ProblemRead:
     """The sub-center approves or returns a submitted problem (a return needs a comment)."""
-    return service.review(conn=conn, principal=principal, problem_id=problem_id, data=data)
+    reviewed = service.review(conn=conn, principal=principal, problem_id=problem_id, data=data)
+    if reviewed.status == "approved":
+        announce.recommend_after_commit(platform, conn, problem_id)
+    return reviewed
 
 
 @router.post("/{problem_id}/close", response_model=ProblemRead)

@@ -19,6 +19,7 @@ from greenplat.api.errors import as_domain_error
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
 
@@ -49,6 +50,7 @@ class Viewer:
     lang: str
     presession: str = ""
     presession_new: bool = False
+    unread: int = 0
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -111,9 +113,12 @@ def viewer(request: Request, conn: Conn) -> Viewer:
     platform = platform_of(request)
     token = session_token(request)
     principal = _principal(conn, token)
+    unread = notifications.unread_count(conn=conn, principal=principal) if principal else 0
     lang = pick_language(request.cookies.get(LANG_COOKIE))
     pre, new = presession(request)
-    return Viewer(request, platform, conn, principal, token if principal else None, lang, pre, new)
+    return Viewer(
+        request, platform, conn, principal, token if principal else None, lang, pre, new, unread
+    )
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:

@@ -1,36 +1,39 @@
 """The portal's view of the matcher: recommendations with reasons, answers, invitations.
 
-Rankings and reasons come from the matcher; feedback actions go through its feedback module,
-which checks who may act on which match. Only the small read-outs the pages need are here.
+Rankings and reasons come from the matcher; actions go through its feedback service, which
+checks who may take which action from which stage (matcher/pipeline.py). Only the small
+read-outs the pages need are here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
+from greenplat.core.contacts import service as contacts
 from greenplat.core.db import Connection
-from greenplat.core.errors import Conflict, InvalidInput, NotFound
+from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
-from greenplat.matcher import feedback
+from greenplat.matcher import feedback, pipeline
 from greenplat.matcher.models import FeedbackCreate
 from greenplat.platform import Platform
 
 ANSWERS = ("interested", "declined")
 RECS_SHOWN = 8
+# Form fields an action may carry, besides the pair and the action itself.
+DETAILS = (
+    "reason",
+    "note",
+    "proposal_approach",
+    "proposal_timeframe",
+    "proposal_cost",
+    "contract_kind",
+    "amount_wan",
+    "deal_date",
+)
 INBOX_PAGE = 10
-
-
-def _states(conn: Connection, problem_ids: list[int], expert_id: int | None = None):
-    """(problem, expert) -> the latest action on that pair (viewed excluded)."""
-    rows = conn.execute(
-        "SELECT DISTINCT ON (problem_id, expert_id) problem_id, expert_id, action, reason"
-        " FROM match_feedback WHERE problem_id = ANY(%s) AND expert_id IS NOT NULL"
-        " AND (%s::bigint IS NULL OR expert_id = %s) AND action <> 'viewed'"
-        " ORDER BY problem_id, expert_id, created_at DESC, id DESC",
-        (problem_ids, expert_id, expert_id),
-    ).fetchall()
-    return {(r["problem_id"], r["expert_id"]): r for r in rows}
 
 
 def response_counts(conn: Connection, problem_ids: list[int]) -> dict[int, int]:
@@ -43,19 +46,19 @@ def response_counts(conn: Connection, problem_ids: list[int]) -> dict[int, int]:
     return {r["problem_id"]: r["n"] for r in rows}
 
 
-def answers(conn: Connection, principal: Principal, problem_id: int) -> list[dict]:
-    """What experts and the enterprise did on this problem's matches, newest first."""
-    page = feedback.list(conn=conn, principal=principal, problem_id=problem_id, page_size=100)
-    ids = [f.expert_id for f in page.items if f.expert_id is not None]
-    names = {
-        r["id"]: r["name"]
-        for r in conn.execute("SELECT id, name FROM experts WHERE id = ANY(%s)", (ids,))
+def my_pair(conn: Connection, principal: Principal, problem: dict) -> dict | None:
+    """The expert's own place in this problem's pipeline, with the enterprise's contacts."""
+    if principal.expert_id is None:
+        return None
+    stage = pipeline.stage_of(conn, problem["id"], principal.expert_id)
+    return {
+        "expert_id": principal.expert_id,
+        "stage": stage,
+        "offered": _expert_offers(stage),
+        "contacts": contacts.for_pair(
+            conn=conn, principal=principal, problem=problem, expert_id=principal.expert_id
+        ),
     }
-    return [
-        {**f.model_dump(), "expert_name": names.get(f.expert_id, "")}
-        for f in page.items
-        if f.expert_id is not None and f.action != "viewed"
-    ]
 
 
 def recommend_for_problem(
@@ -69,7 +72,7 @@ def recommend_for_problem(
     works = matcher.problem_achievements(
         problem_id, conn=conn, principal=principal, page_size=RECS_SHOWN
     ).items
-    states = _states(conn, [problem_id])
+    states = pipeline.stages(conn, [problem_id])
     experts = [
         {
             "id": m.id,
@@ -81,7 +84,7 @@ def recommend_for_problem(
             "level": m.level,
             "probability": m.components.get("probability"),
             "why": m.reasons,
-            "state": (states.get((problem_id, m.id)) or {}).get("action"),
+            "stage": states.get((problem_id, m.id), "recommended"),
         }
         for m in found
     ]
@@ -114,24 +117,19 @@ def act(
     problem_id: int,
     expert_id: int,
     action: str,
-    reason: str | None = None,
+    form: dict[str, Any],
 ) -> None:
-    """Record one action on the (problem, expert) match; the feedback module checks who may."""
-    latest = _states(conn, [problem_id], expert_id).get((problem_id, expert_id))
-    if latest is not None and latest["action"] == action:
-        raise Conflict(f"已记录过此操作 / already recorded: {action}", field="action")
+    """Record one action on the (problem, expert) match; the feedback service checks the rest."""
+    values = {k: form[k] for k in DETAILS if form.get(k) not in (None, "")}
     try:
-        data = FeedbackCreate(
-            problem_id=problem_id, expert_id=expert_id, action=action, reason=reason or None
-        )
-    except ValueError:
-        raise InvalidInput("婉拒时须填写理由 / a reason is required", field="reason") from None
+        data = FeedbackCreate(problem_id=problem_id, expert_id=expert_id, action=action, **values)
+    except ValidationError as error:
+        item = error.errors()[0]
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        raise InvalidInput(
+            f"{field} 无效 / {field} is invalid: {item['msg']}", field=field
+        ) from None
     feedback.create(conn=conn, principal=principal, data=data)
-
-
-def invite(conn: Connection, principal: Principal, problem_id: int, expert_id: int) -> None:
-    """Invite an expert to answer a problem."""
-    act(conn, principal, problem_id, expert_id, "invited")
 
 
 def inbox(
@@ -158,9 +156,16 @@ def inbox(
         industry=industry or None,
         level=level or None,
     )
-    states = _states(conn, [m.id for m in found.items], principal.expert_id)
-    items = [{"match": m, "state": states.get((m.id, principal.expert_id))} for m in found.items]
+    states = pipeline.stages(conn, [m.id for m in found.items], principal.expert_id)
+    items = []
+    for m in found.items:
+        stage = states.get((m.id, principal.expert_id), "recommended")
+        items.append({"match": m, "stage": stage, "offered": _expert_offers(stage)})
     return items, found.has_more
+
+
+def _expert_offers(stage: str) -> list[str]:
+    return pipeline.offered(stage, {pipeline.EXPERT})
 
 
 def invitations(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
@@ -170,13 +175,15 @@ def invitations(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
     invited = feedback.list(
         conn=conn, principal=principal, expert_id=principal.expert_id, action="invited"
     ).items
-    ids = list(dict.fromkeys(f.problem_id for f in invited))
-    states = _states(conn, ids, principal.expert_id)
-    out: list[dict[str, Any]] = []
+    ids = [f.problem_id for f in invited]
+    states = pipeline.stages(conn, ids, principal.expert_id)
+    out = []
     for f in invited:
         problem = problems.get(conn=conn, principal=principal, problem_id=f.problem_id)
-        if problem is None or any(o["problem"].id == problem.id for o in out):
+        if problem is None:
             continue
-        state = states.get((problem.id, principal.expert_id))
-        out.append({"problem": problem, "invited_at": f.created_at, "state": state})
+        stage = states.get((problem.id, principal.expert_id), "recommended")
+        out.append(
+            {"problem": problem, "invitation": f, "stage": stage, "offered": _expert_offers(stage)}
+        )
     return out

@@ -31,6 +31,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     ],
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
+        ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
         ("nav.duplicates", "/subcenter/duplicates"),
@@ -40,10 +41,12 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
         ("nav.review", "/subcenter/review"),
+        ("nav.followup", "/subcenter/followup"),
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
         ("nav.organizations", "/organizations"),
         ("nav.import", "/admin/import"),
+        ("nav.mail", "/admin/mail"),
         ("nav.exports", "/exports"),
         ("nav.reference", "/admin/reference"),
         ("nav.audit", "/admin/audit"),
@@ -59,6 +62,14 @@ def _when(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _days_since(value: datetime | None) -> str:
+    """Whole days (one decimal under two days) from a moment to now."""
+    if value is None:
+        return "—"
+    days = (datetime.now(value.tzinfo) - value).total_seconds() / 86400
+    return f"{days:.1f}" if days < 2 else f"{days:.0f}"
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The template environment; templates ship inside the package."""
@@ -71,6 +82,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    env.filters["days_since"] = _days_since
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.globals["meter"] = charts.meter
     env.filters["join_terms"] = lambda v: "；".join(v or [])
@@ -92,6 +104,7 @@ def render(v: Any, template: str, *, status: int = 200, **context: Any) -> HTMLR
             csrf=v.csrf,
             menu=MENUS.get(principal.role, []) if principal else [],
             path=v.request.url.path,
+            unread=v.unread,
             **context,
         )
     )
@@ -113,6 +126,7 @@ def render_error(request: Request, error: DomainError) -> HTMLResponse:
             csrf="",
             menu=[],
             path=request.url.path,
+            unread=0,
             status=error.status,
             message=error.message,
             field=error.field,

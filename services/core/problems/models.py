@@ -108,6 +108,8 @@ class ProblemRead(BaseModel):
     extra: dict[str, Any] = {}
     created_at: datetime
     updated_at: datetime
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
     redacted: bool = False
 
 

@@ -12,6 +12,7 @@ from greenplat.core import store
 from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
+from greenplat.core.notifications import service as notifications
 from greenplat.core.organizations import service as organizations
 from greenplat.core.outbox import record_change
 from greenplat.core.permissions import (
@@ -384,7 +385,29 @@ def transition(
     )
     _event(conn, problem_id, row["status"], target, principal, comment)
     record_change(conn, "problems", problem_id)
-    return to_read(_row_or_raise(conn, problem_id), principal)
+    stored = _row_or_raise(conn, problem_id)
+    _announce(conn, stored, action, comment)
+    return to_read(stored, principal)
+
+
+def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None):
+    """Tell the owner the review's result, and the region's reviewers what waits for them."""
+    link = f"/problems/{row['id']}"
+    if action in ("approve", "return"):
+        params = {"variant": action, "comment": comment or ""}
+        owners = notifications.owners_of(conn, row)
+        notifications.notify(
+            conn, recipients=owners, kind="review", problem=row, link=link, **params
+        )
+    elif action == "submit":
+        reviewers = notifications.reviewers_of(conn, row)
+        notifications.notify(
+            conn,
+            recipients=reviewers,
+            kind="queue",
+            problem=row,
+            link=f"/subcenter/review#p{row['id']}",
+        )
 
 
 def _check_verified(conn: Connection, row: dict[str, Any]) -> None:

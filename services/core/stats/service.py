@@ -4,11 +4,13 @@ Definitions (docs/portal.md repeats them for readers of the dashboard):
   posted     problems that left the draft state (submitted, imported or later); a problem
              merged into its duplicate is not counted again
   approved   problems that passed review (approved, matched, closed)
-  matched    problems with an expert interested, contacted or a deal, or marked matched
+  matched    problems with an expert interested, contacted, negotiating or a deal, or marked matched
   responded  approved problems with at least one expert's answer (interested or declined)
   response rate           responded / approved
   time to first response  median hours from approval (else posting) to the first answer
   deals      problems with at least one deal
+  deal value          sum of the deals' amounts (万元; deals without an amount add nothing)
+  time to deal        median days from posting to the first deal's date
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from greenplat.core.permissions import Principal, Scope, require_any
 METRICS = ("posted", "approved", "matched", "responded", "deals")
 BREAKDOWNS = ("industry", "month", "discipline")
 ANSWERS = ("interested", "declined")
-POSITIVE = ("interested", "contacted", "deal")
+POSITIVE = ("interested", "contacted", "negotiating", "deal")
 UNKNOWN = "—"
 
 # One row per problem in reach with the facts every figure is counted from.
@@ -33,7 +35,10 @@ WITH f AS (
            min(created_at) FILTER (WHERE actor_role = 'expert' AND action = ANY(%(answers)s))
                AS first_answer,
            bool_or(action = ANY(%(positive)s) AND expert_id IS NOT NULL) AS positive,
-           bool_or(action = 'deal') AS deal
+           bool_or(action = 'deal') AS deal,
+           sum(amount_wan) FILTER (WHERE action = 'deal') AS deal_value,
+           min(coalesce(deal_date, created_at::date)) FILTER (WHERE action = 'deal')
+               AS first_deal
     FROM match_feedback GROUP BY problem_id
 ), facts AS (
     SELECT p.id, p.external_id, p.title, p.organization, p.region, p.status,
@@ -45,6 +50,8 @@ WITH f AS (
            (p.status IN ('approved', 'matched', 'closed') AND f.first_answer IS NOT NULL)
                AS responded,
            coalesce(f.deal, false) AS deals,
+           coalesce(f.deal_value, 0) AS deal_value,
+           f.first_deal - p.created_at::date AS days_to_deal,
            extract(epoch FROM f.first_answer - coalesce(p.approved_at, p.created_at)) / 3600.0
                AS hours_to_answer
     FROM problems p LEFT JOIN f ON f.problem_id = p.id
@@ -62,7 +69,10 @@ _FIGURES = """
     count(*) FILTER (WHERE responded) AS responded,
     count(*) FILTER (WHERE deals) AS deals,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY hours_to_answer)
-        FILTER (WHERE responded AND hours_to_answer >= 0) AS median_hours
+        FILTER (WHERE responded AND hours_to_answer >= 0) AS median_hours,
+    coalesce(sum(deal_value), 0) AS deal_value,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_deal)
+        FILTER (WHERE deals AND days_to_deal >= 0) AS median_days_to_deal
 """
 
 
@@ -90,8 +100,10 @@ def _params(region: str | None, since: date | None, until: date | None) -> dict[
 def _with_rate(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
     row["response_rate"] = row["responded"] / row["approved"] if row["approved"] else None
-    hours = row.get("median_hours")
-    row["median_hours"] = None if hours is None else float(hours)
+    for key in ("median_hours", "median_days_to_deal"):
+        value = row.get(key)
+        row[key] = None if value is None else float(value)
+    row["deal_value"] = float(row.get("deal_value") or 0)
     return row
 
 
@@ -184,7 +196,8 @@ def records(
     condition = "TRUE" if metric == "posted" else metric
     return conn.execute(
         _FACTS + "SELECT id, external_id, title, organization, region, industry, month, status,"
-        " created_at, approved, matched, responded, deals, hours_to_answer FROM facts"
+        " created_at, approved, matched, responded, deals, hours_to_answer, deal_value,"
+        " days_to_deal FROM facts"
         f" WHERE {condition}"
         " AND (%(industry)s::text IS NULL OR industry = %(industry)s)"
         " AND (%(month)s::text IS NULL OR month = %(month)s)"

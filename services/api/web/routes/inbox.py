@@ -49,18 +49,15 @@ def invitations(v: Viewer = Depends(signed_in)) -> Response:
 
 @router.post("/expert/respond/{problem_id}", include_in_schema=False)
 async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
-    """Mark a request interesting, or decline it with a reason."""
+    """Say 有意向 (with a proposal), or decline with a reason."""
     me = v.require("expert", "inbox")
     data = await form_of(v)
-    action = data.get("action")
+    action = str(data.get("action") or "")
     if action not in matching.ANSWERS:
         raise InvalidInput("未知操作 / unknown action", field="action")
-    reason = str(data.get("reason") or "").strip() or None
-    if action == "declined" and reason is None:
-        raise InvalidInput("婉拒时须填写理由 / a reason is required to decline", field="reason")
     if me.expert_id is None:
         raise InvalidInput("你的账号未关联专家档案 / no expert profile", field="expert_id")
     with v.transaction() as conn:
-        matching.act(conn, me, problem_id, me.expert_id, action, reason)
+        matching.act(conn, me, problem_id, me.expert_id, action, data)
     back = data.get("back") if data.get("back") in ("inbox", "invitations") else "inbox"
     return redirect(f"/expert/{back}?ok=flash.{action}")

@@ -15,6 +15,8 @@ from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
 from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
+from greenplat.matcher.board import board
+from greenplat.matcher.models import CONTRACT_KINDS
 
 from .. import matching
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -178,7 +180,12 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
-        answers = matching.answers(conn, me, problem_id) if full else []
+        answers = board(conn=conn, principal=me, problem_id=problem_id) if full else []
+        mine = (
+            matching.my_pair(conn, me, record)
+            if problem.status in ("approved", "matched")
+            else None
+        )
     return render(
         v,
         "problems/show.html",
@@ -187,8 +194,9 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         events=events,
         answers=answers,
         may_edit=problems.editable(me, record),
-        may_act=v.may("feedback", "create"),
         transitions=problems.allowed_transitions(me, record),
+        contract_kinds=CONTRACT_KINDS,
+        mine=mine,
     )
 
 
@@ -219,33 +227,27 @@ async def close_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Resp
     return redirect(f"/problems/{problem_id}?ok=flash.closed")
 
 
-@router.post("/problems/{problem_id}/invite", include_in_schema=False)
-async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
-    """Invite a recommended expert to answer the problem."""
-    data = await form_of(v)
+def _expert_id(data: dict[str, Any]) -> int:
     try:
-        expert_id = int(data.get("expert_id") or "")
+        return int(data.get("expert_id") or "")
     except ValueError:
         raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
-    matching.invite(v.conn, v.me, problem_id, expert_id)
+
+
+@router.post("/problems/{problem_id}/invite", include_in_schema=False)
+async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+    """Invite a recommended expert to answer the problem, with a personal note."""
+    data = await form_of(v)
+    with v.transaction() as conn:
+        matching.act(conn, v.me, problem_id, _expert_id(data), "invited", data)
     return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")
 
 
 @router.post("/problems/{problem_id}/feedback", include_in_schema=False)
 async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
-    """The enterprise records that it contacted an expert, or closed a deal (then: matched)."""
+    """The enterprise side moves a pair along the pipeline: contacted, negotiating, deal."""
     data = await form_of(v)
-    action = data.get("action")
-    if action not in ("contacted", "deal"):
-        raise InvalidInput("未知操作 / unknown action", field="action")
-    try:
-        expert_id = int(data.get("expert_id") or "")
-    except ValueError:
-        raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
-    me = v.me
+    action = str(data.get("action") or "")
     with v.transaction() as conn:
-        matching.act(conn, me, problem_id, expert_id, action)
-        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
-        if action == "deal" and problem.status == "approved":
-            problems.mark_matched(conn=conn, principal=me, problem_id=problem_id)
+        matching.act(conn, v.me, problem_id, _expert_id(data), action, data)
     return redirect(f"/problems/{problem_id}?ok=flash.{action}#answers")

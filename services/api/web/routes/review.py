@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemReview
+from greenplat.matcher import announce
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..forms import parse
@@ -41,7 +42,9 @@ async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     if decision is None:
         raise _invalid(errors)
     with v.transaction() as conn:
-        problems.review(conn=conn, principal=me, problem_id=problem_id, data=decision)
+        reviewed = problems.review(conn=conn, principal=me, problem_id=problem_id, data=decision)
+        if reviewed.status == "approved":
+            announce.recommend_after_commit(v.platform, conn, problem_id)
     ok = "flash.approved" if decision.decision == "approve" else "flash.returned"
     return redirect(f"/subcenter/review?ok={ok}")
 

@@ -34,8 +34,11 @@ EXPORT_COLUMNS = (
     "matched",
     "responded",
     "deals",
+    "deal_value",
+    "days_to_deal",
     "hours_to_answer",
 )
+_DEAL_FIGURES = ("deal_value", "median_days_to_deal")
 
 
 def _date(value: str | None, field: str) -> date | None:
@@ -68,6 +71,11 @@ def _charts(v: Viewer, by_industry: list, by_month: list, by_discipline: list) -
                 (t("stats.deals"), [r["deals"] for r in by_month]),
             ],
             title=t("stats.by_month"),
+        ),
+        "deal_value": charts.columns(
+            months,
+            [(t("stats.deal_value"), [r["deal_value"] for r in by_month])],
+            title=t("stats.deal_value_by_month"),
         ),
         "discipline": charts.hbar(
             [(r["key"], r["matched"]) for r in by_discipline[:12]],
@@ -142,6 +150,7 @@ def _records_sheet(v: Viewer, rows: list[dict[str, Any]]) -> sheets.Sheet:
         line = {**row, "status": v.t(f"status.{row['status']}")}
         hours = row["hours_to_answer"]
         line["hours_to_answer"] = None if hours is None else round(float(hours), 1)
+        line["deal_value"] = float(row["deal_value"])  # 万元
         body.append([line[c] for c in EXPORT_COLUMNS])
     header = [v.t(f"export.{c}") for c in EXPORT_COLUMNS]
     return sheets.Sheet(v.t("stats.sheet_records"), header, body)
@@ -150,8 +159,9 @@ def _records_sheet(v: Viewer, rows: list[dict[str, Any]]) -> sheets.Sheet:
 def _breakdown_sheet(v: Viewer, conn: Conn, by: str, filters: dict[str, Any]) -> sheets.Sheet:
     period = {k: filters[k] for k in ("region", "since", "until")}
     rows = stats.breakdown(conn=conn, principal=v.me, by=by, **period)
-    header = [v.t(f"export.{by}"), *(v.t(f"stats.{m}") for m in stats.METRICS)]
-    body = [[r["key"], *(r[m] for m in stats.METRICS)] for r in rows]
+    figures = (*stats.METRICS, *_DEAL_FIGURES)
+    header = [v.t(f"export.{by}"), *(v.t(f"stats.{m}") for m in figures)]
+    body = [[r["key"], *(r[m] for m in figures)] for r in rows]
     return sheets.Sheet(v.t(f"stats.by_{by}"), header, body)
 
 

@@ -1,0 +1,108 @@
+"""The pipeline in the portal: each expert once with its stage, only the actions that fit."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def problem(db, world, build):
+    """An approved problem of the world's enterprise, in region A."""
+    with db.session() as conn:
+        return build.problem(
+            conn,
+            region=world.region_a,
+            organization=world.org_a,
+            owner=world.users["enterprise"],
+            title="窑炉烟气余热回收方案",
+        )
+
+
+def _post(client, csrf_of, url, **data):
+    return client.post(url, data={"csrf": csrf_of(client), **data}, follow_redirects=False)
+
+
+def _actions(db, problem_id):
+    with db.session() as conn:
+        rows = conn.execute(
+            "SELECT action FROM match_feedback WHERE problem_id = %s ORDER BY id", (problem_id,)
+        ).fetchall()
+    return [r["action"] for r in rows]
+
+
+def test_the_problem_page_shows_each_expert_once_with_only_the_next_actions(
+    browser_as, csrf_of, db, world, problem
+):
+    owner, expert = browser_as("enterprise"), browser_as("expert")
+    pid, eid = problem["id"], world.users["expert"].expert_id
+    invite = _post(owner, csrf_of, f"/problems/{pid}/invite", expert_id=eid, note="请看看这个")
+    assert invite.status_code == 303
+    assert "请看看这个" in expert.get("/expert/invitations").text
+    answer = _post(
+        expert,
+        csrf_of,
+        f"/expert/respond/{pid}",
+        action="interested",
+        proposal_approach="余热锅炉加有机朗肯循环",
+        proposal_timeframe="6 个月",
+        proposal_cost="80 万元",
+    )
+    assert answer.status_code == 303
+    assert (
+        _post(
+            owner, csrf_of, f"/problems/{pid}/feedback", expert_id=eid, action="contacted"
+        ).status_code
+        == 303
+    )
+    page = owner.get(f"/problems/{pid}").text
+    assert page.count(f'id="pair-{eid}"') == 1
+    assert "余热锅炉加有机朗肯循环" in page and "6 个月" in page
+    assert 'value="contacted"' not in page  # already done: no longer offered
+    assert 'value="negotiating"' in page and 'value="deal"' in page
+    again = _post(owner, csrf_of, f"/problems/{pid}/feedback", expert_id=eid, action="contacted")
+    assert again.status_code == 409
+    deal = _post(
+        owner,
+        csrf_of,
+        f"/problems/{pid}/feedback",
+        expert_id=eid,
+        action="deal",
+        contract_kind="development",
+        amount_wan="50",
+        deal_date="2026-11-30",
+    )
+    assert deal.status_code == 303
+    assert _actions(db, pid) == ["invited", "interested", "contacted", "deal"]
+    with db.session() as conn:
+        row = conn.execute("SELECT status FROM problems WHERE id = %s", (pid,)).fetchone()
+    assert row["status"] == "matched"
+
+
+def test_the_enterprise_cannot_skip_the_experts_answer_in_the_portal(
+    browser_as, csrf_of, db, world, problem
+):
+    owner = browser_as("enterprise")
+    pid, eid = problem["id"], world.users["expert"].expert_id
+    deal = _post(
+        owner,
+        csrf_of,
+        f"/problems/{pid}/feedback",
+        expert_id=eid,
+        action="deal",
+        contract_kind="development",
+    )
+    assert deal.status_code == 409
+    forged = _post(owner, csrf_of, f"/problems/{pid}/feedback", expert_id=eid, action="interested")
+    assert forged.status_code == 403
+    assert _actions(db, pid) == []
+
+
+def test_a_long_decline_reason_is_reported_too_long_not_missing(browser_as, csrf_of, db, problem):
+    expert = browser_as("expert")
+    url = f"/expert/respond/{problem['id']}"
+    long = _post(expert, csrf_of, url, action="declined", reason="太忙" * 1001)
+    assert long.status_code == 422
+    assert "too long" in long.text and "needs a reason" not in long.text
+    blank = _post(expert, csrf_of, url, action="declined", reason="  ")
+    assert blank.status_code == 422 and "needs a reason" in blank.text
+    assert _actions(db, problem["id"]) == []
