@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from greenplat.core.contacts import service as contacts
 from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 from greenplat.core.permissions import Principal, allows
 from greenplat.matcher import feedback, pipeline
 from greenplat.matcher.models import FeedbackRead, PipelineRow
+
+if TYPE_CHECKING:
+    from greenplat.matcher.service import Matcher
 
 
 def _problem(conn: Connection, principal: Principal, problem_id: int) -> dict:
@@ -17,8 +22,11 @@ def _problem(conn: Connection, principal: Principal, problem_id: int) -> dict:
     return row
 
 
-def board(*, conn: Connection, principal: Principal, problem_id: int) -> list[PipelineRow]:
-    """Each expert with a move on the problem: stage, folded history, next actions, contacts."""
+def board(
+    matcher: Matcher, *, conn: Connection, principal: Principal, problem_id: int
+) -> list[PipelineRow]:
+    """Each expert with a move on the problem: fit level, stage, folded history, next actions,
+    contacts. Only these experts are scored, not the library."""
     problem = _problem(conn, principal, problem_id)
     page = feedback.list(conn=conn, principal=principal, problem_id=problem_id, page_size=100)
     history: dict[int, list[FeedbackRead]] = {}
@@ -30,6 +38,7 @@ def board(*, conn: Connection, principal: Principal, problem_id: int) -> list[Pi
         for r in conn.execute("SELECT * FROM experts WHERE id = ANY(%s)", (list(history),))
     }
     stages = pipeline.stages(conn, [problem_id])
+    levels = matcher.expert_levels(conn, problem, list(experts.values()))
     rows = []
     for expert_id, items in history.items():
         stage = stages.get((problem_id, expert_id), "recommended")
@@ -38,6 +47,7 @@ def board(*, conn: Connection, principal: Principal, problem_id: int) -> list[Pi
             PipelineRow(
                 expert_id=expert_id,
                 expert_name=experts[expert_id]["name"],
+                level=levels[expert_id],
                 stage=stage,
                 history=items,
                 proposal=next((f for f in items if f.action == "interested"), None),

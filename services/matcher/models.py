@@ -141,10 +141,12 @@ class AssignResult(BaseModel):
 
 class PipelineRow(BaseModel):
     """One expert of a problem's pipeline: its stage, history, the actions the reader may take
-    next, and the other side's contact details once the expert consented."""
+    next, the other side's contact details once the expert consented, and the expert's fit
+    for the problem (its level as in the problem's recommendations; None: below the bar)."""
 
     expert_id: int
     expert_name: str
+    level: Literal["high", "good", "possible"] | None
     stage: str
     history: list[FeedbackRead]
     proposal: FeedbackRead | None

@@ -10,6 +10,7 @@ from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import inbox, judging, retrieval, rules
+from greenplat.matcher.relevance import Direction, Level
 from greenplat.matcher.scoring import Components
 
 RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
@@ -47,11 +48,28 @@ def rank_experts(
     scored = score_experts(
         indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged
     )
-    direction = "record" if problem_id else "search"
+    _judge(conn, scored, text, "record" if problem_id else "search")
+    return [entry for entry in scored if not bar or entry[2].level is not None]
+
+
+def expert_levels(
+    indexer, conn: Connection, problem: dict, experts: Sequence[dict]
+) -> dict[int, Level | None]:
+    """These experts' fit levels for a problem record, judged as its recommendations judge
+    them (no rules applied); None below the bar or without works or profile to judge by."""
+    text = retrieval.problem_text(problem)
+    scored = score_experts(indexer, conn, problem, experts, text=text)
+    _judge(conn, scored, text, "record")
+    levels: dict[int, Level | None] = {expert["id"]: None for expert in experts}
+    levels.update((expert["id"], comps.level) for expert, _, comps, _ in scored)
+    return levels
+
+
+def _judge(conn: Connection, scored: list[RankedExpert], text: str, direction: Direction) -> None:
+    """Set each scored expert's calibrated probability and level (None below the bar)."""
     verdicts = judging.judge_fits(conn, [(fit, e, text) for e, fit, _, _ in scored], direction)
     for (_, _, comps, _), verdict in zip(scored, verdicts, strict=True):
         comps.probability, comps.level = verdict.probability, verdict.level
-    return [entry for entry in scored if not bar or entry[2].level is not None]
 
 
 def score_experts(

@@ -160,6 +160,12 @@ class Matcher:
         """These experts scored against a problem (no rules applied), best first."""
         return ranking.score_experts(self.indexer, conn, problem, experts)
 
+    def expert_levels(
+        self, conn: Connection, problem: dict, experts: Sequence[dict]
+    ) -> dict[int, Level | None]:
+        """These experts' fit levels for a problem (None below the bar), no rules applied."""
+        return ranking.expert_levels(self.indexer, conn, problem, experts)
+
     # free text ----------------------------------------------------------------------------
 
     def search(

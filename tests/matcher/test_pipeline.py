@@ -177,3 +177,20 @@ def test_the_pipeline_lists_each_expert_once_with_the_next_actions(flow, world):
     assert staff["offered"] == ["negotiating", "deal"]
     for outsider in ("blue", "battery", "water"):
         assert client.get(url, headers=auth[outsider]).status_code == 404
+
+
+def test_each_pipeline_row_carries_the_experts_fit_as_the_recommendations_judge_it(flow, world):
+    client, auth, post = flow
+    pid = world.problems["battery"]
+    assert post("acme", "invited").status_code == 201
+    assert post("acme", "invited", expert="water").status_code == 201
+    answer = post("battery", "interested", proposal_approach="Phase-change cooling")
+    assert answer.status_code == 201
+    rows = client.get(f"/v1/matches/problems/{pid}/pipeline", headers=auth["acme"]).json()
+    fits = {row["expert_id"]: row["level"] for row in rows}
+    recommended = client.get(f"/v1/matches/problems/{pid}/experts", headers=auth["acme"]).json()
+    levels = {item["id"]: item["level"] for item in recommended["items"]}
+    assert fits[world.experts["battery"]] in ("high", "good")
+    assert fits[world.experts["battery"]] == levels[world.experts["battery"]]
+    assert world.experts["water"] not in levels
+    assert fits[world.experts["water"]] is None  # membranes for water: below the bar

@@ -18,6 +18,23 @@ def problem(db, world, build):
         )
 
 
+@pytest.fixture
+def work(db, world, build, platform):
+    """An indexed achievement of the world's expert on the problem's topic; removed after."""
+    with db.session() as conn:
+        row = build.achievement(
+            conn,
+            expert_ids=[world.expert_a],
+            title="窑炉烟气余热回收与有机朗肯循环发电",
+            abstract="回收窑炉 300℃ 高温烟气余热，余热锅炉加有机朗肯循环发电，降低能耗。",
+        )
+        platform.indexer.index_records(conn, {"achievements": [row["id"]]})
+    yield row
+    with db.session() as conn:
+        conn.execute("DELETE FROM achievements WHERE id = %s", (row["id"],))
+        platform.indexer.index_records(conn, {"achievements": [row["id"]]})
+
+
 def _post(client, csrf_of, url, **data):
     return client.post(url, data={"csrf": csrf_of(client), **data}, follow_redirects=False)
 
@@ -106,3 +123,42 @@ def test_a_long_decline_reason_is_reported_too_long_not_missing(browser_as, csrf
     blank = _post(expert, csrf_of, url, action="declined", reason="  ")
     assert blank.status_code == 422 and "needs a reason" in blank.text
     assert _actions(db, problem["id"]) == []
+
+
+def _row(page: str, expert_id: int) -> str:
+    start = page.index(f'id="pair-{expert_id}"')
+    return page[start : page.index('class="history"', start)]
+
+
+def test_the_enterprise_sees_the_experts_fit_beside_the_proposal(
+    browser_as, csrf_of, world, problem, work
+):
+    owner, expert = browser_as("enterprise"), browser_as("expert")
+    pid, eid = problem["id"], world.users["expert"].expert_id
+    assert _post(owner, csrf_of, f"/problems/{pid}/invite", expert_id=eid).status_code == 303
+    answer = _post(
+        expert,
+        csrf_of,
+        f"/expert/respond/{pid}",
+        action="interested",
+        proposal_approach="余热锅炉加有机朗肯循环",
+        proposal_timeframe="6 个月",
+        proposal_cost="80 万元",
+    )
+    assert answer.status_code == 303
+    row = _row(owner.get(f"/problems/{pid}").text, eid)
+    assert "余热锅炉加有机朗肯循环" in row and "80 万元" in row
+    shown = [text for text in ("高度匹配", "较匹配", "可能相关") if f">{text}</span>" in row]
+    assert len(shown) == 1, row
+    assert "未达匹配标准" not in row
+
+
+def test_an_expert_without_fitting_works_is_shown_below_the_bar(
+    browser_as, csrf_of, world, problem
+):
+    owner = browser_as("enterprise")
+    pid, eid = problem["id"], world.users["expert"].expert_id
+    assert _post(owner, csrf_of, f"/problems/{pid}/invite", expert_id=eid).status_code == 303
+    owner.cookies.set("gp_lang", "en")
+    row = _row(owner.get(f"/problems/{pid}").text, eid)
+    assert ">Below the bar</span>" in row

@@ -154,10 +154,13 @@ def achievement_problems(
 
 
 @router.get("/problems/{problem_id}/pipeline", response_model=list[PipelineRow])
-def problem_pipeline(problem_id: RecordId, principal: CurrentPrincipal, conn: Conn):
-    """Each expert once with its stage (推荐 → 已邀请 → 有意向 / 已婉拒 → 已联系 → 洽谈中 → 已成交),
-    its history, the actions the reader may take next, and contacts after consent."""
-    return board(conn=conn, principal=principal, problem_id=problem_id)
+def problem_pipeline(
+    problem_id: RecordId, principal: CurrentPrincipal, conn: Conn, platform: PlatformDep
+):
+    """Each expert once with its fit level (high / good / possible, null below the bar), its
+    stage (推荐 → 已邀请 → 有意向 / 已婉拒 → 已联系 → 洽谈中 → 已成交), its history, the actions the
+    reader may take next, and contacts after consent."""
+    return board(platform.matcher, conn=conn, principal=principal, problem_id=problem_id)
 
 
 @router.post("/feedback", response_model=FeedbackRead, status_code=status.HTTP_201_CREATED)

@@ -180,7 +180,11 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
-        answers = board(conn=conn, principal=me, problem_id=problem_id) if full else []
+        answers = (
+            board(v.platform.matcher, conn=conn, principal=me, problem_id=problem_id)
+            if full
+            else []
+        )
         mine = (
             matching.my_pair(conn, me, record)
             if problem.status in ("approved", "matched")
