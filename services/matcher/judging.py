@@ -18,7 +18,7 @@ def judge_hits(
     query = indexer.query_vector(text, model=model)
     missing = [h.record_id for h in hits if model not in h.vector_scores]
     stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
-    terms = relevance.Terms(text)
+    terms = relevance.Terms(text, parts=True)
     out = {}
     for hit in hits:
         cosine = hit.vector_scores.get(model)
