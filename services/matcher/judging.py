@@ -59,7 +59,8 @@ def judge_fits(
     for n, (fit, expert, text) in pending.items():
         texts = [retrieval.expert_profile_text(expert)]
         texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
-        coverage = terms.setdefault(text, relevance.Terms(text)).coverage(texts)
+        source = terms.setdefault(text, relevance.Terms(text, parts=direction == "search"))
+        coverage = source.coverage(texts)
         out[n] = relevance.judge(fit.model, direction, best_cosine(fit), coverage)
     return [v for v in out if v is not None]
 
