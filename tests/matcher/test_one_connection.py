@@ -376,7 +376,8 @@ class Clients:
 
     def __init__(self, app, platform, world) -> None:
         self.app, self.platform, self.world = app, platform, world
-        self.api = TestClient(app)
+        # From this host, as an operator reads /metrics (no metrics token is set here).
+        self.api = TestClient(app, client=("127.0.0.1", 50000))
         self.portal: dict[str, TestClient] = {}
 
     def token(self, who: str) -> dict[str, str]:
