@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from greenplat.matcher.service import Matcher
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a long path stays on one line, whole
 SOURCES = {"problem_id": "problems", "expert_id": "experts", "achievement_id": "achievements"}
 TARGETS = ("achievements", "experts", "problems")
 

@@ -18,7 +18,7 @@ def judge_hits(
     query = indexer.query_vector(text, model=model)
     missing = [h.record_id for h in hits if model not in h.vector_scores]
     stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
-    terms = relevance.Terms(text)
+    terms = relevance.Terms(text, parts=True)
     out = {}
     for hit in hits:
         cosine = hit.vector_scores.get(model)
@@ -59,7 +59,8 @@ def judge_fits(
     for n, (fit, expert, text) in pending.items():
         texts = [retrieval.expert_profile_text(expert)]
         texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
-        coverage = terms.setdefault(text, relevance.Terms(text)).coverage(texts)
+        source = terms.setdefault(text, relevance.Terms(text, parts=direction == "search"))
+        coverage = source.coverage(texts)
         out[n] = relevance.judge(fit.model, direction, best_cosine(fit), coverage)
     return [v for v in out if v is not None]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 Direction = Literal["search", "record"]
 Level = Literal["high", "good", "possible"]
 LEVELS: tuple[Level, ...] = ("high", "good", "possible")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -106,17 +108,49 @@ def surely_below(model: str | None, direction: Direction, cosine: float) -> Verd
 
 
 class Terms:
-    """A source's telling terms with their weights, to measure coverage of many candidates."""
+    """A source's telling terms with their weights, to measure coverage of many candidates.
 
-    def __init__(self, text: str | None) -> None:
+    With `parts`, a one-line Chinese query written as several space-separated parts ("量子计算
+    芯片") asks for all of them: a candidate that does not hold every part gets no credit for
+    its words (coverage 0, so only its meaning can carry it), and one shared generic term is
+    not enough to pass.
+    """
+
+    def __init__(self, text: str | None, *, parts: bool = False) -> None:
         self.weights = idf_weights(key_terms(text))
         self.total = sum(self.weights.values())
+        self.parts = _query_parts(text) if parts else []
 
     def coverage(self, candidate: Iterable[str | None]) -> float:
         """Share of the source's term weight that the candidate's texts also hold (0..1)."""
         if not self.total:
             return 0.0
+        texts = [text for text in candidate if text]
+        if not all(_holds(part, texts) for part in self.parts):
+            return 0.0
         have: set[str] = set()
-        for text in candidate:
+        for text in texts:
             have.update(key_terms(text))
         return sum(w for t, w in self.weights.items() if t in have) / self.total
+
+
+def _query_parts(text: str | None) -> list[set[str]]:
+    """The pieces of each space-separated part of a one-line Chinese query: its character
+    pairs (a word segmenter splits 锂电池 and 锂离子电池 differently) and its other words."""
+    if not text or "\n" in text.strip() or not _CJK.search(text):
+        return []
+    parts = [_pieces(chunk) for chunk in text.split() if key_terms(chunk)]
+    return parts if len(parts) > 1 else []
+
+
+def _pieces(chunk: str) -> set[str]:
+    out = {m.lower() for m in re.findall(r"[A-Za-z0-9]{2,}", chunk)}
+    for run in re.findall(r"[\u4e00-\u9fff]+", chunk):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _holds(part: set[str], texts: list[str]) -> bool:
+    """Whether the candidate holds at least half of a query part's pieces."""
+    text = " ".join(texts).lower()
+    return 2 * sum(piece in text for piece in part) >= len(part)

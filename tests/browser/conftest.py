@@ -35,6 +35,7 @@ PASSWORDS = {
     "js-center": "greenplat-center",
     "ent-huachu": "greenplat-ent",
     "exp-wangjianguo": "greenplat-expert",
+    "exp-zhouming": "greenplat-expert",
 }
 
 

@@ -51,6 +51,10 @@ def test_battery_safety_problem_is_recommended_battery_safety_not_machining(visi
     experts = page.locator("#experts .expert-rec")
     expect(experts.first).to_be_visible()
     assert set(page.locator("#experts .level").all_inner_texts()) <= LEVELS
+    # Neighbouring fields pass (gas sensing, liquid cooling); machining does not.
+    names = page.locator("#experts").inner_text()
+    assert "谢敏" in names and "赵丽" in names
+    assert "高翔" not in names and "Thomas Keller" not in names
     works = page.locator("#achievements").inner_text()
     assert "加工中心" not in works
     tab.shot("prb-002-recommendations")

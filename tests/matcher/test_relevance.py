@@ -134,6 +134,18 @@ def test_coverage_weighs_telling_terms_over_common_ones():
     assert relevance.Terms("的 了 是").coverage(["的 了 是"]) == 0.0
 
 
+def test_a_query_of_several_parts_needs_every_part_not_one_generic_term():
+    edge = "面向工业边缘设备的深度神经网络量化与部署方法\n边缘计算；芯片"
+    assert relevance.Terms("量子计算 芯片").coverage([edge]) > 0.5  # 计算 and 芯片 are shared
+    assert relevance.Terms("量子计算 芯片", parts=True).coverage([edge]) == 0.0
+    # Every part held (锂电池 in other words: 锂离子电池): the words count again.
+    fast_charge = ["基于负极电位观测的锂离子电池无析锂快充策略"]
+    assert relevance.Terms("锂电池 快充", parts=True).coverage(fast_charge) > 0.4
+    # A problem's text (several lines) and an English query are not split into parts.
+    assert not relevance.Terms("储能 电池\n热失控 预警", parts=True).parts
+    assert not relevance.Terms("battery thermal runaway", parts=True).parts
+
+
 def test_calibration_file_covers_every_default_model_and_direction():
     for model in ("e5-small", "minilm"):
         for direction in ("search", "record"):
