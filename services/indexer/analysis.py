@@ -6,11 +6,11 @@ sides always agree on what a "word" is, whichever backend stores the terms.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from greenplat.core.segmenter import segmenter
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
@@ -26,21 +26,6 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # Longer "words" are codes or sequences, not vocabulary (and PostgreSQL refuses a lexeme
 # over 2046 bytes, which would fail the whole record).
 MAX_TERM_CHARS = 64
-_lock = threading.Lock()
-_jieba = None
-
-
-def _segmenter():
-    """jieba, loaded once per process (building its prefix dictionary takes about a second)."""
-    global _jieba
-    with _lock:
-        if _jieba is None:
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba = jieba
-    return _jieba
 
 
 def terms(text: str | None) -> list[str]:
@@ -48,7 +33,7 @@ def terms(text: str | None) -> list[str]:
     if not text:
         return []
     out = []
-    for token in _segmenter().cut_for_search(text):
+    for token in segmenter().cut_for_search(text):
         token = token.strip().lower()
         if (
             token

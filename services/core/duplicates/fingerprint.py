@@ -8,11 +8,11 @@ texts at once (bench/duplicates.py measures both on the same labelled set).
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
 import unicodedata
 
 import numpy as np
+
+from greenplat.core.segmenter import segmenter
 
 SHINGLE = 2  # words per shingle
 _PERMUTATIONS = 126
@@ -23,21 +23,6 @@ _PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(20261201)
 _A = _rng.integers(1, _PRIME, _PERMUTATIONS, dtype=np.uint64)
 _B = _rng.integers(0, _PRIME, _PERMUTATIONS, dtype=np.uint64)
-_lock = threading.Lock()
-_jieba = None
-
-
-def _segmenter():
-    # jieba builds its prefix dictionary once per process (about a second).
-    global _jieba
-    with _lock:
-        if _jieba is None:
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba = jieba
-    return _jieba
 
 
 def normalise(text: str) -> str:
@@ -53,7 +38,7 @@ def exact_key(title: str, body: str) -> str:
 
 def words(text: str) -> list[str]:
     """jieba words of the normalised text."""
-    return [w for w in _segmenter().lcut(normalise(text)) if w]
+    return [w for w in segmenter().lcut(normalise(text)) if w]
 
 
 def shingles(text: str, size: int = SHINGLE) -> frozenset[str]:
