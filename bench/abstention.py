@@ -1,6 +1,6 @@
 """Out-of-domain abstention (the relevance bar), the third set-up of ../shared/data/README.md.
 
-    python -m bench.abstention prepare --data /work/shared/data --out var/abstain
+    python -m bench.abstention prepare --data ../shared/data --out var/abstain
     greenplat import achievements var/abstain/achievements.jsonl --data-dir var/abstain/db
     greenplat match --to achievements --queries var/abstain/queries.jsonl --k 10 \
         --out var/abstain/bar.jsonl --data-dir var/abstain/db
@@ -108,7 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("step", choices=["prepare", "score"])
     parser.add_argument("matches", nargs="?", type=Path)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("var/abstain"))
     parser.add_argument("--sample", type=int, default=200, help="in-domain queries sampled")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Turn the shared evaluation files into import files at run time (never committed).
 
-    python -m bench.evaldata --data /work/shared/data --out var/eval
+    python -m bench.evaldata --data ../shared/data --out var/eval
 
 writes, under --out:
   csl-keywords/achievements.jsonl   problem -> achievement: papers as achievements
@@ -93,7 +93,7 @@ def convert(data: Path, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("var/eval"))
     args = parser.parse_args()
     convert(args.data, args.out)

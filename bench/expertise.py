@@ -1,7 +1,7 @@
 """Expert affinity variants on the ten English dev sets, with cross-validated parameters.
 
-    python -m bench.expertise --data /work/shared/data            # every variant (offline)
-    python -m bench.expertise --data /work/shared/data --real var/eval/db-expertise
+    python -m bench.expertise --data ../shared/data            # every variant (offline)
+    python -m bench.expertise --data ../shared/data --real var/eval/db-expertise
 
 Offline: every paper and problem is embedded once per model (cached under var/), each
 variant scores the rated pairs in numpy, and the loss of Stelmakh et al. is printed per
@@ -308,7 +308,7 @@ def _short(params: dict, space: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.expertise", description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--cache", type=Path, default=Path("var/expertise-vectors"))
     parser.add_argument("--models", default="minilm,e5-small,mpnet")
     parser.add_argument("--passage-models", default="minilm,mpnet")

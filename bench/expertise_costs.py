@@ -33,7 +33,7 @@ def rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.expertise_costs", description=__doc__)
     parser.add_argument("--models", default="zh:e5-small,en:minilm,en:mpnet")
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--queries", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()

@@ -19,7 +19,7 @@ from greenplat.core.settings import Settings
 from greenplat.indexer.embedding import EmbeddingCache
 
 G = ".venv/bin/greenplat"
-DATA = Path(os.environ.get("GREENPLAT_SHARED_DATA", "/work/shared/data"))
+DATA = Path(os.environ.get("GREENPLAT_SHARED_DATA", "../shared/data"))
 
 
 def seed(data_dir: Path, cache: Path) -> int:

@@ -1,6 +1,6 @@
 """Build the filler-term list the explanations drop (services/matcher/filler_terms.txt).
 
-    python -m bench.filler_terms --library /work/shared/data/csl-dev-papers.jsonl
+    python -m bench.filler_terms --library ../shared/data/csl-dev-papers.jsonl
 
 A term is filler when it turns up across many fields: a word found in the records of at
 least SPREAD of a library's disciplines (给出、超过、低于、方案、以上、现有、开发) says nothing

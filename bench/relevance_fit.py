@@ -1,6 +1,6 @@
 """Refit the relevance bar (services/matcher/calibration.json) from the shared dev data.
 
-    python -m bench.relevance_fit --data /work/shared/data --directions record
+    python -m bench.relevance_fit --data ../shared/data --directions record
 
 Per model and direction, a logistic turns (cosine, IDF-weighted term coverage) into the
 probability that a candidate is a real match; only the asked directions are refitted, the
@@ -331,7 +331,7 @@ def merge(path: Path, result: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("services/matcher/calibration.json"))
     parser.add_argument("--cache", type=Path, default=Path("var/relevance-fit"))
     parser.add_argument("--models", default="e5-small,minilm")

@@ -1,6 +1,6 @@
 """A Chinese expertise check built at run time from the CSL papers (never committed).
 
-    python -m bench.zh_expertise --data /work/shared/data --out var/eval/zh-expertise
+    python -m bench.zh_expertise --data ../shared/data --out var/eval/zh-expertise
 
 No Chinese ratings exist, so this is a proxy: for every discipline with at least 18 papers,
 two experts known only by six papers each, four held-out papers of the discipline as
