@@ -4,7 +4,7 @@
 #   bench/evaluate.sh [SHARED_DATA_DIR] [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${1:-/work/shared/data}
+DATA=${1:-../shared/data}
 WORK=${2:-var/eval}
 G=.venv/bin/greenplat
 
