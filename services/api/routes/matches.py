@@ -93,15 +93,8 @@ def my_inbox(
     """The signed-in expert's inbox: approved problems above the bar, ranked by fit."""
     if principal.expert_id is None:
         raise Forbidden("只有专家账号有推荐需求 / only expert accounts have an inbox")
-    return platform.matcher.expert_problems(
-        principal.expert_id,
-        conn=conn,
-        principal=principal,
-        page=page,
-        page_size=page_size,
-        region=region,
-        industry=industry,
-        level=level,
+    return expert_problems(
+        principal.expert_id, principal, platform, conn, page, page_size, region, industry, level
     )
 
 
