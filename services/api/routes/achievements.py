@@ -84,3 +84,19 @@ def delete_achievement(
 ) -> None:
     """Delete an achievement."""
     service.delete(conn=conn, principal=principal, achievement_id=achievement_id)
+
+
+@router.post("/{achievement_id}/withdraw", response_model=AchievementRead)
+def withdraw_achievement(
+    achievement_id: AchievementId, principal: CurrentPrincipal, conn: Conn
+) -> AchievementRead:
+    """Withdraw an achievement: it leaves search, matching, exports and the public pages."""
+    return service.withdraw(conn=conn, principal=principal, achievement_id=achievement_id)
+
+
+@router.post("/{achievement_id}/restore", response_model=AchievementRead)
+def restore_achievement(
+    achievement_id: AchievementId, principal: CurrentPrincipal, conn: Conn
+) -> AchievementRead:
+    """Publish a withdrawn achievement again."""
+    return service.restore(conn=conn, principal=principal, achievement_id=achievement_id)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from greenplat.core.errors import DomainError
+from greenplat.core.messages import in_language
 
 from . import charts
 from .i18n import LANG_COOKIE, Translator, pick_language
@@ -86,6 +87,7 @@ def environment() -> Environment:
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.globals["meter"] = charts.meter
     env.filters["join_terms"] = lambda v: "；".join(v or [])
+    env.filters["in_language"] = in_language
     return env
 
 

@@ -1,7 +1,9 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
 from greenplat.api.web.routes import (
+    achievements,
     admin,
+    assets,
     audit,
     auth,
     duplicates,
@@ -38,4 +40,6 @@ ROUTERS = [
     exports.router,
     imports.router,
     duplicates.router,
+    achievements.router,
+    assets.router,
 ]
