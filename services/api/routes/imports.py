@@ -10,6 +10,7 @@ from greenplat.api.deps import Conn, CurrentPrincipal, PlatformDep
 from greenplat.api.uploads import start_import as queue_import
 from greenplat.core.interchange import jobs, reports
 from greenplat.core.interchange.models import ImportJobRead, RejectedRowPage
+from greenplat.core.sheets import XLSX
 from greenplat.core.sheets import content_disposition as disposition
 
 router = APIRouter(prefix="/v1/imports", tags=["imports 导入"])
@@ -70,11 +71,26 @@ Lang = Annotated[Literal["zh-CN", "en"], Query(description="language of labels a
 Format = Annotated[Literal["csv", "xlsx"], Path(description="csv or xlsx")]
 
 
+FILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file, as an attachment",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
 def _download(body: bytes, media: str, name: str) -> Response:
     return Response(body, media_type=media, headers={"Content-Disposition": disposition(name)})
 
 
-@router.get("/templates/{library}.{fmt}", responses={422: {"description": "Unknown library"}})
+@router.get(
+    "/templates/{library}.{fmt}",
+    response_class=Response,
+    responses={**FILE, 422: {"description": "Unknown library"}},
+)
 def import_template(
     library: Annotated[str, Path(max_length=50)],
     fmt: Format,
@@ -86,7 +102,7 @@ def import_template(
     return _download(body, media, f"{library}-template.{fmt}")
 
 
-@router.get("/{job_id}/report.{fmt}", responses=NOT_FOUND)
+@router.get("/{job_id}/report.{fmt}", response_class=Response, responses={**FILE, **NOT_FOUND})
 def rejections_report(
     job_id: JobId, fmt: Format, principal: CurrentPrincipal, conn: Conn, lang: Lang = "zh-CN"
 ) -> Response:
