@@ -61,6 +61,24 @@ def test_withdrawn_achievement_leaves_search_lists_exports_and_other_readers(
     assert client.get(f"/v1/achievements/{aid}", headers=tokens["enterprise"]).status_code == 404
     listed = client.get("/v1/achievements", params={"q": title}, headers=tokens["enterprise"])
     assert listed.json()["total"] == 0
+    mine = client.get(
+        "/v1/achievements",
+        params={"expert_id": work["expert_ids"][0], "withdrawn": "true"},
+        headers=tokens["expert"],
+    )
+    assert aid in [item["id"] for item in mine.json()["items"]]
+    hidden = client.get(
+        "/v1/achievements",
+        params={"expert_id": work["expert_ids"][0], "withdrawn": "true"},
+        headers=tokens["subcenter_b"],
+    )
+    assert hidden.json()["items"] == []
+    assert (
+        client.get(
+            "/v1/achievements", params={"withdrawn": "true"}, headers=tokens["expert"]
+        ).status_code
+        == 422
+    )
     # Its expert and its region's sub-center still read it.
     for who in ("expert", "subcenter_admin"):
         seen = client.get(f"/v1/achievements/{aid}", headers=tokens[who])

@@ -149,7 +149,7 @@ def test_templates_download_chinese_headers_import_and_the_report_downloads(visi
     page.click("nav >> text=我的成果")
     with page.expect_download() as download:
         page.click("#template-achievements-xlsx")
-    book = load_workbook(download.value.path())
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
     header = [c.value for c in book.worksheets[0][1]]
     assert header[:3] == ["external_id", "title", "abstract"] and "expert_ids" in header
     with page.expect_download() as download:
@@ -181,7 +181,7 @@ def test_templates_download_chinese_headers_import_and_the_report_downloads(visi
     page.click("#lang-switch")
     with page.expect_download() as download:
         page.click("#report-xlsx")
-    sheet = load_workbook(download.value.path()).worksheets[0]
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
     assert [c.value for c in sheet[1]][:3] == ["row", "field", "reason"]
     assert [c.value for c in sheet[2]][:3] == [3, "Abstract", "abstract: required"]
     tab.shot("report-english")

@@ -140,10 +140,10 @@ def list(
     """One page of achievements, filtered and sorted; withdrawn=True lists the withdrawn ones
     of one expert (expert_id), to those who may manage them."""
     require_any(principal, "achievement", "read")
-    where: builtins.list[str] = ["p.status = %s"]
-    params: builtins.list[Any] = ["withdrawn" if withdrawn else "published"]
     if withdrawn:
         return _withdrawn(conn, principal, expert_id, page_size)
+    where: builtins.list[str] = ["p.status = 'published'"]
+    params: builtins.list[Any] = []
     for column, value in (
         ("discipline", discipline),
         ("kind", kind),
@@ -241,6 +241,8 @@ def _set_status(
     conn: Connection, principal: Principal, achievement_id: int, status: str
 ) -> AchievementRead:
     row = _row_or_raise(conn, achievement_id, lock=True)
+    if not _visible(conn, principal, row):
+        raise _not_found(achievement_id)
     require(principal, "achievement", "withdraw", _with_region(conn, row))
     if row["status"] != status:
         audit.set_actor(conn, principal)
