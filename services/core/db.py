@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg.abc import QueryNoTemplate
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
@@ -99,12 +100,14 @@ def _ensure_extension(url: str) -> None:
 
 
 def one(
-    conn: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    conn: Connection,
+    query: QueryNoTemplate,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The only row of a query that always returns one (a count, an aggregate, RETURNING)."""
     row = conn.execute(query, params).fetchone()
     if row is None:
-        raise LookupError(f"no row from {query[:60]!r}")
+        raise LookupError(f"no row from {str(query)[:60]!r}")
     return row
 
 
