@@ -52,7 +52,7 @@ FIELDS = (
 SORTABLE = ("created_at", "updated_at", "title", "deadline", "budget_wan", "status", "id")
 # Held back from readers who may not see a confidential problem's full text: they can neither
 # read these fields nor filter, search or sort by them (list() treats them as NULL).
-WITHHELD = {
+WITHHELD: dict[str, Any] = {
     "description": None,
     "keywords": [],
     "organization": None,
@@ -144,7 +144,7 @@ def _seen(column: str) -> str:
     return f"(CASE WHEN p._full THEN p.{column} END)"
 
 
-def _readable_source(principal: Principal) -> tuple[sql.Composable, list[Any]]:
+def _readable_source(principal: Principal) -> tuple[sql.Composable, builtins.list[Any]]:
     """The problems the principal may read, each with _full: may it read the row in full."""
     readable, params = problem_read_filter(principal, "r")
     full, more = problem_full_filter(principal, "r")
