@@ -390,7 +390,7 @@ def transition(
     return to_read(stored, principal)
 
 
-def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None):
+def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None) -> None:
     """Tell the owner the review's result, and the region's reviewers what waits for them."""
     link = f"/problems/{row['id']}"
     if action in ("approve", "return"):
