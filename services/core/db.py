@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -45,7 +46,7 @@ def _take_callbacks(conn: psycopg.Connection) -> list[Callable[[], None]]:
         return _after_commit.pop(conn, [])
 
 
-def _running(psutil, pid: int) -> bool:
+def _running(psutil: ModuleType, pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
