@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from greenplat.core import links
 from greenplat.core.errors import DomainError
 
 from . import charts
@@ -82,6 +83,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    # A record in a URL is its external id, quoted: /problems/{{ p.external_id | urlid }}.
+    env.filters["urlid"] = links.segment
     env.filters["days_since"] = _days_since
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.globals["meter"] = charts.meter
