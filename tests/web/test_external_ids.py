@@ -217,6 +217,13 @@ def test_an_external_id_that_needs_quoting_is_linked_and_opens(demo):
         assert page.status_code == 200
         assert f'<span id="problem-external-id">{ODD_ID.replace("&", "&amp;")}</span>' in page.text
         assert f'data-fragment="{quoted}/recommendations?fragment=1"' in page.text
+        # The language switch comes back to the same page, the id still quoted.
+        assert f'name="next" value="{quoted}"' in page.text
+        csrf = CSRF.search(page.text).group(1)
+        switched = client.post(
+            "/lang", data={"csrf": csrf, "lang": "en", "next": quoted}, follow_redirects=False
+        )
+        assert switched.headers["location"] == quoted
         assert client.get(f"{quoted}/recommendations?fragment=1").status_code == 200
 
 
