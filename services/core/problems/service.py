@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg import sql
 
-from greenplat.core import store
+from greenplat.core import links, store
 from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -136,6 +136,31 @@ def get_by_external_id(
     """The problem with this external_id as the principal may see it, or None."""
     row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
     return _read_one(conn, principal, row)
+
+
+def _readable_by_external_id(
+    conn: Connection, principal: Principal, external_id: str
+) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
+    if row is None or not allows(principal, "problem", "read", row):
+        # Unknown and unreadable alike: the reader learns nothing, not even that it exists.
+        raise NotFound(f"需求 {external_id} 不存在 / problem {external_id} not found")
+    return row
+
+
+def get_by_external_id_or_raise(
+    *, conn: Connection, principal: Principal, external_id: str
+) -> ProblemRead:
+    """The problem with this external_id as the principal may see it, raising NotFound."""
+    row = _readable_by_external_id(conn, principal, external_id)
+    audit.read_problem(conn, principal, row)
+    return to_read(row, principal)
+
+
+def id_by_external_id_or_raise(*, conn: Connection, principal: Principal, external_id: str) -> int:
+    """The internal id of a problem the principal may read, for an action on it (the action
+    checks its own permission); NotFound otherwise. Nothing is read, so nothing is audited."""
+    return int(_readable_by_external_id(conn, principal, external_id)["id"])
 
 
 def _seen(column: str) -> str:
@@ -392,7 +417,7 @@ def transition(
 
 def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None) -> None:
     """Tell the owner the review's result, and the region's reviewers what waits for them."""
-    link = f"/problems/{row['id']}"
+    link = links.problem(row["external_id"])
     if action in ("approve", "return"):
         params = {"variant": action, "comment": comment or ""}
         owners = notifications.owners_of(conn, row)
@@ -406,7 +431,7 @@ def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str |
             recipients=reviewers,
             kind="queue",
             problem=row,
-            link=f"/subcenter/review#p{row['id']}",
+            link=links.anchor("/subcenter/review", "p", row["external_id"]),
         )
 
 
