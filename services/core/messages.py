@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 # Pydantic error types in words a user understands; others fall back to pydantic's message.
@@ -39,7 +40,7 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def field_message(error: dict[str, Any]) -> str:
+def field_message(error: Mapping[str, Any]) -> str:
     """A user's words for one pydantic error."""
     template = MESSAGES.get(error["type"])
     if template is None:

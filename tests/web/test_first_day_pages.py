@@ -49,19 +49,19 @@ def test_expert_edits_then_withdraws_and_restores_an_achievement(
     browser_as, csrf_of, db, platform, world, work
 ):
     expert, enterprise = browser_as("expert"), browser_as("enterprise")
-    aid = work["id"]
+    aid, ext = work["id"], work["external_id"]
     mine = expert.get("/expert/achievements").text
-    assert f'href="/achievements/{aid}/edit"' in mine
-    assert f'action="/achievements/{aid}/withdraw"' in mine
-    form = expert.get(f"/achievements/{aid}/edit")
+    assert f'href="/achievements/{ext}/edit"' in mine
+    assert f'action="/achievements/{ext}/withdraw"' in mine
+    form = expert.get(f"/achievements/{ext}/edit")
     assert form.status_code == 200 and work["title"] in form.text
 
-    empty = _post(expert, csrf_of, f"/achievements/{aid}/edit", title="", abstract="x")
+    empty = _post(expert, csrf_of, f"/achievements/{ext}/edit", title="", abstract="x")
     assert empty.status_code == 422
     assert 'id="f-title-error" data-field="title">此项必填<' in empty.text
 
     saved = _post(
-        expert, csrf_of, f"/achievements/{aid}/edit",
+        expert, csrf_of, f"/achievements/{ext}/edit",
         title=f"{work['title']}（改）", abstract="改过的摘要", kind="patent", year="2025",
     )  # fmt: skip
     assert saved.status_code == 303
@@ -72,7 +72,7 @@ def test_expert_edits_then_withdraws_and_restores_an_achievement(
     assert (row["title"], row["kind"], row["year"]) == (f"{work['title']}（改）", "patent", 2025)
     assert _found(platform, db, row["title"], aid)
 
-    withdrawn = _post(expert, csrf_of, f"/achievements/{aid}/withdraw")
+    withdrawn = _post(expert, csrf_of, f"/achievements/{ext}/withdraw")
     assert withdrawn.status_code == 303
     page = expert.get(withdrawn.headers["location"]).text
     listed = page[page.index('id="withdrawn-achievements"') :]
@@ -85,20 +85,20 @@ def test_expert_edits_then_withdraws_and_restores_an_achievement(
     assert row["status"] == "withdrawn" and row["withdrawn_at"] is not None
     assert [r["actor"] for r in logged] == [world.usernames["expert"]]
     # Gone for everyone else: the page, the expert's public list, search.
-    assert enterprise.get(f"/achievements/{aid}").status_code == 404
-    public = enterprise.get(f"/experts/{world.users['expert'].expert_id}").text
+    assert enterprise.get(f"/achievements/{ext}").status_code == 404
+    public = enterprise.get(f"/experts/{world.expert_a}").text
     assert row["title"] not in public
     assert not _found(platform, db, row["title"], aid)
     # Its expert still sees it, and publishes it again.
-    assert expert.get(f"/achievements/{aid}").status_code == 200
-    restored = _post(expert, csrf_of, f"/achievements/{aid}/restore")
+    assert expert.get(f"/achievements/{ext}").status_code == 200
+    restored = _post(expert, csrf_of, f"/achievements/{ext}/restore")
     assert restored.status_code == 303
-    assert enterprise.get(f"/achievements/{aid}").status_code == 200
+    assert enterprise.get(f"/achievements/{ext}").status_code == 200
     assert _found(platform, db, row["title"], aid)
 
 
 def test_staff_manage_achievements_in_their_region_only(browser_as, csrf_of, db, work):
-    aid = work["id"]
+    aid = work["external_id"]
     own_center, other_center = browser_as("subcenter_admin"), browser_as("subcenter_b")
     assert 'id="withdraw-achievement"' in own_center.get(f"/achievements/{aid}").text
     assert own_center.get(f"/achievements/{aid}/edit").status_code == 200
@@ -118,13 +118,16 @@ def test_headings_say_whose_achievements_they_are(browser_as, db, world, build):
     with db.session() as conn:
         other = build.expert(conn, region=world.region_b)
         conn.execute("UPDATE experts SET name = '王建国' WHERE id = %s", (other["id"],))
-    own_id = world.users["expert"].expert_id
+    own_id = world.expert_a
     heading = re.compile(r'id="expert-achievements">\s*<h2>([^<]+)</h2>')
     assert heading.search(expert.get(f"/experts/{own_id}").text).group(1) == "我的成果"
-    assert heading.search(expert.get(f"/experts/{other['id']}").text).group(1) == "王建国的成果"
+    assert (
+        heading.search(expert.get(f"/experts/{other['external_id']}").text).group(1)
+        == "王建国的成果"
+    )
     admin = browser_as("platform_admin")
     admin.cookies.set("gp_lang", "en")
-    page = admin.get(f"/experts/{other['id']}").text
+    page = admin.get(f"/experts/{other['external_id']}").text
     assert heading.search(page).group(1) == "Achievements of 王建国"
 
 

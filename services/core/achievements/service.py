@@ -101,15 +101,12 @@ def get_or_raise(*, conn: Connection, principal: Principal, achievement_id: int)
     return to_read(row)
 
 
-def get_to_manage(
-    *, conn: Connection, principal: Principal, achievement_id: int
-) -> AchievementRead:
-    """The achievement, if the principal may edit and withdraw it (else Forbidden)."""
-    row = _row_or_raise(conn, achievement_id)
-    if not _visible(conn, principal, row):
-        raise _not_found(achievement_id)
-    require(principal, "achievement", "update", _with_region(conn, row))
-    return to_read(row)
+def get_to_manage(*, conn: Connection, principal: Principal, external_id: str) -> AchievementRead:
+    """The achievement with this external_id, if the principal may edit and withdraw it
+    (else Forbidden; NotFound when it may not even see it)."""
+    found = get_by_external_id_or_raise(conn=conn, principal=principal, external_id=external_id)
+    require(principal, "achievement", "update", _with_region(conn, found.model_dump()))
+    return found
 
 
 def get_by_external_id(
@@ -121,6 +118,16 @@ def get_by_external_id(
         "SELECT * FROM achievements WHERE external_id = %s", (external_id,)
     ).fetchone()
     return to_read(row) if row and _visible(conn, principal, row) else None
+
+
+def get_by_external_id_or_raise(
+    *, conn: Connection, principal: Principal, external_id: str
+) -> AchievementRead:
+    """Like get_by_external_id, raising NotFound."""
+    found = get_by_external_id(conn=conn, principal=principal, external_id=external_id)
+    if found is None:
+        raise NotFound(f"成果 {external_id} 不存在 / achievement {external_id} not found")
+    return found
 
 
 def list(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from greenplat.core import links
 from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import (
     ACHIEVEMENT_KINDS,
@@ -29,7 +30,7 @@ def _after(me: Principal, work: AchievementRead, flash: str) -> Response:
     """Back to the expert's own list, or (staff) to the achievement's page."""
     if owns(me, "achievement", work.model_dump()):
         return redirect(f"/expert/achievements?ok={flash}")
-    return redirect(f"/achievements/{work.id}?ok={flash}")
+    return redirect(f"/achievements/{links.segment(work.external_id)}?ok={flash}")
 
 
 def _values(work: AchievementRead) -> dict[str, Any]:
@@ -55,53 +56,60 @@ def _edit_page(
     )
 
 
-def _managed(v: Viewer, achievement_id: int) -> tuple[Principal, AchievementRead]:
+def _managed(v: Viewer, external_id: str) -> tuple[Principal, AchievementRead]:
     me = v.require("achievement", "update")
     with v.transaction() as conn:
-        work = achievements.get_to_manage(conn=conn, principal=me, achievement_id=achievement_id)
+        work = achievements.get_to_manage(conn=conn, principal=me, external_id=external_id)
     return me, work
 
 
-@router.get("/achievements/{achievement_id}/edit", include_in_schema=False)
-def edit_form(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
+def _id_of(v: Viewer, me: Principal, external_id: str) -> int:
+    with v.transaction() as conn:
+        return achievements.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        ).id
+
+
+@router.get("/achievements/{external_id}/edit", include_in_schema=False)
+def edit_form(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """The achievement's fields, to change."""
-    _, work = _managed(v, achievement_id)
+    _, work = _managed(v, external_id)
     return _edit_page(v, work, _values(work), {})
 
 
-@router.post("/achievements/{achievement_id}/edit", include_in_schema=False)
-async def save(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/achievements/{external_id}/edit", include_in_schema=False)
+async def save(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Save the changed fields; the form comes back with the errors named per field."""
-    me, work = _managed(v, achievement_id)
+    me, work = _managed(v, external_id)
     values = only(await form_of(v), FIELDS)
     parsed, errors = parse(AchievementUpdate, values, v.t)
     if parsed is None:
         return _edit_page(v, work, values, errors, status=422)
     try:
         with v.transaction() as conn:
-            work = achievements.update(
-                conn=conn, principal=me, achievement_id=achievement_id, data=parsed
-            )
+            work = achievements.update(conn=conn, principal=me, achievement_id=work.id, data=parsed)
     except InvalidInput as error:
         return _edit_page(v, work, values, {error.field or "form": error.message}, status=422)
     return _after(me, work, "flash.achievement_saved")
 
 
-@router.post("/achievements/{achievement_id}/withdraw", include_in_schema=False)
-async def withdraw(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/achievements/{external_id}/withdraw", include_in_schema=False)
+async def withdraw(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Withdraw it: gone from search, matching, exports and the public pages."""
     me = v.require("achievement", "withdraw")
     await form_of(v)
+    achievement_id = _id_of(v, me, external_id)
     with v.transaction() as conn:
         work = achievements.withdraw(conn=conn, principal=me, achievement_id=achievement_id)
     return _after(me, work, "flash.achievement_withdrawn")
 
 
-@router.post("/achievements/{achievement_id}/restore", include_in_schema=False)
-async def restore(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/achievements/{external_id}/restore", include_in_schema=False)
+async def restore(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Publish a withdrawn achievement again."""
     me = v.require("achievement", "withdraw")
     await form_of(v)
+    achievement_id = _id_of(v, me, external_id)
     with v.transaction() as conn:
         work = achievements.restore(conn=conn, principal=me, achievement_id=achievement_id)
     return _after(me, work, "flash.achievement_restored")
