@@ -46,8 +46,9 @@ class Features:
     paper_vecs: dict[str, np.ndarray]  # model -> papers x dim
     problem_vecs: dict[str, np.ndarray]
     years: np.ndarray
-    held: np.ndarray  # papers x terms: the paper holds the term
-    asked: np.ndarray  # problems x terms: the problem's terms weighted by library IDF
+    # words / phrases -> (papers x terms: the paper holds the term, problems x terms: the
+    # problem's terms weighted by library IDF)
+    terms: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 Scorer = Callable[[Features, int, list[int], dict], float]
@@ -79,7 +80,10 @@ def build_features(
         problem_titles = cache.vectors(model, kind, [corpus.problems[p]["title"] for p in problems])
         sims[f"{model}-title"] = problem_titles @ paper_titles.T
     sims["tfidf"], sims["bm25"] = lexical_similarities(corpus, problems, papers)
-    held, asked = term_matrices(corpus, problems, papers)
+    terms = {
+        "words": term_matrices(corpus, problems, papers),
+        "phrases": term_matrices(corpus, problems, papers, longest=2),
+    }
     for name, matrix in sims.items():
         background[name] = np.sort(matrix, axis=1)[:, -10:].mean(axis=1)
     return Features(
@@ -91,8 +95,7 @@ def build_features(
         paper_vecs,
         problem_vecs,
         np.array([corpus.papers[p].get("year") or 2015 for p in papers], dtype=float),
-        held,
-        asked,
+        terms,
     )
 
 
@@ -207,6 +210,11 @@ def paper_sims(feats: Features, prob: int, papers: list[int], p: dict) -> np.nda
     return total
 
 
+def coverage(held: np.ndarray, asked: np.ndarray) -> float:
+    """IDF-weighted share of the problem's terms that the expert's papers hold."""
+    return float(asked @ held / asked.sum())
+
+
 def _scale(feats: Features, name: str) -> float:
     """The product's standard deviation of unrelated cosines for a model, else the data's."""
     known = affinity.CALIBRATION.get(name)
@@ -230,9 +238,8 @@ def combined(feats: Features, prob: int, papers: list[int], p: dict) -> float:
         model = next(iter(p["w"]))
         score += p["share"] * float((feats.sims[model][prob, papers] > p["above"]).mean())
     if p.get("cover"):  # IDF-weighted share of the problem's terms any of the papers holds
-        held = feats.held[papers].any(axis=0)
-        asked = feats.asked[prob]
-        score += p["cover"] * float(asked @ held / asked.sum())
+        held, asked = feats.terms[p.get("terms", "words")]
+        score += p["cover"] * coverage(held[papers].any(axis=0), asked[prob])
     return score
 
 
@@ -288,6 +295,11 @@ def variants(models: Sequence[str]) -> list[tuple[str, Scorer, dict]]:
             "minilm, best 3 + coverage of the problem's terms by all papers (w by CV)",
             combined,
             {"w": [{"minilm": 1}], "cover": [0.5, 1.0, 2.0, 4.0]},
+        ),
+        (
+            "minilm, best 3 + coverage of the problem's key phrases (1-2 words) (w by CV)",
+            combined,
+            {"w": [{"minilm": 1}], "cover": [0.1, 0.25, 0.5, 1.0, 2.0], "terms": ["phrases"]},
         ),
     ]
     if "minilm-title" in models:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from bench.expertise import EXPERT_FOLDS, Features, pair_costs
+from bench.expertise import EXPERT_FOLDS, Features, coverage, pair_costs
 from bench.expertise_data import Corpus
 from greenplat.matcher.evaluation import Rating
 
@@ -118,14 +118,15 @@ def signal_features(feats: Features, prob: int, papers: list[int]) -> dict[str, 
         out[f"{name} mean"] = float(sims.mean())
     for name, matrix in feats.passage_sims.items():
         out[f"{name} passages best 3"] = float(np.sort(matrix[prob, papers])[-3:].mean())
-    held = feats.held[papers].any(axis=0)
-    out["coverage"] = float(feats.asked[prob] @ held / feats.asked[prob].sum())
+    for kind, (held, asked) in feats.terms.items():
+        out[f"coverage of {kind}"] = coverage(held[papers].any(axis=0), asked[prob])
     return out
 
 
 FEATURE_SETS = {
     "minilm best 3 / best 1 / mean": ["minilm best 3", "minilm best 1", "minilm mean"],
-    "minilm best 3 + coverage": ["minilm best 3", "coverage"],
+    "minilm best 3 + coverage of words": ["minilm best 3", "coverage of words"],
+    "minilm best 3 + coverage of phrases": ["minilm best 3", "coverage of phrases"],
     "minilm best 3 + tfidf best 3": ["minilm best 3", "tfidf best 3"],
     "minilm best 3 + e5-small best 3": ["minilm best 3", "e5-small best 3"],
     "minilm best 3 + passages best 3": ["minilm best 3", "minilm passages best 3"],
@@ -133,7 +134,7 @@ FEATURE_SETS = {
         "minilm best 3",
         "e5-small best 3",
         "tfidf best 3",
-        "coverage",
+        "coverage of words",
     ],
     "every aggregate of every signal": [],
 }

@@ -21,10 +21,11 @@ def lexical_similarities(corpus, problems: list[str], papers: list[str]):
     return cos, _bm25(paper_texts, problem_texts)
 
 
-def term_matrices(corpus, problems: list[str], papers: list[str]):
+def term_matrices(corpus, problems: list[str], papers: list[str], longest: int = 1):
     """(papers x terms holding each term, problems x terms weighted by library IDF), for the
-    expert-level coverage of a problem's terms by all of an expert's papers together."""
-    counts = CountVectorizer(stop_words="english", binary=True)
+    expert-level coverage of a problem's terms by all of an expert's papers together; terms
+    are runs of up to `longest` content words (2: key phrases such as "graph neural")."""
+    counts = CountVectorizer(stop_words="english", binary=True, ngram_range=(1, longest))
     held = counts.fit_transform([corpus.paper_text(p) for p in papers]).toarray().astype(bool)
     df = held.sum(axis=0)
     idf = np.log((1 + len(papers)) / (1 + df)) + 1
