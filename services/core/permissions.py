@@ -169,7 +169,11 @@ def allows(principal: Principal, resource: str, action: str, record: dict[str, A
 def require(principal: Principal, resource: str, action: str, record: dict[str, Any]) -> None:
     """Raise Forbidden unless allows()."""
     if not allows(principal, resource, action, record):
-        raise Forbidden(f"你无权对该{_NAMES.get(resource, resource)}执行此操作 / not allowed")
+        raise Forbidden(
+            f"你无权对该{_NAMES.get(resource, resource)}执行此操作 / not allowed",
+            key="error.not_allowed",
+            params={"resource": resource},
+        )
 
 
 def require_any(principal: Principal, resource: str, action: str) -> Scope:
@@ -177,7 +181,9 @@ def require_any(principal: Principal, resource: str, action: str) -> Scope:
     scope = scope_of(principal, resource, action)
     if scope == N:
         raise Forbidden(
-            f"你的角色无权执行此操作 / role {principal.role} may not {action} {resource}"
+            f"你的角色无权执行此操作 / role {principal.role} may not {action} {resource}",
+            key="error.role_may_not",
+            params={"role": principal.role},
         )
     return scope
 

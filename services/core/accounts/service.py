@@ -278,6 +278,18 @@ def list_users(
     return UserPage(items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
+def hard_to_undo(current: UserRead, data: UserUpdate) -> list[tuple[str, Any, Any]]:
+    """The changes that are hard to undo, as (field, old, new): a new role (its access changes
+    at once) and switching the account off. The portal asks before it applies them."""
+    changes = data.model_dump(exclude_unset=True)
+    weighty: list[tuple[str, Any, Any]] = []
+    if changes.get("role") not in (None, current.role):
+        weighty.append(("role", current.role, changes["role"]))
+    if changes.get("active") is False and current.active:
+        weighty.append(("active", True, False))
+    return weighty
+
+
 def update_user(
     *, conn: Connection, principal: Principal, user_id: int, data: UserUpdate
 ) -> UserRead:

@@ -15,6 +15,7 @@ from greenplat.core.errors import Conflict, InvalidInput, Throttled, Unauthorize
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, form_of, redirect, viewer
+from ..errors import inline
 from ..forms import only, parse
 from ..i18n import LANG_COOKIE, LANGUAGES
 from ..render import MENUS, render
@@ -112,7 +113,7 @@ def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str,
         with v.transaction() as conn:
             token = accounts.authenticate(conn=conn, username=form.username, password=form.password)
     except (Conflict, InvalidInput) as error:
-        return None, {error.field or "form": error.message}, None
+        return None, inline(error, v.t), None
     except Throttled as error:
         wait = error.retry_after
         return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait

@@ -20,6 +20,7 @@ from greenplat.matcher.models import CONTRACT_KINDS
 
 from .. import matching
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..errors import inline, on_form
 from ..forms import checkbox, only, parse
 from ..render import render
 
@@ -99,8 +100,10 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
                 problems.update(conn=conn, principal=me, problem_id=problem_id, data=parsed)
             if data.get("action") == "submit":
                 problems.submit(conn=conn, principal=me, problem_id=problem_id)
-    except InvalidInput as error:
-        raise _FormInvalid(values, {error.field or "form": error.message}) from error
+    except DomainError as error:
+        if not on_form(error):
+            raise
+        raise _FormInvalid(values, inline(error, v.t)) from error
     return problem_id
 
 
@@ -174,6 +177,13 @@ async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
 @router.get("/problems/{problem_id}", include_in_schema=False)
 def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     """A problem as the viewer may see it; owners and staff also see matches and answers."""
+    return problem_page(v, problem_id)
+
+
+def problem_page(
+    v: Viewer, problem_id: int, *, failed: dict | None = None, status: int = 200
+) -> Response:
+    """The problem's page; `failed` puts a refused form's message and text back in place."""
     me = v.me
     with v.transaction() as conn:
         problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
@@ -185,22 +195,22 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
             if full
             else []
         )
-        mine = (
-            matching.my_pair(conn, me, record)
-            if problem.status in ("approved", "matched")
-            else None
-        )
+        mine = matching.my_pair(conn, me, record) if problem.status in problems.MATCHING else None
     return render(
         v,
         "problems/show.html",
+        status=status,
         problem=problem,
         full=full,
         events=events,
         answers=answers,
         may_edit=problems.editable(me, record),
         transitions=problems.allowed_transitions(me, record),
+        recommending=problem.status in problems.MATCHING,
+        status_note=problems.status_note(record),
         contract_kinds=CONTRACT_KINDS,
         mine=mine,
+        failed=failed or {},
     )
 
 
@@ -252,6 +262,14 @@ async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     """The enterprise side moves a pair along the pipeline: contacted, negotiating, deal."""
     data = await form_of(v)
     action = str(data.get("action") or "")
-    with v.transaction() as conn:
-        matching.act(conn, v.me, problem_id, _expert_id(data), action, data)
+    expert_id = _expert_id(data)
+    try:
+        with v.transaction() as conn:
+            matching.act(conn, v.me, problem_id, expert_id, action, data)
+    except DomainError as error:
+        if not on_form(error):
+            raise
+        failed = {"expert_id": expert_id, "action": action, "values": data}
+        failed["errors"] = inline(error, v.t)
+        return problem_page(v, problem_id, failed=failed, status=error.status)
     return redirect(f"/problems/{problem_id}?ok=flash.{action}#answers")
