@@ -311,10 +311,14 @@ def update_user(
         conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
     if changes.get("active") is False:
         conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
-    for column, value in changes.items():
+    if changes:
+        # One statement: a new role and its region must reach the row's checks together.
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{c} = %s").format(c=sql.Identifier(column)) for column in changes
+        )
         conn.execute(
-            sql.SQL("UPDATE users SET {c} = %s WHERE id = %s").format(c=sql.Identifier(column)),
-            (value, user_id),
+            sql.SQL("UPDATE users SET {a} WHERE id = %s").format(a=assignments),
+            (*changes.values(), user_id),
         )
     return get_user_or_raise(conn=conn, user_id=user_id)
 
