@@ -293,3 +293,17 @@ def test_the_catalogue_messages_are_words_in_both_languages():
         assert names[0] == names[1], key
         bare = re.sub(r"\{[a-z_]+\}", "", entry["zh-CN"])
         assert not re.search(r"[a-z]+_[a-z]+|\b[a-z]{4,}\b", bare), (key, entry["zh-CN"])
+
+
+def test_an_unknown_address_is_a_page_in_the_header_for_browsers_and_json_for_clients(
+    browser_as,
+):
+    client = browser_as("expert")
+    page = client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "没有这个页面" in page.text
+    _signed_in_chrome(page.text, "/expert/inbox")
+    api = client.get("/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    plain = client.get("/no/such/page")
+    assert plain.json()["error"]["code"] == "not_found"

@@ -14,12 +14,13 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from greenplat.api.deps import Conn
 from greenplat.api.errors import as_domain_error, field_path
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Connection
-from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from greenplat.core.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
@@ -186,6 +187,29 @@ class WebRoute(APIRoute):
                 return _error_page(request, Unexpected())
 
         return handle
+
+
+def wants_page(request: Request) -> bool:
+    """Whether a request for an unknown address comes from a browser on the portal."""
+    path = request.url.path
+    portal = not path.startswith(("/v1/", "/static/", "/docs", "/openapi"))
+    return portal and "text/html" in request.headers.get("accept", "")
+
+
+async def missing_page(request: Request) -> Response:
+    """The 404 page of an address no route serves, in the viewer's header: the request's one
+    connection reads the session (no route opened one)."""
+    from .render import render_error
+
+    missing = NotFound("地址不存在 / not found", key="error.page_not_found")
+    platform = platform_of(request)
+
+    def page() -> Response:
+        with platform.db.session() as conn:
+            viewer(request, conn)
+            return render_error(request, missing)
+
+    return await run_in_threadpool(page)
 
 
 def redirect(url: str) -> RedirectResponse:
