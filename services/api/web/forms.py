@@ -21,6 +21,7 @@ LIMITS: dict[str, int] = {
     "description": LONG_TEXT_MAX,
     "abstract": LONG_TEXT_MAX,
     "public_summary": LONG_TEXT_MAX,
+    "bio": LONG_TEXT_MAX,
     "comment": COMMENT_MAX,
     "body": BODY_LIMIT,
     **FEEDBACK_LIMITS,
