@@ -4,11 +4,13 @@ problem page says what its status means, and role changes are confirmed first.""
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
 import string
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -307,3 +309,37 @@ def test_an_unknown_address_is_a_page_in_the_header_for_browsers_and_json_for_cl
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
     plain = client.get("/no/such/page")
     assert plain.json()["error"]["code"] == "not_found"
+
+
+def _keyed_errors():
+    """(file, line, key, params given) of every error raised with a catalogue key."""
+    root = Path(__file__).parents[2] / "services"
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            words = {k.arg: k.value for k in node.keywords if k.arg}
+            key = words.get("key")
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            params = words.get("params")
+            names = None  # unknown (built elsewhere)
+            if params is None:
+                names = set()
+            elif isinstance(params, ast.Dict):
+                names = {k.value for k in params.keys if isinstance(k, ast.Constant)}
+            found.append((f"{path.name}:{node.lineno}", key.value, names))
+    return found
+
+
+def test_every_error_key_is_in_the_catalogue_with_the_params_it_names():
+    text = (resources.files("greenplat.api.web") / "catalogue.json").read_text(encoding="utf-8")
+    catalogue = json.loads(text)
+    keyed = _keyed_errors()
+    assert len(keyed) >= 20
+    for where, key, names in keyed:
+        assert key in catalogue, f"{where}: {key} is not in the catalogue"
+        wanted = {n for _, n, _, _ in string.Formatter().parse(catalogue[key]["zh-CN"]) if n}
+        if names is not None:
+            assert wanted <= names, f"{where}: {key} needs {wanted - names}"
