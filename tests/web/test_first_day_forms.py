@@ -343,3 +343,26 @@ def test_every_error_key_is_in_the_catalogue_with_the_params_it_names():
         wanted = {n for _, n, _, _ in string.Formatter().parse(catalogue[key]["zh-CN"]) if n}
         if names is not None:
             assert wanted <= names, f"{where}: {key} needs {wanted - names}"
+
+
+def test_a_refused_transition_names_the_statuses_in_words(browser_as, csrf_of, db, submitted):
+    owner = browser_as("enterprise")
+    response = owner.post(
+        f"/problems/{submitted['id']}/edit",
+        data={
+            "csrf": csrf_of(owner),
+            "title": "改个标题",
+            "description": "说明",
+            "action": "draft",
+        },
+    )
+    assert response.status_code == 409
+    assert "「待审核」的需求不能修改，只有「草稿、已退回」的可以" in response.text
+    assert 'value="改个标题"' in response.text
+    _no_codes(response.text)
+    _english(owner)
+    english = owner.post(
+        f"/problems/{submitted['id']}/edit",
+        data={"csrf": csrf_of(owner), "title": "t", "description": "d", "action": "draft"},
+    ).text
+    assert "only Draft, Returned ones can" in english

@@ -347,7 +347,7 @@ def update(
             f"{_STATUS_NAMES[row['status']]}的需求不能修改，只有草稿或已退回的可以 / "
             f"a {row['status']} problem cannot be edited; only draft or returned ones",
             key="error.problem_not_editable",
-            params={"status": row["status"], "statuses": list(EDITABLE_BY_OWNER)},
+            params={"status": row["status"], "statuses": [*EDITABLE_BY_OWNER]},
         )
     changes, _ = reference.normalise_record(
         conn=conn, library="problems", data=data.model_dump(exclude_unset=True)
@@ -396,7 +396,7 @@ def transition(
             f"只有「{allowed}」的需求可以执行此操作 / "
             f"cannot {action} a {row['status']} problem (only from {', '.join(sources)})",
             key="error.problem_transition",
-            params={"status": row["status"], "statuses": list(sources)},
+            params={"status": row["status"], "statuses": [*sources]},
         )
     if action == "approve":
         _check_verified(conn, row)

@@ -103,7 +103,7 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
     except DomainError as error:
         if not on_form(error):
             raise
-        raise _FormInvalid(values, inline(error, v.t)) from error
+        raise _FormInvalid(values, inline(error, v.t), error.status) from error
     return problem_id
 
 
@@ -123,8 +123,8 @@ def _warn_of_duplicates(conn: Any, me: Any, problem_id: int | None, values: dict
 
 
 class _FormInvalid(Exception):
-    def __init__(self, values: dict, errors: dict) -> None:
-        self.values, self.errors = values, errors
+    def __init__(self, values: dict, errors: dict, status: int = 422) -> None:
+        self.values, self.errors, self.status = values, errors, status
 
 
 @router.post("/enterprise/problems/new", include_in_schema=False)
@@ -134,7 +134,7 @@ async def create_problem(v: Viewer = Depends(signed_in)) -> Response:
     try:
         problem_id = _save(v, None, data)
     except _FormInvalid as bad:
-        return _form_page(v, problem=None, values=bad.values, errors=bad.errors, status=422)
+        return _form_page(v, problem=None, values=bad.values, errors=bad.errors, status=bad.status)
     ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
     return redirect(f"/problems/{problem_id}?ok={ok}")
 
@@ -169,7 +169,9 @@ async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     try:
         _save(v, problem_id, data)
     except _FormInvalid as bad:
-        return _form_page(v, problem=problem, values=bad.values, errors=bad.errors, status=422)
+        return _form_page(
+            v, problem=problem, values=bad.values, errors=bad.errors, status=bad.status
+        )
     ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
     return redirect(f"/problems/{problem_id}?ok={ok}")
 
