@@ -19,7 +19,7 @@ TEXT = {
         "comment_needed": "退回时须填写意见",
         "too_long": f"内容过长：最多 {LONG_TEXT_MAX} 个字符",
         "over": "超出 10 个字符",
-        "missing": "需求 999999 不存在",
+        "missing": "需求 PRB-NONE 不存在",
         "forbidden": "分中心管理员无权访问此页面",
         "logout": "退出",
         "closed": "曾通过审核并获得推荐，现已关闭",
@@ -31,7 +31,7 @@ TEXT = {
         "comment_needed": "Write a comment to return the problem",
         "too_long": f"Too long: at most {LONG_TEXT_MAX} characters",
         "over": "10 characters over the limit",
-        "missing": "Problem 999999 does not exist",
+        "missing": "Problem PRB-NONE does not exist",
         "forbidden": "The role “Sub-center admin” may not open this page",
         "logout": "Sign out",
         "closed": "was approved and had recommendations; it is now closed",
@@ -103,7 +103,7 @@ def test_a_description_over_the_limit_is_counted_refused_and_kept(visit, portal,
 def test_error_pages_keep_the_signed_in_header_and_menu(visit, portal, lang, phone):
     tab = _open(visit, portal, "errors", lang, phone, "js-center")
     page = tab.page
-    response = tab.go("/problems/999999")
+    response = tab.go("/problems/PRB-NONE")
     assert response.status == 404
     expect(page.locator("#error-message")).to_have_text(TEXT[lang]["missing"])
     expect(page.locator(".user")).to_contain_text("js-center")

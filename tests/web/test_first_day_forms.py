@@ -75,14 +75,17 @@ def test_returning_without_a_comment_stays_on_the_queue_with_the_message_at_the_
 ):
     admin = browser_as("subcenter_admin")
     response = admin.post(
-        f"/subcenter/review/{submitted['id']}",
+        f"/subcenter/review/{submitted['external_id']}",
         data={"csrf": csrf_of(admin), "decision": "return", "comment": "  "},
     )
     assert response.status_code == 422
     page = response.text
     _signed_in_chrome(page, "/subcenter/review")
-    item = page[page.index(f'id="p{submitted["id"]}"') :]
-    assert f'<p class="field-error" id="c{submitted["id"]}-error" data-field="comment">' in item
+    item = page[page.index(f'id="p{submitted["external_id"]}"') :]
+    assert (
+        f'<p class="field-error" id="c{submitted["external_id"]}-error" data-field="comment">'
+        in item
+    )
     assert "退回时须填写意见" in item.split("</section>")[0]
     assert _status(db, submitted["id"]) == "submitted"
     _no_codes(page)
@@ -93,7 +96,7 @@ def test_an_over_long_comment_is_refused_next_to_it_and_kept(browser_as, csrf_of
     _english(admin)
     comment = "x" * (COMMENT_MAX + 5)
     response = admin.post(
-        f"/subcenter/review/{submitted['id']}",
+        f"/subcenter/review/{submitted['external_id']}",
         data={"csrf": csrf_of(admin), "decision": "return", "comment": comment},
     )
     assert response.status_code == 422
@@ -135,12 +138,13 @@ def test_the_new_problem_form_shows_counters_from_the_core_limits(browser_as):
 
 
 @pytest.mark.parametrize(
-    ("lang", "expected"), [("zh-CN", "需求 999999 不存在"), ("en", "Problem 999999 does not exist")]
+    ("lang", "expected"),
+    [("zh-CN", "需求 PRB-NONE 不存在"), ("en", "Problem PRB-NONE does not exist")],
 )
 def test_a_missing_problem_shows_the_error_inside_the_signed_in_header(browser_as, lang, expected):
     client = browser_as("enterprise")
     client.cookies.set("gp_lang", lang)
-    response = client.get("/problems/999999")
+    response = client.get("/problems/PRB-NONE")
     assert response.status_code == 404
     assert expected in response.text
     _signed_in_chrome(response.text, "/enterprise/problems")
@@ -201,7 +205,8 @@ def test_a_too_long_message_stays_in_the_box(browser_as, csrf_of, db, world, bui
     owner = browser_as("enterprise")
     body = "请" * 5001
     response = owner.post(
-        f"/messages/{row['id']}/{expert_id}", data={"csrf": csrf_of(owner), "body": body}
+        f"/messages/{row['external_id']}/{world.expert_a}",
+        data={"csrf": csrf_of(owner), "body": body},
     )
     assert response.status_code == 422
     assert f">{body}</textarea>" in response.text
@@ -261,7 +266,7 @@ def test_a_closed_problem_says_it_is_closed_not_that_approval_is_pending(
         )
         stamp = "now()" if approved else "NULL"
         conn.execute(f"UPDATE problems SET approved_at = {stamp} WHERE id = %s", (row["id"],))
-    page = browser_as("enterprise").get(f"/problems/{row['id']}").text
+    page = browser_as("enterprise").get(f"/problems/{row['external_id']}").text
     assert 'id="status-note"' in page and note in page
     assert "审核通过后将显示推荐" not in page and 'id="recommendations"' not in page
 
@@ -276,7 +281,7 @@ def test_every_status_has_its_own_note(browser_as, db, world, build, status):
             status=status,
             owner=world.users["enterprise"],
         )
-    page = browser_as("enterprise").get(f"/problems/{row['id']}").text
+    page = browser_as("enterprise").get(f"/problems/{row['external_id']}").text
     assert f'state-note state-{status}"' in page
     assert ('id="recommendations"' in page) == (status in ("approved", "matched"))
 
@@ -348,7 +353,7 @@ def test_every_error_key_is_in_the_catalogue_with_the_params_it_names():
 def test_a_refused_transition_names_the_statuses_in_words(browser_as, csrf_of, db, submitted):
     owner = browser_as("enterprise")
     response = owner.post(
-        f"/problems/{submitted['id']}/edit",
+        f"/problems/{submitted['external_id']}/edit",
         data={
             "csrf": csrf_of(owner),
             "title": "改个标题",
@@ -362,7 +367,7 @@ def test_a_refused_transition_names_the_statuses_in_words(browser_as, csrf_of, d
     _no_codes(response.text)
     _english(owner)
     english = owner.post(
-        f"/problems/{submitted['id']}/edit",
+        f"/problems/{submitted['external_id']}/edit",
         data={"csrf": csrf_of(owner), "title": "t", "description": "d", "action": "draft"},
     ).text
     assert "only Draft, Returned ones can" in english

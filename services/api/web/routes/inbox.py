@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from greenplat.core import links
 from greenplat.core.errors import DomainError, InvalidInput
+from greenplat.core.problems import service as problems
 from greenplat.matcher.relevance import LEVELS
 
 from .. import matching
@@ -70,8 +72,8 @@ def _invitations_page(v: Viewer, failed: dict | None = None, status: int = 200) 
     return render(v, "expert/invitations.html", status=status, items=items, failed=failed or {})
 
 
-@router.post("/expert/respond/{problem_id}", include_in_schema=False)
-async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/expert/respond/{external_id}", include_in_schema=False)
+async def respond(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Say 有意向 (with a proposal), or decline with a reason.
 
     A refusal shows the page the answer came from again, the message at the answer's form
@@ -87,17 +89,20 @@ async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     back = data.get("back") if data.get("back") in BACK else "inbox"
     try:
         with v.transaction() as conn:
+            problem_id = problems.id_by_external_id_or_raise(
+                conn=conn, principal=me, external_id=external_id
+            )
             matching.act(conn, me, problem_id, me.expert_id, action, data)
     except DomainError as error:
         if not on_form(error):
             raise
-        failed = {"pid": problem_id, "action": action, "values": data}
+        failed = {"pid": external_id, "action": action, "values": data}
         failed["errors"] = inline(error, v.t)
         if back == "invitations":
             return _invitations_page(v, failed, status=error.status)
         if back == "problem":
-            return problem_page(v, problem_id, failed=failed, status=error.status)
+            return problem_page(v, external_id, failed=failed, status=error.status)
         return _inbox_page(v, 1, {"region": "", "industry": "", "level": ""}, failed, error.status)
     if back == "problem":
-        return redirect(f"/problems/{problem_id}?ok=flash.{action}")
+        return redirect(f"{links.problem(external_id)}?ok=flash.{action}")
     return redirect(f"/expert/{back}?ok=flash.{action}")

@@ -48,8 +48,8 @@ def review_queue(v: Viewer = Depends(signed_in)) -> Response:
     return _queue(v)
 
 
-@router.post("/subcenter/review/{problem_id}", include_in_schema=False)
-async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/subcenter/review/{external_id}", include_in_schema=False)
+async def review_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Approve or return one problem; returning needs a comment.
 
     A refusal shows the queue again with the message at that problem and the comment kept.
@@ -61,9 +61,12 @@ async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
         ProblemReview, {"decision": data.get("decision"), "comment": comment or None}, v.t
     )
     if decision is None:
-        return _queue(v, {"id": problem_id, "comment": comment, "errors": errors}, status=422)
+        return _queue(v, {"ref": external_id, "comment": comment, "errors": errors}, status=422)
     try:
         with v.transaction() as conn:
+            problem_id = problems.id_by_external_id_or_raise(
+                conn=conn, principal=me, external_id=external_id
+            )
             reviewed = problems.review(
                 conn=conn, principal=me, problem_id=problem_id, data=decision
             )
@@ -72,7 +75,7 @@ async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     except DomainError as error:
         if not on_form(error):
             raise
-        failed = {"id": problem_id, "comment": comment, "errors": inline(error, v.t)}
+        failed = {"ref": external_id, "comment": comment, "errors": inline(error, v.t)}
         return _queue(v, failed, status=error.status)
     ok = "flash.approved" if decision.decision == "approve" else "flash.returned"
     return redirect(f"/subcenter/review?ok={ok}")
