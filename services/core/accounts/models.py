@@ -164,3 +164,6 @@ class ExpertSignup(BaseModel):
     disciplines: TermList = []
     keywords: TermList = []
     bio: OptionalLongText = None
+    language: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="Language of the e-mails the account receives."
+    )

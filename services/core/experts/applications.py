@@ -40,7 +40,10 @@ def signup(*, conn: Connection, data: ExpertSignup) -> UserRead:
         region=region,
         display_name=data.name,
     )
-    conn.execute("UPDATE users SET email = %s WHERE id = %s", (data.email, user.id))
+    conn.execute(
+        "UPDATE users SET email = %s, language = %s WHERE id = %s",
+        (data.email, data.language, user.id),
+    )
     conn.execute(
         "INSERT INTO expert_applications (user_id, name, organization, title, disciplines,"
         " keywords, bio, region) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",

@@ -192,7 +192,9 @@ def _sign_up_expert(v: Viewer, form: ExpertSignup) -> tuple[str | None, dict[str
 async def signup_expert(v: Viewer = Depends(viewer)) -> Response:
     """An expert registers: signed in at once, its profile public once its sub-center approves."""
     data = await form_of(v)
-    form, errors = parse(ExpertSignup, only(data, _EXPERT_FIELDS), v.t)
+    # The account's e-mails come in the language it signed up in.
+    fields = {**only(data, _EXPERT_FIELDS), "language": v.lang}
+    form, errors = parse(ExpertSignup, fields, v.t)
     if form is not None and data.get("password") != data.get("password2"):
         errors = {"password2": v.t("auth.password_mismatch")}
     token, wait = None, None
