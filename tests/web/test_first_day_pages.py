@@ -204,3 +204,22 @@ def test_an_expert_signs_up_waits_and_is_approved_by_its_subcenter(
     profile = anonymous.get("/expert/profile")
     assert profile.status_code == 200 and "赵研究员" in profile.text
     assert anonymous.get("/notifications").text.count("你的专家注册已通过审核") == 1
+
+
+def test_a_pending_experts_pages_answer_without_a_profile(anonymous, world, build, csrf_of):
+    username = f"pend-{build.uid()}"
+    anonymous.post(
+        "/signup/expert",
+        data={
+            "csrf": csrf_of(anonymous, "/signup/expert"),
+            "name": "孙博士",
+            "region": world.region_a,
+            "email": f"{username}@uni.example",
+            "username": username,
+            "password": build.PASSWORD,
+            "password2": build.PASSWORD,
+        },
+    )
+    for path in ("/expert/inbox", "/expert/invitations", "/expert/profile", "/expert/achievements"):
+        response = anonymous.get(path)
+        assert response.status_code < 500, (path, response.status_code)
