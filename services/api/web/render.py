@@ -35,6 +35,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     ],
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
+        ("signup_expert.nav", "/subcenter/experts"),
         ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
@@ -45,6 +46,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
         ("nav.review", "/subcenter/review"),
+        ("signup_expert.nav", "/subcenter/experts"),
         ("nav.followup", "/subcenter/followup"),
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
