@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 # Each role's main pages (visitor: signed out).
 ROLE_PAGES = {
-    "visitor": (None, ["/login", "/signup"]),
+    "visitor": (None, ["/", "/login", "/signup"]),
     "enterprise": (
         "ent-huachu",
         ["/enterprise/problems", "/enterprise/problems/new", "/search", "/notifications"],

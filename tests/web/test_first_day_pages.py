@@ -1,264 +1,225 @@
-"""The portal's first day: achievements edited and withdrawn, import templates and the
-downloadable error report, every month on the chart with a table beside it, the favicon."""
+"""The portal's first day over HTTP: the front door and visitor search, password reset by a
+mailed link, the account page with its sessions, expert sign-up and its review."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import UTC, datetime
 
-import pytest
-from openpyxl import load_workbook
+from fastapi.testclient import TestClient
 
-from greenplat.core.regions import service as regions
-from greenplat.core.regions.models import RegionCreate
+from greenplat.core.accounts import service as accounts
+from greenplat.core.stats import public
 
-from .test_expert_admin_pages import finished_job_page
+LINK = re.compile(r"/password/reset/([A-Za-z0-9_-]+)")
+NEW_PASSWORD = "fresh-password-58"
 
 
-@pytest.fixture
-def work(db, world, build, platform):
-    """An indexed achievement of the world's expert (region A); removed after."""
+def test_a_visitor_sees_the_front_door_with_live_figures(anonymous, db, build, world):
     with db.session() as conn:
-        row = build.achievement(
-            conn,
-            expert_ids=[world.expert_a],
-            title=f"烟气余热梯级利用装置{build.uid()}",
-            abstract="窑炉烟气余热梯级回收，先发电后供热。",
-        )
-        platform.indexer.index_records(conn, {"achievements": [row["id"]]})
-    yield row
+        build.problem(conn, region=world.region_a, title=f"公开难题{world.tag}")
+        build.problem(conn, region=world.region_a, title=f"机密难题{world.tag}", confidential=True)
+        figures = public.figures(conn=conn)
+    page = anonymous.get("/")
+    assert page.status_code == 200
+    for way in ('href="/signup"', 'href="/signup/expert"', 'href="/login"', 'action="/search"'):
+        assert way in page.text
+    assert f'<div class="card figure" id="figure-experts"><b>{figures["experts"]}</b>' in page.text
+    assert f"公开难题{world.tag}" in page.text
+    assert f"机密难题{world.tag}" not in page.text
+
+
+def test_a_signed_in_account_is_sent_to_its_work(browser_as):
+    response = browser_as("enterprise").get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/enterprise/problems"
+
+
+def test_a_visitor_searches_public_records_only(anonymous, db, build, world):
+    tag = world.tag
     with db.session() as conn:
-        conn.execute("DELETE FROM achievements WHERE id = %s", (row["id"],))
-        platform.indexer.index_records(conn, {"achievements": [row["id"]]})
+        build.problem(conn, region=world.region_b, title=f"开放{tag}")
+        build.problem(conn, region=world.region_b, title=f"保密{tag}", confidential=True)
+        build.problem(conn, region=world.region_b, title=f"草稿{tag}", status="draft")
+    page = anonymous.get("/search", params={"library": "problems", "region": world.region_b})
+    assert page.status_code == 200
+    assert 'id="visitor-hint"' in page.text
+    assert f"开放{tag}" in page.text
+    assert f"保密{tag}" not in page.text and f"草稿{tag}" not in page.text
+    # Sorting and filters reveal nothing more: an industry filter only narrows public ones.
+    narrowed = anonymous.get(
+        "/search", params={"library": "problems", "region": world.region_b, "industry": "无"}
+    )
+    assert f"保密{tag}" not in narrowed.text and f"开放{tag}" not in narrowed.text
 
 
-def _post(client, csrf_of, url, **data):
-    return client.post(url, data={"csrf": csrf_of(client), **data}, follow_redirects=False)
+def test_a_page_that_needs_an_account_says_why(anonymous):
+    page = anonymous.get("/enterprise/problems")
+    assert 'id="login-why"' in page.text
+    assert 'href="/password/forgot"' in page.text
 
 
-def _found(platform, db, title: str, achievement_id: int) -> bool:
-    with db.session() as conn:
-        platform.indexer.index_records(conn, {"achievements": [achievement_id]})
-        hits = platform.indexer.search("achievements", conn=conn, text=title, mode="lexical")
-    return achievement_id in {h.record_id for h in hits}
-
-
-def test_expert_edits_then_withdraws_and_restores_an_achievement(
-    browser_as, csrf_of, db, platform, world, work
+def test_a_password_is_reset_through_a_mailed_link_that_works_once(
+    anonymous, db, build, world, csrf_of, login_form
 ):
-    expert, enterprise = browser_as("expert"), browser_as("enterprise")
-    aid, ext = work["id"], work["external_id"]
-    mine = expert.get("/expert/achievements").text
-    assert f'href="/achievements/{ext}/edit"' in mine
-    assert f'action="/achievements/{ext}/withdraw"' in mine
-    form = expert.get(f"/achievements/{ext}/edit")
-    assert form.status_code == 200 and work["title"] in form.text
-
-    empty = _post(expert, csrf_of, f"/achievements/{ext}/edit", title="", abstract="x")
-    assert empty.status_code == 422
-    assert 'id="f-title-error" data-field="title">此项必填<' in empty.text
-
-    saved = _post(
-        expert, csrf_of, f"/achievements/{ext}/edit",
-        title=f"{work['title']}（改）", abstract="改过的摘要", kind="patent", year="2025",
-    )  # fmt: skip
-    assert saved.status_code == 303
-    assert saved.headers["location"] == "/expert/achievements?ok=flash.achievement_saved"
-    assert "成果已保存" in expert.get(saved.headers["location"]).text
     with db.session() as conn:
-        row = conn.execute("SELECT * FROM achievements WHERE id = %s", (aid,)).fetchone()
-    assert (row["title"], row["kind"], row["year"]) == (f"{work['title']}（改）", "patent", 2025)
-    assert _found(platform, db, row["title"], aid)
-
-    withdrawn = _post(expert, csrf_of, f"/achievements/{ext}/withdraw")
-    assert withdrawn.status_code == 303
-    page = expert.get(withdrawn.headers["location"]).text
-    listed = page[page.index('id="withdrawn-achievements"') :]
-    assert "成果已撤回" in page and row["title"] in listed
-    with db.session() as conn:
-        row = conn.execute("SELECT * FROM achievements WHERE id = %s", (aid,)).fetchone()
-        logged = conn.execute(
-            "SELECT actor FROM audit_log WHERE action = 'withdraw' AND record_id = %s", (aid,)
-        ).fetchall()
-    assert row["status"] == "withdrawn" and row["withdrawn_at"] is not None
-    assert [r["actor"] for r in logged] == [world.usernames["expert"]]
-    # Gone for everyone else: the page, the expert's public list, search.
-    assert enterprise.get(f"/achievements/{ext}").status_code == 404
-    public = enterprise.get(f"/experts/{world.expert_a}").text
-    assert row["title"] not in public
-    assert not _found(platform, db, row["title"], aid)
-    # Its expert still sees it, and publishes it again.
-    assert expert.get(f"/achievements/{ext}").status_code == 200
-    restored = _post(expert, csrf_of, f"/achievements/{ext}/restore")
-    assert restored.status_code == 303
-    assert enterprise.get(f"/achievements/{ext}").status_code == 200
-    assert _found(platform, db, row["title"], aid)
-
-
-def test_staff_manage_achievements_in_their_region_only(browser_as, csrf_of, db, work):
-    aid = work["external_id"]
-    own_center, other_center = browser_as("subcenter_admin"), browser_as("subcenter_b")
-    assert 'id="withdraw-achievement"' in own_center.get(f"/achievements/{aid}").text
-    assert own_center.get(f"/achievements/{aid}/edit").status_code == 200
-    assert 'id="edit-achievement"' not in other_center.get(f"/achievements/{aid}").text
-    assert other_center.get(f"/achievements/{aid}/edit").status_code == 403
-    assert _post(other_center, csrf_of, f"/achievements/{aid}/withdraw").status_code == 403
-    assert browser_as("enterprise").get(f"/achievements/{aid}/edit").status_code == 403
-    # Staff land back on the achievement's page, not on an expert's own list.
-    done = _post(own_center, csrf_of, f"/achievements/{aid}/withdraw")
-    assert done.headers["location"] == f"/achievements/{aid}?ok=flash.achievement_withdrawn"
-    page = own_center.get(done.headers["location"]).text
-    assert "已撤回" in page and 'id="restore-achievement"' in page
-
-
-def test_headings_say_whose_achievements_they_are(browser_as, db, world, build):
-    expert = browser_as("expert")
-    with db.session() as conn:
-        other = build.expert(conn, region=world.region_b)
-        conn.execute("UPDATE experts SET name = '王建国' WHERE id = %s", (other["id"],))
-    own_id = world.expert_a
-    heading = re.compile(r'id="expert-achievements">\s*<h2>([^<]+)</h2>')
-    assert heading.search(expert.get(f"/experts/{own_id}").text).group(1) == "我的成果"
-    assert (
-        heading.search(expert.get(f"/experts/{other['external_id']}").text).group(1)
-        == "王建国的成果"
-    )
-    admin = browser_as("platform_admin")
-    admin.cookies.set("gp_lang", "en")
-    page = admin.get(f"/experts/{other['external_id']}").text
-    assert heading.search(page).group(1) == "Achievements of 王建国"
-
-
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_import_pages_offer_templates_with_the_contract_columns(browser_as, fmt):
-    expert, admin = browser_as("expert"), browser_as("platform_admin")
-    assert (
-        f'href="/imports/templates/achievements.{fmt}"' in expert.get("/expert/achievements").text
-    )
-    admin_page = admin.get("/admin/import").text
-    for library in ("problems", "achievements", "experts"):
-        assert f'href="/imports/templates/{library}.{fmt}"' in admin_page
-    response = expert.get(f"/imports/templates/achievements.{fmt}")
-    assert response.status_code == 200
-    assert "attachment" in response.headers["content-disposition"]
-    contract = [
-        "external_id", "title", "abstract", "keywords", "kind", "discipline", "year",
-        "organization", "expert_ids",
-    ]  # fmt: skip
-    if fmt == "csv":
-        header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert header == contract
-    else:
-        book = load_workbook(io.BytesIO(response.content))
-        first = book.worksheets[0]
-        assert [c.value for c in first[1]] == contract
-        guide = {row[0]: row for row in book["说明"].iter_rows(min_row=2, values_only=True)}
-        assert guide["abstract"][1:3] == ("摘要", "是")
-    assert expert.get(f"/imports/templates/nonsense.{fmt}").status_code == 422
-    assert expert.get("/imports/templates/problems.pdf").status_code == 422
-
-
-def test_chinese_headers_import_and_the_report_downloads(browser_as, csrf_of, db, world, build):
-    client = browser_as("platform_admin")
-    good = f"ZH-{build.uid()}"
-    body = (
-        "外部编号,标题,描述,关键词,地区,预算（万元）\n"
-        f"{good},中文表头导入的需求,窑炉余热回收,余热;节能,{world.region_a},30\n"
-        f"ZH-{build.uid()},,缺标题,,,\n"
-        f"ZH-{build.uid()},预算错,描述,,,很多\n"
-    )
-    response = client.post(
-        "/admin/import",
-        data={"csrf": csrf_of(client), "library": "problems"},
-        files={"file": ("中文表头.csv", body.encode("utf-8-sig"), "text/csv")},
-    )
-    page = finished_job_page(client, response)
-    assert 'id="created">1<' in page and 'id="rejected">2<' in page
-    with db.session() as conn:
-        row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (good,)).fetchone()
-    assert (row["title"], row["keywords"], float(row["budget_wan"])) == (
-        "中文表头导入的需求",
-        ["余热", "节能"],
-        30.0,
-    )
-    job = response.url.path
-    assert f'href="{job}/report.csv"' in page and f'href="{job}/report.xlsx"' in page
-
-    report = client.get(f"{job}/report.csv")
-    assert report.status_code == 200
-    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["行号", "字段", "原因", "external_id"]
-    assert [r[:3] for r in rows[1:]] == [
-        ["3", "标题", "title: 必填"],
-        ["4", "预算（万元）", "budget_wan: 须为数字"],
-    ]
-    budget = rows[0].index("budget_wan")
-    assert rows[2][budget] == "很多"  # the value as the file held it
-
-    client.cookies.set("gp_lang", "en")
-    book = load_workbook(io.BytesIO(client.get(f"{job}/report.xlsx").content))
-    sheet = book.worksheets[0]
-    assert [c.value for c in sheet[1]][:3] == ["row", "field", "reason"]
-    assert [c.value for c in sheet[2]][1:3] == ["Title", "title: required"]
-    # The report is the job's: another account learns nothing of it.
-    assert browser_as("subcenter_admin").get(f"{job}/report.csv").status_code == 404
-
-
-@pytest.fixture(scope="module")
-def gap_region(db, build):
-    """A region with problems in March and June 2026 only, and its sub-center account."""
-    tag = build.uid()
-    name = f"空月省{tag}"
-    with db.session() as conn:
-        regions.upsert_region(
-            conn=conn, data=RegionCreate(code=f"G{tag}", name=name, subcenter_name=f"{name}中心")
+        username = f"reset-{build.uid()}"
+        user = accounts.create_user(
+            conn=conn, username=username, password=build.PASSWORD, role="enterprise"
         )
-        for month in (3, 6):
-            row = build.problem(conn, region=name, status="approved", industry="新能源")
-            conn.execute(
-                "UPDATE problems SET created_at = %s WHERE id = %s",
-                (datetime(2026, month, 10, tzinfo=UTC), row["id"]),
-            )
-        from greenplat.core.accounts import service as accounts
+        email = f"{username}@example.test"
+        conn.execute("UPDATE users SET email = %s WHERE id = %s", (email, user.id))
+    known = anonymous.post(
+        "/password/forgot", data={"csrf": csrf_of(anonymous, "/login"), "email": email}
+    )
+    unknown = anonymous.post(
+        "/password/forgot",
+        data={"csrf": csrf_of(anonymous, "/login"), "email": f"x-{email}"},
+    )
+    assert known.status_code == unknown.status_code == 200
+    # The same page whether or not the address has an account (only the address differs).
+    assert known.text.replace(email, "@") == unknown.text.replace(f"x-{email}", "@")
+    with db.session() as conn:
+        body = conn.execute(
+            "SELECT body FROM email_outbox WHERE user_id = %s", (user.id,)
+        ).fetchone()["body"]
+    token = LINK.search(body).group(1)
 
+    form = anonymous.get(f"/password/reset/{token}")
+    assert form.status_code == 200 and 'id="reset-submit"' in form.text
+    csrf = csrf_of(anonymous, f"/password/reset/{token}")
+    mismatch = anonymous.post(
+        f"/password/reset/{token}",
+        data={"csrf": csrf, "password": NEW_PASSWORD, "password2": "something-else-1"},
+    )
+    assert mismatch.status_code == 422 and 'id="f-password2-error"' in mismatch.text
+    done = anonymous.post(
+        f"/password/reset/{token}",
+        data={"csrf": csrf, "password": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert done.url.path == "/login"
+    assert anonymous.post("/login", data=login_form(anonymous, username, NEW_PASSWORD)).url.path
+    again = anonymous.get(f"/password/reset/{token}")
+    assert again.status_code == 410 and 'id="reset-link-dead"' in again.text
+
+
+def test_the_account_page_changes_the_password_and_ends_other_sessions(
+    app, db, build, csrf_of, login_form
+):
+    with db.session() as conn:
+        username = f"acct-{build.uid()}"
         accounts.create_user(
-            conn=conn,
-            username=f"gap-{tag}",
-            password=build.PASSWORD,
-            role="subcenter_admin",
-            region=name,
+            conn=conn, username=username, password=build.PASSWORD, role="enterprise"
         )
-    return {"name": name, "username": f"gap-{tag}"}
+    here, there = TestClient(app), TestClient(app)
+    for client in (here, there):
+        client.post("/login", data=login_form(client, username, build.PASSWORD))
+    page = here.get("/account")
+    assert page.status_code == 200
+    assert page.text.count('class="session') == 2
+    assert "企业" in page.text and 'href="/account/settings"' in page.text
+
+    wrong = here.post(
+        "/account/password",
+        data={
+            "csrf": csrf_of(here, "/account"),
+            "current_password": "not-my-password",
+            "new_password": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert wrong.status_code == 422 and "当前密码不正确" in wrong.text
+    changed = here.post(
+        "/account/password",
+        data={
+            "csrf": csrf_of(here, "/account"),
+            "current_password": build.PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert changed.url.path == "/account" and "密码已修改" in changed.text
+    assert changed.text.count('class="session') == 1
+    # The other browser was signed out.
+    assert there.get("/account").url.path == "/login"
+    here.close()
+    there.close()
 
 
-def test_month_chart_shows_every_month_with_a_table_beside_it(app, gap_region, login_form, build):
-    from fastapi.testclient import TestClient
-
-    with TestClient(app) as client:
-        client.post("/login", data=login_form(client, gap_region["username"], build.PASSWORD))
-        page = client.get("/stats").text
-        wide = client.get("/stats", params={"since": "2026-01-01", "until": "2026-08-31"}).text
-    table = page[page.index('<details class="chart-table">') :]
-    table = table[: table.index("</details>")]
-    months = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>((?:<td>[^<]*</td>)+)', table)
-    assert [(m, re.findall(r"<td>([^<]*)</td>", cells)[0]) for m, cells in months] == [
-        ("2026-03", "1"), ("2026-04", "0"), ("2026-05", "0"), ("2026-06", "1"),
-    ]  # fmt: skip
-    assert "<summary>以表格查看数字</summary>" in page
-    # The chart is drawn at its natural size: width and height equal to its viewBox.
-    svg = re.search(r'<svg class="chart" role="img" width="(\d+)" height="(\d+)" '
-                    r'viewBox="0 0 (\d+) (\d+)"', page)  # fmt: skip
-    assert svg and svg.group(1) == svg.group(3) and svg.group(2) == svg.group(4)
-    assert 'class="chart-frame" role="region" tabindex="0"' in page
-    wide_months = re.findall(r'<th scope="row">(2026-\d{2})</th>', wide)
-    assert wide_months[:8] == [f"2026-{m:02d}" for m in range(1, 9)]
+def test_a_session_is_revoked_from_the_account_page(app, db, build, csrf_of, login_form):
+    with db.session() as conn:
+        username = f"sess-{build.uid()}"
+        accounts.create_user(
+            conn=conn, username=username, password=build.PASSWORD, role="enterprise"
+        )
+    here, there = TestClient(app), TestClient(app)
+    for client in (here, there):
+        client.post("/login", data=login_form(client, username, build.PASSWORD))
+    page = here.get("/account").text
+    other = re.search(r'action="/account/sessions/(\d+)/revoke"', page).group(1)
+    done = here.post(f"/account/sessions/{other}/revoke", data={"csrf": csrf_of(here, "/account")})
+    assert done.url.path == "/account"
+    assert there.get("/account").url.path == "/login"
+    assert here.get("/account").status_code == 200
+    here.close()
+    there.close()
 
 
-def test_favicon_is_served_and_linked(anonymous):
-    icon = anonymous.get("/favicon.ico")
-    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
-    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO header
-    assert anonymous.get("/static/favicon.svg").status_code == 200
-    assert '<link rel="icon" href="/favicon.ico"' in anonymous.get("/login").text
+def test_an_expert_signs_up_waits_and_is_approved_by_its_subcenter(
+    anonymous, browser_as, db, build, world, csrf_of
+):
+    username = f"newexp-{build.uid()}"
+    form = {
+        "csrf": csrf_of(anonymous, "/signup/expert"),
+        "name": "赵研究员",
+        "region": world.region_a,
+        "organization": "甲研究院",
+        "keywords": "氢能；储氢",
+        "email": f"{username}@institute.example",
+        "username": username,
+        "password": build.PASSWORD,
+        "password2": build.PASSWORD,
+    }
+    bad = anonymous.post("/signup/expert", data={**form, "email": "not-an-address"})
+    assert bad.status_code == 422 and 'id="f-email-error"' in bad.text
+    signed = anonymous.post("/signup/expert", data=form)
+    assert signed.url.path == "/account"
+    assert 'id="expert-signup-status"' in signed.text
+    assert anonymous.get("/", follow_redirects=False).headers["location"] == "/account"
+
+    other = browser_as("subcenter_b").get("/subcenter/experts").text
+    assert username not in other
+    reviewer = browser_as("subcenter_admin")
+    queue = reviewer.get("/subcenter/experts").text
+    application = re.search(r'id="application-(\d+)">\s*<h2>赵研究员', queue).group(1)
+    refused = reviewer.post(
+        f"/subcenter/experts/{application}",
+        data={"csrf": csrf_of(reviewer, "/subcenter/experts"), "decision": "reject"},
+    )
+    assert refused.status_code == 422
+    approved = reviewer.post(
+        f"/subcenter/experts/{application}",
+        data={"csrf": csrf_of(reviewer, "/subcenter/experts"), "decision": "approve"},
+    )
+    assert approved.url.path == "/subcenter/experts"
+    profile = anonymous.get("/expert/profile")
+    assert profile.status_code == 200 and "赵研究员" in profile.text
+    assert anonymous.get("/notifications").text.count("你的专家注册已通过审核") == 1
+
+
+def test_a_pending_experts_pages_answer_without_a_profile(anonymous, world, build, csrf_of):
+    username = f"pend-{build.uid()}"
+    anonymous.post(
+        "/signup/expert",
+        data={
+            "csrf": csrf_of(anonymous, "/signup/expert"),
+            "name": "孙博士",
+            "region": world.region_a,
+            "email": f"{username}@uni.example",
+            "username": username,
+            "password": build.PASSWORD,
+            "password2": build.PASSWORD,
+        },
+    )
+    for path in ("/expert/inbox", "/expert/invitations", "/expert/profile", "/expert/achievements"):
+        response = anonymous.get(path)
+        assert response.status_code < 500, (path, response.status_code)

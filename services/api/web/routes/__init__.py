@@ -1,6 +1,7 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
 from greenplat.api.web.routes import (
+    account,
     achievements,
     admin,
     assets,
@@ -8,13 +9,16 @@ from greenplat.api.web.routes import (
     auth,
     duplicates,
     expert,
+    expert_signups,
     exports,
     followup,
     imports,
     inbox,
+    landing,
     messages,
     notifications,
     organizations,
+    password,
     problems,
     reference,
     review,
@@ -23,7 +27,11 @@ from greenplat.api.web.routes import (
 )
 
 ROUTERS = [
+    landing.router,
     auth.router,
+    password.router,
+    account.router,
+    expert_signups.router,
     problems.router,
     review.router,
     stats.router,
