@@ -147,18 +147,21 @@ def term_translations(term: str) -> frozenset[str]:
 
 
 def translated_terms(text: str) -> list[str]:
-    """Index terms of the other language for a query written in one language (else none)."""
+    """Chinese index terms for a query written in English alone (else none).
+
+    Chinese queries are not translated for search: English words of a Chinese query's
+    dictionary senses turn up in Chinese abstracts too (acronyms, method names), and that list
+    cost the Chinese keyword queries MRR@10 0.999 -> 0.971 for no gain on English records
+    (docs/evaluation.md, "Cross-language matching").
+    """
     return list(_translated(text))
 
 
 @functools.lru_cache(maxsize=1024)
 def _translated(text: str) -> tuple[str, ...]:
     # A search asks twice (its lists and their weights), a match once per library searched.
-    langs = languages(text)
-    if langs == {"en"}:
+    if languages(text) == {"en"}:
         return tuple(dictionary().chinese_terms(text))
-    if langs == {"zh"}:
-        return tuple(dictionary().english_terms(text))
     return ()
 
 
