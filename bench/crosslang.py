@@ -155,6 +155,46 @@ def measure(indexer: Indexer, queries: list[Query]) -> dict[str, float]:
     }
 
 
+def abstention(data: Path, work: Path) -> None:
+    """Out-of-domain and gibberish queries with no match shown, baseline and cross-language.
+
+    bench.abstention's queries against the 1,000 papers already imported here, with the
+    search limited (a discipline filter) to the technology library that bench.abstention
+    imports: the same candidates without a second import of 737 papers.
+    """
+    from bench.abstention import gibberish, queries
+
+    papers = list(read(data / "csl-dev-papers.jsonl"))
+    tech = sorted({p["discipline"] for p in papers if in_domain(p)})
+    texts = [q["query"] for q in queries(papers, gibberish_count=0) if not q["in_domain"]]
+    sets = {"out-of-domain": texts, "gibberish": gibberish(50)}
+    settings = Settings(data_dir=prepare(data, work)["zh"].resolve())
+    db = open_database(settings)
+    try:
+        for label, cross in (("baseline", False), ("cross-language", True)):
+            indexer = Indexer(settings, db, cross_language=cross)
+            try:
+                with db.session() as conn:
+                    for name, group in sets.items():
+                        empty = sum(
+                            not retrieve(
+                                indexer,
+                                "achievements",
+                                text,
+                                conn=conn,
+                                principal=SYSTEM,
+                                k=10,
+                                filters={"discipline": tech},
+                            )
+                            for text in group
+                        )
+                        print(f"{label}: {name} queries with no match {empty}/{len(group)}")
+            finally:
+                indexer.close()
+    finally:
+        db.close()
+
+
 def run(data: Path, work: Path, only: str | None = None) -> None:
     dirs = prepare(data, work)
     sets = {k: v for k, v in query_sets(data).items() if not only or k.startswith(only)}
@@ -183,8 +223,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--work", type=Path, default=Path("var/crosslang"))
     parser.add_argument("--sets", help="only the sets whose name starts so (e.g. demo)")
+    parser.add_argument(
+        "--abstention", action="store_true", help="the bar's abstention instead (see abstention)"
+    )
     args = parser.parse_args()
-    run(args.data, args.work, args.sets)
+    if args.abstention:
+        abstention(args.data, args.work)
+    else:
+        run(args.data, args.work, args.sets)
 
 
 if __name__ == "__main__":
