@@ -166,7 +166,7 @@ def abstention(data: Path, work: Path) -> None:
 
     papers = list(read(data / "csl-dev-papers.jsonl"))
     tech = sorted({p["discipline"] for p in papers if in_domain(p)})
-    texts = [q["query"] for q in queries(papers, gibberish_count=0) if not q["in_domain"]]
+    texts = [q["query"] for q in queries(papers) if q.get("discipline") and not q["in_domain"]]
     sets = {"out-of-domain": texts, "gibberish": gibberish(50)}
     settings = Settings(data_dir=prepare(data, work)["zh"].resolve())
     db = open_database(settings)
