@@ -58,3 +58,9 @@ def test_english_and_chinese_needs_find_their_problem_in_the_other_language(
         assert _shown(indexer, iconn, "低功耗单片机上的常开关键词唤醒")[0] == "PRB-033"
     finally:
         indexer.close()
+    # The search as it was (one language's lists, the bar fitted within one language) hid it.
+    before = _indexer(index_settings, fresh_index_db, cross_language=False)
+    try:
+        assert "PRB-002" not in _shown(before, iconn, "battery thermal runaway early warning")
+    finally:
+        before.close()
