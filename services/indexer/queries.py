@@ -85,6 +85,16 @@ class QueryEncoder:
         self.cache.put(key, vector)
         return vector
 
+    def prime(self, texts: list[str], *, model: str) -> None:
+        """Embed texts not yet cached in batches on this thread, for a command that knows its
+        queries in advance (a batch of 32 costs a few single queries)."""
+        missing = [t for t in dict.fromkeys(texts) if self.cache.get((model, t)) is None]
+        if not missing:
+            return
+        vectors = self.models.raw_encode(missing, model=model, kind="query")
+        for text, vector in zip(missing, vectors, strict=True):
+            self.cache.put((model, text), vector)
+
     def close(self) -> None:
         """Stop the worker after the queries already handed to it."""
         with self._lock:
