@@ -10,10 +10,12 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg.abc import QueryNoTemplate
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
@@ -44,7 +46,7 @@ def _take_callbacks(conn: psycopg.Connection) -> list[Callable[[], None]]:
         return _after_commit.pop(conn, [])
 
 
-def _running(psutil, pid: int) -> bool:
+def _running(psutil: ModuleType, pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -99,12 +101,14 @@ def _ensure_extension(url: str) -> None:
 
 
 def one(
-    conn: Connection, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    conn: Connection,
+    query: QueryNoTemplate,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The only row of a query that always returns one (a count, an aggregate, RETURNING)."""
     row = conn.execute(query, params).fetchone()
     if row is None:
-        raise LookupError(f"no row from {query[:60]!r}")
+        raise LookupError(f"no row from {str(query)[:60]!r}")
     return row
 
 

@@ -94,18 +94,24 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-class _StderrHandler(logging.StreamHandler):
+class _Handler(logging.StreamHandler[TextIO]):
+    """A handler configure_logging installed, so a second call replaces it."""
+
+    _greenplat = True
+
+
+class _StderrHandler(_Handler):
     """Writes to whatever sys.stderr is at the time (test runners swap it)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -117,8 +123,7 @@ def configure_logging(
     for handler in list(root.handlers):
         if getattr(handler, "_greenplat", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream) if stream else _StderrHandler()
-    handler._greenplat = True  # type: ignore[attr-defined]
+    handler = _Handler(stream) if stream else _StderrHandler()
     handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # Pydantic error types in words a user understands; others fall back to pydantic's message.
@@ -38,7 +39,7 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def field_message(error: dict[str, Any]) -> str:
+def field_message(error: Mapping[str, Any]) -> str:
     """A user's words for one pydantic error."""
     template = MESSAGES.get(error["type"])
     if template is None:

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import Conflict, InvalidInput
 
 MAX_PAGE_SIZE = 100
@@ -73,10 +73,12 @@ def upsert(
             f"编号 {values['external_id']} 已存在 / external_id already exists",
             field="external_id",
         )
-    same = conn.execute(
+    # The conflicting row is locked by the upsert above, so it is still there.
+    same = one(
+        conn,
         sql.SQL("SELECT id FROM {t} WHERE external_id = %s").format(t=sql.Identifier(table)),
         (values["external_id"],),
-    ).fetchone()
+    )
     return same["id"], False, False
 
 
@@ -144,12 +146,13 @@ def fetch_page(
     rows = conn.execute(query, [*params, page_size, (page - 1) * page_size]).fetchall()
     if rows:
         return rows, rows[0]["_total"]
-    total = conn.execute(
+    total = one(
+        conn,
         sql.SQL("SELECT count(*) AS n FROM {t} AS p WHERE {w}").format(
             t=source, w=sql.SQL(condition)
         ),
         params,
-    ).fetchone()["n"]
+    )["n"]
     return rows, total
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,6 +14,10 @@ from rich.table import Table
 
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from greenplat.core.db import Connection
+    from greenplat.indexer.service import Indexer
 
 index_app = typer.Typer(
     help="搜索索引 / search indexes: status, verify, rebuild.", no_args_is_help=True
@@ -20,7 +27,7 @@ console = Console()
 
 
 @contextmanager
-def _indexer(data_dir):
+def _indexer(data_dir: Path | None) -> Iterator[Indexer]:
     from greenplat.platform import open_platform
 
     platform = open_platform(settings_for(data_dir))
@@ -121,7 +128,7 @@ def search(
     console.print(table)
 
 
-def _titles(conn, library: str, ids: list[int]) -> dict[int, str]:
+def _titles(conn: Connection, library: str, ids: list[int]) -> dict[int, str]:
     column = "name" if library == "experts" else "title"
     rows = conn.execute(f"SELECT id, {column} AS t FROM {library} WHERE id = ANY(%s)", (ids,))
     return {row["id"]: row["t"] for row in rows}

@@ -16,15 +16,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from pgvector import Vector
 
 from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
 from greenplat.indexer import modelprep, mpnetprep
 from greenplat.indexer.analysis import languages
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +78,10 @@ def resolve_source(key: str, models_dir: Path) -> str:
     return key
 
 
-def as_array(value) -> np.ndarray:
+def as_array(value: Vector | Sequence[float] | np.ndarray) -> np.ndarray:
     """A float32 array from a pgvector Vector (what psycopg loads) or any sequence."""
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    return np.asarray(value, dtype=np.float32)
+    array = value.to_numpy() if isinstance(value, Vector) else value
+    return np.asarray(array, dtype=np.float32)
 
 
 def text_sha256(text: str) -> bytes:
@@ -92,7 +95,7 @@ class ModelSet:
     def __init__(self, settings: Settings) -> None:
         self.specs = parse_models(settings.models, settings.models_dir)
         self._by_key = {spec.key: spec for spec in self.specs}
-        self._loaded: dict[str, object] = {}
+        self._loaded: dict[str, SentenceTransformer] = {}
         self._lock = threading.Lock()
         # Running total for benchmarks: seconds spent in the model.
         self.encode_seconds = 0.0
@@ -128,14 +131,14 @@ class ModelSet:
             raise KeyError(f"model {key!r} is not active (settings.models: {self.keys})")
         return self._by_key[key]
 
-    def load(self, key: str):
+    def load(self, key: str) -> SentenceTransformer:
         """The SentenceTransformer of a model key, loaded once."""
         with self._lock:
             if key not in self._loaded:
                 self._loaded[key] = self._load(self.spec(key))
             return self._loaded[key]
 
-    def _load(self, spec: ModelSpec):
+    def _load(self, spec: ModelSpec) -> SentenceTransformer:
         from sentence_transformers import SentenceTransformer
 
         source = Path(spec.source)
@@ -161,7 +164,10 @@ class ModelSet:
     def dim(self, key: str) -> int:
         st = self.load(key)
         getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
-        return int(getter())
+        size = getter()
+        if size is None:  # a model without a pooling layer of known width
+            raise ModelNotReady(f"model {key} does not state its vector size")
+        return int(size)
 
     def raw_encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
         """L2-normalised vectors straight from the model (sorted by length inside)."""

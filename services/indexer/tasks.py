@@ -14,6 +14,7 @@ from greenplat.indexer import sync
 
 if TYPE_CHECKING:
     from greenplat.indexer.service import Indexer
+    from greenplat.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class OutboxRowsFailed(Exception):
 
 
 @lru_cache(maxsize=1)
-def _platform():
+def _platform() -> Platform:
     # One platform per worker process, opened on its first task (after the pool forked).
     from greenplat.platform import open_platform
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from greenplat.core import links
 from greenplat.core.db import Connection, on_commit, one
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import SYSTEM
@@ -26,14 +27,14 @@ def after_feedback(
     """Notify whoever acts next on the pair (and record consent to share contact details)."""
     if expert is None:
         return
-    pid, eid = problem["id"], expert["id"]
+    eid = expert["id"]
     if data.action == "invited":
         notifications.notify(
             conn,
             recipients=notifications.accounts_of_expert(conn, eid),
             kind="invitation",
             problem=problem,
-            link=f"/expert/invitations#p{pid}",
+            link=links.anchor("/expert/invitations", "p", problem["external_id"]),
         )
     elif data.action in ("interested", "declined"):
         notifications.notify(
@@ -41,7 +42,9 @@ def after_feedback(
             recipients=notifications.owners_of(conn, problem),
             kind="answer",
             problem=problem,
-            link=f"/problems/{pid}#pair-{eid}",
+            link=links.anchor(
+                links.problem(problem["external_id"]), "pair-", expert["external_id"]
+            ),
             variant=data.action,
             expert=expert["name"],
         )
@@ -49,7 +52,11 @@ def after_feedback(
         recipients = notifications.accounts_of_expert(conn, eid)
         recipients += notifications.reviewers_of(conn, problem)
         notifications.notify(
-            conn, recipients=recipients, kind="deal", problem=problem, link=f"/problems/{pid}"
+            conn,
+            recipients=recipients,
+            kind="deal",
+            problem=problem,
+            link=links.problem(problem["external_id"]),
         )
 
 
@@ -85,5 +92,5 @@ def recommend(platform, problem_id: int) -> int:
             recipients=recipients,
             kind="recommendation",
             problem=problem,
-            link=f"/expert/inbox#p{problem_id}",
+            link=links.anchor("/expert/inbox", "p", problem["external_id"]),
         )

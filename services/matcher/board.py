@@ -46,6 +46,7 @@ def board(
         rows.append(
             PipelineRow(
                 expert_id=expert_id,
+                expert_external_id=experts[expert_id]["external_id"],
                 expert_name=experts[expert_id]["name"],
                 level=levels[expert_id],
                 stage=stage,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from greenplat.core import links
 from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
 from greenplat.core.notifications import service as notifications
@@ -19,7 +20,7 @@ def waiting(
     require_any(principal, "problem", "review")
     condition, params = problem_read_filter(principal)
     return conn.execute(
-        "SELECT p.id, p.title, p.region, p.industry, p.approved_at,"
+        "SELECT p.id, p.external_id, p.title, p.region, p.industry, p.approved_at,"
         " extract(epoch FROM now() - p.approved_at) / 86400.0 AS days_waiting,"
         " (SELECT count(*) FROM match_feedback f WHERE f.problem_id = p.id"
         "   AND f.action = 'invited') AS invited"
@@ -49,6 +50,6 @@ def nudge(matcher, conn: Connection, principal: Principal, problem_id: int, k: i
         recipients=recipients,
         kind="recommendation",
         problem=problem,
-        link=f"/expert/inbox#p{problem_id}",
+        link=links.anchor("/expert/inbox", "p", problem["external_id"]),
         variant="nudge",
     )

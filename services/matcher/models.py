@@ -145,6 +145,7 @@ class PipelineRow(BaseModel):
     for the problem (its level as in the problem's recommendations; None: below the bar)."""
 
     expert_id: int
+    expert_external_id: str
     expert_name: str
     level: Literal["high", "good", "possible"] | None
     stage: str
@@ -158,6 +159,7 @@ class FollowupItem(BaseModel):
     """An approved problem no expert has answered yet."""
 
     id: int
+    external_id: str
     title: str
     region: str | None
     industry: str | None

@@ -63,8 +63,10 @@ def _environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _demo_ids(data_dir: Path) -> dict[str, int]:
-    """external_id -> id of the demo problems (read before the server starts)."""
+def _demo_ids(data_dir: Path) -> dict[str, str]:
+    """external_id -> the URL path segment of each demo problem (the portal addresses records by
+    external id; read before the server starts)."""
+    from greenplat.core import links
     from greenplat.core.db import open_database
     from greenplat.core.settings import Settings
 
@@ -74,7 +76,7 @@ def _demo_ids(data_dir: Path) -> dict[str, int]:
             rows = conn.execute("SELECT id, external_id FROM problems").fetchall()
     finally:
         database.close()
-    return {row["external_id"]: row["id"] for row in rows}
+    return {row["external_id"]: links.segment(row["external_id"]) for row in rows}
 
 
 @pytest.fixture(scope="session")

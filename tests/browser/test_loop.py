@@ -59,7 +59,7 @@ def test_the_whole_loop_with_real_e_mail(visit, portal):
     ent.page.fill("#f-keywords", "高镍三元正极；单晶正极；表面包覆；体相掺杂")
     ent.page.click("#submit-problem")
     expect(ent.page.locator("#problem-title .status")).to_have_text("待审核")
-    problem_id = int(re.search(r"/problems/(\d+)", ent.page.url)[1])
+    problem_id = re.search(r"/problems/(P-[0-9a-f]+)", ent.page.url)[1]
     ent.shot("posted")
 
     expert = visit("loop-expert")

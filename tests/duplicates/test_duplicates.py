@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from greenplat.core.achievements import service as achievements
 from greenplat.core.duplicates import fingerprint as fp
 from greenplat.core.duplicates import review
+from greenplat.core.duplicates import service as duplicates
 from greenplat.core.errors import Forbidden
 from greenplat.core.interchange import service as interchange
 from greenplat.core.interchange.formats import Row
 from greenplat.core.permissions import SYSTEM
+from greenplat.core.problems import service as problems
 from greenplat.core.stats import service as stats
 
 TITLE = "储能电站磷酸铁锂电池热失控早期预警"
@@ -112,3 +115,40 @@ def test_a_pair_marked_distinct_leaves_the_queue(conn, world, build):
     assert f"D-{tag}-2" not in {p["record"] for p in open_pairs}
     distinct = review.list_pairs(conn=conn, principal=center, library="problems", status="distinct")
     assert f"D-{tag}-2" in {p["record"] for p in distinct}
+
+
+def _traces(conn, library: str, record_id: int) -> tuple[int, int]:
+    """(fingerprints, pairs) that name the record."""
+    prints = conn.execute(
+        "SELECT count(*) AS n FROM record_fingerprints WHERE library = %s AND record_id = %s",
+        (library, record_id),
+    ).fetchone()["n"]
+    pairs = conn.execute(
+        "SELECT count(*) AS n FROM duplicate_pairs WHERE library = %s"
+        " AND (record_id = %s OR other_id = %s)",
+        (library, record_id, record_id),
+    ).fetchone()["n"]
+    return prints, pairs
+
+
+def test_deleting_a_record_takes_its_fingerprint_and_pairs_with_it(conn, build):
+    org, tag = f"删除{build.uid()}", build.uid()
+    rows = [_row(1, f"D-{tag}-1", org), _row(2, f"D-{tag}-2", org, text=PARAPHRASE)]
+    interchange.import_rows(conn=conn, principal=SYSTEM, library="problems", rows=rows)
+    first = conn.execute(
+        "SELECT id FROM problems WHERE external_id = %s", (f"D-{tag}-1",)
+    ).fetchone()["id"]
+    assert _traces(conn, "problems", first) == (1, 1)
+    problems.delete(conn=conn, principal=SYSTEM, problem_id=first)
+    assert _traces(conn, "problems", first) == (0, 0)
+    # The same text posted again is no longer an exact duplicate of the deleted record.
+    again = interchange.import_rows(
+        conn=conn, principal=SYSTEM, library="problems", rows=[_row(1, f"D-{tag}-3", org)]
+    )
+    assert again.created == 1 and again.rejected == []
+
+    work = build.achievement(conn, expert_ids=[], organization=org, title=TITLE, abstract=TEXT)
+    duplicates.remember(conn, "achievements", work["id"], [])
+    assert _traces(conn, "achievements", work["id"]) == (1, 0)
+    achievements.delete(conn=conn, principal=SYSTEM, achievement_id=work["id"])
+    assert _traces(conn, "achievements", work["id"]) == (0, 0)

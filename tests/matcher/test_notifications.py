@@ -51,7 +51,7 @@ def test_invitation_and_interest_notify_the_other_side_in_app_and_by_mail(loop, 
     (invitation,) = _unread(client, auth["battery"])
     assert invitation["kind"] == "invitation"
     assert invitation["text"] == "You are invited to answer: Lithium-ion battery packs overheat"
-    assert invitation["link"] == f"/expert/invitations#p{world.problems['battery']}"
+    assert invitation["link"] == "/expert/invitations#pP-battery"  # by external id
     assert post("battery", "interested", proposal_approach="cooling plates").status_code == 201
     (answer,) = _unread(client, auth["acme"])
     assert answer["text"] == "Expert battery 对「Lithium-ion battery packs overheat」有意向"
@@ -60,7 +60,7 @@ def test_invitation_and_interest_notify_the_other_side_in_app_and_by_mail(loop, 
     assert to_expert["Subject"].startswith("You are invited")
     (to_owner,) = inbox.to("acme@example.test")
     assert "有意向" in to_owner["Subject"]
-    assert f"/problems/{world.problems['battery']}#pair-" in to_owner.get_content()
+    assert "/problems/P-battery#pair-E-battery" in to_owner.get_content()
     assert "cooling plates" not in to_owner.get_content()  # proposals stay in the portal
     assert deliver() == (0, 0)  # nothing is sent twice
     read = client.post(f"/v1/notifications/{answer['id']}/read", headers=auth["acme"])
@@ -98,7 +98,7 @@ def test_no_title_for_recipients_who_may_not_read_the_problem(loop, world, match
         expert = notifications.accounts_of_expert(conn, world.experts["battery"])
         notifications.notify(conn, recipients=expert, kind="deal", problem=draft, link="/x")
     (note,) = _unread(client, auth["battery"])
-    assert draft["title"] not in note["text"] and f"#{draft['id']}" in note["text"]
+    assert draft["title"] not in note["text"] and f"#{draft['external_id']}" in note["text"]
     deliver()
     (message,) = inbox.messages
     assert draft["title"] not in message["Subject"] + message.get_content()
@@ -163,7 +163,7 @@ def test_review_queue_result_and_top_experts_are_notified(loop, draft):
     client, auth, _, deliver, inbox = loop
     assert client.post(f"/v1/problems/{draft}/submit", headers=auth["acme"]).status_code == 200
     (queued,) = _unread(client, auth["subcenter"])
-    assert queued["kind"] == "queue" and queued["link"] == f"/subcenter/review#p{draft}"
+    assert queued["kind"] == "queue" and queued["link"] == "/subcenter/review#pP-draft"
     review = {"decision": "return", "comment": "请补充电池型号"}
     assert (
         client.post(
@@ -184,7 +184,7 @@ def test_review_queue_result_and_top_experts_are_notified(loop, draft):
     texts = [n["text"] for n in _unread(client, auth["acme"])]
     assert "你的需求「Battery recycling plan」已通过审核" in texts
     suggested = [n for n in _unread(client, auth["battery"]) if n["kind"] == "recommendation"]
-    assert [n["link"] for n in suggested] == [f"/expert/inbox#p{draft}"]
+    assert [n["link"] for n in suggested] == ["/expert/inbox#pP-draft"]
     deliver()
     subjects = [m["Subject"] for m in inbox.to("acme@example.test")]
     assert "你的需求「Battery recycling plan」已通过审核" in subjects

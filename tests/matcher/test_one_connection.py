@@ -35,6 +35,15 @@ from greenplat.core.outbox import record_change
 
 PASSWORD = "matcher-test-password-1"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+RECORD_KEYS = {
+    **dict.fromkeys(
+        ("problem", "other", "draft_portal_edit", "draft_portal_submit", "approved_portal_close",
+         "submitted_portal_review"),
+        "problems",
+    ),
+    **dict.fromkeys(("expert", "expert_battery", "thread_expert"), "experts"),
+    "achievement": "achievements",
+}  # fmt: skip
 
 
 class PoolWatch:
@@ -182,6 +191,14 @@ def _records(platform, world) -> dict[str, Any]:
         expert=world.experts["water"],
         achievement=world.achievements["water0"],
     )
+    # The portal names records by external id: "{problem_x}" beside the API's "{problem}".
+    with platform.db.session() as conn:
+        for key, table in RECORD_KEYS.items():
+            row = conn.execute(
+                f"SELECT external_id FROM {table} WHERE id = %s",  # noqa: S608
+                (ids[key],),
+            ).fetchone()
+            ids[f"{key}_x"] = row["external_id"]
     return ids
 
 
@@ -332,21 +349,21 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/enterprise/problems/new", form={
             "title": f"Portal problem {t}", "description": "Battery packs overheat.",
         }),
-        Call("GET", "/problems/{draft_portal_edit}/edit"),
-        Call("POST", "/problems/{draft_portal_edit}/edit", form={
+        Call("GET", "/problems/{draft_portal_edit_x}/edit"),
+        Call("POST", "/problems/{draft_portal_edit_x}/edit", form={
             "title": f"Portal edited {t}", "description": "Battery packs overheat.",
         }),
-        Call("GET", "/problems/{problem}"),
-        Call("GET", "/problems/{problem}/recommendations"),
-        Call("POST", "/problems/{draft_portal_submit}/submit", form={}),
-        Call("POST", "/problems/{approved_portal_close}/close", form={}),
-        Call("POST", "/problems/{problem}/invite", form={"expert_id": ids["expert"]}),
-        Call("POST", "/expert/respond/{other}", "battery", form={"action": "interested"}),
-        Call("POST", "/problems/{other}/feedback", form={
-            "action": "contacted", "expert_id": ids["expert_battery"],
+        Call("GET", "/problems/{problem_x}"),
+        Call("GET", "/problems/{problem_x}/recommendations"),
+        Call("POST", "/problems/{draft_portal_submit_x}/submit", form={}),
+        Call("POST", "/problems/{approved_portal_close_x}/close", form={}),
+        Call("POST", "/problems/{problem_x}/invite", form={"expert_id": ids["expert_x"]}),
+        Call("POST", "/expert/respond/{other_x}", "battery", form={"action": "interested"}),
+        Call("POST", "/problems/{other_x}/feedback", form={
+            "action": "contacted", "expert_id": ids["expert_battery_x"],
         }),
         Call("GET", "/subcenter/review"),
-        Call("POST", "/subcenter/review/{submitted_portal_review}", form={"decision": "approve"}),
+        Call("POST", "/subcenter/review/{submitted_portal_review_x}", form={"decision": "approve"}),
         Call("GET", "/stats"),
         Call("GET", "/stats/records"),
         Call("GET", "/stats/export.csv"),
@@ -359,8 +376,8 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
             "title": f"Portal work {t}", "abstract": "Cooling.", "kind": "paper",
         }),
         Call("POST", "/expert/achievements/import", "battery", form={}, files={"file": works}),
-        Call("GET", "/experts/{expert}"),
-        Call("GET", "/achievements/{achievement}"),
+        Call("GET", "/experts/{expert_x}"),
+        Call("GET", "/achievements/{achievement_x}"),
         Call("GET", "/admin/regions"),
         Call("POST", "/admin/regions", form={
             "code": f"wq{t}", "name": f"门户区{t}", "subcenter_name": "门户分中心",
@@ -410,10 +427,10 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/account/settings", form={"email": "admin@example.test", "language": "en"}),
         Call("GET", "/admin/mail"),
         Call("POST", "/admin/mail/{mail_failed}/retry", form={}),
-        Call("GET", "/messages/{problem}/{thread_expert}"),
-        Call("POST", "/messages/{problem}/{thread_expert}", form={"body": "hello"}),
+        Call("GET", "/messages/{problem_x}/{thread_expert_x}"),
+        Call("POST", "/messages/{problem_x}/{thread_expert_x}", form={"body": "hello"}),
         Call("GET", "/subcenter/followup"),
-        Call("POST", "/subcenter/followup/{problem}/nudge", form={}),
+        Call("POST", "/subcenter/followup/{problem_x}/nudge", form={}),
     ]  # fmt: skip
 
 

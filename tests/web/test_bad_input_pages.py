@@ -9,8 +9,8 @@ import pytest
     "path",
     [
         "/enterprise/problems?status=%00",  # PostgreSQL refuses the NUL byte
-        "/problems/%00",  # not an integer id
-        "/problems/not-a-number/edit",
+        "/problems/%00",  # no external id holds a NUL byte
+        "/expert/inbox?page=not-a-number",
     ],
 )
 def test_bad_input_gets_the_portals_error_page_not_json(browser_as, path):

@@ -156,7 +156,7 @@ def test_a_sub_center_exports_its_regions_library_in_each_format(browser_as, wor
 def test_pages_show_the_external_id_as_the_records_id(browser_as, db, build, world):
     with db.session() as conn:
         row = build.problem(conn, region=world.region_a, organization=world.org_a)
-    page = browser_as("subcenter_admin").get(f"/problems/{row['id']}").text
+    page = browser_as("subcenter_admin").get(f"/problems/{row['external_id']}").text
     assert f'<span id="problem-external-id">{row["external_id"]}</span>' in page
     records = browser_as("subcenter_admin").get("/stats/records").text
     assert f"<td>{row['external_id']}</td>" in records
@@ -168,12 +168,12 @@ def test_a_change_made_in_the_portal_names_its_actor(browser_as, csrf_of, db, wo
             "description": "需要一种新的密封材料。", "action": "draft"}  # fmt: skip
     saved = client.post("/enterprise/problems/new", data=form)
     assert saved.status_code == 200
-    problem_id = int(re.search(r"/problems/(\d+)", str(saved.url)).group(1))
+    external_id = re.search(r"/problems/(P-[0-9a-f]+)", str(saved.url)).group(1)
     with db.session() as conn:
         entry = conn.execute(
             "SELECT actor, actor_role FROM audit_log WHERE library = 'problems'"
-            " AND record_id = %s AND action = 'insert'",
-            (problem_id,),
+            " AND external_id = %s AND action = 'insert'",
+            (external_id,),
         ).fetchone()
     assert (entry["actor"], entry["actor_role"]) == (world.usernames["enterprise"], "enterprise")
 

@@ -50,7 +50,7 @@ def test_interest_lights_the_badge_and_shows_contacts_and_the_thread(
     )
     assert _settings(owner, csrf_of, f"owner-{world.tag}@example.test").status_code == 303
     assert _settings(expert, csrf_of, f"expert-{world.tag}@example.test").status_code == 303
-    pid, eid = problem["id"], world.users["expert"].expert_id
+    pid, eid = problem["external_id"], world.expert_a  # external ids: what users see
     before = _badge(owner.get("/enterprise/problems").text)
     page = expert.get(f"/problems/{pid}").text
     assert "owner-" not in page and 'class="muted contacts-hidden"' in page
@@ -123,8 +123,8 @@ def test_the_queue_shows_waiting_time_and_follow_up_lists_unanswered_problems(
         )
     center = browser_as("subcenter_admin")
     queue = center.get("/subcenter/review").text
-    assert re.search(rf'id="p{queued["id"]}"[\s\S]*?已等待 3 天', queue)
+    assert re.search(rf'id="p{queued["external_id"]}"[\s\S]*?已等待 3 天', queue)
     page = center.get("/subcenter/followup").text
-    assert f'id="p{stale["id"]}"' in page and "30 天" in page
+    assert f'id="p{stale["external_id"]}"' in page and "30 天" in page
     assert browser_as("subcenter_b").get("/subcenter/followup").text.count("无人回应的需求") == 0
     assert browser_as("enterprise").get("/subcenter/followup").status_code == 403

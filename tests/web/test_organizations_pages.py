@@ -38,7 +38,7 @@ def _confidential(db, build, world, status: str) -> int:
             confidential=True,
             description="正极颗粒存在微裂纹，残碱偏高。",
         )
-    return row["id"]
+    return row["external_id"]
 
 
 def test_portal_sign_up_with_a_taken_name_waits_for_approval(

@@ -9,11 +9,11 @@ import pytest
 from greenplat.core.problems import service as problems
 
 
-def _status(db, problem_id: int) -> str:
+def _status(db, external_id: str) -> str:
     with db.session() as conn:
-        return conn.execute("SELECT status FROM problems WHERE id = %s", (problem_id,)).fetchone()[
-            "status"
-        ]
+        return conn.execute(
+            "SELECT status FROM problems WHERE external_id = %s", (external_id,)
+        ).fetchone()["status"]
 
 
 def test_anonymous_viewer_is_sent_to_sign_in(anonymous):
@@ -88,7 +88,7 @@ def test_enterprise_saves_a_draft_then_submits_it(browser_as, csrf_of, db, world
     }
     response = client.post("/enterprise/problems/new", data={**form, "action": "draft"})
     assert response.status_code == 200
-    problem_id = int(re.search(r"/problems/(\d+)", str(response.url)).group(1))
+    problem_id = re.search(r"/problems/(P-[0-9a-f]+)", str(response.url)).group(1)
     assert "草稿已保存" in response.text
     assert _status(db, problem_id) == "draft"
 
@@ -98,7 +98,9 @@ def test_enterprise_saves_a_draft_then_submits_it(browser_as, csrf_of, db, world
     assert "已提交，等待分中心审核" in response.text
     assert _status(db, problem_id) == "submitted"
     with db.session() as conn:
-        row = conn.execute("SELECT * FROM problems WHERE id = %s", (problem_id,)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM problems WHERE external_id = %s", (problem_id,)
+        ).fetchone()
     assert row["organization"] == world.org_a and row["region"] == world.region_a
     assert row["keywords"] == ["注塑", "银纹"]
 
@@ -172,20 +174,20 @@ def test_an_enterprise_sees_another_enterprises_confidential_problem_only_redact
     browser_as, others
 ):
     client = browser_as("enterprise")
-    page = client.get(f"/problems/{others['secret']['id']}")
+    page = client.get(f"/problems/{others['secret']['external_id']}")
     assert page.status_code == 200
     assert 'id="redacted"' in page.text
     assert "钛合金激光熔覆" not in page.text
     assert others["secret"]["organization"] not in page.text
-    assert client.get(f"/problems/{others['secret']['id']}/edit").status_code in (403, 404)
+    assert client.get(f"/problems/{others['secret']['external_id']}/edit").status_code in (403, 404)
     # Its owner sees it whole.
-    owner = browser_as("enterprise2").get(f"/problems/{others['secret']['id']}")
+    owner = browser_as("enterprise2").get(f"/problems/{others['secret']['external_id']}")
     assert "钛合金激光熔覆" in owner.text
 
 
 def test_an_enterprise_cannot_open_another_enterprises_draft(browser_as, others):
     client = browser_as("enterprise")
-    page = client.get(f"/problems/{others['draft']['id']}")
+    page = client.get(f"/problems/{others['draft']['external_id']}")
     assert page.status_code == 404
     assert others["draft"]["title"] not in page.text
 
@@ -194,7 +196,7 @@ def test_a_subcenter_cannot_review_another_regions_problem(browser_as, csrf_of, 
     client = browser_as("subcenter_admin")
     queue = client.get("/subcenter/review")
     assert "乙省待审需求" not in queue.text
-    far = others["far"]["id"]
+    far = others["far"]["external_id"]
     assert client.get(f"/problems/{far}").status_code == 404
     response = client.post(
         f"/subcenter/review/{far}", data={"csrf": csrf_of(client), "decision": "approve"}
@@ -225,17 +227,17 @@ def test_returning_a_problem_needs_a_comment_the_enterprise_then_sees(
     admin = browser_as("subcenter_admin")
     token = csrf_of(admin)
     response = admin.post(
-        f"/subcenter/review/{row['id']}", data={"csrf": token, "decision": "return"}
+        f"/subcenter/review/{row['external_id']}", data={"csrf": token, "decision": "return"}
     )
     assert response.status_code == 422
     assert "退回时须填写意见" in response.text
-    assert _status(db, row["id"]) == "submitted"
+    assert _status(db, row["external_id"]) == "submitted"
     response = admin.post(
-        f"/subcenter/review/{row['id']}",
+        f"/subcenter/review/{row['external_id']}",
         data={"csrf": token, "decision": "return", "comment": "请补充目标指标"},
     )
     assert response.status_code == 200
-    assert _status(db, row["id"]) == "returned"
+    assert _status(db, row["external_id"]) == "returned"
     mine = browser_as("enterprise").get("/enterprise/problems")
     assert "请补充目标指标" in mine.text
 
@@ -307,7 +309,7 @@ def test_service_reads_match_what_the_list_page_shows(browser_as, db, world):
             page_size=100,
         )
     for item in own.items:
-        assert f'href="/problems/{item.id}"' in page
+        assert f'href="/problems/{item.external_id}"' in page
 
 
 @pytest.mark.parametrize(

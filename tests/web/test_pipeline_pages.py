@@ -51,14 +51,14 @@ def test_the_problem_page_shows_each_expert_once_with_only_the_next_actions(
     browser_as, csrf_of, db, world, problem
 ):
     owner, expert = browser_as("enterprise"), browser_as("expert")
-    pid, eid = problem["id"], world.users["expert"].expert_id
-    invite = _post(owner, csrf_of, f"/problems/{pid}/invite", expert_id=eid, note="请看看这个")
+    pid, px, ex = problem["id"], problem["external_id"], world.expert_a
+    invite = _post(owner, csrf_of, f"/problems/{px}/invite", expert_id=ex, note="请看看这个")
     assert invite.status_code == 303
     assert "请看看这个" in expert.get("/expert/invitations").text
     answer = _post(
         expert,
         csrf_of,
-        f"/expert/respond/{pid}",
+        f"/expert/respond/{px}",
         action="interested",
         proposal_approach="余热锅炉加有机朗肯循环",
         proposal_timeframe="6 个月",
@@ -67,22 +67,22 @@ def test_the_problem_page_shows_each_expert_once_with_only_the_next_actions(
     assert answer.status_code == 303
     assert (
         _post(
-            owner, csrf_of, f"/problems/{pid}/feedback", expert_id=eid, action="contacted"
+            owner, csrf_of, f"/problems/{px}/feedback", expert_id=ex, action="contacted"
         ).status_code
         == 303
     )
-    page = owner.get(f"/problems/{pid}").text
-    assert page.count(f'id="pair-{eid}"') == 1
+    page = owner.get(f"/problems/{px}").text
+    assert page.count(f'id="pair-{ex}"') == 1
     assert "余热锅炉加有机朗肯循环" in page and "6 个月" in page
     assert 'value="contacted"' not in page  # already done: no longer offered
     assert 'value="negotiating"' in page and 'value="deal"' in page
-    again = _post(owner, csrf_of, f"/problems/{pid}/feedback", expert_id=eid, action="contacted")
+    again = _post(owner, csrf_of, f"/problems/{px}/feedback", expert_id=ex, action="contacted")
     assert again.status_code == 409
     deal = _post(
         owner,
         csrf_of,
-        f"/problems/{pid}/feedback",
-        expert_id=eid,
+        f"/problems/{px}/feedback",
+        expert_id=ex,
         action="deal",
         contract_kind="development",
         amount_wan="50",
@@ -99,24 +99,24 @@ def test_the_enterprise_cannot_skip_the_experts_answer_in_the_portal(
     browser_as, csrf_of, db, world, problem
 ):
     owner = browser_as("enterprise")
-    pid, eid = problem["id"], world.users["expert"].expert_id
+    pid, px, ex = problem["id"], problem["external_id"], world.expert_a
     deal = _post(
         owner,
         csrf_of,
-        f"/problems/{pid}/feedback",
-        expert_id=eid,
+        f"/problems/{px}/feedback",
+        expert_id=ex,
         action="deal",
         contract_kind="development",
     )
     assert deal.status_code == 409
-    forged = _post(owner, csrf_of, f"/problems/{pid}/feedback", expert_id=eid, action="interested")
+    forged = _post(owner, csrf_of, f"/problems/{px}/feedback", expert_id=ex, action="interested")
     assert forged.status_code == 403
     assert _actions(db, pid) == []
 
 
 def test_a_long_decline_reason_is_reported_too_long_not_missing(browser_as, csrf_of, db, problem):
     expert = browser_as("expert")
-    url = f"/expert/respond/{problem['id']}"
+    url = f"/expert/respond/{problem['external_id']}"
     long = _post(expert, csrf_of, url, action="declined", reason="太忙" * 1001)
     assert long.status_code == 422
     assert "too long" in long.text and "needs a reason" not in long.text
@@ -125,7 +125,7 @@ def test_a_long_decline_reason_is_reported_too_long_not_missing(browser_as, csrf
     assert _actions(db, problem["id"]) == []
 
 
-def _row(page: str, expert_id: int) -> str:
+def _row(page: str, expert_id: str) -> str:
     start = page.index(f'id="pair-{expert_id}"')
     return page[start : page.index('class="history"', start)]
 
@@ -134,19 +134,19 @@ def test_the_enterprise_sees_the_experts_fit_beside_the_proposal(
     browser_as, csrf_of, world, problem, work
 ):
     owner, expert = browser_as("enterprise"), browser_as("expert")
-    pid, eid = problem["id"], world.users["expert"].expert_id
-    assert _post(owner, csrf_of, f"/problems/{pid}/invite", expert_id=eid).status_code == 303
+    px, ex = problem["external_id"], world.expert_a
+    assert _post(owner, csrf_of, f"/problems/{px}/invite", expert_id=ex).status_code == 303
     answer = _post(
         expert,
         csrf_of,
-        f"/expert/respond/{pid}",
+        f"/expert/respond/{px}",
         action="interested",
         proposal_approach="余热锅炉加有机朗肯循环",
         proposal_timeframe="6 个月",
         proposal_cost="80 万元",
     )
     assert answer.status_code == 303
-    row = _row(owner.get(f"/problems/{pid}").text, eid)
+    row = _row(owner.get(f"/problems/{px}").text, ex)
     assert "余热锅炉加有机朗肯循环" in row and "80 万元" in row
     shown = [text for text in ("高度匹配", "较匹配", "可能相关") if f">{text}</span>" in row]
     assert len(shown) == 1, row
@@ -157,8 +157,8 @@ def test_an_expert_without_fitting_works_is_shown_below_the_bar(
     browser_as, csrf_of, world, problem
 ):
     owner = browser_as("enterprise")
-    pid, eid = problem["id"], world.users["expert"].expert_id
-    assert _post(owner, csrf_of, f"/problems/{pid}/invite", expert_id=eid).status_code == 303
+    px, ex = problem["external_id"], world.expert_a
+    assert _post(owner, csrf_of, f"/problems/{px}/invite", expert_id=ex).status_code == 303
     owner.cookies.set("gp_lang", "en")
-    row = _row(owner.get(f"/problems/{pid}").text, eid)
+    row = _row(owner.get(f"/problems/{px}").text, ex)
     assert ">Below the bar</span>" in row

@@ -40,7 +40,7 @@ def region(db, build):
         )
         heat = build.expert(conn, region=name, disciplines=["热能工程"])
         materials = build.expert(conn, region=name, disciplines=["材料科学"])
-        made = {}
+        made, shown = {}, {}
         for key, status, industry, created in (
             ("p1", "approved", "新能源", T0),
             ("p2", "approved", "新能源", T0 + timedelta(days=3)),
@@ -54,6 +54,7 @@ def region(db, build):
                 (created, created + timedelta(hours=1), row["id"]),
             )
             made[key] = row["id"]
+            shown[key] = row["external_id"]
         p1, p5 = made["p1"], made["p5"]
         _feedback(conn, p1, heat["id"], "invited", T0 + timedelta(hours=1), role="enterprise")
         _feedback(conn, p1, heat["id"], "interested", T0 + timedelta(hours=3))
@@ -75,7 +76,7 @@ def region(db, build):
             role="subcenter_admin",
             region=name,
         )
-    return {"name": name, "ids": made, "username": f"stats-{tag}"}
+    return {"name": name, "ids": made, "external_ids": shown, "username": f"stats-{tag}"}
 
 
 def _admin_of(region) -> Principal:
@@ -175,9 +176,9 @@ def test_dashboard_shows_the_figures_and_charts(stats_admin, region):
 
 def test_drill_down_lists_the_records_behind_a_number(stats_admin, region):
     page = stats_admin.get("/stats/records", params={"metric": "matched"}).text
-    assert f'href="/problems/{region["ids"]["p1"]}"' in page
-    assert f'href="/problems/{region["ids"]["p5"]}"' in page
-    assert f'href="/problems/{region["ids"]["p2"]}"' not in page
+    assert f'href="/problems/{region["external_ids"]["p1"]}"' in page
+    assert f'href="/problems/{region["external_ids"]["p5"]}"' in page
+    assert f'href="/problems/{region["external_ids"]["p2"]}"' not in page
     bad = stats_admin.get("/stats/records", params={"metric": "nonsense"})
     assert bad.status_code == 422 and "metric" in bad.text
 

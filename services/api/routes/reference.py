@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -28,20 +28,26 @@ def read_list(kind: Kind, conn: Conn) -> dict:
 
 
 @router.get("/{kind}/resolve", response_model=ResolutionRead)
-def resolve(kind: Kind, conn: Conn, text: Annotated[str, Query(min_length=1, max_length=200)]):
+def resolve(
+    kind: Kind, conn: Conn, text: Annotated[str, Query(min_length=1, max_length=200)]
+) -> dict[str, Any]:
     """The canonical value a text names, or the closest valid values."""
     return asdict(service.resolve(kind, text, conn=conn))
 
 
 @router.post("/{kind}/aliases", response_model=ResolutionRead, status_code=status.HTTP_201_CREATED)
-def add_alias(kind: Kind, data: AliasCreate, principal: CurrentPrincipal, conn: Conn):
+def add_alias(
+    kind: Kind, data: AliasCreate, principal: CurrentPrincipal, conn: Conn
+) -> dict[str, Any]:
     """Teach the platform another spelling of a value (platform admins)."""
     added = service.add_alias(conn=conn, principal=principal, kind=kind, **data.model_dump())
     return asdict(added)
 
 
 @router.post("/{kind}/merge", response_model=MergeRead)
-def merge_values(kind: Kind, data: MergeRequest, principal: CurrentPrincipal, conn: Conn):
+def merge_values(
+    kind: Kind, data: MergeRequest, principal: CurrentPrincipal, conn: Conn
+) -> dict[str, Any]:
     """Without expected: preview what moves. With the previewed count: merge (audited)."""
     pair = {"source": data.source, "target": data.target}
     if data.expected is None:

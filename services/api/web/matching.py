@@ -53,6 +53,7 @@ def my_pair(conn: Connection, principal: Principal, problem: dict) -> dict | Non
     stage = pipeline.stage_of(conn, problem["id"], principal.expert_id)
     return {
         "expert_id": principal.expert_id,
+        "expert_external_id": principal.expert_external_id,
         "stage": stage,
         "offered": _expert_offers(stage),
         "contacts": contacts.for_pair(
@@ -76,6 +77,7 @@ def recommend_for_problem(
     experts = [
         {
             "id": m.id,
+            "external_id": m.external_id,
             "label": m.title,
             "subtitle": " · ".join(
                 x for x in (m.record.get("title"), m.record.get("organization")) if x
@@ -91,6 +93,7 @@ def recommend_for_problem(
     achievements = [
         {
             "id": m.id,
+            "external_id": m.external_id,
             "label": m.title,
             "subtitle": " · ".join(
                 str(x)

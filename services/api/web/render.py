@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from greenplat.core import links
 from greenplat.core.errors import DomainError
 
 from . import charts
@@ -70,6 +71,13 @@ def _days_since(value: datetime | None) -> str:
     return f"{days:.1f}" if days < 2 else f"{days:.0f}"
 
 
+def _raw_path(request: Request) -> str:
+    """The path as the browser sent it: an external id in it stays quoted (the language
+    switch sends the viewer back to it, and a decoded '#' or '?' would cut it short)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("ascii", "replace") if raw else request.url.path
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The template environment; templates ship inside the package."""
@@ -82,6 +90,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    # A record in a URL is its external id, quoted: /problems/{{ p.external_id | urlid }}.
+    env.filters["urlid"] = links.segment
     env.filters["days_since"] = _days_since
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.globals["meter"] = charts.meter
@@ -103,7 +113,7 @@ def render(v: Any, template: str, *, status: int = 200, **context: Any) -> HTMLR
             me=principal,
             csrf=v.csrf,
             menu=MENUS.get(principal.role, []) if principal else [],
-            path=v.request.url.path,
+            path=_raw_path(v.request),
             unread=v.unread,
             **context,
         )
@@ -125,7 +135,7 @@ def render_error(request: Request, error: DomainError) -> HTMLResponse:
             me=None,
             csrf="",
             menu=[],
-            path=request.url.path,
+            path=_raw_path(request),
             unread=0,
             status=error.status,
             message=error.message,

@@ -91,6 +91,16 @@ def get_by_external_id(
     return to_read(row) if row else None
 
 
+def get_by_external_id_or_raise(
+    *, conn: Connection, principal: Principal, external_id: str
+) -> AchievementRead:
+    """Like get_by_external_id, raising NotFound."""
+    found = get_by_external_id(conn=conn, principal=principal, external_id=external_id)
+    if found is None:
+        raise NotFound(f"成果 {external_id} 不存在 / achievement {external_id} not found")
+    return found
+
+
 def list(
     *,
     conn: Connection,

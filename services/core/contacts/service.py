@@ -9,6 +9,7 @@ see them too. Nothing else reads these columns.
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
 from typing import Any
 
 from greenplat.core.accounts.service import to_principal
@@ -57,7 +58,7 @@ def update_own(*, conn: Connection, principal: Principal, data: ContactUpdate) -
     return get_own(conn=conn, principal=principal)
 
 
-def _disclosed_at(conn: Connection, problem_id: int, expert_id: int):
+def _disclosed_at(conn: Connection, problem_id: int, expert_id: int) -> datetime | None:
     row = conn.execute(
         "SELECT disclosed_at FROM contact_disclosures WHERE problem_id = %s AND expert_id = %s",
         (problem_id, expert_id),

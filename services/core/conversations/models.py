@@ -30,8 +30,10 @@ class MessageRead(BaseModel):
 
 class Thread(BaseModel):
     problem_id: int
+    problem_external_id: str
     problem_title: str
     expert_id: int
+    expert_external_id: str
     expert_name: str
     items: list[MessageRead]
     # The other side's contact details: empty until the expert said 有意向.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from greenplat.core import links
 from greenplat.core.contacts.service import accounts_of_expert, for_pair, owners_of
 from greenplat.core.conversations.models import BODY_LIMIT, MessageCreate, MessageRead, Thread
 from greenplat.core.db import Connection, one
@@ -56,8 +57,10 @@ def get_thread(
     items = [MessageRead(**r, mine=r["author_id"] == principal.id) for r in rows]
     return Thread(
         problem_id=problem_id,
+        problem_external_id=problem["external_id"],
         problem_title=problem["title"],
         expert_id=expert_id,
+        expert_external_id=expert["external_id"],
         expert_name=expert["name"],
         items=items,
         contacts=for_pair(conn=conn, principal=principal, problem=problem, expert_id=expert_id),
@@ -86,7 +89,7 @@ def post(
 ) -> MessageRead:
     """Add a message to the pair's thread and notify the other side."""
     body = _check(data)
-    problem, _ = _pair(conn, principal, problem_id, expert_id)
+    problem, expert = _pair(conn, principal, problem_id, expert_id)
     if not _open(conn, problem_id, expert_id):
         raise InvalidTransition("邀请或回应之后才能发消息 / messages open after an invitation")
     row = one(
@@ -101,6 +104,6 @@ def post(
         recipients=[u for u in both if u["id"] != principal.id],
         kind="message",
         problem=problem,
-        link=f"/messages/{problem_id}/{expert_id}",
+        link=links.thread(problem["external_id"], expert["external_id"]),
     )
     return MessageRead(**row, author=principal.username, mine=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import DomainError
 from greenplat.core.outbox import record_change
 
@@ -42,7 +42,7 @@ def _one(conn: Connection, sql: str, params: tuple) -> dict[str, Any] | None:
 
 def _untouched(conn: Connection, problem_id: int) -> bool:
     """Whether the problem's trail is still only the import event(s) the loader wrote."""
-    row = _one(
+    row = one(
         conn,
         "SELECT count(*) AS n, count(*) FILTER"
         " (WHERE actor_id IS NOT NULL OR comment IS DISTINCT FROM %s) AS other"
@@ -217,4 +217,4 @@ def apply_row(conn: Connection, row: dict[str, Any], now: datetime) -> bool:
 
 def load_time(conn: Connection) -> datetime:
     """The moment the timelines count back from: now, to the hour."""
-    return conn.execute("SELECT date_trunc('hour', now()) AS t").fetchone()["t"]
+    return one(conn, "SELECT date_trunc('hour', now()) AS t")["t"]

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 
 from greenplat.core import store
 from greenplat.core.accounts import service as accounts
-from greenplat.core.db import Connection, Database
+from greenplat.core.db import Connection, Database, one
 from greenplat.core.errors import NotFound, Unauthorized
 from greenplat.core.interchange.formats import Row, UnreadableFile
 from greenplat.core.interchange.models import (
@@ -64,11 +64,12 @@ def create(
     check_library(library)
     _require_mode(principal, mode)
     check_file(path, limits)
-    row = conn.execute(
+    row = one(
+        conn,
         f"INSERT INTO import_jobs (library, mode, file_name, content, user_id) "
         f"VALUES (%s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
         (library, mode, PurePath(file_name).name, path.read_bytes(), principal.id),
-    ).fetchone()
+    )
     return ImportJobRead(**row)
 
 
@@ -78,11 +79,12 @@ def create_local(
     """A queued job for a file the caller reads itself (the command line: no stored copy)."""
     check_library(library)
     _require_mode(principal, "library")
-    row = conn.execute(
+    row = one(
+        conn,
         f"INSERT INTO import_jobs (library, file_name, user_id) VALUES (%s, %s, %s) "
         f"RETURNING {_COLUMNS}",
         (library, file_name, principal.id),
-    ).fetchone()
+    )
     return ImportJobRead(**row)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -148,23 +148,26 @@ def check_reach(
         )
 
 
+_Record = TypeVar("_Record", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class _Prepared:
+class _Prepared(Generic[_Record]):
     """A row ready to store: its record, the values mapped to reference names, look-alikes."""
 
-    record: BaseModel
+    record: _Record
     mapped: list[reference.Mapped] = field(default_factory=list)
     suspects: list[duplicates.Suspect] = field(default_factory=list)
 
 
-def _library_record(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared:
+def _library_record(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared[BaseModel]:
     data, mapped = reference.normalise_record(conn=conn, library=library, data=data)
     record = parse_record(library, data)
     return _Prepared(record, mapped, duplicates.check_import(conn, library, data))
 
 
 def _store_library_row(
-    conn: Connection, principal: Principal, library: str, prepared: _Prepared
+    conn: Connection, principal: Principal, library: str, prepared: _Prepared[BaseModel]
 ) -> bool:
     """Upsert one record by external_id, within the principal's reach; True when created."""
     check_reach(conn, principal, library, prepared.record.model_dump())
@@ -173,14 +176,16 @@ def _store_library_row(
     return created
 
 
-def _own_achievement(conn: Connection, library: str, data: dict[str, Any]) -> _Prepared:
+def _own_achievement(
+    conn: Connection, library: str, data: dict[str, Any]
+) -> _Prepared[AchievementCreate]:
     record = AchievementRecord.model_validate(data)
     fields = record.model_dump(include=set(AchievementCreate.model_fields) - {"extra"})
     return _Prepared(AchievementCreate(**fields, extra=dict(record.model_extra or {})))
 
 
 def _store_own_achievement(
-    conn: Connection, principal: Principal, library: str, prepared: _Prepared
+    conn: Connection, principal: Principal, library: str, prepared: _Prepared[AchievementCreate]
 ) -> bool:
     """An expert's own achievement: created (never an overwrite), the expert among its experts."""
     achievements.create(conn=conn, principal=principal, data=prepared.record)

@@ -60,7 +60,8 @@ def notify(
         return 0
     choices = _mail_choices(conn, builtins.list(users), kind)
     for user_id, user in users.items():
-        shown = {"problem_id": problem["id"], **params}
+        # The id a reader without access sees in the text: the external one, never the number.
+        shown = {"problem_id": problem["external_id"], **params}
         if allows(to_principal(user), "problem", "read", problem):
             shown["title"] = problem["title"]
         choice = choices.get(user_id, DEFAULT_MAIL[kind])

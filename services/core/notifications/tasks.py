@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from celery import Celery, shared_task
 
 from greenplat.core.notifications import mail
 from greenplat.core.queue import INDEX_QUEUE, RETRY_POLICY, queue_name
 from greenplat.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from greenplat.core.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ class MailFailed(Exception):
 
 
 @lru_cache(maxsize=1)
-def _database():
+def _database() -> Database:
     from greenplat.core.db import open_database
 
     return open_database(get_settings(), upgrade=False)

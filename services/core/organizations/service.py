@@ -72,7 +72,15 @@ def ensure(
     creates unverified ones.
     """
     created = create_if_new(conn=conn, name=name, kind=kind, region=region, verified=verified)
-    return created if created is not None else get_by_name(conn=conn, name=name)["id"]
+    if created is not None:
+        return created
+    existing = get_by_name(conn=conn, name=name)
+    if existing is None:  # the name was taken by a row that has gone since
+        raise Conflict(
+            f"组织「{name}」刚被改动，请重试 / organization {name!r} changed meanwhile, try again",
+            field="organization",
+        )
+    return existing["id"]
 
 
 def create_if_new(

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg import sql
 
-from greenplat.core import store
+from greenplat.core import links, store
 from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -52,7 +52,7 @@ FIELDS = (
 SORTABLE = ("created_at", "updated_at", "title", "deadline", "budget_wan", "status", "id")
 # Held back from readers who may not see a confidential problem's full text: they can neither
 # read these fields nor filter, search or sort by them (list() treats them as NULL).
-WITHHELD = {
+WITHHELD: dict[str, Any] = {
     "description": None,
     "keywords": [],
     "organization": None,
@@ -138,13 +138,38 @@ def get_by_external_id(
     return _read_one(conn, principal, row)
 
 
+def _readable_by_external_id(
+    conn: Connection, principal: Principal, external_id: str
+) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
+    if row is None or not allows(principal, "problem", "read", row):
+        # Unknown and unreadable alike: the reader learns nothing, not even that it exists.
+        raise NotFound(f"需求 {external_id} 不存在 / problem {external_id} not found")
+    return row
+
+
+def get_by_external_id_or_raise(
+    *, conn: Connection, principal: Principal, external_id: str
+) -> ProblemRead:
+    """The problem with this external_id as the principal may see it, raising NotFound."""
+    row = _readable_by_external_id(conn, principal, external_id)
+    audit.read_problem(conn, principal, row)
+    return to_read(row, principal)
+
+
+def id_by_external_id_or_raise(*, conn: Connection, principal: Principal, external_id: str) -> int:
+    """The internal id of a problem the principal may read, for an action on it (the action
+    checks its own permission); NotFound otherwise. Nothing is read, so nothing is audited."""
+    return int(_readable_by_external_id(conn, principal, external_id)["id"])
+
+
 def _seen(column: str) -> str:
     """A withheld column as list() may filter and sort by it: NULL where the reader may not
     read the problem in full (p._full, computed by the permission module's rule)."""
     return f"(CASE WHEN p._full THEN p.{column} END)"
 
 
-def _readable_source(principal: Principal) -> tuple[sql.Composable, list[Any]]:
+def _readable_source(principal: Principal) -> tuple[sql.Composable, builtins.list[Any]]:
     """The problems the principal may read, each with _full: may it read the row in full."""
     readable, params = problem_read_filter(principal, "r")
     full, more = problem_full_filter(principal, "r")
@@ -390,9 +415,9 @@ def transition(
     return to_read(stored, principal)
 
 
-def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None):
+def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str | None) -> None:
     """Tell the owner the review's result, and the region's reviewers what waits for them."""
-    link = f"/problems/{row['id']}"
+    link = links.problem(row["external_id"])
     if action in ("approve", "return"):
         params = {"variant": action, "comment": comment or ""}
         owners = notifications.owners_of(conn, row)
@@ -406,7 +431,7 @@ def _announce(conn: Connection, row: dict[str, Any], action: str, comment: str |
             recipients=reviewers,
             kind="queue",
             problem=row,
-            link=f"/subcenter/review#p{row['id']}",
+            link=links.anchor("/subcenter/review", "p", row["external_id"]),
         )
 
 

@@ -92,7 +92,7 @@ def preview(
     return result
 
 
-def _move(conn: Connection, table: str, column: str, is_list: bool, p: MergePreview):
+def _move(conn: Connection, table: str, column: str, is_list: bool, p: MergePreview) -> None:
     c = sql.Identifier(column)
     value = (
         sql.SQL("ARRAY(SELECT DISTINCT unnest(array_replace({c}, %(source)s, %(target)s)))")

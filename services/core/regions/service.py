@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg import sql
 
-from greenplat.core.db import Connection
+from greenplat.core.db import Connection, one
 from greenplat.core.errors import Conflict, NotFound
 from greenplat.core.outbox import record_changes
 from greenplat.core.permissions import Principal, require_any
@@ -68,10 +68,11 @@ def upsert_region(*, conn: Connection, data: RegionCreate) -> tuple[int, bool]:
     row = conn.execute("SELECT * FROM regions WHERE code = %s", (data.code,)).fetchone()
     if row is None:
         _check_unique(conn, "name", data.name)
-        new = conn.execute(
+        new = one(
+            conn,
             "INSERT INTO regions (code, name, subcenter_name) VALUES (%s, %s, %s) RETURNING id",
             (data.code, data.name, data.subcenter_name),
-        ).fetchone()
+        )
         return new["id"], True
     if (row["name"], row["subcenter_name"]) != (data.name, data.subcenter_name):
         _check_unique(conn, "name", data.name, row["id"])

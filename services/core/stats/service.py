@@ -121,7 +121,11 @@ def summary(
 
 
 def by_region(
-    *, conn: Connection, principal: Principal, since: date | None = None, until=None
+    *,
+    conn: Connection,
+    principal: Principal,
+    since: date | None = None,
+    until: date | None = None,
 ) -> list[dict[str, Any]]:
     """The headline figures of every region side by side (platform admins see all)."""
     params = _params(region_in_reach(principal, None), since, until)

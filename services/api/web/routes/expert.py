@@ -160,24 +160,28 @@ async def import_achievements(
     return redirect(f"/imports/{job.id}")
 
 
-@router.get("/experts/{expert_id}", include_in_schema=False)
-def show_expert(expert_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.get("/experts/{external_id}", include_in_schema=False)
+def show_expert(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """An expert's public profile with their achievements."""
     me = v.me
     with v.transaction() as conn:
-        expert = experts.get_or_raise(conn=conn, principal=me, expert_id=expert_id)
+        expert = experts.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
         works = achievements.list(
             conn=conn, principal=me, expert_id=expert.external_id, page_size=50, sort="-year"
         )
     return render(v, "expert/show.html", expert=expert, works=works)
 
 
-@router.get("/achievements/{achievement_id}", include_in_schema=False)
-def show_achievement(achievement_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.get("/achievements/{external_id}", include_in_schema=False)
+def show_achievement(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """One achievement with its experts."""
     me = v.me
     with v.transaction() as conn:
-        work = achievements.get_or_raise(conn=conn, principal=me, achievement_id=achievement_id)
+        work = achievements.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
         authors = [
             e
             for ext in work.expert_ids

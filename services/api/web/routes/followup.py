@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.api.deps import Conn
+from greenplat.core import links
+from greenplat.core.problems import service as problems
 from greenplat.matcher import followup
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
@@ -22,10 +24,13 @@ def waiting(conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     return render(v, "subcenter/followup.html", rows=rows, days=days)
 
 
-@router.post("/subcenter/followup/{problem_id}/nudge", include_in_schema=False)
-async def nudge(problem_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/subcenter/followup/{external_id}/nudge", include_in_schema=False)
+async def nudge(external_id: str, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
     """One click: remind the problem's recommended and invited experts."""
     await form_of(v)
     k = max(v.platform.settings.notify_top_experts, 1)
+    problem_id = problems.id_by_external_id_or_raise(
+        conn=conn, principal=v.me, external_id=external_id
+    )
     followup.nudge(v.platform.matcher, conn, v.me, problem_id, k)
-    return redirect(f"/subcenter/followup?ok=flash.nudged#p{problem_id}")
+    return redirect(links.anchor("/subcenter/followup?ok=flash.nudged", "p", external_id))

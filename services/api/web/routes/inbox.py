@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.core.errors import InvalidInput
+from greenplat.core.problems import service as problems
 from greenplat.matcher.relevance import LEVELS
 
 from .. import matching
@@ -47,8 +48,8 @@ def invitations(v: Viewer = Depends(signed_in)) -> Response:
     return render(v, "expert/invitations.html", items=items)
 
 
-@router.post("/expert/respond/{problem_id}", include_in_schema=False)
-async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/expert/respond/{external_id}", include_in_schema=False)
+async def respond(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Say 有意向 (with a proposal), or decline with a reason."""
     me = v.require("expert", "inbox")
     data = await form_of(v)
@@ -58,6 +59,9 @@ async def respond(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     if me.expert_id is None:
         raise InvalidInput("你的账号未关联专家档案 / no expert profile", field="expert_id")
     with v.transaction() as conn:
+        problem_id = problems.id_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
         matching.act(conn, me, problem_id, me.expert_id, action, data)
     back = data.get("back") if data.get("back") in ("inbox", "invitations") else "inbox"
     return redirect(f"/expert/{back}?ok=flash.{action}")

@@ -6,8 +6,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.api.deps import Conn
+from greenplat.core import links
 from greenplat.core.conversations import service as messages
 from greenplat.core.conversations.models import MessageCreate
+from greenplat.core.db import Connection
+from greenplat.core.experts import service as experts
+from greenplat.core.permissions import Principal
+from greenplat.core.problems import service as problems
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
 from ..render import render
@@ -15,18 +20,31 @@ from ..render import render
 router = APIRouter(route_class=WebRoute)
 
 
-@router.get("/messages/{problem_id}/{expert_id}", include_in_schema=False)
-def thread(problem_id: int, expert_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+def _pair(conn: Connection, me: Principal, problem_ref: str, expert_ref: str) -> tuple[int, int]:
+    """The internal ids of the pair the path names by external ids (404 when unknown)."""
+    problem_id = problems.id_by_external_id_or_raise(
+        conn=conn, principal=me, external_id=problem_ref
+    )
+    expert = experts.get_by_external_id_or_raise(conn=conn, principal=me, external_id=expert_ref)
+    return problem_id, expert.id
+
+
+@router.get("/messages/{problem_ref}/{expert_ref}", include_in_schema=False)
+def thread(
+    problem_ref: str, expert_ref: str, conn: Conn, v: Viewer = Depends(signed_in)
+) -> Response:
     """The thread, oldest first, with a box to write."""
+    problem_id, expert_id = _pair(conn, v.me, problem_ref, expert_ref)
     found = messages.get_thread(
         conn=conn, principal=v.me, problem_id=problem_id, expert_id=expert_id
     )
     return render(v, "messages/thread.html", thread=found)
 
 
-@router.post("/messages/{problem_id}/{expert_id}", include_in_schema=False)
-async def write(problem_id: int, expert_id: int, conn: Conn, v: Viewer = Depends(signed_in)):
+@router.post("/messages/{problem_ref}/{expert_ref}", include_in_schema=False)
+async def write(problem_ref: str, expert_ref: str, conn: Conn, v: Viewer = Depends(signed_in)):
     data = await form_of(v)
+    problem_id, expert_id = _pair(conn, v.me, problem_ref, expert_ref)
     messages.post(
         conn=conn,
         principal=v.me,
@@ -34,4 +52,4 @@ async def write(problem_id: int, expert_id: int, conn: Conn, v: Viewer = Depends
         expert_id=expert_id,
         data=MessageCreate(body=str(data.get("body") or "")),
     )
-    return redirect(f"/messages/{problem_id}/{expert_id}#end")
+    return redirect(f"{links.thread(problem_ref, expert_ref)}#end")

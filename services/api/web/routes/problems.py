@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from greenplat.core import links
 from greenplat.core.duplicates import review
 from greenplat.core.duplicates.service import warning
-from greenplat.core.errors import DomainError, InvalidInput
+from greenplat.core.errors import DomainError, InvalidInput, NotFound
+from greenplat.core.experts import service as experts
 from greenplat.core.permissions import allows, only_own
 from greenplat.core.problems import service as problems
 from greenplat.core.problems.models import ProblemCreate, ProblemUpdate
@@ -81,8 +83,8 @@ def new_problem(v: Viewer = Depends(signed_in)) -> Response:
     return _form_page(v, problem=None, values={"region": me.region or ""}, errors={})
 
 
-def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
-    """Create or update from the form, then submit when asked; returns the problem id."""
+def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> str:
+    """Create or update from the form, then submit when asked; returns the external id."""
     me = v.me
     values = _form_values(data)
     model = ProblemCreate if problem_id is None else ProblemUpdate
@@ -94,14 +96,14 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> int:
             if data.get("action") == "submit" and not data.get("confirm_duplicate"):
                 _warn_of_duplicates(conn, me, problem_id, values)
             if problem_id is None:
-                problem_id = problems.create(conn=conn, principal=me, data=parsed).id
+                saved = problems.create(conn=conn, principal=me, data=parsed)
             else:
-                problems.update(conn=conn, principal=me, problem_id=problem_id, data=parsed)
+                saved = problems.update(conn=conn, principal=me, problem_id=problem_id, data=parsed)
             if data.get("action") == "submit":
-                problems.submit(conn=conn, principal=me, problem_id=problem_id)
+                problems.submit(conn=conn, principal=me, problem_id=saved.id)
     except InvalidInput as error:
         raise _FormInvalid(values, {error.field or "form": error.message}) from error
-    return problem_id
+    return saved.external_id
 
 
 def _warn_of_duplicates(conn: Any, me: Any, problem_id: int | None, values: dict) -> None:
@@ -129,18 +131,28 @@ async def create_problem(v: Viewer = Depends(signed_in)) -> Response:
     v.require("problem", "create")
     data = await form_of(v)
     try:
-        problem_id = _save(v, None, data)
+        external_id = _save(v, None, data)
     except _FormInvalid as bad:
         return _form_page(v, problem=None, values=bad.values, errors=bad.errors, status=422)
     ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
-    return redirect(f"/problems/{problem_id}?ok={ok}")
+    return redirect(f"{links.problem(external_id)}?ok={ok}")
 
 
-@router.get("/problems/{problem_id}/edit", include_in_schema=False)
-def edit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+def _problem_id(v: Viewer, external_id: str) -> int:
+    """The internal id of the addressed problem the viewer may read (404 otherwise)."""
+    with v.transaction() as conn:
+        return problems.id_by_external_id_or_raise(
+            conn=conn, principal=v.me, external_id=external_id
+        )
+
+
+@router.get("/problems/{external_id}/edit", include_in_schema=False)
+def edit_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("problem", "update")
     with v.transaction() as conn:
-        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+        problem = problems.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
         if not allows(me, "problem", "update", problem.model_dump()):
             raise problems_forbidden()
     values = problem.model_dump()
@@ -157,26 +169,31 @@ def problems_forbidden() -> DomainError:
     return Forbidden("你无权修改该需求 / you may not edit this problem")
 
 
-@router.post("/problems/{problem_id}/edit", include_in_schema=False)
-async def update_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/problems/{external_id}/edit", include_in_schema=False)
+async def update_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("problem", "update")
     data = await form_of(v)
     with v.transaction() as conn:
-        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+        problem = problems.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
     try:
-        _save(v, problem_id, data)
+        saved = _save(v, problem.id, data)
     except _FormInvalid as bad:
         return _form_page(v, problem=problem, values=bad.values, errors=bad.errors, status=422)
     ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
-    return redirect(f"/problems/{problem_id}?ok={ok}")
+    return redirect(f"{links.problem(saved)}?ok={ok}")
 
 
-@router.get("/problems/{problem_id}", include_in_schema=False)
-def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.get("/problems/{external_id}", include_in_schema=False)
+def show_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """A problem as the viewer may see it; owners and staff also see matches and answers."""
     me = v.me
     with v.transaction() as conn:
-        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
+        problem = problems.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
+        problem_id = problem.id
         record = problem.model_dump()
         full = not problem.redacted and allows(me, "problem", "match", record)
         events = problems.events(conn=conn, principal=me, problem_id=problem_id) if full else []
@@ -204,54 +221,69 @@ def show_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
     )
 
 
-@router.get("/problems/{problem_id}/recommendations", include_in_schema=False)
-def recommendations(problem_id: int, v: Viewer = Depends(signed_in), fragment: int = 0) -> Response:
+@router.get("/problems/{external_id}/recommendations", include_in_schema=False)
+def recommendations(
+    external_id: str, v: Viewer = Depends(signed_in), fragment: int = 0
+) -> Response:
     """Experts and achievements for the problem, with reasons (a fragment, or a whole page)."""
     me = v.me
     with v.transaction() as conn:
-        problem = problems.get_or_raise(conn=conn, principal=me, problem_id=problem_id)
-    recs = matching.recommend_for_problem(v.platform, v.conn, me, problem_id)
+        problem = problems.get_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
+    recs = matching.recommend_for_problem(v.platform, v.conn, me, problem.id)
     template = "problems/_recs.html" if fragment else "problems/recommendations.html"
     return render(v, template, problem=problem, recs=recs)
 
 
-@router.post("/problems/{problem_id}/submit", include_in_schema=False)
-async def submit_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/problems/{external_id}/submit", include_in_schema=False)
+async def submit_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     await form_of(v)
+    problem_id = _problem_id(v, external_id)
     with v.transaction() as conn:
         problems.submit(conn=conn, principal=v.me, problem_id=problem_id)
-    return redirect(f"/problems/{problem_id}?ok=flash.submitted")
+    return redirect(f"{links.problem(external_id)}?ok=flash.submitted")
 
 
-@router.post("/problems/{problem_id}/close", include_in_schema=False)
-async def close_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/problems/{external_id}/close", include_in_schema=False)
+async def close_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     await form_of(v)
+    problem_id = _problem_id(v, external_id)
     with v.transaction() as conn:
         problems.close(conn=conn, principal=v.me, problem_id=problem_id)
-    return redirect(f"/problems/{problem_id}?ok=flash.closed")
+    return redirect(f"{links.problem(external_id)}?ok=flash.closed")
 
 
-def _expert_id(data: dict[str, Any]) -> int:
+def _expert_id(v: Viewer, data: dict[str, Any]) -> int:
+    """The internal id of the expert the form names by external id."""
+    external_id = str(data.get("expert_id") or "").strip()
+    if not external_id:
+        raise InvalidInput("请选择专家 / choose an expert", field="expert_id")
     try:
-        return int(data.get("expert_id") or "")
-    except ValueError:
-        raise InvalidInput("请选择专家 / choose an expert", field="expert_id") from None
+        with v.transaction() as conn:
+            return experts.get_by_external_id_or_raise(
+                conn=conn, principal=v.me, external_id=external_id
+            ).id
+    except NotFound as error:
+        raise InvalidInput(error.message, field="expert_id") from None
 
 
-@router.post("/problems/{problem_id}/invite", include_in_schema=False)
-async def invite_expert(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/problems/{external_id}/invite", include_in_schema=False)
+async def invite_expert(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Invite a recommended expert to answer the problem, with a personal note."""
     data = await form_of(v)
+    problem_id, expert_id = _problem_id(v, external_id), _expert_id(v, data)
     with v.transaction() as conn:
-        matching.act(conn, v.me, problem_id, _expert_id(data), "invited", data)
-    return redirect(f"/problems/{problem_id}?ok=flash.invited#experts")
+        matching.act(conn, v.me, problem_id, expert_id, "invited", data)
+    return redirect(f"{links.problem(external_id)}?ok=flash.invited#experts")
 
 
-@router.post("/problems/{problem_id}/feedback", include_in_schema=False)
-async def record_outcome(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/problems/{external_id}/feedback", include_in_schema=False)
+async def record_outcome(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """The enterprise side moves a pair along the pipeline: contacted, negotiating, deal."""
     data = await form_of(v)
     action = str(data.get("action") or "")
+    problem_id, expert_id = _problem_id(v, external_id), _expert_id(v, data)
     with v.transaction() as conn:
-        matching.act(conn, v.me, problem_id, _expert_id(data), action, data)
-    return redirect(f"/problems/{problem_id}?ok=flash.{action}#answers")
+        matching.act(conn, v.me, problem_id, expert_id, action, data)
+    return redirect(f"{links.problem(external_id)}?ok=flash.{action}#answers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
@@ -25,7 +26,9 @@ def _kind(value: object) -> str:
     return kind
 
 
-def _page(v: Viewer, conn: Conn, kind: str, preview: dict | None = None, status: int = 200):
+def _page(
+    v: Viewer, conn: Conn, kind: str, preview: dict[str, Any] | None = None, status: int = 200
+) -> Response:
     return render(
         v,
         "admin/reference.html",

@@ -31,8 +31,8 @@ def review_queue(v: Viewer = Depends(signed_in)) -> Response:
     return render(v, "subcenter/review.html", page=page, returned=returned, errors={})
 
 
-@router.post("/subcenter/review/{problem_id}", include_in_schema=False)
-async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Response:
+@router.post("/subcenter/review/{external_id}", include_in_schema=False)
+async def review_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """Approve or return one problem; returning needs a comment."""
     me = v.require("problem", "review")
     data = await form_of(v)
@@ -42,6 +42,9 @@ async def review_problem(problem_id: int, v: Viewer = Depends(signed_in)) -> Res
     if decision is None:
         raise _invalid(errors)
     with v.transaction() as conn:
+        problem_id = problems.id_by_external_id_or_raise(
+            conn=conn, principal=me, external_id=external_id
+        )
         reviewed = problems.review(conn=conn, principal=me, problem_id=problem_id, data=decision)
         if reviewed.status == "approved":
             announce.recommend_after_commit(v.platform, conn, problem_id)
