@@ -18,15 +18,21 @@ def judge_hits(
     query = indexer.query_vector(text, model=model)
     missing = [h.record_id for h in hits if model not in h.vector_scores]
     stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
-    terms = relevance.Terms(text, parts=True)
+    cross_language = indexer.cross_language
+    terms = relevance.Terms(text, parts=True, translate=cross_language)
+    gap = relevance.language_gap(model, "search") if cross_language else 0.0
     out = {}
     for hit in hits:
         cosine = hit.vector_scores.get(model)
         if cosine is None:
             vector = stored.get(hit.record_id)
             cosine = float(vector @ query) if vector is not None else 0.0
-        row = rows.get(hit.record_id) or {}
-        coverage = terms.coverage([retrieval.record_text(library, row)])
+        record = retrieval.record_text(library, rows.get(hit.record_id) or {})
+        coverage = terms.coverage([record])
+        if gap and relevance.crosses(text, [record]):
+            # Cosines across languages run lower for the same closeness: put them on the
+            # scale the bar was fitted on.
+            cosine += gap
         out[hit.record_id] = relevance.judge(model, "search", cosine, coverage)
     return out
 
@@ -50,7 +56,9 @@ def judge_fits(
     pending: dict[int, tuple[Affinity, dict, str]] = {}
     out: list[Verdict | None] = []
     for n, (fit, expert, text) in enumerate(fits):
-        below = relevance.surely_below(fit.model, direction, best_cosine(fit))
+        # The evidence may be in the other language: only a miss even after the gap is sure.
+        gap = relevance.language_gap(fit.model, direction)
+        below = relevance.surely_below(fit.model, direction, best_cosine(fit) + gap)
         out.append(below)
         if below is None:
             pending[n] = (fit, expert, text)
@@ -61,7 +69,10 @@ def judge_fits(
         texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
         source = terms.setdefault(text, relevance.Terms(text, parts=direction == "search"))
         coverage = source.coverage(texts)
-        out[n] = relevance.judge(fit.model, direction, best_cosine(fit), coverage)
+        cosine = best_cosine(fit)
+        if relevance.crosses(text, texts):
+            cosine += relevance.language_gap(fit.model, direction)
+        out[n] = relevance.judge(fit.model, direction, cosine, coverage)
     return [v for v in out if v is not None]
 
 

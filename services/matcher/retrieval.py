@@ -49,7 +49,8 @@ def expert_profile_text(row: dict) -> str:
 def expert_text(conn: Connection, row: dict, *, works: int = 20) -> str:
     """An expert's profile followed by the titles and keywords of their latest works."""
     rows = conn.execute(
-        "SELECT title, keywords FROM achievements WHERE expert_ids @> ARRAY[%s]"
+        "SELECT title, keywords FROM achievements"
+        " WHERE expert_ids @> ARRAY[%s] AND status = 'published'"
         " ORDER BY year DESC NULLS LAST, id DESC LIMIT %s",
         (row["external_id"], works),
     ).fetchall()
@@ -65,9 +66,12 @@ def record_text(library: str, row: dict) -> str:
     return expert_profile_text(row)
 
 
-def fused_relevance(hit: SearchHit, lists: int) -> float:
-    """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list."""
-    return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1))
+def fused_relevance(hit: SearchHit, lists: float) -> float:
+    """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list.
+
+    lists is the total weight of the lists fused (Indexer.fusion_weights).
+    """
+    return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1.0))
 
 
 def source_vectors(
