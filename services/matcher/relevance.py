@@ -160,10 +160,11 @@ class Terms:
         texts = [text for text in candidate if text]
         if not all(_holds(part, texts) for part in self.parts):
             return 0.0
-        # A term the texts hold is a piece of them: when no term is, the word segmentation
-        # (most of a judgement's cost) has nothing to find.
+        # A term (or translation) the texts hold is a piece of them: when none is, the word
+        # segmentation (most of a judgement's cost) has nothing to find.
         lowered = [text.lower() for text in texts]
-        if not any(term in text for term in self.weights for text in lowered):
+        findable = [*self.weights, *(t for ts in self.translations.values() for t in ts)]
+        if not any(term in text for term in findable for text in lowered):
             return 0.0
         have: set[str] = set()
         for text in texts:
