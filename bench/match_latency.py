@@ -175,7 +175,9 @@ def measure(
     for _ in range(queries):
         text = "".join(corpus.words(12))
         start = time.perf_counter()
-        page = matcher.search(text, "experts", conn=conn, principal=SYSTEM, page_size=20)
+        # Synthetic records never clear the relevance bar (their words are random): lift it so
+        # every query ranks a full page; every candidate is still judged as with the bar on.
+        page = matcher.search(text, "experts", conn=conn, principal=SYSTEM, page_size=20, bar=False)
         timings.append(time.perf_counter() - start)
         assert len(page.items) == 20, len(page.items)
     return timings

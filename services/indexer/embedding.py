@@ -203,6 +203,7 @@ class EmbeddingCache:
             "SELECT text_sha256, embedding FROM embedding_cache"
             " WHERE model = %s AND text_sha256 = ANY(%s)",
             (model, keys),
+            binary=True,  # numpy reads the binary form directly; the text form is parsed
         ).fetchall()
         return {bytes(row["text_sha256"]): as_array(row["embedding"]) for row in rows}
 

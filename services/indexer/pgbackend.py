@@ -302,11 +302,14 @@ class PostgresBackend:
         slug = self._slug(conn, model)
         if slug is None or not ids:
             return {}
+        # Binary rows: parsing a vector's text form costs more than the query itself (a
+        # thousand vectors per match; measured in docs/matching.md#speed).
         rows = conn.execute(
             sql.SQL("SELECT record_id, embedding FROM {} WHERE record_id = ANY(%s)").format(
                 vector_table(slug, library)
             ),
             (list(ids),),
+            binary=True,
         ).fetchall()
         return {r["record_id"]: as_array(r["embedding"]) for r in rows}
 

@@ -85,6 +85,21 @@ class QueryEncoder:
         self.cache.put(key, vector)
         return vector
 
+    def prime(self, texts: list[str], *, model: str) -> None:
+        """Embed texts not yet cached, in batches, for a command that knows its queries in
+        advance (a batch of 32 costs a few single queries)."""
+        missing = [t for t in dict.fromkeys(texts) if self.cache.get((model, t)) is None]
+        if not missing:
+            return
+        # Queued together, the worker takes them MAX_BATCH at a time, with its torch threads:
+        # the caller's thread would run the model on every core and fight the database.
+        self._start()
+        queries = [_Query(model, text) for text in missing]
+        for query in queries:
+            self._queue.put(query)
+        for query in queries:
+            self.cache.put((model, query.text), query.future.result())
+
     def close(self) -> None:
         """Stop the worker after the queries already handed to it."""
         with self._lock:

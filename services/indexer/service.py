@@ -80,6 +80,15 @@ class Indexer:
         """The L2-normalised query embedding of a text (batched with concurrent ones, cached)."""
         return self.queries.vector(text, model=model)
 
+    def prime_queries(self, texts: Sequence[str]) -> None:
+        """Embed these query texts ahead, in batches per model (the query cache keeps them)."""
+        by_model: dict[str, list[str]] = {}
+        for text in texts:
+            for model in self.query_models(text):
+                by_model.setdefault(model, []).append(text)
+        for model, chosen in by_model.items():
+            self.queries.prime(chosen, model=model)
+
     def encode_passages(self, texts: Sequence[str], *, conn: Connection, model: str) -> np.ndarray:
         """L2-normalised passage vectors, one row per text, through the embedding cache."""
         return encode_passages(self.model_set, conn, texts, model=model)

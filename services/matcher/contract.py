@@ -179,7 +179,9 @@ def _achievement_experts(
     text = retrieval.achievement_text(achievement)
     source = {"title": text, "organization": achievement.get("organization")}
     vectors = search.query_vectors(indexer, text)
-    ranked = ranking.rank_experts(indexer, conn, source, text=text, vectors=vectors, bar=bar)
     authors = set(achievement.get("expert_ids") or [])
+    ranked = ranking.rank_experts(
+        indexer, conn, source, text=text, vectors=vectors, bar=bar, want=k + len(authors)
+    )
     ranked = [r for r in ranked if r[0]["external_id"] not in authors][:k]
-    return [present.expert_item(conn, source, SYSTEM, *entry) for entry in ranked]
+    return present.expert_items(conn, source, SYSTEM, ranked)

@@ -34,10 +34,16 @@ def problem_experts(
     problem = records.get_or_raise(conn, "problems", problem_id)
     require_match(principal, problem, statuses)
     ranked = ranking.rank_experts(
-        indexer, conn, problem, region=region, discipline=discipline, bar=bar
+        indexer,
+        conn,
+        problem,
+        region=region,
+        discipline=discipline,
+        bar=bar,
+        want=page * page_size + 1,
     )
     window, more = records.window(ranked, page, page_size)
-    items = [present.expert_item(conn, problem, principal, *entry) for entry in window]
+    items = present.expert_items(conn, problem, principal, window)
     source = problem_to_read(problem, principal).model_dump(mode="json")
     return MatchPage(
         direction="problem_experts",
@@ -91,9 +97,9 @@ def expert_problems(
         region=region,
         industry=industry,
         bar=bar,
+        want=page * page_size + 1,
+        lowest=level,
     )
-    if level is not None:
-        ranked = [r for r in ranked if relevance.at_least(r[1].level, level)]
     window, more = records.window(ranked, page, page_size)
     works = present.expert_works(conn, expert)
     items = [present.problem_item(principal, p, c, fit=f, works=works) for p, c, f in window]

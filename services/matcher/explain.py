@@ -99,13 +99,19 @@ def filler_terms() -> frozenset[str]:
 def shared_terms(query: str | None, candidate: Iterable[str | None], limit: int = MAX_TERMS):
     """Terms of the query that the candidate's texts also hold, most telling first; filler
     (words found across many fields) is never a reason."""
+    texts = [text for text in candidate if text]
+    query_terms = key_terms(query)
+    lowered = [text.lower() for text in texts]
+    # Only a piece of the candidate's texts can be shared: skip their segmentation otherwise.
+    if not any(term in text for term in query_terms for text in lowered):
+        return []
     have = set()
-    for text in candidate:
+    for text in texts:
         have.update(key_terms(text))
     idf, median = _idf_table()
     seen: dict[str, float] = {}
     filler = filler_terms()
-    for term in key_terms(query):
+    for term in query_terms:
         if term in have and term not in seen and term not in filler:
             seen[term] = idf.get(term, median) * (1 + 0.1 * len(term))
     # A shorter term inside a longer shared one (学习 in 机器学习) repeats it: keep the longer.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from greenplat.core.db import Connection
@@ -14,20 +15,39 @@ from greenplat.matcher.reasons import Evidence, closest_works, explain, reader_l
 from greenplat.matcher.scoring import Components, Signals
 
 
-def expert_item(
+def expert_items(
     conn: Connection,
     problem: dict,
     principal: Principal,
-    expert: dict,
-    fit: aff.Affinity,
-    comps: Components,
-    ev: aff.ExpertEvidence,
+    entries: Sequence[tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]],
+) -> list[MatchRead]:
+    """Experts recommended for a problem (or a text), with the reasons: the works and open
+    requests of the whole page read in one query each."""
+    every = [wid for _, fit, _, _ in entries for wid, _ in fit.best_works]
+    texts = _work_texts(conn, list(dict.fromkeys(every)))
+    engaged = rules.open_requests(conn, [expert["id"] for expert, _, _, _ in entries])
+    return [
+        _expert_item(
+            problem,
+            principal,
+            entry,
+            {w: texts[w] for w, _ in entry[1].best_works if w in texts},
+            engaged.get(entry[0]["id"], set()),
+        )
+        for entry in entries
+    ]
+
+
+def _expert_item(
+    problem: dict,
+    principal: Principal,
+    entry: tuple[dict, aff.Affinity, Components, aff.ExpertEvidence],
+    texts: dict[int, str],
+    engaged: set[int],
 ) -> MatchRead:
-    """An expert recommended for a problem (or a text), with the reasons."""
+    expert, fit, comps, ev = entry
     redacted = bool(problem.get("id")) and not sees_full_problem(principal, problem)
-    texts = _work_texts(conn, [wid for wid, _ in fit.best_works])
     titles = {w.id: w.title for w in ev.works}
-    engaged = rules.open_requests(conn, [expert["id"]]).get(expert["id"], set())
     query = None if redacted else retrieval.problem_text(problem)
     best = [(titles[w], texts.get(w, ""), sim) for w, sim in fit.best_works if w in titles]
     evidence = Evidence(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -10,10 +11,13 @@ from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.matcher import affinity as aff
 from greenplat.matcher import inbox, judging, retrieval, rules
-from greenplat.matcher.relevance import Direction, Level
+from greenplat.matcher.relevance import Direction, Level, at_least
 from greenplat.matcher.scoring import Components
 
 RankedExpert = tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]
+T = TypeVar("T")
+# Fewest candidates judged at a time when a page wants only a few more.
+JUDGE_CHUNK = 16
 
 
 def rank_experts(
@@ -26,10 +30,12 @@ def rank_experts(
     discipline: str | None = None,
     vectors: dict | None = None,
     bar: bool = True,
+    want: int | None = None,
 ) -> list[RankedExpert]:
     """Candidate experts for a problem that pass the rules, filters and the bar, best first.
 
     A problem record is judged as a record (stored vectors on both sides); a text as a query.
+    With `want`, only the best `want` that pass are judged and returned (a page and one more).
     """
     text = text or retrieval.problem_text(problem)
     candidates = retrieval.candidate_experts(indexer, conn, text)
@@ -48,8 +54,35 @@ def rank_experts(
     scored = score_experts(
         indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged
     )
-    _judge(conn, scored, text, "record" if problem_id else "search")
-    return [entry for entry in scored if not bar or entry[2].level is not None]
+    direction: Direction = "record" if problem_id else "search"
+    return judged_prefix(
+        scored, lambda chunk: _judge(conn, chunk, text, direction), lambda e: e[2], bar, want
+    )
+
+
+def judged_prefix(
+    ranked: list[T],
+    judge: Callable[[list[T]], None],
+    components: Callable[[T], Components],
+    bar: bool,
+    want: int | None,
+    lowest: Level | None = None,
+) -> list[T]:
+    """The ranked entries that pass the bar (and `lowest` level), judged in rank order only
+    until `want` of them are found: judging costs a word segmentation per candidate, and a
+    page needs the best few, not all of the hundreds of candidates."""
+    out: list[T] = []
+    start = 0
+    while start < len(ranked) and (want is None or len(out) < want):
+        size = len(ranked) if want is None else max(want - len(out), JUDGE_CHUNK)
+        chunk = ranked[start : start + size]
+        start += size
+        judge(chunk)
+        for entry in chunk:
+            level = components(entry).level
+            if (not bar or level is not None) and (lowest is None or at_least(level, lowest)):
+                out.append(entry)
+    return out if want is None else out[:want]
 
 
 def expert_levels(
@@ -116,8 +149,11 @@ def rank_problems_for_expert(
     region: str | None = None,
     industry: str | None = None,
     bar: bool = True,
+    want: int | None = None,
+    lowest: Level | None = None,
 ) -> list[tuple[dict, Components, aff.Affinity]]:
-    """Problems the expert's works find in the index, by the expert's affinity, above the bar."""
+    """Problems the expert's works find in the index, by the expert's affinity, above the bar
+    (and at `lowest` level or better); with `want`, only the best `want` of them."""
     # One expert against many problems: load the expert's evidence and the problems'
     # stored vectors once, then score in memory.
     ev = aff.load_evidence(indexer, conn, [expert], indexer.models)[expert["id"]]
@@ -137,12 +173,15 @@ def rank_problems_for_expert(
         if fit is not None:
             comps = aff.expert_components(problem, fit, ev, open_requests=load)
             out.append((problem, comps, fit))
-    judged = [(fit, expert, texts[problem["id"]]) for problem, _, fit in out]
-    for (_, comps, _), verdict in zip(out, judging.judge_fits(conn, judged, "record"), strict=True):
-        comps.probability, comps.level = verdict.probability, verdict.level
-    out = [entry for entry in out if not bar or entry[1].level is not None]
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
-    return out
+
+    def judge(chunk: list[tuple[dict, Components, aff.Affinity]]) -> None:
+        judged = [(fit, expert, texts[problem["id"]]) for problem, _, fit in chunk]
+        verdicts = judging.judge_fits(conn, judged, "record")
+        for (_, comps, _), verdict in zip(chunk, verdicts, strict=True):
+            comps.probability, comps.level = verdict.probability, verdict.level
+
+    return judged_prefix(out, judge, lambda e: e[1], bar, want, lowest)
 
 
 def _inbox_text(principal: Principal, problem: dict) -> str:

@@ -160,6 +160,12 @@ class Terms:
         texts = [text for text in candidate if text]
         if not all(_holds(part, texts) for part in self.parts):
             return 0.0
+        # A term (or translation) the texts hold is a piece of them: when none is, the word
+        # segmentation (most of a judgement's cost) has nothing to find.
+        lowered = [text.lower() for text in texts]
+        findable = [*self.weights, *(t for ts in self.translations.values() for t in ts)]
+        if not any(term in text for term in findable for text in lowered):
+            return 0.0
         have: set[str] = set()
         for text in texts:
             have.update(key_terms(text))

@@ -106,9 +106,10 @@ def _text_experts(
         discipline=discipline,
         vectors=query_vectors(indexer, text),
         bar=bar,
+        want=page * page_size + 1,
     )
     window, more = records.window(ranked, page, page_size)
-    items = [present.expert_item(conn, {"title": text}, principal, *e) for e in window]
+    items = present.expert_items(conn, {"title": text}, principal, window)
     return items, more
 
 

@@ -98,3 +98,13 @@ def test_a_model_that_cannot_load_fails_every_waiting_query(settings):
             encoder.vector("anything", model="/nonexistent/model")  # failures are not cached
     finally:
         encoder.close()
+
+
+def test_primed_queries_are_served_from_the_cache_with_their_single_embeddings(encoder, minilm):
+    encoder.prime(TEXTS, model="minilm")
+    assert encoder.batches == 1  # all of them in one model call
+    vectors = [encoder.vector(text, model="minilm") for text in TEXTS]
+    assert encoder.batches == 1  # nothing left for the worker to embed
+    for text, vector in zip(TEXTS, vectors, strict=True):
+        alone = minilm.raw_encode([text], model="minilm", kind="query")[0]
+        assert np.allclose(vector, alone, atol=1e-5)
