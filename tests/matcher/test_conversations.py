@@ -9,6 +9,8 @@ import pytest
 def pair(api, world, match_db):
     """(client, auth, post_feedback, thread url) for the battery problem and expert."""
     client, auth = api
+    # Earlier tests (pipeline, follow-up) may have disclosed this pair's contacts: start clean.
+    _forget_contacts(match_db)
     for who in ("acme", "battery"):
         body = {"email": f"{who}@example.test", "phone": f"+86 {who}"}
         assert client.put("/v1/account/contact", json=body, headers=auth[who]).status_code == 200
@@ -19,6 +21,10 @@ def pair(api, world, match_db):
         return client.post("/v1/matches/feedback", json=body, headers=auth[who])
 
     yield client, auth, feedback, f"/v1/messages/{problem}/{expert}"
+    _forget_contacts(match_db)
+
+
+def _forget_contacts(match_db) -> None:
     with match_db.session() as conn:
         conn.execute("DELETE FROM contact_disclosures")
         conn.execute("UPDATE users SET email = NULL, phone = NULL")
