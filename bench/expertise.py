@@ -27,7 +27,7 @@ import numpy as np
 
 from bench import expertise_real
 from bench.expertise_data import Corpus, VectorCache, embed_corpus, load_corpus
-from bench.expertise_lexical import lexical_similarities
+from bench.expertise_lexical import lexical_similarities, term_matrices
 from greenplat.matcher import affinity, scoring
 from greenplat.matcher.evaluation import Rating
 
@@ -46,13 +46,20 @@ class Features:
     paper_vecs: dict[str, np.ndarray]  # model -> papers x dim
     problem_vecs: dict[str, np.ndarray]
     years: np.ndarray
+    # words / phrases -> (papers x terms: the paper holds the term, problems x terms: the
+    # problem's terms weighted by library IDF)
+    terms: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 Scorer = Callable[[Features, int, list[int], dict], float]
 
 
 def build_features(
-    corpus: Corpus, cache: VectorCache, models: Sequence[str], passage_models: Sequence[str]
+    corpus: Corpus,
+    cache: VectorCache,
+    models: Sequence[str],
+    passage_models: Sequence[str],
+    title_models: Sequence[str] = (),
 ) -> Features:
     problems, papers = sorted(corpus.problems), sorted(corpus.papers)
     sims, passage_sims, background, paper_vecs, problem_vecs = {}, {}, {}, {}, {}
@@ -67,7 +74,16 @@ def build_features(
             passage_sims[model] = np.stack(
                 [(emb.passages[p] @ prob.T).max(axis=0) for p in papers], axis=1
             )
+    for model in title_models:  # title against title, the problem's text as the product embeds it
+        kind = "query" if model == "e5-small" else "passage"
+        paper_titles = cache.vectors(model, "passage", [corpus.papers[p]["title"] for p in papers])
+        problem_titles = cache.vectors(model, kind, [corpus.problems[p]["title"] for p in problems])
+        sims[f"{model}-title"] = problem_titles @ paper_titles.T
     sims["tfidf"], sims["bm25"] = lexical_similarities(corpus, problems, papers)
+    terms = {
+        "words": term_matrices(corpus, problems, papers),
+        "phrases": term_matrices(corpus, problems, papers, longest=2),
+    }
     for name, matrix in sims.items():
         background[name] = np.sort(matrix, axis=1)[:, -10:].mean(axis=1)
     return Features(
@@ -79,6 +95,7 @@ def build_features(
         paper_vecs,
         problem_vecs,
         np.array([corpus.papers[p].get("year") or 2015 for p in papers], dtype=float),
+        terms,
     )
 
 
@@ -154,10 +171,13 @@ def grid(space: dict[str, Sequence]) -> list[dict]:
 
 
 def aggregate(sims: np.ndarray, p: dict) -> float:
-    """Mean of the top k, or a softmax-weighted mean with temperature t (t=0: top-k mean)."""
+    """Mean of the top k (or of the top share kshare), or a softmax-weighted mean with
+    temperature t (t=0: top-k mean)."""
     if p.get("t"):
         w = np.exp((sims - sims.max()) / p["t"])
         return float((w * sims).sum() / w.sum())
+    if p.get("kshare"):  # the best share of the expert's works, at least one
+        return scoring.top_mean(sims, max(1, round(p["kshare"] * len(sims))))
     return scoring.top_mean(sims, p.get("k", 3))
 
 
@@ -190,6 +210,11 @@ def paper_sims(feats: Features, prob: int, papers: list[int], p: dict) -> np.nda
     return total
 
 
+def coverage(held: np.ndarray, asked: np.ndarray) -> float:
+    """IDF-weighted share of the problem's terms that the expert's papers hold."""
+    return float(asked @ held / asked.sum())
+
+
 def _scale(feats: Features, name: str) -> float:
     """The product's standard deviation of unrelated cosines for a model, else the data's."""
     known = affinity.CALIBRATION.get(name)
@@ -209,6 +234,12 @@ def combined(feats: Features, prob: int, papers: list[int], p: dict) -> float:
         centre = feats.paper_vecs[model][papers].mean(axis=0)
         centre_sim = float(feats.problem_vecs[model][prob] @ centre) / np.linalg.norm(centre)
         score = (1 - p["centroid"]) * score + p["centroid"] * centre_sim / feats.sims[model].std()
+    if p.get("share"):  # how much of the expert's work is near the problem, not only the best
+        model = next(iter(p["w"]))
+        score += p["share"] * float((feats.sims[model][prob, papers] > p["above"]).mean())
+    if p.get("cover"):  # IDF-weighted share of the problem's terms any of the papers holds
+        held, asked = feats.terms[p.get("terms", "words")]
+        score += p["cover"] * coverage(held[papers].any(axis=0), asked[prob])
     return score
 
 
@@ -223,11 +254,16 @@ def variants(models: Sequence[str]) -> list[tuple[str, Scorer, dict]]:
             combined,
             {"w": [{"minilm": 1}], "t": [0.25, 0.5, 1.0, 2.0, 4.0]},
         ),
+        (
+            "minilm, mean of the best share of works (share by CV)",
+            combined,
+            {"w": [{"minilm": 1}], "kshare": [0.1, 0.15, 0.2, 0.25, 0.3]},
+        ),
         ("minilm, best 3, passages", combined, {"w": [{"minilm": 1}], "passage": [True]}),
         (
             "minilm, best 3, less problem background (x by CV)",
             combined,
-            {"w": [{"minilm": 1}], "bg": [-1.0, -0.5, 0.5, 1.0]},
+            {"w": [{"minilm": 1}], "bg": [-3.0, -2.0, -1.0, -0.5, 0.5, 1.0]},
         ),
         (
             "minilm, best 3 + centroid (share by CV)",
@@ -250,7 +286,50 @@ def variants(models: Sequence[str]) -> list[tuple[str, Scorer, dict]]:
             {"w": [{"minilm": 1}], "pz": [0.25, 0.5, 1.0]},
         ),
         ("minilm + tfidf (w by CV)", combined, {"w": [{"minilm": 1, "tfidf": x} for x in w]}),
+        (
+            "minilm, best 3 + share of papers above a cosine (share, cosine by CV)",
+            combined,
+            {"w": [{"minilm": 1}], "share": [0.25, 0.5, 1.0, 2.0], "above": [0.3, 0.4, 0.5]},
+        ),
+        (
+            "minilm, best 3 + coverage of the problem's terms by all papers (w by CV)",
+            combined,
+            {"w": [{"minilm": 1}], "cover": [0.5, 1.0, 2.0, 4.0]},
+        ),
+        (
+            "minilm, best 3 + coverage of the problem's key phrases (1-2 words) (w by CV)",
+            combined,
+            {"w": [{"minilm": 1}], "cover": [0.1, 0.25, 0.5, 1.0, 2.0], "terms": ["phrases"]},
+        ),
     ]
+    if "minilm-title" in models:
+        out += [
+            (
+                "minilm + minilm titles (w by CV)",
+                combined,
+                {"w": [{"minilm": 1, "minilm-title": x} for x in w]},
+            ),
+        ]
+    if "e5-small" in models:
+        w5 = [0.0, 0.1, 0.25, 0.5, 1.0]
+        out += [
+            ("minilm + e5-small, equal weights", combined, {"w": [{"minilm": 1, "e5-small": 1}]}),
+            (
+                "minilm + e5-small (w by CV)",
+                combined,
+                {"w": [{"minilm": 1, "e5-small": x} for x in w5]},
+            ),
+            (
+                "minilm + e5-small, aggregated per model (w by CV)",
+                combined,
+                {"w": [{"minilm": 1, "e5-small": x} for x in w5], "late": [True]},
+            ),
+            (
+                "minilm + e5-small + tfidf (w by CV)",
+                combined,
+                {"w": [{"minilm": 1, "e5-small": a, "tfidf": b} for a in w5 for b in w]},
+            ),
+        ]
     if "mpnet" in models:
         w2 = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5]
         out += [
@@ -312,6 +391,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("var/expertise-vectors"))
     parser.add_argument("--models", default="minilm,e5-small,mpnet")
     parser.add_argument("--passage-models", default="minilm,mpnet")
+    parser.add_argument("--title-models", default="minilm")
     parser.add_argument("--only", default="", help="run the variants whose name contains this")
     parser.add_argument(
         "--real", type=Path, help="data dir of the product path (imported on first use)"
@@ -329,14 +409,16 @@ def main() -> None:
     models = [m for m in args.models.split(",") if m]
     corpus = load_corpus(args.data)
     cache = VectorCache(args.cache, ModelSet(Settings(models=",".join(models))))
-    feats = build_features(corpus, cache, models, args.passage_models.split(","))
+    titles = [m for m in args.title_models.split(",") if m]
+    feats = build_features(corpus, cache, models, args.passage_models.split(","), titles)
     # settings.models order: the primary e5 first
     order = sorted(models, key=lambda m: m != "e5-small")
     print(
         f"product score_expert, models {order} (settings order):",
         f"{expertise_real.product_scores(corpus, feats, order):.4f}",
     )
-    report(corpus, feats, [v for v in variants(models) if args.only in v[0]])
+    signals = [*models, *(f"{m}-title" for m in titles)]
+    report(corpus, feats, [v for v in variants(signals) if args.only in v[0]])
 
 
 if __name__ == "__main__":

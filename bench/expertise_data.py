@@ -47,6 +47,8 @@ class Corpus:
 def load_corpus(data: Path) -> Corpus:
     """The ten expertise-dev-d_20_* sets of the shared data folder."""
     folders = sorted(data.glob("expertise-dev-d_20_*"), key=lambda p: int(p.name.rsplit("_", 1)[1]))
+    if not folders:
+        raise SystemExit(f"no expertise-dev-d_20_* sets under {data} (pass --data)")
     corpus = Corpus(papers={}, problems={})
     for folder in folders:
         works: dict[str, list[str]] = {}

@@ -21,6 +21,18 @@ def lexical_similarities(corpus, problems: list[str], papers: list[str]):
     return cos, _bm25(paper_texts, problem_texts)
 
 
+def term_matrices(corpus, problems: list[str], papers: list[str], longest: int = 1):
+    """(papers x terms holding each term, problems x terms weighted by library IDF), for the
+    expert-level coverage of a problem's terms by all of an expert's papers together; terms
+    are runs of up to `longest` content words (2: key phrases such as "graph neural")."""
+    counts = CountVectorizer(stop_words="english", binary=True, ngram_range=(1, longest))
+    held = counts.fit_transform([corpus.paper_text(p) for p in papers]).toarray().astype(bool)
+    df = held.sum(axis=0)
+    idf = np.log((1 + len(papers)) / (1 + df)) + 1
+    asked = counts.transform([corpus.problem_text(p) for p in problems]).toarray() > 0
+    return held, asked * idf
+
+
 def _bm25(paper_texts: list[str], problem_texts: list[str]) -> np.ndarray:
     counts = CountVectorizer(stop_words="english")
     tf = counts.fit_transform(paper_texts).toarray().astype(float)

@@ -84,7 +84,7 @@ def product_scores(corpus, feats, models: list[str]) -> float:
     from greenplat.matcher import affinity as aff
     from greenplat.matcher.evaluation import expertise_loss
 
-    losses = []
+    losses, seconds, pairs = [], 0.0, 0
     for dev in corpus.sets:
         evidence = {}
         for expert, works in dev.works.items():
@@ -96,7 +96,13 @@ def product_scores(corpus, feats, models: list[str]) -> float:
         scores = {}
         for r in dev.ratings:
             vectors = {m: feats.problem_vecs[m][feats.problem_index[r.problem_id]] for m in models}
+            started = time.perf_counter()
             fit = aff.score_expert(vectors, aff.preferred_models(models), evidence[r.expert_id])
+            seconds += time.perf_counter() - started
+            pairs += 1
             scores[(r.expert_id, r.problem_id)] = fit.score
         losses.append(expertise_loss(dev.ratings, scores))
+    print(
+        f"score_expert: {seconds / pairs * 1e6:.0f} us per (expert, problem) pair ({pairs} pairs)"
+    )
     return float(np.mean(losses))

@@ -77,7 +77,7 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", str(exc.detail)))
     fields = [{"field": "body", "message": message}] if exc.status_code == 400 else []
     headers = exc.headers
@@ -120,7 +120,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers that map every error to the one shape."""
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
 

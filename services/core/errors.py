@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
-    """Base of every error a user can cause; carries a message a user understands."""
+    """Base of every error a user can cause; carries a message a user understands.
+
+    `message` is the bilingual text ("中文 / English") the API and the command line show;
+    `key` and `params` name the same message in the portal's catalogue (error.*), which
+    renders it in the reader's language with field labels and role names in words.
+    """
 
     status = 400
     code = "bad_request"
     # An error that records something (a failed sign-in) keeps the unit of work's writes.
     keeps_writes = False
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.key = key
+        self.params = params or {}
 
 
 class NotFound(DomainError):
@@ -55,7 +71,7 @@ class Throttled(DomainError):
     keeps_writes = True
 
     def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+        super().__init__(message, key="error.throttled", params={"seconds": retry_after})
         self.retry_after = retry_after
 
 

@@ -8,6 +8,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 _LIST_SPLIT = re.compile(r"[;；]")
+# The longest texts, in characters: the validation below and the portal's counters use these.
+TITLE_MAX = 300
+LONG_TEXT_MAX = 20000
+SHORT_TEXT_MAX = 200
+COMMENT_MAX = 2000
 
 
 def _split_list(value: Any) -> Any:
@@ -41,18 +46,20 @@ ExternalId = Annotated[
     NoNul,
 ]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX), NoNul
 ]
 LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000), NoNul
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX), NoNul
 ]
 # Constraints sit on the inner type: applied to an explicit null they would raise TypeError.
 ShortText = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX), NoNul]
+    | None,
     BeforeValidator(_blank_to_none),
 ]
 OptionalLongText = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000), NoNul] | None,
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_MAX), NoNul]
+    | None,
     BeforeValidator(_blank_to_none),
 ]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]

@@ -8,7 +8,11 @@ A cell names the *scope* in which a role may act on a resource:
   REGION     records of the sub-center admin's region
   PUBLISHED  problems that passed review (approved, matched, closed); confidential ones are
              shown redacted to anyone outside OWN / REGION / ALL
+  PUBLIC     what a visitor who has not signed in may see: problems that passed review and
+             are not confidential (a confidential one is left out, not redacted)
   NONE       nothing
+
+Visitors have a column of their own (VISITOR_PERMISSIONS): they are no account role.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ class Scope(Flag):
     REGION = auto()
     PUBLISHED = auto()
     ALL = auto()
+    PUBLIC = auto()
 
 
 ROLES = ("enterprise", "expert", "subcenter_admin", "platform_admin")
 PUBLISHED_STATUSES = ("approved", "matched", "closed")
 
 N, OWN, REGION, PUB, ALL = Scope.NONE, Scope.OWN, Scope.REGION, Scope.PUBLISHED, Scope.ALL
+PUBLIC = Scope.PUBLIC
 
 # (resource, action): (enterprise, expert, subcenter_admin, platform_admin)
 PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
@@ -65,6 +71,15 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
     ("audit", "read"):          (N,         N,     REGION,          ALL),
 }  # fmt: skip
 
+VISITOR_ROLE = "visitor"
+# What a visitor may do: read public records, nothing else. Expert profiles are all public: an
+# expert who signs up has no profile until the sub-center of its region approves it.
+VISITOR_PERMISSIONS: dict[tuple[str, str], Scope] = {
+    ("problem", "read"): PUBLIC,
+    ("achievement", "read"): ALL,
+    ("expert", "read"): ALL,
+}
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -85,6 +100,8 @@ class Principal:
 
 
 SYSTEM = Principal(id=None, username="system", role="platform_admin")
+# Who reads the public pages without signing in (the front door, search).
+VISITOR = Principal(id=None, username="visitor", role=VISITOR_ROLE)
 
 
 Op = Literal["eq", "contains"]
@@ -93,14 +110,19 @@ Op = Literal["eq", "contains"]
 @dataclass(frozen=True)
 class Clause:
     """A condition on one field of a record: field = any of values, or (contains) the list
-    field holds one of them. field None means always true."""
+    field holds one of them. field None means always true. also: conditions that must hold
+    as well (a public problem is published *and* not confidential)."""
 
     field: str | None
     values: tuple = ()
     op: Op = "eq"
+    also: tuple[Clause, ...] = ()
 
     def holds(self, record: dict[str, Any]) -> bool:
         """Whether the record meets the condition."""
+        return self._holds_alone(record) and all(c.holds(record) for c in self.also)
+
+    def _holds_alone(self, record: dict[str, Any]) -> bool:
         if self.field is None:
             return True
         value = record.get(self.field)
@@ -117,6 +139,8 @@ def scope_of(principal: Principal, resource: str, action: str) -> Scope:
     row = PERMISSIONS.get((resource, action))
     if row is None:
         raise KeyError(f"no permission row for {resource}.{action}")
+    if principal.role == VISITOR_ROLE:
+        return VISITOR_PERMISSIONS.get((resource, action), N)
     return row[ROLES.index(principal.role)]
 
 
@@ -153,6 +177,8 @@ def clauses(
         out.append(Clause("region", (principal.region,)))
     if PUB in scope and published and resource == "problem":
         out.append(Clause("status", PUBLISHED_STATUSES))
+    if PUBLIC in scope and published and resource == "problem":
+        out.append(Clause("status", PUBLISHED_STATUSES, also=(Clause("confidential", (False,)),)))
     return tuple(out)
 
 
@@ -169,7 +195,11 @@ def allows(principal: Principal, resource: str, action: str, record: dict[str, A
 def require(principal: Principal, resource: str, action: str, record: dict[str, Any]) -> None:
     """Raise Forbidden unless allows()."""
     if not allows(principal, resource, action, record):
-        raise Forbidden(f"你无权对该{_NAMES.get(resource, resource)}执行此操作 / not allowed")
+        raise Forbidden(
+            f"你无权对该{_NAMES.get(resource, resource)}执行此操作 / not allowed",
+            key="error.not_allowed",
+            params={"resource": resource},
+        )
 
 
 def require_any(principal: Principal, resource: str, action: str) -> Scope:
@@ -177,7 +207,9 @@ def require_any(principal: Principal, resource: str, action: str) -> Scope:
     scope = scope_of(principal, resource, action)
     if scope == N:
         raise Forbidden(
-            f"你的角色无权执行此操作 / role {principal.role} may not {action} {resource}"
+            f"你的角色无权执行此操作 / role {principal.role} may not {action} {resource}",
+            key="error.role_may_not",
+            params={"role": principal.role},
         )
     return scope
 
@@ -229,14 +261,19 @@ def sees_full_problem(principal: Principal, record: dict[str, Any]) -> bool:
 
 def clauses_sql(conditions: tuple[Clause, ...], alias: str) -> tuple[str, list[Any]]:
     """A disjunction of clauses as SQL on the columns of table alias (same field names)."""
-    if any(c.field is None for c in conditions):
+    if any(c.field is None and not c.also for c in conditions):
         return "TRUE", []
     parts: list[str] = []
     params: list[Any] = []
     for c in conditions:
-        column = f"{alias}.{c.field}"
-        parts.append(f"{column} && %s" if c.op == "contains" else f"{column} = ANY(%s)")
-        params.append(list(c.values))
+        terms: list[str] = []
+        for one in (c, *c.also):
+            if one.field is None:
+                continue
+            column = f"{alias}.{one.field}"
+            terms.append(f"{column} && %s" if one.op == "contains" else f"{column} = ANY(%s)")
+            params.append(list(one.values))
+        parts.append("(" + " AND ".join(terms or ["TRUE"]) + ")")
     return "(" + " OR ".join(parts or ["FALSE"]) + ")", params
 
 

@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     signup_address_attempts: int = Field(
         10, ge=1, description="Sign-up attempts from one address within the sign-up window."
     )
+    reset_link_minutes: int = Field(
+        60, ge=5, le=24 * 60, description="How long a password reset link works."
+    )
+    reset_email_attempts: int = Field(
+        3, ge=1, description="Reset e-mails asked for one address within the sign-up window."
+    )
+    reset_address_attempts: int = Field(
+        10, ge=1, description="Reset requests from one client address within the sign-up window."
+    )
     trusted_proxies: str = Field(
         "",
         description=(

@@ -342,6 +342,9 @@ class ElasticsearchBackend:
 
 def _clause(clause: Clause) -> dict[str, Any]:
     # A keyword field holding a list matches terms on any element: "contains" needs nothing more.
+    if clause.also:
+        alone = Clause(clause.field, clause.values, clause.op)
+        return {"bool": {"filter": [_clause(c) for c in (alone, *clause.also)]}}
     if clause.field is None:
         return {"match_all": {}}
     return {"terms": {clause.field: list(clause.values)}}

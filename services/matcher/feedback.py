@@ -55,11 +55,21 @@ def check(data: FeedbackCreate) -> None:
             raise InvalidInput(
                 f"内容过长（最多 {limit} 字）/ {field} is too long (at most {limit} characters)",
                 field=field,
+                key="error.too_long",
+                params={"max": limit, "n": len(getattr(data, field) or "")},
             )
     if data.action == "declined" and not data.reason:
-        raise InvalidInput("婉拒时须填写理由 / a decline needs a reason", field="reason")
+        raise InvalidInput(
+            "婉拒时须填写理由 / a decline needs a reason",
+            field="reason",
+            key="error.decline_needs_reason",
+        )
     if data.action == "deal" and data.contract_kind is None:
-        raise InvalidInput("请选择合同类型 / choose the contract kind", field="contract_kind")
+        raise InvalidInput(
+            "请选择合同类型 / choose the contract kind",
+            field="contract_kind",
+            key="error.deal_needs_kind",
+        )
 
 
 def _authorise(
@@ -77,7 +87,10 @@ def _authorise(
     if not pipeline.may_take(
         data.action, None, pipeline.sides(principal, problem, expert, achievement)
     ):
-        raise Forbidden("你无权对该匹配执行此操作 / you may not take this action on this match")
+        raise Forbidden(
+            "你无权对该匹配执行此操作 / you may not take this action on this match",
+            key="error.match_not_allowed",
+        )
     return problem, expert
 
 
@@ -89,11 +102,18 @@ def _check_stage(conn: Connection, problem: dict, data: FeedbackCreate) -> None:
         (data.problem_id, data.action, data.expert_id, data.achievement_id),
     ).fetchone()
     if repeated:
-        raise Conflict(f"已记录过此操作 / already recorded: {data.action}", field="action")
+        raise Conflict(
+            f"已记录过此操作 / already recorded: {data.action}",
+            field="action",
+            key="error.already_recorded",
+        )
     if data.action in pipeline.NOTES or data.expert_id is None:
         return
     if problem["status"] not in pipeline.OPEN_STATUSES:
-        raise InvalidTransition("需求尚未发布或已关闭 / the problem is not open for matching")
+        raise InvalidTransition(
+            "需求尚未发布或已关闭 / the problem is not open for matching",
+            key="error.problem_not_open",
+        )
     stage = pipeline.stage_of(conn, data.problem_id, data.expert_id)
     if data.action not in pipeline.TRANSITIONS or not pipeline.may_take(
         data.action, stage, {pipeline.TRANSITIONS[data.action][0]}
@@ -102,6 +122,8 @@ def _check_stage(conn: Connection, problem: dict, data: FeedbackCreate) -> None:
             f"当前阶段「{pipeline.STAGE_NAMES[stage]}」不能执行此操作 / "
             f"cannot record {data.action} at stage {stage}",
             field="action",
+            key="error.stage_refuses",
+            params={"stage": stage},
         )
 
 

@@ -203,7 +203,8 @@ def test_subcenter_reviews_its_queue_and_reads_its_statistics(visit, portal):
 
     target = page.locator(".review-item", has_text="钠离子电池硬碳负极首次效率低、成本高")
     target.locator("button.return").click()  # without a comment: refused, nothing changes
-    expect(page.locator("#error-message")).to_contain_text("退回时须填写意见")
+    target = page.locator(".review-item", has_text="钠离子电池硬碳负极首次效率低、成本高")
+    expect(target.locator(".field-error")).to_have_text("退回时须填写意见")
     tab.shot("return-needs-comment")
     page.go_back()
     page.reload()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from greenplat.core.organizations import service as organizations
 from greenplat.core.permissions import (
     ROLES,
+    VISITOR_ROLE,
     Principal,
     allows,
     full_problem_clauses,
@@ -30,7 +31,8 @@ PICK = st.integers(min_value=0, max_value=2)
 
 principals = st.builds(
     dict,
-    role=st.sampled_from(ROLES),
+    # Visitors (not signed in) follow the same rule: they see public problems only.
+    role=st.sampled_from((*ROLES, VISITOR_ROLE)),
     user=PICK,
     region=st.sampled_from(REGIONS),
     org=PICK,

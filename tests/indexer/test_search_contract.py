@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from greenplat.core.permissions import Principal
+from greenplat.core.permissions import VISITOR, Principal
 from greenplat.indexer.search import SearchFilters
 
 BATTERY = ("废旧锂电池回收中的正极材料再生", "研究从退役动力电池中回收钴、镍、锂，并再生正极材料。")
@@ -157,6 +157,8 @@ def test_problem_visibility_follows_the_permission_table(iconn, any_indexer, any
     assert visible(jiangsu) == {secret}
     assert visible(admin) == {draft, public, secret}
     assert visible(admin, include_confidential=False) == {draft, public}
+    # A visitor who has not signed in: published and not confidential, nothing redacted.
+    assert visible(VISITOR) == {public}
 
 
 def test_changes_and_deletions_reach_the_index(iconn, any_indexer, any_records):

@@ -31,6 +31,8 @@ from greenplat.api.app import create_app
 from greenplat.api.routes import ROUTERS as API_ROUTERS
 from greenplat.api.web.routes import ROUTERS as PORTAL_ROUTERS
 from greenplat.core.accounts import service as accounts
+from greenplat.core.accounts.models import ExpertSignup
+from greenplat.core.experts import applications
 from greenplat.core.outbox import record_change
 
 PASSWORD = "matcher-test-password-1"
@@ -172,6 +174,34 @@ def _records(platform, world) -> dict[str, Any]:
             "email_outbox",
             {"to_address": "x@example.test", "subject": "s", "body": "b", "status": "failed"},
         )
+        # the first day: reset links, sessions to revoke, experts' sign-ups to review
+        for name in ("api", "portal"):
+            resetter = accounts.create_user(
+                conn=conn, username=f"walk-reset-{name}-{tag}", password=PASSWORD, role="enterprise"
+            ).id
+            ids[f"reset_{name}"] = f"walk-reset-token-{name}-{tag}"
+            conn.execute(
+                "INSERT INTO password_resets (token_hash, user_id, expires_at)"
+                " VALUES (%s, %s, now() + interval '1 hour')",
+                (accounts.token_hash(ids[f"reset_{name}"]), resetter),
+            )
+            owner = {"api": "battery", "portal": "admin"}[name]
+            token = accounts.authenticate(
+                conn=conn, username=world.usernames[owner], password=PASSWORD
+            )
+            ids[f"session_{name}"] = conn.execute(
+                "SELECT id FROM api_tokens WHERE token_hash = %s", (accounts.token_hash(token),)
+            ).fetchone()["id"]
+            signed = applications.signup(
+                conn=conn,
+                data=ExpertSignup(
+                    username=f"walk-exp-{name}-{tag}", password=PASSWORD, name="W",
+                    email=f"walk-{name}-{tag}@example.test", region="江苏",
+                ),
+            )  # fmt: skip
+            ids[f"application_{name}"] = conn.execute(
+                "SELECT id FROM expert_applications WHERE user_id = %s", (signed.id,)
+            ).fetchone()["id"]
         # an open thread: the insider was invited to the battery problem
         ids["thread_expert"] = world.experts["insider"]
         _insert(
@@ -318,6 +348,22 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/v1/duplicates/{library}/decisions", json={
             "record": "P-other", "other": "P-battery", "decision": "distinct",
         }),
+        Call("POST", "/v1/auth/password-reset", "anonymous", {"email": "x@example.test"}),
+        Call("POST", "/v1/auth/password-reset/confirm", "anonymous", {
+            "token": ids["reset_api"], "password": PASSWORD,
+        }),
+        Call("GET", "/v1/auth/sessions", "battery"),
+        Call("DELETE", "/v1/auth/sessions/{session_api}", "battery"),
+        Call("DELETE", "/v1/auth/sessions", "battery"),
+        Call("POST", "/v1/auth/password", "battery", {
+            "current_password": PASSWORD, "new_password": PASSWORD,
+        }),
+        Call("POST", "/v1/auth/signup/expert", "anonymous", {
+            "username": f"walk-exp-new-{t}", "password": PASSWORD, "name": "W",
+            "email": f"walk-new-{t}@example.test", "region": "江苏",
+        }),
+        Call("GET", "/v1/auth/expert-signups"),
+        Call("POST", "/v1/auth/expert-signups/{application_api}", json={"decision": "approve"}),
     ]  # fmt: skip
 
 
@@ -431,6 +477,25 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/messages/{problem_x}/{thread_expert_x}", form={"body": "hello"}),
         Call("GET", "/subcenter/followup"),
         Call("POST", "/subcenter/followup/{problem_x}/nudge", form={}),
+        Call("GET", "/password/forgot", "anonymous"),
+        Call("POST", "/password/forgot", "anonymous", form={"email": "x@example.test"}),
+        Call("GET", "/password/reset/{reset_portal}", "anonymous"),
+        Call("POST", "/password/reset/{reset_portal}", "anonymous", form={
+            "password": PASSWORD, "password2": PASSWORD,
+        }),
+        Call("GET", "/signup/expert", "anonymous"),
+        Call("POST", "/signup/expert", "anonymous", form={
+            "username": f"walk-exp-portal-new-{t}", "password": PASSWORD, "password2": PASSWORD,
+            "name": "W", "email": f"walk-pnew-{t}@example.test", "region": "江苏",
+        }),
+        Call("GET", "/subcenter/experts"),
+        Call("POST", "/subcenter/experts/{application_portal}", form={"decision": "approve"}),
+        Call("GET", "/account"),
+        Call("POST", "/account/sessions/{session_portal}/revoke", form={}),
+        Call("POST", "/account/password", form={
+            "current_password": PASSWORD, "new_password": PASSWORD, "new_password2": PASSWORD,
+        }),
+        Call("POST", "/account/sessions/revoke-others", form={}),
     ]  # fmt: skip
 
 

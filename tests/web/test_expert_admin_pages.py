@@ -232,8 +232,14 @@ def test_admin_switches_an_account_off(browser_as, csrf_of, app, build, db, logi
             conn=conn, username=username, password=build.PASSWORD, role="enterprise"
         )
     admin = browser_as("platform_admin")
-    response = admin.post(
+    asked = admin.post(
         f"/admin/users/{user.id}", data={"csrf": csrf_of(admin), "role": "enterprise"}
+    )
+    # Switching an account off is asked about first; the confirmation applies it.
+    assert asked.status_code == 200 and 'id="confirm-active"' in asked.text
+    response = admin.post(
+        f"/admin/users/{user.id}",
+        data={"csrf": csrf_of(admin), "role": "enterprise", "confirmed": "1"},
     )
     assert response.status_code == 200
     with TestClient(app) as client:

@@ -313,13 +313,19 @@ def test_service_reads_match_what_the_list_page_shows(browser_as, db, world):
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
-    [("level=perfect", "level"), ("page=0", "page"), ("region=" + "x" * 201, "region")],
+    ("query", "field", "label"),
+    [
+        ("level=perfect", "level", "匹配度"),
+        ("page=0", "page", "页码"),
+        ("region=" + "x" * 201, "region", "地区"),
+    ],
 )
-def test_inbox_filters_refuse_bad_input_naming_the_field(browser_as, query, field):
+def test_inbox_filters_refuse_bad_input_naming_the_field(browser_as, query, field, label):
     response = browser_as("expert").get(f"/expert/inbox?{query}")
     assert response.status_code == 422
-    assert field in response.text and " / " in response.text
+    # Named by its label in the reader's language; the code only in a data attribute.
+    assert f'data-field="{field}"' in response.text
+    assert f"相关字段：{label}" in response.text and " / " not in response.text
 
 
 def test_inbox_page_has_filters_and_an_honest_empty_state(browser_as):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from greenplat.api.routes import (
+    account,
     achievements,
     audit,
     auth,
@@ -25,6 +26,7 @@ from greenplat.api.routes import (
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     problems.router,
     achievements.router,
     experts.router,

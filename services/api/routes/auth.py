@@ -67,6 +67,7 @@ def token(
     settings: SettingsDep,
     limits: SignInLimits,
     address: ClientAddress,
+    request: Request,
 ) -> Token:
     """Sign in: a bearer token for a username and password (JSON or OAuth2 form).
 
@@ -79,6 +80,7 @@ def token(
                 username=creds.username,
                 password=creds.password,
                 ttl_hours=settings.token_ttl_hours,
+                user_agent=request.headers.get("user-agent"),
             )
         except Unauthorized:
             audit.log_failed_login(conn, creds.username)

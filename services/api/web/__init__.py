@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from greenplat.api.errors import http_error
 
 
 def mount(app: FastAPI) -> None:
@@ -16,3 +20,15 @@ def mount(app: FastAPI) -> None:
         app.include_router(router)
     static = resources.files("greenplat.api.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.add_exception_handler(StarletteHTTPException, _not_found_page)
+
+
+async def _not_found_page(request: Request, exc: Exception) -> Response:
+    """A browser on an unknown address gets the portal's 404 page; API clients the JSON."""
+    from greenplat.api.web.deps import missing_page, wants_page
+
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc  # registered for HTTPException only
+    if exc.status_code == 404 and wants_page(request):
+        return await missing_page(request)
+    return await http_error(request, exc)

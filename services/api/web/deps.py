@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,16 +14,18 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from greenplat.api.deps import Conn
-from greenplat.api.errors import as_domain_error
+from greenplat.api.errors import as_domain_error, field_path
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Connection
-from greenplat.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from greenplat.core.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 from greenplat.core.notifications import service as notifications
 from greenplat.core.permissions import Principal, Scope, scope_of
 from greenplat.platform import Platform
 
+from .errors import Unexpected, from_validation
 from .i18n import LANG_COOKIE, Translator, pick_language
 from .session import (
     csrf_ok,
@@ -32,6 +35,8 @@ from .session import (
     session_token,
     set_presession,
 )
+
+log = logging.getLogger(__name__)
 
 
 class SignInRequired(Exception):
@@ -90,7 +95,11 @@ class Viewer:
         """The signed-in principal, or Forbidden when its role may never do this."""
         principal = self.me
         if not self.may(resource, action):
-            raise Forbidden(f"你的角色无权访问此页面 / role {principal.role} may not {action}")
+            raise Forbidden(
+                f"你的角色无权访问此页面 / role {principal.role} may not {action}",
+                key="error.role_may_not_page",
+                params={"role": principal.role},
+            )
         return principal
 
 
@@ -116,9 +125,12 @@ def viewer(request: Request, conn: Conn) -> Viewer:
     unread = notifications.unread_count(conn=conn, principal=principal) if principal else 0
     lang = pick_language(request.cookies.get(LANG_COOKIE))
     pre, new = presession(request)
-    return Viewer(
+    v = Viewer(
         request, platform, conn, principal, token if principal else None, lang, pre, new, unread
     )
+    # The error page, rendered after the route failed, shows this viewer's header and menu.
+    request.state.viewer = v
+    return v
 
 
 def signed_in(v: Viewer = Depends(viewer)) -> Viewer:
@@ -145,6 +157,12 @@ def _error_page(request: Request, error: DomainError) -> Response:
     return render_error(request, error)
 
 
+def _invalid_value(error: RequestValidationError) -> DomainError:
+    first = error.errors()[0]
+    message = as_domain_error(error).message
+    return from_validation(field_path(tuple(first["loc"])), first["type"], message)
+
+
 class WebRoute(APIRoute):
     """Routes of the portal: a domain error becomes an HTML page, not JSON."""
 
@@ -159,11 +177,39 @@ class WebRoute(APIRoute):
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             except DomainError as error:
                 return _error_page(request, error)
-            except (RequestValidationError, psycopg.DataError) as error:
-                # Bad input in the path, query or a NUL byte: a page too, never JSON.
+            except RequestValidationError as error:
+                # Bad input in the path or query: a page too, never JSON.
+                return _error_page(request, _invalid_value(error))
+            except psycopg.DataError as error:
                 return _error_page(request, as_domain_error(error))
+            except Exception:
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                return _error_page(request, Unexpected())
 
         return handle
+
+
+def wants_page(request: Request) -> bool:
+    """Whether a request for an unknown address comes from a browser on the portal."""
+    path = request.url.path
+    portal = not path.startswith(("/v1/", "/static/", "/docs", "/openapi"))
+    return portal and "text/html" in request.headers.get("accept", "")
+
+
+async def missing_page(request: Request) -> Response:
+    """The 404 page of an address no route serves, in the viewer's header: the request's one
+    connection reads the session (no route opened one)."""
+    from .render import render_error
+
+    missing = NotFound("地址不存在 / not found", key="error.page_not_found")
+    platform = platform_of(request)
+
+    def page() -> Response:
+        with platform.db.session() as conn:
+            viewer(request, conn)
+            return render_error(request, missing)
+
+    return await run_in_threadpool(page)
 
 
 def redirect(url: str) -> RedirectResponse:

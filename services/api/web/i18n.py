@@ -41,3 +41,10 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in catalogue()
+
+    def half(self, message: str) -> str:
+        """This language's half of a message written "中文 / English" (all of any other)."""
+        zh, sep, en = message.partition(" / ")
+        if not sep:
+            return message
+        return (zh if self.lang == DEFAULT_LANGUAGE else en).strip()

@@ -20,6 +20,8 @@ from greenplat.matcher import feedback, pipeline
 from greenplat.matcher.models import FeedbackCreate
 from greenplat.platform import Platform
 
+from .forms import REASONS
+
 ANSWERS = ("interested", "declined")
 RECS_SHOWN = 8
 # Form fields an action may carry, besides the pair and the action itself.
@@ -130,7 +132,10 @@ def act(
         item = error.errors()[0]
         field = str(item["loc"][0]) if item["loc"] else "form"
         raise InvalidInput(
-            f"{field} 无效 / {field} is invalid: {item['msg']}", field=field
+            f"{field} 无效 / {field} is invalid: {item['msg']}",
+            field=field,
+            key="error.invalid_value",
+            params={"field": field, "reason": REASONS.get(item["type"], "valid.pattern")},
         ) from None
     feedback.create(conn=conn, principal=principal, data=data)
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +16,8 @@ from greenplat.core import links
 from greenplat.core.errors import DomainError
 
 from . import charts
+from .errors import describe, field_label
+from .forms import LIMITS
 from .i18n import LANG_COOKIE, Translator, pick_language
 
 # Menu entries per role: (catalogue key, path).
@@ -32,6 +35,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     ],
     "subcenter_admin": [
         ("nav.review", "/subcenter/review"),
+        ("signup_expert.nav", "/subcenter/experts"),
         ("nav.followup", "/subcenter/followup"),
         ("nav.stats", "/stats"),
         ("nav.organizations", "/organizations"),
@@ -42,6 +46,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
     "platform_admin": [
         ("nav.dashboard", "/admin/dashboard"),
         ("nav.review", "/subcenter/review"),
+        ("signup_expert.nav", "/subcenter/experts"),
         ("nav.followup", "/subcenter/followup"),
         ("nav.regions", "/admin/regions"),
         ("nav.users", "/admin/users"),
@@ -95,6 +100,7 @@ def environment() -> Environment:
     env.filters["days_since"] = _days_since
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.globals["meter"] = charts.meter
+    env.globals["limits"] = LIMITS
     env.filters["join_terms"] = lambda v: "；".join(v or [])
     return env
 
@@ -124,22 +130,41 @@ def render(v: Any, template: str, *, status: int = 200, **context: Any) -> HTMLR
 
 
 def render_error(request: Request, error: DomainError) -> HTMLResponse:
-    """The error page for a domain error, in the viewer's language."""
-    lang = pick_language(request.cookies.get(LANG_COOKIE))
+    """The error page for a domain error, in the viewer's language, inside the viewer's
+    header and menu (the viewer the route resolved; no database work here)."""
+    v = getattr(request.state, "viewer", None)
+    lang = v.lang if v is not None else pick_language(request.cookies.get(LANG_COOKIE))
+    t = Translator(lang)
+    context = {
+        "code": error.status,
+        "message": describe(error, t),
+        "field": field_label(error.field, t),
+        "field_code": error.field or "",
+        "back": _back(request),
+    }
+    if v is not None:
+        return render(v, "error.html", status=error.status, **context)
     html = (
         environment()
         .get_template("error.html")
         .render(
-            t=Translator(lang),
+            t=t,
             lang=lang,
             me=None,
             csrf="",
             menu=[],
             path=_raw_path(request),
             unread=0,
-            status=error.status,
-            message=error.message,
-            field=error.field,
+            **context,
         )
     )
     return HTMLResponse(html, status_code=error.status)
+
+
+def _back(request: Request) -> str:
+    """The page the reader came from on this site (a path), for the error page's way back."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return ""
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    return "" if back == request.url.path else back

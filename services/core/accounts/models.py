@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from greenplat.core.accounts import passwords
-from greenplat.core.fields import ShortText
+from greenplat.core.fields import OptionalLongText, ShortText, TermList
 
 Role = Literal["enterprise", "expert", "subcenter_admin", "platform_admin"]
 Username = Annotated[
@@ -102,3 +102,68 @@ class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the token expires.")
+
+
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+
+
+class PasswordChange(BaseModel):
+    """A new password for the signed-in account, with its current one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class ResetRequest(BaseModel):
+    """Ask for a password reset link by e-mail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+
+
+class ResetConfirm(BaseModel):
+    """The token of a reset link and the new password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=20, max_length=128)]
+    password: Password
+
+
+class SessionRead(BaseModel):
+    """A signed-in session of the account (never its token)."""
+
+    id: int
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    user_agent: str | None
+    current: bool = Field(description="Whether this is the session making the request.")
+
+
+class ExpertSignup(BaseModel):
+    """An expert registering itself; its profile waits for the sub-center of its region."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    password: Password
+    email: Email
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    region: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    organization: ShortText = None
+    title: ShortText = None
+    disciplines: TermList = []
+    keywords: TermList = []
+    bio: OptionalLongText = None
+    language: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="Language of the e-mails the account receives."
+    )

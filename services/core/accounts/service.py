@@ -34,6 +34,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("greenplat-no-such-user")
 DEFAULT_TTL_HOURS: int = Settings.model_fields["token_ttl_hours"].default
 _BAD_LOGIN = "用户名或密码错误 / wrong username or password"
+_LAST_USED_EVERY = timedelta(minutes=5)
 _USER_COLUMNS = (
     "u.*, e.external_id AS expert_external_id, o.name AS organization,"
     " (SELECT po.name FROM organization_requests r JOIN organizations po"
@@ -53,8 +54,17 @@ def hash_password(password: str, *, username: str) -> str:
     return _hasher.hash(password)
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a session token or a reset link's token: its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_token_hash = token_hash
+
+
+def verify_password(password_hash: str, password: str) -> None:
+    """Raise argon2's VerificationError unless the password is the hashed one."""
+    _hasher.verify(password_hash, password)
 
 
 def _user_row(conn: Connection, where: str, value: Any) -> dict[str, Any] | None:
@@ -194,9 +204,16 @@ def signup_enterprise(
 
 
 def authenticate(
-    *, conn: Connection, username: str, password: str, ttl_hours: int | None = None
+    *,
+    conn: Connection,
+    username: str,
+    password: str,
+    ttl_hours: int | None = None,
+    user_agent: str | None = None,
 ) -> str:
-    """A new bearer token for valid credentials; raises Unauthorized otherwise."""
+    """A new bearer token (a session) for valid credentials; raises Unauthorized otherwise.
+
+    user_agent names the session on the account page."""
     row = conn.execute(
         "SELECT id, password_hash, active, region FROM users WHERE username = %s", (username,)
     ).fetchone()
@@ -211,8 +228,9 @@ def authenticate(
     token = secrets.token_urlsafe(32)
     ttl = timedelta(hours=ttl_hours or DEFAULT_TTL_HOURS)
     conn.execute(
-        "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, now() + %s)",
-        (_token_hash(token), row["id"], ttl),
+        "INSERT INTO api_tokens (token_hash, user_id, expires_at, user_agent, last_used_at)"
+        " VALUES (%s, %s, now() + %s, %s, now())",
+        (_token_hash(token), row["id"], ttl, (user_agent or "")[:300] or None),
     )
     audit.record(
         conn,
@@ -227,13 +245,20 @@ def authenticate(
 
 def principal_for_token(*, conn: Connection, token: str) -> Principal:
     """The principal of a valid, unexpired token of an active account; raises Unauthorized."""
+    token_hash = _token_hash(token)
     row = conn.execute(
-        f"SELECT {_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id {_USER_JOINS}"
+        f"SELECT {_USER_COLUMNS}, t.last_used_at < now() - %s AS stale FROM api_tokens t"
+        f" JOIN users u ON u.id = t.user_id {_USER_JOINS}"
         " WHERE t.token_hash = %s AND t.expires_at > now() AND u.active",
-        (_token_hash(token),),
+        (_LAST_USED_EVERY, token_hash),
     ).fetchone()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录 / invalid or expired token")
+    if row["stale"] is not False:
+        # Refreshed now and then, not on every request: the account page shows it to the minute.
+        conn.execute(
+            "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = %s", (token_hash,)
+        )
     principal = to_principal(row)
     audit.set_actor(conn, principal)
     return principal
@@ -278,6 +303,18 @@ def list_users(
     return UserPage(items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
+def hard_to_undo(current: UserRead, data: UserUpdate) -> list[tuple[str, Any, Any]]:
+    """The changes that are hard to undo, as (field, old, new): a new role (its access changes
+    at once) and switching the account off. The portal asks before it applies them."""
+    changes = data.model_dump(exclude_unset=True)
+    weighty: list[tuple[str, Any, Any]] = []
+    if changes.get("role") not in (None, current.role):
+        weighty.append(("role", current.role, changes["role"]))
+    if changes.get("active") is False and current.active:
+        weighty.append(("active", True, False))
+    return weighty
+
+
 def update_user(
     *, conn: Connection, principal: Principal, user_id: int, data: UserUpdate
 ) -> UserRead:
@@ -299,10 +336,14 @@ def update_user(
         conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
     if changes.get("active") is False:
         conn.execute("DELETE FROM api_tokens WHERE user_id = %s", (user_id,))
-    for column, value in changes.items():
+    if changes:
+        # One statement: a new role and its region must reach the row's checks together.
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{c} = %s").format(c=sql.Identifier(column)) for column in changes
+        )
         conn.execute(
-            sql.SQL("UPDATE users SET {c} = %s WHERE id = %s").format(c=sql.Identifier(column)),
-            (value, user_id),
+            sql.SQL("UPDATE users SET {a} WHERE id = %s").format(a=assignments),
+            (*changes.values(), user_id),
         )
     return get_user_or_raise(conn=conn, user_id=user_id)
 

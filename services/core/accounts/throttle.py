@@ -1,9 +1,11 @@
-"""Throttling sign-in and sign-up: attempts counted in PostgreSQL, per account and per address.
+"""Throttling sign-in, sign-up and password reset requests: attempts counted in PostgreSQL,
+per account and per address.
 
 Counts live in the database (table signin_attempts) so every API worker and process sees the
 same ones. A window slides: an account is locked while it has `account_failures` failed
 sign-ins in the last `window` seconds, an address while it has `address_failures`; sign-ups
-count every attempt of an address. Refused attempts are not counted, so a lockout ends on time.
+count every attempt of an address; reset requests count every request per e-mail address asked
+for and per client address. Refused attempts are not counted, so a lockout ends on time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ _SIGNUPS = (
 )
 
 
+_RESETS = (
+    "重设密码请求过于频繁，请 {n} 秒后重试 / too many password reset requests, retry in {n} seconds"
+)
+
+
 @dataclass(frozen=True)
 class Limits:
     """How many attempts the window allows: failed sign-ins per account and per address,
@@ -45,6 +52,8 @@ class Limits:
     window: int
     signups: int
     signup_window: int
+    resets_per_email: int = 3
+    resets_per_address: int = 10
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
@@ -54,6 +63,8 @@ class Limits:
             window=settings.signin_window_seconds,
             signups=settings.signup_address_attempts,
             signup_window=settings.signup_window_seconds,
+            resets_per_email=settings.reset_email_attempts,
+            resets_per_address=settings.reset_address_attempts,
         )
 
 
@@ -156,3 +167,25 @@ def signing_up(conn: Connection, *, limits: Limits, address: str) -> Iterator[No
     except DomainError as error:
         error.keeps_writes = True
         raise
+
+
+def requesting_reset(conn: Connection, *, limits: Limits, email: str, address: str) -> None:
+    """Refuse (429) a reset request over the limit of the e-mail address or the client address;
+    count it otherwise. The same whether or not an account has that e-mail: no enumeration."""
+    account = email.strip().lower()
+    _lock(conn, _ACCOUNT_LOCK, f"reset:{account}")
+    _lock(conn, _ADDRESS_LOCK, address)
+    for column, value, limit in (
+        ("account", account, limits.resets_per_email),
+        ("address", address, limits.resets_per_address),
+    ):
+        _refuse_when_over(
+            conn,
+            action="reset",
+            column=column,
+            value=value,
+            limit=limit,
+            window=limits.signup_window,
+            message=_RESETS,
+        )
+    _record(conn, action="reset", account=account, address=address, failed=False)

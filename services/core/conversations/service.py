@@ -70,11 +70,15 @@ def get_thread(
 def _check(data: MessageCreate) -> str:
     body = data.body.strip()
     if not body:
-        raise InvalidInput("请输入消息内容 / write a message", field="body")
+        raise InvalidInput(
+            "请输入消息内容 / write a message", field="body", key="error.message_empty"
+        )
     if len(body) > BODY_LIMIT:
         raise InvalidInput(
             f"消息过长（最多 {BODY_LIMIT} 字）/ the message is too long (at most {BODY_LIMIT})",
             field="body",
+            key="error.too_long",
+            params={"max": BODY_LIMIT, "n": len(body)},
         )
     return body
 

@@ -39,6 +39,22 @@ def _enqueue(conn: Connection, user: dict, subject: str, body: str) -> None:
     )
 
 
+def queue_mail(
+    conn: Connection, *, user_id: int, to_address: str, subject: str, body: str, secret: bool
+) -> None:
+    """An e-mail of the platform's own (a reset link) into the outbox, sent after the commit.
+
+    secret=True: the body is blanked once sent, so the outbox keeps no usable link.
+    """
+    conn.execute(
+        "INSERT INTO email_outbox (user_id, to_address, subject, body, ephemeral)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (user_id, to_address, subject, body, secret),
+    )
+    conn.execute("SELECT pg_notify('greenplat_mail', '')")
+
+
+_SENT_SECRET = "(removed once sent: it held a single-use link)"
 _PENDING = (
     "SELECT n.id, n.user_id, n.kind, n.params, n.link, u.email, u.language FROM notifications n"
     " JOIN users u ON u.id = n.user_id WHERE n.mail = %s AND u.email IS NOT NULL"
@@ -154,9 +170,9 @@ def _send_batch(conn: Connection, smtp: Smtp, max_attempts: int) -> tuple[int, i
             smtp.close()
             _failed(conn, row, error, max_attempts)
     conn.execute(
-        "UPDATE email_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1"
-        " WHERE id = ANY(%s)",
-        (sent,),
+        "UPDATE email_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1,"
+        " body = CASE WHEN ephemeral THEN %s ELSE body END WHERE id = ANY(%s)",
+        (_SENT_SECRET, sent),
     )
     return len(sent), len(rows) - len(sent)
 

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Kind = Literal["recommendation", "invitation", "answer", "message", "review", "queue", "deal"]
+Kind = Literal[
+    "recommendation", "invitation", "answer", "message", "review", "queue", "deal", "account"
+]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 MailChoice = Literal["off", "immediate", "digest"]
 MAIL_CHOICES: tuple[str, ...] = MailChoice.__args__  # type: ignore[attr-defined]

@@ -75,6 +75,18 @@ def notify(
     return len(users)
 
 
+def notify_account(conn: Connection, *, user: dict, variant: str, link: str, **params: Any) -> None:
+    """Notify an account (a users row) about itself: no problem, nothing of anyone else's."""
+    choice = _mail_choices(conn, [user["id"]], "account").get(user["id"], DEFAULT_MAIL["account"])
+    mail = "none" if choice == "off" or not user.get("email") else choice
+    conn.execute(
+        "INSERT INTO notifications (user_id, kind, params, link, mail)"
+        " VALUES (%s, 'account', %s, %s, %s)",
+        (user["id"], Jsonb({"variant": variant, **params}), link, mail),
+    )
+    conn.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
+
+
 def _read(row: dict[str, Any], language: str) -> NotificationRead:
     return NotificationRead(**row, text=texts.line(row["kind"], row["params"], language))
 

@@ -22,6 +22,14 @@ LINES: dict[str, tuple[str, str]] = {
     ),
     "queue": ("新需求待审核：{title}", "A problem waits for review: {title}"),
     "deal": ("「{title}」已记录成交", "A deal was recorded on “{title}”"),
+    "account.approved": (
+        "你的专家注册已通过审核，欢迎加入绿平台",
+        "Your expert sign-up was approved: welcome to greenplat",
+    ),
+    "account.rejected": (
+        "你的专家注册未通过审核：{reason}",
+        "Your expert sign-up was not approved: {reason}",
+    ),
     "recommendation.nudge": (
         "「{title}」仍在等待专家回应",
         "“{title}” is still waiting for an expert's answer",
@@ -43,7 +51,12 @@ def _key(kind: str, params: dict[str, Any]) -> str:
 def line(kind: str, params: dict[str, Any], language: str) -> str:
     """The one-line text of a notification in the language (zh-CN unless 'en')."""
     zh, en = LINES[_key(kind, params)]
-    values = {"title": f"#{params.get('problem_id', '')}", "expert": "", "comment": ""} | params
+    values = {
+        "title": f"#{params.get('problem_id', '')}",
+        "expert": "",
+        "comment": "",
+        "reason": "",
+    } | params
     return (en if language == "en" else zh).format(**values)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from greenplat.core.fields import (
+    COMMENT_MAX,
     ExternalId,
     LongText,
     OptionalLongText,
@@ -83,7 +84,7 @@ class ProblemReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "return"]
-    comment: Annotated[str | None, Field(max_length=2000)] = None
+    comment: Annotated[str | None, Field(max_length=COMMENT_MAX)] = None
 
 
 class ProblemRead(BaseModel):

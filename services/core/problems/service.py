@@ -71,6 +71,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "match": (("approved",), "matched", "match"),
     "close": (("approved", "matched"), "closed", "close"),
 }
+# Statuses of a problem open to matching: entered by approving, left by closing.
+MATCHING = (TRANSITIONS["approve"][1], TRANSITIONS["match"][1])
 _STAMPS = {"submitted": "submitted_at", "approved": "approved_at", "closed": "closed_at"}
 _STATUS_NAMES = {
     "draft": "草稿",
@@ -82,6 +84,15 @@ _STATUS_NAMES = {
 }
 
 
+def _not_found(ref: int | str) -> NotFound:
+    """The refusal naming the problem as the reader addressed it (an external id in pages)."""
+    return NotFound(
+        f"需求 {ref} 不存在 / problem {ref} not found",
+        key="error.problem_not_found",
+        params={"id": ref},
+    )
+
+
 def _row(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     lock_sql = " FOR UPDATE" if lock else ""
     return conn.execute(f"SELECT * FROM problems WHERE id = %s{lock_sql}", (problem_id,)).fetchone()
@@ -90,7 +101,7 @@ def _row(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, 
 def _row_or_raise(conn: Connection, problem_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = _row(conn, problem_id, lock=lock)
     if row is None:
-        raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
+        raise _not_found(problem_id)
     return row
 
 
@@ -105,7 +116,7 @@ def to_read(row: dict[str, Any], principal: Principal) -> ProblemRead:
 def _readable(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     if not allows(principal, "problem", "read", row):
         # Someone who may not read a problem learns nothing about it, not even that it exists.
-        raise NotFound(f"需求 {row['id']} 不存在 / problem {row['id']} not found")
+        raise _not_found(row["external_id"])
     return row
 
 
@@ -144,7 +155,7 @@ def _readable_by_external_id(
     row = conn.execute("SELECT * FROM problems WHERE external_id = %s", (external_id,)).fetchone()
     if row is None or not allows(principal, "problem", "read", row):
         # Unknown and unreadable alike: the reader learns nothing, not even that it exists.
-        raise NotFound(f"需求 {external_id} 不存在 / problem {external_id} not found")
+        raise _not_found(external_id)
     return row
 
 
@@ -335,6 +346,14 @@ def allowed_transitions(principal: Principal, record: dict[str, Any]) -> set[str
     }
 
 
+def status_note(record: dict[str, Any]) -> str:
+    """The situation the problem's page describes: its status, a closed problem told apart
+    by whether it had been approved (and so had recommendations) before it closed."""
+    if record["status"] == TRANSITIONS["close"][1]:
+        return "closed_after_approval" if record.get("approved_at") else "closed"
+    return str(record["status"])
+
+
 def editable(principal: Principal, record: dict[str, Any]) -> bool:
     """Whether the principal may edit the problem now: owners only while it is a draft or
     returned, staff in their scope at any status."""
@@ -352,7 +371,9 @@ def update(
     if not editable(principal, row):
         raise InvalidTransition(
             f"{_STATUS_NAMES[row['status']]}的需求不能修改，只有草稿或已退回的可以 / "
-            f"a {row['status']} problem cannot be edited; only draft or returned ones"
+            f"a {row['status']} problem cannot be edited; only draft or returned ones",
+            key="error.problem_not_editable",
+            params={"status": row["status"], "statuses": [*EDITABLE_BY_OWNER]},
         )
     changes, _ = reference.normalise_record(
         conn=conn, library="problems", data=data.model_dump(exclude_unset=True)
@@ -361,7 +382,12 @@ def update(
         changes.pop("organization", None)
     for name in ("title", "description", "keywords", "confidential", "extra"):
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name} 不能为空 / {name} cannot be null", field=name)
+            raise InvalidInput(
+                f"{name} 不能为空 / {name} cannot be null",
+                field=name,
+                key="error.required",
+                params={"field": name},
+            )
     merged = {**row, **changes}
     require(principal, "problem", "update", merged)
     values = {k: merged[k] for k in ("external_id", *FIELDS, "extra")}
@@ -394,12 +420,18 @@ def transition(
         raise InvalidTransition(
             f"需求当前为「{_STATUS_NAMES[row['status']]}」，"
             f"只有「{allowed}」的需求可以执行此操作 / "
-            f"cannot {action} a {row['status']} problem (only from {', '.join(sources)})"
+            f"cannot {action} a {row['status']} problem (only from {', '.join(sources)})",
+            key="error.problem_transition",
+            params={"status": row["status"], "statuses": [*sources]},
         )
     if action == "approve":
         _check_verified(conn, row)
     if action == "return" and not (comment and comment.strip()):
-        raise InvalidInput("退回时须填写意见 / a comment is required to return", field="comment")
+        raise InvalidInput(
+            "退回时须填写意见 / a comment is required to return",
+            field="comment",
+            key="error.return_needs_comment",
+        )
     stamp = _STAMPS.get(target)
     stamp_sql = f", {stamp} = now()" if stamp else ""
     review_sql = ", review_comment = %(comment)s" if permission == "review" else ""
@@ -440,7 +472,9 @@ def _check_verified(conn: Connection, row: dict[str, Any]) -> None:
     if org_id is not None and not organizations.is_verified(conn=conn, organization_id=org_id):
         raise InvalidTransition(
             f"组织「{row['organization']}」尚未核验，请先核验再通过其需求 / "
-            "verify the problem's organization before approving its problems"
+            "verify the problem's organization before approving its problems",
+            key="error.organization_unverified",
+            params={"organization": row["organization"]},
         )
 
 
@@ -479,7 +513,7 @@ def events(
     read the problem in full)."""
     row = _readable(principal, _row_or_raise(conn, problem_id))
     if not sees_full_problem(principal, row):
-        raise NotFound(f"需求 {problem_id} 不存在 / problem {problem_id} not found")
+        raise _not_found(problem_id)
     rows = conn.execute(
         "SELECT e.from_status, e.to_status, e.comment, e.created_at, u.username AS actor "
         "FROM problem_events e LEFT JOIN users u ON u.id = e.actor_id "

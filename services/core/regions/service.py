@@ -28,7 +28,10 @@ def get_region(*, conn: Connection, name: str) -> RegionRead | None:
 def _region_or_raise(conn: Connection, region_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM regions WHERE id = %s", (region_id,)).fetchone()
     if row is None:
-        raise NotFound(f"地区 {region_id} 不存在 / region {region_id} not found")
+        raise NotFound(
+            f"地区 {region_id} 不存在 / region {region_id} not found",
+            key="error.region_not_found",
+        )
     return row
 
 
@@ -36,7 +39,12 @@ def _check_unique(conn: Connection, field: str, value: str, region_id: int = 0) 
     if conn.execute(
         f"SELECT 1 FROM regions WHERE {field} = %s AND id <> %s", (value, region_id)
     ).fetchone():
-        raise Conflict(f"{value} 已存在 / {field} already exists", field=field)
+        raise Conflict(
+            f"{value} 已存在 / {field} already exists",
+            field=field,
+            key="error.taken",
+            params={"field": field, "value": value},
+        )
 
 
 def _rename_in_records(conn: Connection, old: str, new: str) -> None:
@@ -60,6 +68,8 @@ def refuse_silent_merge(conn: Connection, new_name: str) -> None:
             f"已有 {used} 条记录的地区为「{new_name}」，改名会合并它们，请用合并（先预览）/ "
             f"{used} records already name {new_name!r}: use a merge, with its preview",
             field="name",
+            key="error.region_rename_merges",
+            params={"n": used, "name": new_name},
         )
 
 
@@ -113,5 +123,8 @@ def delete_region(*, conn: Connection, principal: Principal, region_id: int) -> 
     require_any(principal, "region", "manage")
     row = _region_or_raise(conn, region_id)
     if conn.execute("SELECT 1 FROM users WHERE region = %s LIMIT 1", (row["name"],)).fetchone():
-        raise Conflict("该地区仍有账号，不能删除 / accounts still belong to this region")
+        raise Conflict(
+            "该地区仍有账号，不能删除 / accounts still belong to this region",
+            key="error.region_has_accounts",
+        )
     conn.execute("DELETE FROM regions WHERE id = %s", (region_id,))

@@ -84,9 +84,18 @@ def region_in_reach(principal: Principal, region: str | None) -> str | None:
     return principal.region
 
 
-def _params(region: str | None, since: date | None, until: date | None) -> dict[str, Any]:
+def check_period(since: date | None, until: date | None) -> None:
+    """Refuse a period that ends before it starts."""
     if since and until and since > until:
-        raise InvalidInput("开始日期晚于结束日期 / since is after until", field="since")
+        raise InvalidInput(
+            "开始日期晚于结束日期 / since is after until",
+            field="since",
+            key="error.period_reversed",
+        )
+
+
+def _params(region: str | None, since: date | None, until: date | None) -> dict[str, Any]:
+    check_period(since, until)
     return {
         "answers": list(ANSWERS),
         "positive": list(POSITIVE),

@@ -1,18 +1,22 @@
 """The portal's pages, one module per role, plus sign-in and search."""
 
 from greenplat.api.web.routes import (
+    account,
     admin,
     audit,
     auth,
     duplicates,
     expert,
+    expert_signups,
     exports,
     followup,
     imports,
     inbox,
+    landing,
     messages,
     notifications,
     organizations,
+    password,
     problems,
     reference,
     review,
@@ -21,7 +25,11 @@ from greenplat.api.web.routes import (
 )
 
 ROUTERS = [
+    landing.router,
     auth.router,
+    password.router,
+    account.router,
+    expert_signups.router,
     problems.router,
     review.router,
     stats.router,

@@ -21,6 +21,7 @@ from greenplat.core.regions import service as regions
 from greenplat.core.regions.models import RegionCreate, RegionUpdate
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..errors import inline, on_form
 from ..forms import checkbox, only, parse
 from ..render import render
 from .imports import PostedForm
@@ -29,7 +30,9 @@ router = APIRouter(route_class=WebRoute)
 USER_FIELDS = ("username", "password", "role", "display_name", "region", "organization")
 
 
-def _regions_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> Response:
+def _regions_page(
+    v: Viewer, values: dict, errors: dict, status: int = 200, row: dict | None = None
+) -> Response:
     me = v.require("region", "manage")
     with v.transaction() as conn:
         rows = regions.list_regions(conn=conn)
@@ -47,6 +50,7 @@ def _regions_page(v: Viewer, values: dict, errors: dict, status: int = 200) -> R
         admins=by_region,
         values=values,
         errors=errors,
+        row=row or {},
     )
 
 
@@ -66,8 +70,10 @@ async def create_region(v: Viewer = Depends(signed_in)) -> Response:
     try:
         with v.transaction() as conn:
             regions.create_region(conn=conn, principal=me, data=parsed)
-    except InvalidInput as error:
-        return _regions_page(v, values, {error.field or "form": error.message}, status=422)
+    except DomainError as error:
+        if not on_form(error):
+            raise
+        return _regions_page(v, values, inline(error, v.t), status=error.status)
     return redirect("/admin/regions?ok=flash.region_created")
 
 
@@ -75,11 +81,20 @@ async def create_region(v: Viewer = Depends(signed_in)) -> Response:
 async def update_region(region_id: int, v: Viewer = Depends(signed_in)) -> Response:
     me = v.require("region", "manage")
     data = await form_of(v)
-    parsed, errors = parse(RegionUpdate, only(data, ("name", "subcenter_name")), v.t)
-    if parsed is None:
-        raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
-    with v.transaction() as conn:
-        regions.update_region(conn=conn, principal=me, region_id=region_id, data=parsed)
+    typed = only(data, ("name", "subcenter_name"))
+    parsed, errors = parse(RegionUpdate, typed, v.t)
+    try:
+        if parsed is not None:
+            with v.transaction() as conn:
+                regions.update_region(conn=conn, principal=me, region_id=region_id, data=parsed)
+    except DomainError as error:
+        if not on_form(error):
+            raise
+        errors = inline(error, v.t)
+    if errors:
+        # The row's form shows the message, with what was typed, above the create form.
+        row = {"id": region_id, "values": typed, "errors": errors}
+        return _regions_page(v, {}, {}, status=422, row=row)
     return redirect("/admin/regions?ok=flash.region_saved")
 
 
@@ -139,7 +154,9 @@ async def create_user(v: Viewer = Depends(signed_in)) -> Response:
                     conn=conn, **parsed.model_dump(exclude={"expert_id"}), expert_id=expert_id
                 )
         except DomainError as error:
-            errors = {error.field or "form": error.message}
+            if not on_form(error):
+                raise
+            errors = inline(error, v.t)
     if errors:
         values["expert_external_id"] = data.get("expert_external_id", "")
         return _users_page(v, role=None, region=None, values=values, errors=errors, status=422)
@@ -157,6 +174,13 @@ async def update_user(user_id: int, v: Viewer = Depends(signed_in)) -> Response:
     if parsed is None:
         raise InvalidInput(next(iter(errors.values())), field=next(iter(errors)))
     with v.transaction() as conn:
+        current = accounts.get_user_or_raise(conn=conn, user_id=user_id)
+        weighty = accounts.hard_to_undo(current, parsed)
+        if weighty and data.get("confirmed") != "1":
+            # Nothing changes yet: the admin sees old -> new and confirms (or goes back).
+            return render(
+                v, "admin/user_confirm.html", user=current, weighty=weighty, values=changes
+            )
         accounts.update_user(conn=conn, principal=me, user_id=user_id, data=parsed)
     return redirect("/admin/users?ok=flash.user_saved")
 
@@ -194,6 +218,6 @@ async def run_import(data: PostedForm, conn: Conn, v: Viewer = Depends(signed_in
             upload=data.get("file"),
         )
     except InvalidInput as error:
-        errors = {error.field or "form": error.message}
+        errors = inline(error, v.t)
         return await run_in_threadpool(_import_page, v, conn, library, errors, 422)
     return redirect(f"/imports/{job.id}")

@@ -1,4 +1,4 @@
-"""Signing in, signing up (enterprises), signing out, the language switch and the home page."""
+"""Signing in, signing up (enterprises and experts), signing out, the language switch."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from fastapi.responses import Response
 from greenplat.api.deps import client_address
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts import throttle
-from greenplat.core.accounts.models import Credentials, Signup
+from greenplat.core.accounts.models import Credentials, ExpertSignup, Signup
 from greenplat.core.accounts.throttle import Limits
 from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput, Throttled, Unauthorized
+from greenplat.core.experts import applications
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, form_of, redirect, viewer
+from ..errors import inline
 from ..forms import only, parse
 from ..i18n import LANG_COOKIE, LANGUAGES
-from ..render import MENUS, render
+from ..render import render
 from ..session import clear_session, set_session
 
 router = APIRouter(route_class=WebRoute)
@@ -28,14 +30,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return "/"
-
-
-@router.get("/", include_in_schema=False)
-def home(v: Viewer = Depends(viewer)) -> Response:
-    """The viewer's first page: its role's main work, or the sign-in page."""
-    if v.principal is None:
-        return redirect("/login")
-    return redirect(MENUS[v.principal.role][0][1])
 
 
 @router.get("/login", include_in_schema=False)
@@ -55,7 +49,10 @@ def _sign_in(v: Viewer, creds: Credentials) -> tuple[str | None, dict[str, str],
             v.transaction() as conn,
         ):
             token = accounts.authenticate(
-                conn=conn, username=creds.username, password=creds.password
+                conn=conn,
+                username=creds.username,
+                password=creds.password,
+                user_agent=v.request.headers.get("user-agent"),
             )
     except Unauthorized:
         audit.log_failed_login(v.conn, creds.username)
@@ -110,9 +107,14 @@ def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str,
         with throttle.signing_up(v.conn, limits=limits, address=client_address(v.request)):
             account = accounts.signup_enterprise(conn=v.conn, **form.model_dump())
         with v.transaction() as conn:
-            token = accounts.authenticate(conn=conn, username=form.username, password=form.password)
+            token = accounts.authenticate(
+                conn=conn,
+                username=form.username,
+                password=form.password,
+                user_agent=v.request.headers.get("user-agent"),
+            )
     except (Conflict, InvalidInput) as error:
-        return None, {error.field or "form": error.message}, None
+        return None, inline(error, v.t), None
     except Throttled as error:
         wait = error.retry_after
         return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait
@@ -145,6 +147,74 @@ async def signup(v: Viewer = Depends(viewer)) -> Response:
         return page
     token, welcome = signed
     return _signed_in(v, f"/enterprise/problems?ok={welcome}", token)
+
+
+_EXPERT_FIELDS = (
+    "username",
+    "password",
+    "email",
+    "name",
+    "region",
+    "organization",
+    "title",
+    "disciplines",
+    "keywords",
+    "bio",
+)
+
+
+@router.get("/signup/expert", include_in_schema=False)
+def signup_expert_page(v: Viewer = Depends(viewer)) -> Response:
+    return render(v, "signup_expert.html", errors={}, values={}, regions=_regions(v))
+
+
+def _sign_up_expert(v: Viewer, form: ExpertSignup) -> tuple[str | None, dict[str, str], int | None]:
+    """The new expert's token, or the form's errors and the seconds to wait when throttled."""
+    limits = Limits.of(v.platform.settings)
+    try:
+        with throttle.signing_up(v.conn, limits=limits, address=client_address(v.request)):
+            applications.signup(conn=v.conn, data=form)
+        with v.transaction() as conn:
+            token = accounts.authenticate(
+                conn=conn,
+                username=form.username,
+                password=form.password,
+                user_agent=v.request.headers.get("user-agent"),
+            )
+    except (Conflict, InvalidInput) as error:
+        return None, {error.field or "form": error.message}, None
+    except Throttled as error:
+        wait = error.retry_after
+        return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait
+    return token, {}, None
+
+
+@router.post("/signup/expert", include_in_schema=False)
+async def signup_expert(v: Viewer = Depends(viewer)) -> Response:
+    """An expert registers: signed in at once, its profile public once its sub-center approves."""
+    data = await form_of(v)
+    # The account's e-mails come in the language it signed up in.
+    fields = {**only(data, _EXPERT_FIELDS), "language": v.lang}
+    form, errors = parse(ExpertSignup, fields, v.t)
+    if form is not None and data.get("password") != data.get("password2"):
+        errors = {"password2": v.t("auth.password_mismatch")}
+    token, wait = None, None
+    if form is not None and not errors:
+        token, errors, wait = _sign_up_expert(v, form)
+    if token is None:
+        values = {k: v_ for k, v_ in data.items() if not k.startswith("password")}
+        page = render(
+            v,
+            "signup_expert.html",
+            status=429 if wait else 422,
+            errors=errors,
+            values=values,
+            regions=_regions(v),
+        )
+        if wait:
+            page.headers["Retry-After"] = str(wait)
+        return page
+    return _signed_in(v, "/account?ok=flash.signup_expert_pending", token)
 
 
 @router.post("/logout", include_in_schema=False)

@@ -20,6 +20,7 @@ from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..errors import inline
 from ..forms import only, parse
 from ..render import render
 from .imports import PostedForm
@@ -85,7 +86,7 @@ async def save_profile(v: Viewer = Depends(signed_in)) -> Response:
         with v.transaction() as conn:
             experts.update(conn=conn, principal=me, expert_id=_expert_id(me), data=update)
     except InvalidInput as error:
-        return _profile_page(v, values, {error.field or "form": error.message}, status=422)
+        return _profile_page(v, values, inline(error, v.t), status=422)
     return redirect("/expert/profile?ok=flash.profile_saved")
 
 
@@ -136,7 +137,7 @@ async def add_achievement(v: Viewer = Depends(signed_in)) -> Response:
         with v.transaction() as conn:
             achievements.create(conn=conn, principal=me, data=parsed)
     except InvalidInput as error:
-        errors = {error.field or "form": error.message}
+        errors = inline(error, v.t)
         return _achievements_page(v, values=values, errors=errors, status=422)
     return redirect("/expert/achievements?ok=flash.achievement_added")
 

@@ -22,6 +22,7 @@ from greenplat.matcher.models import CONTRACT_KINDS
 
 from .. import matching
 from ..deps import Viewer, WebRoute, form_of, redirect, signed_in
+from ..errors import inline, on_form
 from ..forms import checkbox, only, parse
 from ..render import render
 
@@ -101,8 +102,10 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> str:
                 saved = problems.update(conn=conn, principal=me, problem_id=problem_id, data=parsed)
             if data.get("action") == "submit":
                 problems.submit(conn=conn, principal=me, problem_id=saved.id)
-    except InvalidInput as error:
-        raise _FormInvalid(values, {error.field or "form": error.message}) from error
+    except DomainError as error:
+        if not on_form(error):
+            raise
+        raise _FormInvalid(values, inline(error, v.t), error.status) from error
     return saved.external_id
 
 
@@ -122,8 +125,8 @@ def _warn_of_duplicates(conn: Any, me: Any, problem_id: int | None, values: dict
 
 
 class _FormInvalid(Exception):
-    def __init__(self, values: dict, errors: dict) -> None:
-        self.values, self.errors = values, errors
+    def __init__(self, values: dict, errors: dict, status: int = 422) -> None:
+        self.values, self.errors, self.status = values, errors, status
 
 
 @router.post("/enterprise/problems/new", include_in_schema=False)
@@ -133,7 +136,7 @@ async def create_problem(v: Viewer = Depends(signed_in)) -> Response:
     try:
         external_id = _save(v, None, data)
     except _FormInvalid as bad:
-        return _form_page(v, problem=None, values=bad.values, errors=bad.errors, status=422)
+        return _form_page(v, problem=None, values=bad.values, errors=bad.errors, status=bad.status)
     ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
     return redirect(f"{links.problem(external_id)}?ok={ok}")
 
@@ -180,7 +183,9 @@ async def update_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Re
     try:
         saved = _save(v, problem.id, data)
     except _FormInvalid as bad:
-        return _form_page(v, problem=problem, values=bad.values, errors=bad.errors, status=422)
+        return _form_page(
+            v, problem=problem, values=bad.values, errors=bad.errors, status=bad.status
+        )
     ok = "flash.submitted" if data.get("action") == "submit" else "flash.draft_saved"
     return redirect(f"{links.problem(saved)}?ok={ok}")
 
@@ -188,6 +193,13 @@ async def update_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Re
 @router.get("/problems/{external_id}", include_in_schema=False)
 def show_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
     """A problem as the viewer may see it; owners and staff also see matches and answers."""
+    return problem_page(v, external_id)
+
+
+def problem_page(
+    v: Viewer, external_id: str, *, failed: dict | None = None, status: int = 200
+) -> Response:
+    """The problem's page; `failed` puts a refused form's message and text back in place."""
     me = v.me
     with v.transaction() as conn:
         problem = problems.get_by_external_id_or_raise(
@@ -202,22 +214,22 @@ def show_problem(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
             if full
             else []
         )
-        mine = (
-            matching.my_pair(conn, me, record)
-            if problem.status in ("approved", "matched")
-            else None
-        )
+        mine = matching.my_pair(conn, me, record) if problem.status in problems.MATCHING else None
     return render(
         v,
         "problems/show.html",
+        status=status,
         problem=problem,
         full=full,
         events=events,
         answers=answers,
         may_edit=problems.editable(me, record),
         transitions=problems.allowed_transitions(me, record),
+        recommending=problem.status in problems.MATCHING,
+        status_note=problems.status_note(record),
         contract_kinds=CONTRACT_KINDS,
         mine=mine,
+        failed=failed or {},
     )
 
 
@@ -284,6 +296,13 @@ async def record_outcome(external_id: str, v: Viewer = Depends(signed_in)) -> Re
     data = await form_of(v)
     action = str(data.get("action") or "")
     problem_id, expert_id = _problem_id(v, external_id), _expert_id(v, data)
-    with v.transaction() as conn:
-        matching.act(conn, v.me, problem_id, expert_id, action, data)
+    try:
+        with v.transaction() as conn:
+            matching.act(conn, v.me, problem_id, expert_id, action, data)
+    except DomainError as error:
+        if not on_form(error):
+            raise
+        failed = {"expert": str(data.get("expert_id") or ""), "action": action, "values": data}
+        failed["errors"] = inline(error, v.t)
+        return problem_page(v, external_id, failed=failed, status=error.status)
     return redirect(f"{links.problem(external_id)}?ok=flash.{action}#answers")

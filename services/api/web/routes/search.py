@@ -1,4 +1,5 @@
-"""Search across the three libraries with filters, for everyone signed in."""
+"""Search across the three libraries with filters: accounts see what they may read, visitors
+who have not signed in what the permission module's visitor may (public records only)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from greenplat.core.achievements import service as achievements
 from greenplat.core.achievements.models import ACHIEVEMENT_KINDS
 from greenplat.core.errors import InvalidInput
 from greenplat.core.experts import service as experts
-from greenplat.core.permissions import Principal
+from greenplat.core.permissions import VISITOR, Principal
 from greenplat.core.problems import service as problems
 from greenplat.core.regions import service as regions
 
-from ..deps import Viewer, WebRoute, signed_in
+from ..deps import Viewer, WebRoute, viewer
 from ..render import render
 
 router = APIRouter(route_class=WebRoute)
@@ -72,7 +73,7 @@ def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], m
 
 @router.get("/search", include_in_schema=False)
 def search(
-    v: Viewer = Depends(signed_in),
+    v: Viewer = Depends(viewer),
     q: str = "",
     library: str = "problems",
     region: str = "",
@@ -82,7 +83,7 @@ def search(
     mode: str = "hybrid",
 ) -> Response:
     """Words and meaning over one library at a time; filters narrow it down."""
-    me = v.me
+    me = v.principal or VISITOR
     if library not in LIBRARIES:
         raise InvalidInput(f"未知的库 {library} / unknown library", field="library")
     if mode not in MODES:

@@ -19,6 +19,7 @@ from greenplat.core.stats import service as stats
 
 from .. import charts
 from ..deps import Viewer, WebRoute, signed_in
+from ..errors import inline
 from ..render import render
 
 router = APIRouter(route_class=WebRoute)
@@ -48,7 +49,8 @@ def _date(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         message = f"日期格式应为 YYYY-MM-DD / {field} must be YYYY-MM-DD"
-        raise InvalidInput(message, field=field) from None
+        params = {"field": field, "reason": "valid.date"}
+        raise InvalidInput(message, field=field, key="error.invalid_value", params=params) from None
 
 
 def _period(since: str | None, until: str | None) -> dict[str, date | None]:
@@ -93,7 +95,13 @@ def dashboard(
 ) -> Response:
     """One region's dashboard: headline figures, breakdowns, charts, links to the records."""
     me = v.require("stats", "read")
-    period = _period(since, until)
+    errors: dict[str, str] = {}
+    try:
+        period = _period(since, until)
+        stats.check_period(**period)
+    except InvalidInput as error:
+        # A period the figures cannot have: all-time figures, the message at the dates.
+        errors, period = inline(error, v.t), {"since": None, "until": None}
     with v.transaction() as conn:
         shown = stats.region_in_reach(me, region)
         args = {"conn": conn, "principal": me, "region": shown, **period}
@@ -102,10 +110,12 @@ def dashboard(
         by_month = stats.breakdown(by="month", **args)
         by_discipline = stats.breakdown(by="discipline", **args)
         region_list = regions.list_regions(conn=conn) if covers_all(me, "stats", "read") else []
-    query = {k: val for k, val in (("region", shown), ("since", since), ("until", until)) if val}
+    kept = () if errors else (("since", since), ("until", until))
+    query = {k: val for k, val in (("region", shown), *kept) if val}
     return render(
         v,
         "stats/dashboard.html",
+        status=422 if errors else 200,
         region=shown,
         since=since or "",
         until=until or "",
@@ -116,6 +126,7 @@ def dashboard(
         charts=_charts(v, by_industry, by_month, by_discipline),
         regions=region_list,
         query=urlencode(query),
+        errors=errors,
     )
 
 

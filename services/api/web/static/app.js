@@ -88,3 +88,32 @@
     });
   });
 })();
+
+// --- forms: honest length counters (task forms) ---
+// A field with data-counter shows "typed / limit" as the writer types. The hard maxlength is
+// lifted once the counter runs, so text pasted past the limit is not cut silently: the counter
+// turns red, says by how much, and the server refuses it with the text kept.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-counter]").forEach(function (field) {
+    var counter = document.getElementById(field.dataset.counter);
+    var limit = field.maxLength > 0 ? field.maxLength : parseInt(field.dataset.max || "0", 10);
+    if (!counter || !limit) return;
+    field.dataset.max = String(limit);
+    field.removeAttribute("maxlength");
+    var out = document.getElementById(field.getAttribute("aria-describedby") || "");
+    var update = function (typing) {
+      var n = field.value.length, over = n - limit;
+      counter.textContent = n + " / " + limit;
+      counter.classList.toggle("over", over > 0);
+      field.classList.toggle("over-limit", over > 0);
+      if (!out || typing !== true) return; // on load, the server's message stays
+      if (over > 0) out.textContent = (field.dataset.msgOver || "").replace("{n}", over);
+      else if (out.dataset.over) out.textContent = "";
+      out.dataset.over = over > 0 ? "1" : "";
+    };
+    field.addEventListener("input", function () { update(true); });
+    update(false);
+  });
+})();
+// --- end forms: counters ---
