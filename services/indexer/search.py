@@ -92,25 +92,42 @@ def fuse(
     *,
     mode: Mode,
     k: int,
+    translated: list[Candidate] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> list[SearchHit]:
-    """Combine ranked lists into hits: RRF for hybrid (and multi-model vector), else raw score."""
+    """Combine ranked lists into hits: RRF for hybrid (and multi-model vector), else raw score.
+
+    weights scales a list's share of the fusion ("lexical", "translated" or a model key;
+    1 when absent); translated is the lexical search by the query's words in the other
+    language, which ranks as a lexical list of its own.
+    """
+    weights = weights or {}
     hits: dict[int, SearchHit] = {}
 
     def hit(c: Candidate) -> SearchHit:
         return hits.setdefault(c.record_id, SearchHit(library, c.record_id, c.external_id, 0.0))
 
     rrf: dict[int, float] = {}
+
+    def vote(c: Candidate, rank: int, leg: str) -> None:
+        rrf[c.record_id] = rrf.get(c.record_id, 0.0) + weights.get(leg, 1.0) / (RRF_K + rank)
+
     for rank, c in enumerate(lexical or [], start=1):
         h = hit(c)
         h.lexical_score, h.lexical_rank = c.score, rank
-        rrf[c.record_id] = rrf.get(c.record_id, 0.0) + 1.0 / (RRF_K + rank)
+        vote(c, rank, "lexical")
+    for rank, c in enumerate(translated or [], start=1):
+        h = hit(c)
+        if h.lexical_rank is None or rank < h.lexical_rank:
+            h.lexical_score, h.lexical_rank = c.score, rank
+        vote(c, rank, "translated")
     for model, ranked in vectors.items():
         for rank, c in enumerate(ranked, start=1):
             h = hit(c)
             h.vector_scores[model] = c.score
             if h.vector_rank is None or rank < h.vector_rank:
                 h.vector_rank, h.vector_score = rank, c.score
-            rrf[c.record_id] = rrf.get(c.record_id, 0.0) + 1.0 / (RRF_K + rank)
+            vote(c, rank, model)
     for record_id, h in hits.items():
         if mode == "lexical":
             h.score = h.lexical_score or 0.0

@@ -20,6 +20,7 @@ from greenplat.indexer.documents import IndexDoc, load_documents
 from greenplat.indexer.embedding import ModelSet, encode_passages
 from greenplat.indexer.queries import QueryEncoder
 from greenplat.indexer.search import MODES, Mode, SearchFilters, SearchHit, fuse
+from greenplat.indexer.translation import translated_terms
 
 if TYPE_CHECKING:
     from greenplat.indexer.dispatcher import Dispatcher
@@ -36,10 +37,17 @@ class Indexer:
     """Embeddings and search indexes of the three libraries, synchronised through the outbox."""
 
     def __init__(
-        self, settings: Settings, db: Database, *, backend: SearchBackend | None = None
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        backend: SearchBackend | None = None,
+        cross_language: bool = True,
     ) -> None:
         self.settings = settings
         self.db = db
+        # False keeps the fusion of one language's legs only (bench.crosslang's baseline).
+        self.cross_language = cross_language
         self.model_set = ModelSet(settings)
         self.backend = backend or make_backend(settings)
         self._storage_ready = False
@@ -149,9 +157,12 @@ class Indexer:
             queries = {
                 model: self.query_vector(text, model=model) for model in self.query_models(text)
             }
-        lexical = None
+        lexical = translated = None
         if mode != "vector":
             lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
+        other = translated_terms(text) if mode == "hybrid" and self.cross_language else []
+        if other:
+            translated = self.backend.search_lexical(conn, library, other, filters, depth)
         vectors = {
             model: self.backend.search_vector(conn, library, model, vector, filters, depth)
             for model, vector in queries.items()
@@ -161,7 +172,36 @@ class Indexer:
                 # A secondary model ranks only the documents in its language: without a floor
                 # its best (possibly unrelated) hit would earn a full rank-1 share of the fusion.
                 vectors[model] = [c for c in vectors[model] if c.score >= SECONDARY_MIN_COSINE]
-        return fuse(library, lexical, vectors, mode=cast(Mode, mode), k=k)
+        return fuse(
+            library,
+            lexical,
+            vectors,
+            mode=cast(Mode, mode),
+            k=k,
+            translated=translated,
+            weights=self.fusion_weights(text, mode),
+        )
+
+    def fusion_weights(self, text: str, mode: str) -> dict[str, float]:
+        """Each ranked list's share of a search's fusion, by the query's language.
+
+        When the query's words are translated, the lists that can only find records of the
+        query's own language (its words; a model of that language alone) share one vote, as
+        the primary model and the translated words each reach both languages: otherwise an
+        English query's English-only lists outvote the Chinese record it is about.
+        """
+        if mode == "lexical":
+            return {"lexical": 1.0}
+        weights = {model: 1.0 for model in self.query_models(text)}
+        if mode == "vector":
+            return weights
+        weights["lexical"] = 1.0
+        if self.cross_language and translated_terms(text):
+            own = ["lexical", *(m for m in weights if m not in ("lexical", self.model_set.primary))]
+            for leg in own:
+                weights[leg] = 1.0 / len(own)
+            weights["translated"] = 1.0
+        return weights
 
     def get_vectors(
         self,

@@ -33,15 +33,21 @@ def judge_hits(
     # A record's cosine is to the stored passage, so a query's search scores do not apply.
     missing = [h.record_id for h in hits if source is not None or model not in h.vector_scores]
     stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
-    terms = relevance.Terms(text, parts=direction == "search")
+    cross_language = indexer.cross_language
+    terms = relevance.Terms(text, parts=direction == "search", translate=cross_language)
+    gap = relevance.language_gap(model, direction) if cross_language else 0.0
     out = {}
     for hit in hits:
         cosine = None if source is not None else hit.vector_scores.get(model)
         if cosine is None:
             vector = stored.get(hit.record_id)
             cosine = float(vector @ query) if vector is not None else 0.0
-        row = rows.get(hit.record_id) or {}
-        coverage = terms.coverage([retrieval.record_text(library, row)])
+        candidate = retrieval.record_text(library, rows.get(hit.record_id) or {})
+        coverage = terms.coverage([candidate])
+        if gap and relevance.crosses(text, [candidate]):
+            # Cosines across languages run lower for the same closeness: put them on the
+            # scale the bar was fitted on.
+            cosine += gap
         out[hit.record_id] = relevance.judge(model, direction, cosine, coverage)
     return out
 
@@ -71,7 +77,9 @@ def judge_fits(
     pending: dict[int, tuple[Affinity, dict, str]] = {}
     out: list[Verdict | None] = []
     for n, (fit, expert, text) in enumerate(fits):
-        below = relevance.surely_below(fit.model, direction, best_cosine(fit))
+        # The evidence may be in the other language: only a miss even after the gap is sure.
+        gap = relevance.language_gap(fit.model, direction)
+        below = relevance.surely_below(fit.model, direction, best_cosine(fit) + gap)
         out.append(below)
         if below is None:
             pending[n] = (fit, expert, text)
@@ -82,7 +90,10 @@ def judge_fits(
         texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
         source = terms.setdefault(text, relevance.Terms(text, parts=direction == "search"))
         coverage = source.coverage(texts)
-        out[n] = relevance.judge(fit.model, direction, best_cosine(fit), coverage)
+        cosine = best_cosine(fit)
+        if relevance.crosses(text, texts):
+            cosine += relevance.language_gap(fit.model, direction)
+        out[n] = relevance.judge(fit.model, direction, cosine, coverage)
     return [v for v in out if v is not None]
 
 

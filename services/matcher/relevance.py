@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from greenplat.indexer.analysis import languages
+from greenplat.indexer.translation import term_translations
 from greenplat.matcher.explain import idf_weights, key_terms
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -59,6 +61,29 @@ def calibration(path: Path = CALIBRATION_FILE) -> dict[tuple[str, str], Fit]:
         for model, directions in data["models"].items()
         for direction, fit in directions.items()
     }
+
+
+@functools.cache
+def _language_gaps(path: Path = CALIBRATION_FILE) -> dict[tuple[str, str], float]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        (model, direction): float(gap)
+        for model, directions in data.get("language_gap", {}).items()
+        for direction, gap in directions.items()
+    }
+
+
+def language_gap(model: str | None, direction: Direction) -> float:
+    """How much lower a model's cosines are across English and Chinese than within one
+    language (measured by bench.relevance_fit --language-gap); 0 when not measured."""
+    return _language_gaps().get((model or "", direction), 0.0)
+
+
+def crosses(source: str | None, candidate: Iterable[str | None]) -> bool:
+    """Whether source and candidate are written in different languages (English, Chinese)."""
+    mine = languages(source)
+    theirs = frozenset().union(*(languages(text) for text in candidate))
+    return bool(mine) and bool(theirs) and mine.isdisjoint(theirs)
 
 
 def fit_for(model: str | None, direction: Direction) -> Fit | None:
@@ -117,10 +142,17 @@ class Terms:
     not enough to pass.
     """
 
-    def __init__(self, text: str | None, *, parts: bool = False) -> None:
+    def __init__(self, text: str | None, *, parts: bool = False, translate: bool = True) -> None:
         self.weights = idf_weights(key_terms(text))
         self.total = sum(self.weights.values())
         self.parts = _query_parts(text) if parts else []
+        # A source in one language holds its terms in the other too: an English need and a
+        # Chinese record share "battery" when the record says 电池.
+        self.translations = (
+            {term: term_translations(term) for term in self.weights}
+            if translate and len(languages(text)) == 1
+            else {}
+        )
 
     def coverage(self, candidate: Iterable[str | None]) -> float:
         """Share of the source's term weight that the candidate's texts also hold (0..1)."""
@@ -132,7 +164,12 @@ class Terms:
         have: set[str] = set()
         for text in texts:
             have.update(key_terms(text))
-        return sum(w for t, w in self.weights.items() if t in have) / self.total
+        held = sum(
+            w
+            for t, w in self.weights.items()
+            if t in have or not have.isdisjoint(self.translations.get(t, ()))
+        )
+        return held / self.total
 
 
 def _query_parts(text: str | None) -> list[set[str]]:

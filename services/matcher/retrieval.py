@@ -65,9 +65,12 @@ def record_text(library: str, row: dict) -> str:
     return expert_profile_text(row)
 
 
-def fused_relevance(hit: SearchHit, lists: int) -> float:
-    """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list."""
-    return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1))
+def fused_relevance(hit: SearchHit, lists: float) -> float:
+    """A search hit's fused rank score scaled to (0, 1]: 1 means first in every list.
+
+    lists is the total weight of the lists fused (Indexer.fusion_weights).
+    """
+    return min(1.0, hit.score * (RRF_K + 1) / max(lists, 1.0))
 
 
 def source_vectors(

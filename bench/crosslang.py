@@ -1,0 +1,237 @@
+"""Cross-language matching: English queries finding Chinese records, and back.
+
+    python -m bench.crosslang --data ../shared/data [--work var/crosslang]
+
+The bilingual check (bench/data, written for this bench; the Chinese side is read from the
+shared data at run time, never copied):
+- crosslang_csl_en.jsonl: English titles and keywords of 62 CSL dev papers, every 12th
+  paper of the technology library (the disciplines bench.abstention keeps), in file order.
+  EN -> ZH: the English title searches the 1,000 Chinese papers (title, abstract, keywords).
+  ZH -> EN: the Chinese title searches an English library of those 62 papers (English title
+  and keywords) among 196 English distractors (the problems of expertise-dev-d_20_1).
+- crosslang_demo.jsonl: English titles of the demo's Chinese problems and Chinese titles of
+  its English problems and achievements, searched against the demo data (every status).
+
+Every query runs through the product path (Indexer.search, then the matcher's judging
+against the relevance bar: greenplat.matcher.search.retrieve) twice in the same run: the
+baseline (cross_language=False, today's fusion) and the cross-language search. Printed per
+set and direction: MRR@10, Recall@1 and Recall@10 of the ranking (bar lifted), the same
+ranking with the bar on (records below it removed), and the share of queries whose own
+record passes the bar. The libraries are imported once into --work (delete it to redo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.abstention import in_domain
+from bench.evaldata import csl_keywords, read, write
+from greenplat.core.db import open_database
+from greenplat.core.permissions import SYSTEM
+from greenplat.core.settings import Settings
+from greenplat.indexer.service import Indexer
+from greenplat.matcher.evaluation import ranking_report
+from greenplat.matcher.search import retrieve
+
+HERE = Path(__file__).with_name("data")
+CSL_EN = HERE / "crosslang_csl_en.jsonl"
+DEMO = HERE / "crosslang_demo.jsonl"
+G = ".venv/bin/greenplat"
+DEPTH = 50
+ALL_STATUSES = ("draft", "submitted", "returned", "approved", "matched", "closed")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    own: str  # external id of the record it should find
+    library: str = "achievements"
+
+
+def english_library(data: Path) -> list[dict]:
+    """The 62 papers in English (title, keywords as the abstract) and the English distractors."""
+    papers = {p["id"]: p for p in read(data / "csl-dev-papers.jsonl")}
+    rows = [
+        {
+            "external_id": r["id"],
+            "title": r["title"],
+            # An abstract is required: the English keywords stand in for it.
+            "abstract": "; ".join(r["keywords"]),
+            "discipline": papers[r["id"]]["discipline"],
+            "kind": "paper",
+        }
+        for r in read(CSL_EN)
+    ]
+    for p in read(data / "expertise-dev-d_20_1" / "problems.jsonl"):
+        rows.append(
+            {
+                "external_id": p["external_id"],
+                "title": p["title"],
+                "abstract": p.get("description") or "",
+                "kind": "paper",
+            }
+        )
+    return rows
+
+
+def chosen(data: Path) -> list[str]:
+    """The fixed rule: every 12th paper of the technology library, in file order."""
+    tech = [p["id"] for p in read(data / "csl-dev-papers.jsonl") if in_domain(p)]
+    return tech[::12]
+
+
+def prepare(data: Path, work: Path) -> dict[str, Path]:
+    """Import each library into its own data dir once; return the data dirs."""
+    papers = list(read(data / "csl-dev-papers.jsonl"))
+    dirs = {"zh": work / "db-zh", "en": work / "db-en", "demo": work / "db-demo"}
+    files = {"zh": [csl_keywords(p) for p in papers], "en": english_library(data)}
+    for name, rows in files.items():
+        if not (work / f"{name}.imported").exists():
+            path = work / name / "achievements.jsonl"
+            write(path, rows)
+            subprocess.run([G, "import", "achievements", str(path), "--data-dir", str(dirs[name])])
+            (work / f"{name}.imported").touch()
+    if not (work / "demo.imported").exists():
+        subprocess.run([G, "demo", "load", "--data-dir", str(dirs["demo"])], check=True)
+        (work / "demo.imported").touch()
+    return dirs
+
+
+def query_sets(data: Path) -> dict[str, list[Query]]:
+    papers = {p["id"]: p for p in read(data / "csl-dev-papers.jsonl")}
+    english = list(read(CSL_EN))
+    if [r["id"] for r in english] != chosen(data):
+        raise SystemExit(f"{CSL_EN} does not hold the papers of the fixed rule")
+    demo = list(read(DEMO))
+    return {
+        "csl EN->ZH": [Query(r["title"], r["id"]) for r in english],
+        "csl ZH->EN": [Query(papers[r["id"]]["title"], r["id"]) for r in english],
+        "demo EN->ZH": [
+            Query(r["query"], r["id"], r["library"]) for r in demo if not _has_cjk(r["query"])
+        ],
+        "demo ZH->EN": [
+            Query(r["query"], r["id"], r["library"]) for r in demo if _has_cjk(r["query"])
+        ],
+    }
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def measure(indexer: Indexer, queries: list[Query]) -> dict[str, float]:
+    """Ranking figures with the bar lifted and on, and the share of own records passing."""
+    ranked: dict[str, list[str]] = {}
+    passing: dict[str, list[str]] = {}
+    own_passes = 0
+    with indexer.db.session() as conn:
+        for n, q in enumerate(queries):
+            found = retrieve(
+                indexer,
+                q.library,
+                q.text,
+                conn=conn,
+                principal=SYSTEM,
+                k=DEPTH,
+                filters={"status": ALL_STATUSES},
+                bar=False,
+            )
+            ids = [row["external_id"] for _, _, row in found]
+            ranked[str(n)] = ids
+            passing[str(n)] = [row["external_id"] for _, c, row in found if c.level is not None]
+            own_passes += q.own in passing[str(n)]
+    qrels = {str(n): [q.own] for n, q in enumerate(queries)}
+    lifted, bar = ranking_report(ranked, qrels), ranking_report(passing, qrels)
+    return {
+        "MRR@10": lifted.mrr_at_10,
+        "R@1": lifted.recall_at_1,
+        "R@10": lifted.recall_at_10,
+        "bar MRR@10": bar.mrr_at_10,
+        "bar R@10": bar.recall_at_10,
+        "own passes": own_passes / len(queries),
+    }
+
+
+def abstention(data: Path, work: Path) -> None:
+    """Out-of-domain and gibberish queries with no match shown, baseline and cross-language.
+
+    bench.abstention's queries against the 1,000 papers already imported here, with the
+    search limited (a discipline filter) to the technology library that bench.abstention
+    imports: the same candidates without a second import of 737 papers.
+    """
+    from bench.abstention import gibberish, queries
+
+    papers = list(read(data / "csl-dev-papers.jsonl"))
+    tech = sorted({p["discipline"] for p in papers if in_domain(p)})
+    texts = [q["query"] for q in queries(papers) if q.get("discipline") and not q["in_domain"]]
+    sets = {"out-of-domain": texts, "gibberish": gibberish(50)}
+    settings = Settings(data_dir=prepare(data, work)["zh"].resolve())
+    db = open_database(settings)
+    try:
+        for label, cross in (("baseline", False), ("cross-language", True)):
+            indexer = Indexer(settings, db, cross_language=cross)
+            try:
+                with db.session() as conn:
+                    for name, group in sets.items():
+                        empty = sum(
+                            not retrieve(
+                                indexer,
+                                "achievements",
+                                text,
+                                conn=conn,
+                                principal=SYSTEM,
+                                k=10,
+                                filters={"discipline": tech},
+                            )
+                            for text in group
+                        )
+                        print(f"{label}: {name} queries with no match {empty}/{len(group)}")
+            finally:
+                indexer.close()
+    finally:
+        db.close()
+
+
+def run(data: Path, work: Path, only: str | None = None) -> None:
+    dirs = prepare(data, work)
+    sets = {k: v for k, v in query_sets(data).items() if not only or k.startswith(only)}
+    where = {"csl EN->ZH": "zh", "csl ZH->EN": "en", "demo EN->ZH": "demo", "demo ZH->EN": "demo"}
+    columns = ["MRR@10", "R@1", "R@10", "bar MRR@10", "bar R@10", "own passes"]
+    print(f"| set | queries | search | {' | '.join(columns)} |")
+    print("|---|---|---|" + "---|" * len(columns))
+    for name, queries in sets.items():
+        settings = Settings(data_dir=dirs[where[name]].resolve())
+        db = open_database(settings)
+        try:
+            for label, cross in (("baseline", False), ("cross-language", True)):
+                indexer = Indexer(settings, db, cross_language=cross)
+                try:
+                    figures = measure(indexer, queries)
+                finally:
+                    indexer.close()
+                values = " | ".join(f"{figures[c]:.3f}" for c in columns)
+                print(f"| {name} | {len(queries)} | {label} | {values} |", flush=True)
+        finally:
+            db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--work", type=Path, default=Path("var/crosslang"))
+    parser.add_argument("--sets", help="only the sets whose name starts so (e.g. demo)")
+    parser.add_argument(
+        "--abstention", action="store_true", help="the bar's abstention instead (see abstention)"
+    )
+    args = parser.parse_args()
+    if args.abstention:
+        abstention(args.data, args.work)
+    else:
+        run(args.data, args.work, args.sets)
+
+
+if __name__ == "__main__":
+    main()

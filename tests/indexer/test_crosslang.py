@@ -1,0 +1,66 @@
+"""Cross-language search on the demo's problems: an English need finds the Chinese problem
+about it and a Chinese need the English one, through the real search path and the bar."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from greenplat.core.demo.loader import default_data_dir
+from greenplat.core.permissions import SYSTEM
+from greenplat.indexer.modelprep import E5_SMALL_NAME, prepare_e5_small
+from greenplat.indexer.service import Indexer
+from greenplat.matcher.search import retrieve
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def demo_problems(records) -> dict[str, int]:
+    """The demo's problems (Chinese and English), indexed as they are in the demo."""
+    path = default_data_dir() / "problems.jsonl"
+    made = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        made[row["external_id"]] = records.problem(
+            row["title"],
+            row["description"],
+            external_id=row["external_id"],
+            keywords=row.get("keywords") or [],
+            status="approved",
+        )
+    return made
+
+
+def _indexer(index_settings, fresh_index_db, *, cross_language: bool) -> Indexer:
+    settings = index_settings.model_copy(update={"models": "zh:e5-small,en:minilm"})
+    prepare_e5_small(settings.models_dir / E5_SMALL_NAME)  # quick when already prepared
+    return Indexer(settings, fresh_index_db, cross_language=cross_language)
+
+
+def _shown(indexer: Indexer, conn, text: str) -> list[str]:
+    """External ids of the problems a free-text search shows (the bar on), best first."""
+    found = retrieve(indexer, "problems", text, conn=conn, principal=SYSTEM, k=10)
+    return [row["external_id"] for _, _, row in found]
+
+
+def test_english_and_chinese_needs_find_their_problem_in_the_other_language(
+    iconn, index_settings, fresh_index_db, demo_problems
+):
+    indexer = _indexer(index_settings, fresh_index_db, cross_language=True)
+    try:
+        assert indexer.sync_pending() == len(demo_problems)
+        # 储能电站磷酸铁锂电池热失控早期预警: before, the English mRNA vaccine and keyword
+        # spotting problems ranked above it (they share words and a model with the query).
+        assert _shown(indexer, iconn, "battery thermal runaway early warning")[0] == "PRB-002"
+        # And back: a Chinese need finds the English keyword-spotting problem.
+        assert _shown(indexer, iconn, "低功耗单片机上的常开关键词唤醒")[0] == "PRB-033"
+    finally:
+        indexer.close()
+    # The search as it was (one language's lists, the bar fitted within one language) hid it.
+    before = _indexer(index_settings, fresh_index_db, cross_language=False)
+    try:
+        assert "PRB-002" not in _shown(before, iconn, "battery thermal runaway early warning")
+    finally:
+        before.close()
