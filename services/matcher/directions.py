@@ -143,6 +143,7 @@ def problem_achievements(
         source=problem,
         filters={"discipline": discipline, "exclude_ids": tuple(declined)},
         bar=bar,
+        record=("problems", problem_id),
     )
     source = problem_to_read(problem, principal).model_dump(mode="json")
     return MatchPage(

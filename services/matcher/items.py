@@ -94,17 +94,18 @@ def problem_item(
     this problem: those sharing its telling terms, else the closest in meaning.
     """
     read = problem_to_read(problem, principal)
-    text = retrieval.problem_text(problem)
+    text = _visible_text(problem, redacted=read.redacted, inbox=fit is not None)
     evidence = Evidence(
         kind="problem",
         components=comps,
         query_text=source_text,
-        candidate_texts=[] if read.redacted else [text],
+        candidate_texts=[] if text is None else [text],
         fields=[problem["industry"]] if comps.signals.field == 1.0 else [],
         region=problem.get("region"),
-        redacted=read.redacted,
+        redacted=text is None,
+        summary_only=read.redacted and text is not None,
     )
-    if fit is not None and not read.redacted:
+    if fit is not None and text is not None:
         sims = dict(fit.best_works)
         rows = (works or {}).values()
         candidates = [
@@ -126,6 +127,14 @@ def problem_item(
         record=record,
         redacted=read.redacted,
     )
+
+
+def _visible_text(problem: dict, *, redacted: bool, inbox: bool) -> str | None:
+    """The problem's words an explanation may use: all of them, or in a reader's inbox the
+    summary a confidential problem was shown and judged by there; None: nothing."""
+    if not redacted:
+        return retrieval.problem_text(problem)
+    return (problem.get("public_summary") or None) if inbox else None
 
 
 def _reasons(evidence: Evidence, source: str | None) -> dict[str, Any]:

@@ -11,30 +11,51 @@ from greenplat.matcher.relevance import Direction, Verdict
 
 
 def judge_hits(
-    indexer, conn: Connection, library: str, text: str, hits: list, rows: dict[int, dict]
+    indexer,
+    conn: Connection,
+    library: str,
+    text: str,
+    hits: list,
+    rows: dict[int, dict],
+    *,
+    record: tuple[str, int] | None = None,
 ) -> dict[int, Verdict]:
-    """Search hits judged under the primary model (it embeds every record)."""
+    """Search hits judged under the primary model (it embeds every record).
+
+    A text is judged as a query ("search"); with `record` (library, id), the stored record
+    whose text this is, the hits are judged as records against it ("record": both sides the
+    stored passages), as an expert's works are judged against a problem.
+    """
     model = indexer.models[0]
-    query = indexer.query_vector(text, model=model)
-    missing = [h.record_id for h in hits if model not in h.vector_scores]
+    source = _record_vector(indexer, conn, record, model) if record else None
+    direction: Direction = "search" if source is None else "record"
+    query = indexer.query_vector(text, model=model) if source is None else source
+    # A record's cosine is to the stored passage, so a query's search scores do not apply.
+    missing = [h.record_id for h in hits if source is not None or model not in h.vector_scores]
     stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
     cross_language = indexer.cross_language
-    terms = relevance.Terms(text, parts=True, translate=cross_language)
-    gap = relevance.language_gap(model, "search") if cross_language else 0.0
+    terms = relevance.Terms(text, parts=direction == "search", translate=cross_language)
+    gap = relevance.language_gap(model, direction) if cross_language else 0.0
     out = {}
     for hit in hits:
-        cosine = hit.vector_scores.get(model)
+        cosine = None if source is not None else hit.vector_scores.get(model)
         if cosine is None:
             vector = stored.get(hit.record_id)
             cosine = float(vector @ query) if vector is not None else 0.0
-        record = retrieval.record_text(library, rows.get(hit.record_id) or {})
-        coverage = terms.coverage([record])
-        if gap and relevance.crosses(text, [record]):
+        candidate = retrieval.record_text(library, rows.get(hit.record_id) or {})
+        coverage = terms.coverage([candidate])
+        if gap and relevance.crosses(text, [candidate]):
             # Cosines across languages run lower for the same closeness: put them on the
             # scale the bar was fitted on.
             cosine += gap
-        out[hit.record_id] = relevance.judge(model, "search", cosine, coverage)
+        out[hit.record_id] = relevance.judge(model, direction, cosine, coverage)
     return out
+
+
+def _record_vector(indexer, conn: Connection, record: tuple[str, int], model: str):
+    """A stored record's vector under the model; None while it waits to be indexed."""
+    library, record_id = record
+    return indexer.get_vectors(library, [record_id], conn=conn, model=model).get(record_id)
 
 
 def best_cosine(fit: Affinity) -> float:

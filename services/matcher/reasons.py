@@ -35,6 +35,7 @@ class Evidence:
     region: str | None = None
     load: tuple[int, int | None] | None = None  # (open requests, capacity)
     redacted: bool = False
+    summary_only: bool = False  # a confidential problem told by its summary for experts
 
 
 def explain(e: Evidence) -> Reasons:
@@ -46,6 +47,11 @@ def explain(e: Evidence) -> Reasons:
         terms = shared_terms(e.query_text, e.candidate_texts)
         zh = [_topic_zh(e, "、".join(terms[:SHOWN_TERMS]))]
         en = [_topic_en(e, ", ".join([t for t in terms if t.isascii()][:SHOWN_TERMS]))]
+    if e.summary_only:
+        zh.insert(0, "需求方要求保密，以下依据仅来自其面向专家的摘要。")
+        en.insert(
+            0, "The enterprise keeps this problem confidential: this is based on its summary."
+        )
     signals = e.components.signals
     if signals.field == 1.0 and e.fields:
         zh.append(f"同属{'、'.join(e.fields)}领域。")

@@ -7,9 +7,10 @@ the candidate is a real match (calibration.json, refitted by `python -m bench.re
 docs/evaluation.md says how). Below the bar nothing is shown; above it, the probability is
 told as a level a person understands.
 
-Directions: "search" compares a text embedded as a query with records (free text, problem ->
-achievements, achievement -> problems); "record" compares two stored records (an expert's
-works or profile with a problem: problem -> experts and the expert inbox).
+Directions: "search" compares a text embedded as a query with records (free text,
+achievement -> problems); "record" compares two stored records (a problem with achievements,
+an expert's works or profile with a problem: problem -> achievements, problem -> experts and
+the expert inbox).
 """
 
 from __future__ import annotations

@@ -131,11 +131,14 @@ def search_items(
     source: dict,
     filters: dict,
     bar: bool = True,
+    record: tuple[str, int] | None = None,
 ) -> tuple[list[MatchRead], bool]:
     """One page of a library's records for a text, as match items, and whether more follow.
 
     The bar thins the ranking out, so the search goes deeper (up to MAX_RESULTS) until the
-    page and one more passing record are found, or matches stop turning up.
+    page and one more passing record are found, or matches stop turning up. With `record`
+    (library, id), the text is that stored record's and the hits are judged against it as
+    records (judging.judge_hits).
     """
     want = page * page_size + 1
     depth = min(MAX_RESULTS, max(2 * want, 20))
@@ -150,6 +153,7 @@ def search_items(
             mode=mode,
             filters=filters,
             bar=False,
+            record=record,
         )
         passing = [n for n, h in enumerate(found) if not bar or h[1].level is not None]
         hits = [found[n] for n in passing if not rules.own_work(source, found[n][2])]
@@ -180,11 +184,12 @@ def retrieve(
     mode: str = "hybrid",
     filters: dict | None = None,
     bar: bool = True,
+    record: tuple[str, int] | None = None,
 ) -> list[tuple[Any, Components, dict]]:
     """Hybrid (or lexical / vector) search of a library, scored, judged and ranked.
 
     Each hit comes with its components (the calibrated probability and level included) and
-    its row; with the bar on, hits below it are left out.
+    its row; with the bar on, hits below it are left out. `record`: see search_items.
     """
     filters = {"status": rules.MATCHABLE_STATUSES, **(filters or {})}
     clean = {key: v for key, v in filters.items() if v}
@@ -202,7 +207,7 @@ def retrieve(
     weights = indexer.fusion_weights(text, mode)
     lists = sum(w for leg, w in weights.items() if leg != "translated")
     rows = records.by_ids(conn, library, [hit.record_id for hit in hits])
-    verdicts = judging.judge_hits(indexer, conn, library, text, hits, rows)
+    verdicts = judging.judge_hits(indexer, conn, library, text, hits, rows, record=record)
     out = []
     for hit in hits:
         verdict = verdicts[hit.record_id]

@@ -56,5 +56,6 @@ def test_battery_safety_problem_is_recommended_battery_safety_not_machining(visi
     assert "谢敏" in names and "赵丽" in names
     assert "高翔" not in names and "Thomas Keller" not in names
     works = page.locator("#achievements").inner_text()
+    assert "液冷热管理" in works  # liquid cooling: a neighbouring battery-safety work
     assert "加工中心" not in works
     tab.shot("prb-002-recommendations")

@@ -76,10 +76,12 @@ def test_enterprise_signs_up_posts_a_problem_and_follows_its_matches(visit):
     expect(experts.first).to_be_visible()
     assert experts.count() >= 3
     assert page.locator(".expert-rec .why li").count() >= 3
-    # The two battery-safety results of other organizations (华储's own V2.0 system is not
-    # recommended back to it): the thermal-runaway warning method and the MEMS gas array.
+    # The three battery-safety results of other organizations (华储's own V2.0 system is not
+    # recommended back to it): the thermal-runaway warning method, the MEMS gas array and the
+    # liquid-cooling work (judged as two records, docs/matching.md).
     achievements = page.locator("#achievements").inner_text()
     assert "热失控早期预警方法" in achievements and "MEMS传感阵列" in achievements
+    assert "液冷热管理" in achievements
     scores = [float(s) for s in page.locator(".expert-rec .score").all_inner_texts()]
     assert scores == sorted(scores, reverse=True)
     tab.shot("recommendations-with-reasons")
@@ -100,12 +102,27 @@ def test_enterprise_signs_up_posts_a_problem_and_follows_its_matches(visit):
     expect(page.locator("#answers h2")).to_have_text("专家回应")
 
 
+def test_cathode_expert_finds_the_confidential_cathode_problem_by_its_summary(visit):
+    tab = visit("expert-summary")
+    page = tab.page
+    # 王建国 (high-nickel cathodes): PRB-001 is confidential; its enterprise wrote a summary
+    # for experts, and that summary alone brings it to his inbox, with reasons in words.
+    tab.sign_in("exp-wangjianguo")
+    expect(page).to_have_url(re.compile(r"/expert/inbox$"))
+    item = page.locator(".inbox-item", has_text="高镍")
+    expect(item.first).to_be_visible()
+    assert item.first.locator(".why li").count() >= 1
+    assert set(item.first.locator(".level").all_inner_texts()) <= {"高度匹配", "较匹配", "可能相关"}
+    # The withheld description (its figures) never reaches the expert.
+    assert "800次" not in page.locator("main").inner_text()
+    tab.shot("inbox-confidential-by-summary")
+
+
 def test_expert_answers_the_inbox_and_keeps_a_profile(visit, tmp_path):
     tab = visit("expert")
     page = tab.page
-    # 周明 (TOPCon passivation) has two approved problems that fit: TOPCon efficiency and
-    # perovskite/silicon tandem modules (王建国's cathode problems are confidential or not yet
-    # approved, so his inbox is honestly empty).
+    # 周明 (TOPCon passivation) has two approved problems that fit (TOPCon efficiency and
+    # perovskite/silicon tandem modules): enough to answer one and decline the other.
     tab.sign_in("exp-zhouming")
     expect(page).to_have_url(re.compile(r"/expert/inbox$"))
     items = page.locator(".inbox-item")

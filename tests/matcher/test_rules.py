@@ -141,6 +141,8 @@ def test_confidential_problem_reaches_an_inbox_only_with_its_public_summary(
     for hidden in ("zephyrite", "swelling", "codename", "cracks"):
         assert hidden not in text
     assert any("confidential" in reason for reason in item.why)
+    # The summary, which the expert reads, is what the reasons draw on.
+    assert any(w in " ".join(item.why).lower() for w in ("silicon", "anode", "lithium"))
 
 
 def test_confidential_problem_owner_sees_the_evidence(mconn, matcher, world):
