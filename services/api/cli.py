@@ -183,7 +183,7 @@ def import_library(
     limits = Limits.of(settings)
     try:
         interchange.check_library(library)
-        check_file(file, limits)
+        check_file(file, limits, library=library)
     except DomainError as e:
         raise _fail(e.message, code=2) from e
     platform = open_platform(settings)

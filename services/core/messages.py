@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,3 +49,18 @@ def field_message(error: Mapping[str, Any]) -> str:
         return template.format(**(error.get("ctx") or {}))
     except (KeyError, IndexError):
         return error.get("msg", "无效 / invalid")
+
+
+_PREFIX = re.compile(r"^([A-Za-z_][\w.]*: )(.*)$", re.DOTALL)
+
+
+def in_language(text: str, lang: str) -> str:
+    """One side of a bilingual message ("中文 / English", parts joined by "; "), keeping a
+    leading field name ("title: "); text without both sides is returned as it is."""
+    parts = []
+    for part in text.split("; "):
+        match = _PREFIX.match(part)
+        prefix, body = (match.group(1), match.group(2)) if match else ("", part)
+        zh, sep, en = body.partition(" / ")
+        parts.append(prefix + ((zh if lang == "zh-CN" else en) if sep else body))
+    return "; ".join(parts)

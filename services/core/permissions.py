@@ -53,6 +53,7 @@ PERMISSIONS: dict[tuple[str, str], tuple[Scope, Scope, Scope, Scope]] = {
     ("achievement", "create"):  (N,         OWN,   REGION,          ALL),
     ("achievement", "update"):  (N,         OWN,   REGION,          ALL),
     ("achievement", "delete"):  (N,         OWN,   REGION,          ALL),
+    ("achievement", "withdraw"):(N,         OWN,   REGION,          ALL),
     ("expert", "read"):         (ALL,       ALL,   ALL,             ALL),
     ("expert", "create"):       (N,         N,     REGION,          ALL),
     ("expert", "update"):       (N,         OWN,   REGION,          ALL),

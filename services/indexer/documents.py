@@ -21,6 +21,13 @@ _QUERIES = {
     "experts": "SELECT id, external_id, name, organization, title, disciplines, keywords, bio,"
     " region FROM experts",
 }
+# Which records the index holds: a withdrawn achievement leaves search and matching (its
+# outbox change then finds it absent here, and the index drops it).
+_INDEXED = {
+    "problems": "TRUE",
+    "achievements": "status = 'published'",
+    "experts": "TRUE",
+}
 FILTER_FIELDS = (
     "region",
     "industry",
@@ -162,7 +169,9 @@ def load_documents(conn: Connection, library: str, ids: list[int]) -> list[Index
     """The index documents of these records as the database holds them now (missing: absent)."""
     if not ids:
         return []
-    rows = conn.execute(_QUERIES[library] + " WHERE id = ANY(%s) ORDER BY id", (ids,)).fetchall()
+    rows = conn.execute(
+        f"{_QUERIES[library]} WHERE {_INDEXED[library]} AND id = ANY(%s) ORDER BY id", (ids,)
+    ).fetchall()
     return [_BUILDERS[library](row) for row in rows]
 
 
@@ -171,7 +180,8 @@ def iter_documents(conn: Connection, library: str, *, chunk: int = 500) -> Itera
     last = 0
     while True:
         rows = conn.execute(
-            _QUERIES[library] + " WHERE id > %s ORDER BY id LIMIT %s", (last, chunk)
+            f"{_QUERIES[library]} WHERE {_INDEXED[library]} AND id > %s ORDER BY id LIMIT %s",
+            (last, chunk),
         ).fetchall()
         if not rows:
             return
@@ -180,5 +190,12 @@ def iter_documents(conn: Connection, library: str, *, chunk: int = 500) -> Itera
 
 
 def record_ids(conn: Connection, library: str) -> list[int]:
-    """Ids of every record of a library."""
-    return [row["id"] for row in conn.execute(f"SELECT id FROM {library} ORDER BY id")]
+    """Ids of every record of a library that the index holds."""
+    query = f"SELECT id FROM {library} WHERE {_INDEXED[library]} ORDER BY id"
+    return [row["id"] for row in conn.execute(query)]
+
+
+def indexed_count(conn: Connection, library: str) -> int:
+    """How many records of a library the index should hold."""
+    row = conn.execute(f"SELECT count(*) AS n FROM {library} WHERE {_INDEXED[library]}").fetchone()
+    return int(row["n"]) if row else 0

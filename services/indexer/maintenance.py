@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from greenplat.core import outbox
 from greenplat.core.db import Connection, one
 from greenplat.core.outbox import LIBRARIES, Library, record_changes
-from greenplat.indexer.documents import iter_documents
+from greenplat.indexer.documents import indexed_count, iter_documents
 
 if TYPE_CHECKING:
     from greenplat.indexer.service import Indexer
@@ -27,7 +27,7 @@ def status(indexer: Indexer, conn: Connection) -> dict[str, Any]:
     ).fetchall()
     libraries = {}
     for library in LIBRARIES:
-        records = one(conn, f"SELECT count(*) AS n FROM {library}")["n"]
+        records = indexed_count(conn, library)
         indexed = indexer.backend.count(conn, library)
         libraries[library] = {"records": records, "indexed": indexed}
     return {
@@ -102,7 +102,7 @@ def rebuild(indexer: Indexer, *, progress: bool = True) -> dict[str, int]:
 def _rebuild_library(indexer: Indexer, library: Library, bar: Progress) -> int:
     backend = indexer.backend
     with indexer.db.session() as conn:
-        total = one(conn, f"SELECT count(*) AS n FROM {library}")["n"]
+        total = indexed_count(conn, library)
         mark = one(conn, "SELECT coalesce(max(id), 0) AS m FROM outbox")["m"]
         target = backend.begin_rebuild(conn, library)
     task = bar.add_task(f"rebuilding {library}", total=total)

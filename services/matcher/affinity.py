@@ -82,7 +82,7 @@ def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work
     by_external = {row["external_id"]: row["id"] for row in experts}
     rows = conn.execute(
         "SELECT id, title, discipline, year, expert_ids FROM achievements"
-        " WHERE expert_ids && %s::text[] ORDER BY id",
+        " WHERE expert_ids && %s::text[] AND status = 'published' ORDER BY id",
         (list(by_external),),
     ).fetchall()
     out: dict[int, list[Work]] = {row["id"]: [] for row in experts}

@@ -118,7 +118,7 @@ def expert_works(conn: Connection, expert: dict) -> dict[int, dict]:
     """The expert's achievements (id -> row), the evidence their inbox draws on."""
     rows = conn.execute(
         "SELECT id, title, keywords, abstract FROM achievements"
-        " WHERE expert_ids @> ARRAY[%s] ORDER BY id",
+        " WHERE expert_ids @> ARRAY[%s] AND status = 'published' ORDER BY id",
         (expert["external_id"],),
     ).fetchall()
     return {row["id"]: row for row in rows}

@@ -49,7 +49,8 @@ def expert_profile_text(row: dict) -> str:
 def expert_text(conn: Connection, row: dict, *, works: int = 20) -> str:
     """An expert's profile followed by the titles and keywords of their latest works."""
     rows = conn.execute(
-        "SELECT title, keywords FROM achievements WHERE expert_ids @> ARRAY[%s]"
+        "SELECT title, keywords FROM achievements"
+        " WHERE expert_ids @> ARRAY[%s] AND status = 'published'"
         " ORDER BY year DESC NULLS LAST, id DESC LIMIT %s",
         (row["external_id"], works),
     ).fetchall()

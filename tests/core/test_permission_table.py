@@ -151,6 +151,9 @@ def achievement_action(action: str) -> Callable[[Ctx, str], None]:
             achievements.update(**kw, data=AchievementUpdate(title="新标题"))
         elif action == "delete":
             achievements.delete(**kw)
+        elif action == "withdraw":
+            achievements.withdraw(**kw)
+            achievements.restore(**kw)
 
     return run
 

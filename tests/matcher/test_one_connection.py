@@ -44,7 +44,9 @@ RECORD_KEYS = {
         "problems",
     ),
     **dict.fromkeys(("expert", "expert_battery", "thread_expert"), "experts"),
-    "achievement": "achievements",
+    **dict.fromkeys(
+        ("achievement", "achievement_patch", "achievement_portal_withdraw"), "achievements"
+    ),
 }  # fmt: skip
 
 
@@ -134,6 +136,12 @@ def _records(platform, world) -> dict[str, Any]:
                 conn,
                 "regions",
                 {"code": f"w{name[0]}{tag}", "name": f"区{name}{tag}", "subcenter_name": "分中心"},
+            )
+        for name in ("withdraw", "portal_withdraw"):
+            ids[f"achievement_{name}"] = _insert(
+                conn,
+                "achievements",
+                {"external_id": f"A-walk-{name}-{tag}", "title": f"Walk {name}", "abstract": "x"},
             )
         for name in ("patch", "delete", "portal", "join_api", "join_portal"):
             ids[f"user_{name}"] = accounts.create_user(
@@ -277,6 +285,8 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
         Call("GET", "/v1/achievements/{achievement}"),
         Call("PATCH", "/v1/achievements/{achievement_patch}", json={"title": f"Work 2 {t}"}),
         Call("DELETE", "/v1/achievements/{achievement_delete}"),
+        Call("POST", "/v1/achievements/{achievement_withdraw}/withdraw"),
+        Call("POST", "/v1/achievements/{achievement_withdraw}/restore"),
         Call("GET", "/v1/experts"),
         Call("POST", "/v1/experts", json={"name": f"Expert {t}"}),
         Call("GET", "/v1/experts/{expert}"),
@@ -306,6 +316,8 @@ def _api_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/v1/imports", form={"library": "problems"}, files={"file": _csv(t, "api")}),
         Call("GET", "/v1/imports/{job}"),
         Call("GET", "/v1/imports/{job}/rejections"),
+        Call("GET", "/v1/imports/{job}/report.{fmt}"),
+        Call("GET", "/v1/imports/templates/{library}.{fmt}"),
         Call("GET", "/healthz"),
         Call("GET", "/readyz"),
         Call("GET", "/metrics"),
@@ -424,6 +436,13 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/expert/achievements/import", "battery", form={}, files={"file": works}),
         Call("GET", "/experts/{expert_x}"),
         Call("GET", "/achievements/{achievement_x}"),
+        Call("GET", "/achievements/{achievement_x}/edit"),
+        Call("POST", "/achievements/{achievement_patch_x}/edit", form={
+            "title": f"Portal edit {t}", "abstract": "Edited.", "kind": "paper",
+        }),
+        Call("POST", "/achievements/{achievement_portal_withdraw_x}/withdraw", form={}),
+        Call("POST", "/achievements/{achievement_portal_withdraw_x}/restore", form={}),
+        Call("GET", "/favicon.ico", "anonymous"),
         Call("GET", "/admin/regions"),
         Call("POST", "/admin/regions", form={
             "code": f"wq{t}", "name": f"门户区{t}", "subcenter_name": "门户分中心",
@@ -441,6 +460,8 @@ def _portal_calls(ids: dict[str, Any]) -> list[Call]:
         Call("POST", "/admin/import", form={"library": "problems"}, files={"file": csv}),
         Call("GET", "/imports/{job}"),
         Call("GET", "/imports/{job}/status"),
+        Call("GET", "/imports/{job}/report.{fmt}"),
+        Call("GET", "/imports/templates/{library}.{fmt}"),
         Call("GET", "/search?q=lithium battery&library=experts"),
         Call("GET", "/admin/reference"),
         Call("POST", "/admin/reference/aliases", form={

@@ -15,6 +15,7 @@ from greenplat.core.achievements.models import (
     AchievementRead,
     AchievementUpdate,
 )
+from greenplat.core.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/achievements", tags=["achievements 成果"])
 
@@ -38,8 +39,15 @@ def list_achievements(
     sort: Annotated[
         str | None, Query(max_length=50, description=", ".join(service.SORTABLE))
     ] = None,
+    withdrawn: Annotated[
+        bool, Query(description="one expert's withdrawn achievements (with expert_id)")
+    ] = False,
 ) -> AchievementPage:
-    """Achievements, filtered; '-field' sorts descending."""
+    """Achievements, filtered; '-field' sorts descending. withdrawn=true lists an expert's
+    withdrawn achievements to those who manage them."""
+    if withdrawn and not expert_id:
+        message = "列出已撤回的成果须指定 expert_id / withdrawn=true needs expert_id"
+        raise InvalidInput(message, field="expert_id")
     return service.list(
         conn=conn,
         principal=principal,
@@ -51,6 +59,7 @@ def list_achievements(
         page=page,
         page_size=page_size,
         sort=sort,
+        withdrawn=withdrawn,
     )
 
 
@@ -84,3 +93,19 @@ def delete_achievement(
 ) -> None:
     """Delete an achievement."""
     service.delete(conn=conn, principal=principal, achievement_id=achievement_id)
+
+
+@router.post("/{achievement_id}/withdraw", response_model=AchievementRead)
+def withdraw_achievement(
+    achievement_id: AchievementId, principal: CurrentPrincipal, conn: Conn
+) -> AchievementRead:
+    """Withdraw an achievement: it leaves search, matching, exports and the public pages."""
+    return service.withdraw(conn=conn, principal=principal, achievement_id=achievement_id)
+
+
+@router.post("/{achievement_id}/restore", response_model=AchievementRead)
+def restore_achievement(
+    achievement_id: AchievementId, principal: CurrentPrincipal, conn: Conn
+) -> AchievementRead:
+    """Publish a withdrawn achievement again."""
+    return service.restore(conn=conn, principal=principal, achievement_id=achievement_id)

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from greenplat.core import links
 from greenplat.core.errors import DomainError
+from greenplat.core.messages import in_language
 
 from . import charts
 from .errors import describe, field_label
@@ -102,6 +103,7 @@ def environment() -> Environment:
     env.globals["meter"] = charts.meter
     env.globals["limits"] = LIMITS
     env.filters["join_terms"] = lambda v: "；".join(v or [])
+    env.filters["in_language"] = in_language
     return env
 
 

@@ -17,6 +17,7 @@ from greenplat.core.fields import (
     Title,
 )
 
+AchievementStatus = Literal["published", "withdrawn"]
 AchievementKind = Literal["paper", "patent", "software", "technology", "standard", "other"]
 ACHIEVEMENT_KINDS: tuple[str, ...] = AchievementKind.__args__  # type: ignore[attr-defined]
 
@@ -79,6 +80,8 @@ class AchievementRead(BaseModel):
     organization: str | None
     expert_ids: list[str]
     extra: dict[str, Any] = {}
+    status: AchievementStatus = "published"
+    withdrawn_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

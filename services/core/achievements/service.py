@@ -14,10 +14,11 @@ from greenplat.core.achievements.models import (
     AchievementRecord,
     AchievementUpdate,
 )
+from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.outbox import record_change
-from greenplat.core.permissions import Principal, only_own, require, require_any
+from greenplat.core.permissions import Principal, allows, only_own, require, require_any
 from greenplat.core.reference import service as reference
 
 FIELDS = (
@@ -43,8 +44,12 @@ def _row(conn: Connection, achievement_id: int, *, lock: bool = False) -> dict[s
 def _row_or_raise(conn: Connection, achievement_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = _row(conn, achievement_id, lock=lock)
     if row is None:
-        raise NotFound(f"成果 {achievement_id} 不存在 / achievement {achievement_id} not found")
+        raise _not_found(achievement_id)
     return row
+
+
+def _not_found(achievement_id: int) -> NotFound:
+    return NotFound(f"成果 {achievement_id} 不存在 / achievement {achievement_id} not found")
 
 
 def region_of(conn: Connection, record: dict[str, Any]) -> str | None:
@@ -62,6 +67,19 @@ def _with_region(conn: Connection, record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "region": region_of(conn, record)}
 
 
+def manages(*, conn: Connection, principal: Principal, record: dict[str, Any]) -> bool:
+    """Whether the principal may edit and withdraw this achievement (its experts, its
+    sub-center, platform staff)."""
+    return allows(principal, "achievement", "update", _with_region(conn, record))
+
+
+def _visible(conn: Connection, principal: Principal, row: dict[str, Any] | None) -> bool:
+    # A withdrawn achievement is gone for everyone but those who may manage it.
+    if row is None:
+        return False
+    return row["status"] == "published" or manages(conn=conn, principal=principal, record=row)
+
+
 def to_read(row: dict[str, Any]) -> AchievementRead:
     """The achievement as the API shows it."""
     return AchievementRead(**{k: v for k, v in row.items() if k in AchievementRead.model_fields})
@@ -71,13 +89,24 @@ def get(*, conn: Connection, principal: Principal, achievement_id: int) -> Achie
     """The achievement with this id, or None."""
     require_any(principal, "achievement", "read")
     row = _row(conn, achievement_id)
-    return to_read(row) if row else None
+    return to_read(row) if row and _visible(conn, principal, row) else None
 
 
 def get_or_raise(*, conn: Connection, principal: Principal, achievement_id: int) -> AchievementRead:
     """Like get, raising NotFound."""
     require_any(principal, "achievement", "read")
-    return to_read(_row_or_raise(conn, achievement_id))
+    row = _row_or_raise(conn, achievement_id)
+    if not _visible(conn, principal, row):
+        raise _not_found(achievement_id)
+    return to_read(row)
+
+
+def get_to_manage(*, conn: Connection, principal: Principal, external_id: str) -> AchievementRead:
+    """The achievement with this external_id, if the principal may edit and withdraw it
+    (else Forbidden; NotFound when it may not even see it)."""
+    found = get_by_external_id_or_raise(conn=conn, principal=principal, external_id=external_id)
+    require(principal, "achievement", "update", _with_region(conn, found.model_dump()))
+    return found
 
 
 def get_by_external_id(
@@ -88,7 +117,7 @@ def get_by_external_id(
     row = conn.execute(
         "SELECT * FROM achievements WHERE external_id = %s", (external_id,)
     ).fetchone()
-    return to_read(row) if row else None
+    return to_read(row) if row and _visible(conn, principal, row) else None
 
 
 def get_by_external_id_or_raise(
@@ -113,10 +142,14 @@ def list(
     page: int = 1,
     page_size: int = 20,
     sort: str | None = None,
+    withdrawn: bool = False,
 ) -> AchievementPage:
-    """One page of achievements, filtered and sorted."""
+    """One page of achievements, filtered and sorted; withdrawn=True lists the withdrawn ones
+    of one expert (expert_id), to those who may manage them."""
     require_any(principal, "achievement", "read")
-    where: builtins.list[str] = []
+    if withdrawn:
+        return _withdrawn(conn, principal, expert_id, page_size)
+    where: builtins.list[str] = ["p.status = 'published'"]
     params: builtins.list[Any] = []
     for column, value in (
         ("discipline", discipline),
@@ -145,6 +178,19 @@ def list(
     return AchievementPage(
         items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size
     )
+
+
+def _withdrawn(
+    conn: Connection, principal: Principal, expert_id: str | None, limit: int
+) -> AchievementPage:
+    # An expert's list is short: each row is checked against the permission table itself.
+    rows = conn.execute(
+        "SELECT * FROM achievements WHERE status = 'withdrawn' AND %s = ANY(expert_ids)"
+        " ORDER BY withdrawn_at DESC, id DESC LIMIT %s",
+        (expert_id or "", limit),
+    ).fetchall()
+    items = [to_read(r) for r in rows if manages(conn=conn, principal=principal, record=r)]
+    return AchievementPage(items=items, total=len(items), page=1, page_size=limit)
 
 
 def _write(conn: Connection, values: dict[str, Any], *, only_new: bool = False) -> tuple[int, bool]:
@@ -198,6 +244,44 @@ def update(
     return to_read(_row_or_raise(conn, achievement_id))
 
 
+def _set_status(
+    conn: Connection, principal: Principal, achievement_id: int, status: str
+) -> AchievementRead:
+    row = _row_or_raise(conn, achievement_id, lock=True)
+    if not _visible(conn, principal, row):
+        raise _not_found(achievement_id)
+    require(principal, "achievement", "withdraw", _with_region(conn, row))
+    if row["status"] != status:
+        audit.set_actor(conn, principal)
+        conn.execute(
+            "UPDATE achievements SET status = %s, updated_at = now(),"
+            " withdrawn_at = CASE WHEN %s = 'withdrawn' THEN now() END WHERE id = %s",
+            (status, status, achievement_id),
+        )
+        audit.record(
+            conn,
+            actor=principal,
+            action="withdraw" if status == "withdrawn" else "restore",
+            library="achievements",
+            record_id=achievement_id,
+            external_id=row["external_id"],
+            region=region_of(conn, row),
+        )
+        # The indexer finds it withdrawn and drops it (or restored, and indexes it again).
+        record_change(conn, "achievements", achievement_id)
+    return to_read(_row_or_raise(conn, achievement_id))
+
+
+def withdraw(*, conn: Connection, principal: Principal, achievement_id: int) -> AchievementRead:
+    """Withdraw an achievement: it leaves search, matching, exports and public pages."""
+    return _set_status(conn, principal, achievement_id, "withdrawn")
+
+
+def restore(*, conn: Connection, principal: Principal, achievement_id: int) -> AchievementRead:
+    """Publish a withdrawn achievement again."""
+    return _set_status(conn, principal, achievement_id, "published")
+
+
 def delete(*, conn: Connection, principal: Principal, achievement_id: int) -> None:
     """Delete an achievement."""
     row = _row_or_raise(conn, achievement_id, lock=True)
@@ -209,6 +293,7 @@ def delete(*, conn: Connection, principal: Principal, achievement_id: int) -> No
 def iter_records(*, conn: Connection) -> Iterator[dict[str, Any]]:
     """Every achievement as an interchange record (contract fields, then extra), by id."""
     with conn.cursor(name="export_achievements") as cur:
-        cur.execute("SELECT * FROM achievements ORDER BY id")
+        # A withdrawn achievement is not exported: it is no longer part of the library.
+        cur.execute("SELECT * FROM achievements WHERE status = 'published' ORDER BY id")
         for row in cur:
             yield {"external_id": row["external_id"], **{f: row[f] for f in FIELDS}, **row["extra"]}

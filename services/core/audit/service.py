@@ -32,6 +32,8 @@ ACTIONS = (
     "merge",
     "distinct",
     "alias",
+    "withdraw",
+    "restore",
 )
 _COLUMNS = (
     "id, at, actor, actor_role, action, library, external_id, region, rows, detail, request_id"

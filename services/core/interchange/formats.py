@@ -52,7 +52,8 @@ def file_format(path: Path) -> str:
     return suffix
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A cell's value as JSON holds it (decimals as numbers, dates as YYYY-MM-DD)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dt.date):
@@ -61,7 +62,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _cell(value: Any) -> Any:
-    value = _json_value(value)
+    value = json_value(value)
     if isinstance(value, list):
         return LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, bool):
@@ -137,7 +138,7 @@ def write_records(path: Path, fields: tuple[str, ...], records: Iterable[dict[st
         count = 0
         with path.open("w", encoding="utf-8") as f:
             for record in records:
-                row = {k: _json_value(v) for k, v in record.items() if v is not None}
+                row = {k: json_value(v) for k, v in record.items() if v is not None}
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
         return count

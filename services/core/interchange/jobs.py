@@ -22,7 +22,7 @@ from greenplat.core import store
 from greenplat.core.accounts import service as accounts
 from greenplat.core.db import Connection, Database, one
 from greenplat.core.errors import NotFound, Unauthorized
-from greenplat.core.interchange.formats import Row, UnreadableFile
+from greenplat.core.interchange.formats import Row, UnreadableFile, json_value
 from greenplat.core.interchange.models import (
     FINAL_STATUSES,
     ImportJobRead,
@@ -63,7 +63,7 @@ def create(
     """A queued job for a file that opens within the caps (raises UnreadableFile if not)."""
     check_library(library)
     _require_mode(principal, mode)
-    check_file(path, limits)
+    check_file(path, limits, library=library)
     row = one(
         conn,
         f"INSERT INTO import_jobs (library, mode, file_name, content, user_id) "
@@ -127,7 +127,7 @@ def rejections(
         page=page,
         page_size=page_size,
     )
-    items = [RejectedRow(line=r["line"], reason=r["reason"]) for r in rows]
+    items = [RejectedRow(**{k: r[k] for k in RejectedRow.model_fields}) for r in rows]
     return RejectedRowPage(items=items, total=total, page=page, page_size=page_size)
 
 
@@ -138,7 +138,8 @@ def iter_rejections(
     _visible_row(conn, principal, job_id)
     with conn.cursor(name=f"import_rejections_{job_id}") as cur:
         cur.execute(
-            "SELECT line, reason FROM import_rejections WHERE job_id = %s ORDER BY line",
+            "SELECT line, reason, field, original FROM import_rejections WHERE job_id = %s"
+            " ORDER BY line",
             (job_id,),
         )
         for row in cur:
@@ -165,14 +166,21 @@ def _record(conn: Connection, job_id: int, rows: int, report: ImportReport) -> N
     )
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO import_rejections (job_id, line, reason) VALUES (%s, %s, %s) "
-            "ON CONFLICT DO NOTHING",
-            [(job_id, r.line, r.reason) for r in report.rejected],
+            "INSERT INTO import_rejections (job_id, line, reason, field, original)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [(job_id, r.line, r.reason, r.field, _original(r.original)) for r in report.rejected],
         )
         cur.executemany(
             "INSERT INTO import_job_notes (job_id, kind, line, note) VALUES (%s, %s, %s, %s)",
             [(job_id, kind, line, Jsonb(note)) for kind, line, note in _notes(report)],
         )
+
+
+def _original(values: dict[str, Any] | None) -> Jsonb | None:
+    # Cells as JSON: dates and decimals as the export writes them.
+    if values is None:
+        return None
+    return Jsonb({str(k): json_value(v) for k, v in values.items()})
 
 
 def _notes(report: ImportReport) -> Iterator[tuple[str, int, dict[str, Any]]]:
@@ -239,7 +247,7 @@ def run(
         return  # finished already (a redelivered task)
     seen: dict[str, int] = {}
     try:
-        with open_rows(path, limits) as rows:
+        with open_rows(path, limits, library=job["library"]) as rows:
             for batch in _batches(rows):
                 with db.session() as conn:
                     report = import_rows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -35,10 +35,13 @@ class ImportJobRead(BaseModel):
 
 
 class RejectedRow(BaseModel):
-    """One row an import refused: its line (row number) and why."""
+    """One row an import refused: its line (row number), why, the field to blame (if one
+    is) and the row's values as the file held them."""
 
     line: int
     reason: str
+    field: str | None = None
+    original: dict[str, Any] | None = None
 
 
 class RejectedRowPage(BaseModel):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from greenplat.core.interchange import xlsx
+from greenplat.core.interchange import headers, xlsx
 from greenplat.core.interchange.formats import Row, UnreadableFile, file_format, unescape_csv_cell
 from greenplat.core.settings import Settings
 
@@ -56,9 +56,10 @@ def _unreadable(path: Path, reason: str) -> UnreadableFile:
 
 
 @contextlib.contextmanager
-def open_rows(path: Path, limits: Limits) -> Iterator[Iterator[Row]]:
+def open_rows(path: Path, limits: Limits, *, library: str | None = None) -> Iterator[Iterator[Row]]:
     """The rows of a .jsonl, .csv or .xlsx file, read one at a time while the block runs.
 
+    A CSV or XLSX header may name the library's columns in Chinese (headers.canonical).
     Raises UnreadableFile on entry when the file cannot be read at all.
     """
     suffix = file_format(path)
@@ -70,19 +71,22 @@ def open_rows(path: Path, limits: Limits) -> Iterator[Iterator[Row]]:
                 rows = stack.enter_context(
                     xlsx.open_sheet(path, limits.max_rows, limits.max_unzipped_bytes)
                 )
-                cells = _checked(path, rows, limits)
+                cells = _checked(path, rows, limits, library)
             else:
                 f = stack.enter_context(path.open("rb"))
                 _sniff_utf8(f, path)
-                cells = _read_jsonl(f, limits) if suffix == ".jsonl" else _read_csv(f, path, limits)
+                if suffix == ".jsonl":
+                    cells = _read_jsonl(f, limits)
+                else:
+                    cells = _read_csv(f, path, limits, library)
         except _READ_ERRORS as e:
             raise _unreadable(path, str(e)) from e
         yield _guarded(_capped(cells, limits.max_rows), path)
 
 
-def check_file(path: Path, limits: Limits) -> None:
+def check_file(path: Path, limits: Limits, *, library: str | None = None) -> None:
     """Raise UnreadableFile unless the file opens (header, sizes, declared rows within caps)."""
-    with open_rows(path, limits):
+    with open_rows(path, limits, library=library):
         pass
 
 
@@ -127,15 +131,21 @@ def _row_too_long(limit: int) -> str:
     return f"该行超过 {limit} 个字符，未读取 / row longer than {limit} characters, not read"
 
 
-def _check_header(header: list[Any], path: Path) -> list[str]:
-    names = [str(h).strip() if h is not None else "" for h in header]
+def _check_header(header: list[Any], path: Path, library: str | None) -> list[str]:
+    given = [str(h).strip() if h is not None else "" for h in header]
+    if len(given) > MAX_COLUMNS:
+        raise _unreadable(path, f"列数超过 {MAX_COLUMNS} / more than {MAX_COLUMNS} columns")
+    names = [headers.canonical(h, library) if h else "" for h in given]
     if "external_id" not in names:
         raise UnreadableFile(
-            f"{path.name} 的表头缺少 external_id 列 / header of {path.name} has no external_id",
+            f"{path.name} 的表头缺少 external_id（外部编号）列 / "
+            f"header of {path.name} has no external_id",
             field="file",
         )
-    if len(names) > MAX_COLUMNS:
-        raise _unreadable(path, f"列数超过 {MAX_COLUMNS} / more than {MAX_COLUMNS} columns")
+    # Two headers meaning one field (title and 标题) would leave one of them unread.
+    for name in {n for n in names if library and n and names.count(n) > 1}:
+        both = "、".join(g for g, n in zip(given, names, strict=True) if n == name)
+        raise _unreadable(path, f"多列都是 {name}（{both}） / several columns mean {name}")
     return names
 
 
@@ -152,12 +162,14 @@ def _cells_to_record(header: list[str], cells: list[Any], line: int, max_chars: 
     return Row(line, data)
 
 
-def _checked(path: Path, rows: Iterator[tuple[int, list[Any]]], limits: Limits) -> Iterator[Row]:
+def _checked(
+    path: Path, rows: Iterator[tuple[int, list[Any]]], limits: Limits, library: str | None
+) -> Iterator[Row]:
     """Rows of a sheet (XLSX) as records, after its header."""
     first = next(rows, None)
     if first is None:
         raise UnreadableFile(f"{path.name} 是空表 / {path.name} is empty", field="file")
-    names = _check_header(first[1], path)
+    names = _check_header(first[1], path, library)
     return (_cells_to_record(names, cells, line, limits.max_cell_chars) for line, cells in rows)
 
 
@@ -312,7 +324,7 @@ def _parse_record(text: str) -> list[str]:
     return next(csv.reader([text], strict=True), [])
 
 
-def _read_csv(f: IO[bytes], path: Path, limits: Limits) -> Iterator[Row]:
+def _read_csv(f: IO[bytes], path: Path, limits: Limits, library: str | None) -> Iterator[Row]:
     records = _csv_records(f, limits.max_row_chars)
     first = next(records, None)
     if first is None:
@@ -321,7 +333,7 @@ def _read_csv(f: IO[bytes], path: Path, limits: Limits) -> Iterator[Row]:
     if text is None:
         raise _unreadable(path, f"表头 / header: {problem}")
     try:
-        names = _check_header(_parse_record(text.removeprefix("\ufeff")), path)
+        names = _check_header(_parse_record(text.removeprefix("\ufeff")), path, library)
     except csv.Error as e:
         raise _unreadable(path, f"表头 / header: {e}") from e
     return _csv_rows(records, names, limits)

@@ -45,6 +45,8 @@ _LIBRARY: dict[str, tuple[type[BaseModel], Any, tuple[str, ...]]] = {
 class Rejected:
     line: int
     reason: str
+    field: str | None = None  # the field the row failed on, when one is to blame
+    original: dict[str, Any] | None = None  # the row's values as the file held them
 
 
 @dataclass
@@ -214,14 +216,15 @@ def _import_row(
         with conn.transaction():
             created = store(conn, principal, library, prepared)
     except ValidationError as e:
-        report.rejected.append(Rejected(row.line, describe(e)))
+        report.rejected.append(Rejected(row.line, describe(e), _first_field(e), row.data))
         return
     except DomainError as e:
-        report.rejected.append(Rejected(row.line, e.message))
+        report.rejected.append(Rejected(row.line, e.message, e.field, row.data))
         report.unknown.extend((row.line, r) for _, r in getattr(e, "unknown", ()))
         return
     except (psycopg.DataError, psycopg.IntegrityError) as e:
-        report.rejected.append(Rejected(row.line, f"数据库拒绝 / rejected by database: {e}"))
+        reason = f"数据库拒绝 / rejected by database: {e}"
+        report.rejected.append(Rejected(row.line, reason, None, row.data))
         return
     report.mapped.extend((row.line, m) for m in prepared.mapped)
     report.duplicates.extend((row.line, s) for s in prepared.suspects)
@@ -229,6 +232,11 @@ def _import_row(
         report.created += 1
     else:
         report.updated += 1
+
+
+def _first_field(error: ValidationError) -> str | None:
+    errors = error.errors(include_url=False)
+    return str(errors[0]["loc"][0]) if errors and errors[0]["loc"] else None
 
 
 def _duplicate(row: Row, seen: dict[str, int]) -> Rejected | None:
@@ -242,6 +250,8 @@ def _duplicate(row: Row, seen: dict[str, int]) -> Rejected | None:
             row.line,
             f"external_id {external_id} 与第 {first} 行重复 / "
             f"duplicate external_id (first at line {first})",
+            "external_id",
+            row.data,
         )
     seen[external_id] = row.line
     return None
@@ -289,7 +299,7 @@ def import_file(
 ) -> ImportReport:
     """Import a .jsonl, .csv or .xlsx file in one unit of work; raises UnreadableFile."""
     check_library(library)
-    with open_rows(path, limits) as rows:
+    with open_rows(path, limits, library=library) as rows:
         return import_rows(conn=conn, principal=principal, library=library, rows=rows)
 
 

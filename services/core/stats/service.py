@@ -76,6 +76,20 @@ _FIGURES = """
 """
 
 
+# A month breakdown shows at most this many months (ten years).
+MAX_MONTHS = 120
+_ZERO: dict[str, Any] = {
+    "posted": 0,
+    "approved": 0,
+    "matched": 0,
+    "responded": 0,
+    "deals": 0,
+    "median_hours": None,
+    "deal_value": 0,
+    "median_days_to_deal": None,
+}
+
+
 def region_in_reach(principal: Principal, region: str | None) -> str | None:
     """The region the figures cover: a sub-center's own, or any (None: all) for admins."""
     scope = require_any(principal, "stats", "read")
@@ -166,7 +180,35 @@ def breakdown(
         _FACTS + f"SELECT {by} AS key, {_FIGURES} FROM facts GROUP BY 1 ORDER BY {order}",
         params,
     ).fetchall()
-    return [_with_rate(r) for r in rows]
+    found = [_with_rate(r) for r in rows]
+    return _every_month(found, since, until) if by == "month" else found
+
+
+def _month_index(key: str) -> int:
+    year, month = key.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def _every_month(
+    rows: list[dict[str, Any]], since: date | None, until: date | None
+) -> list[dict[str, Any]]:
+    """The months of the period in order, a month without problems as a row of zeros.
+
+    The period runs from since (else the first month with data) to until (else the last);
+    leading empty months stop at MAX_MONTHS, so a far-off since stays readable.
+    """
+    keys = [r["key"] for r in rows]
+    first = since.strftime("%Y-%m") if since else (keys[0] if keys else None)
+    last = until.strftime("%Y-%m") if until else (keys[-1] if keys else None)
+    if first is None or last is None:
+        return rows
+    start, end = _month_index(first), _month_index(last)
+    # Empty months before the data are cut past MAX_MONTHS; months with data never are.
+    earliest = _month_index(keys[0]) if keys else end
+    start = max(start, min(end - MAX_MONTHS + 1, earliest))
+    by_key = {r["key"]: r for r in rows}
+    months = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
+    return [by_key.get(m) or _with_rate({"key": m, **_ZERO}) for m in months]
 
 
 def _by_discipline(conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:

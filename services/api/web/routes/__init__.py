@@ -2,7 +2,9 @@
 
 from greenplat.api.web.routes import (
     account,
+    achievements,
     admin,
+    assets,
     audit,
     auth,
     duplicates,
@@ -46,4 +48,6 @@ ROUTERS = [
     exports.router,
     imports.router,
     duplicates.router,
+    achievements.router,
+    assets.router,
 ]

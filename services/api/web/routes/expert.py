@@ -15,7 +15,7 @@ from greenplat.core.achievements.models import ACHIEVEMENT_KINDS, AchievementCre
 from greenplat.core.errors import InvalidInput, NotFound
 from greenplat.core.experts import service as experts
 from greenplat.core.experts.models import ExpertUpdate
-from greenplat.core.permissions import Principal
+from greenplat.core.permissions import Principal, owns
 from greenplat.core.reference import service as reference
 from greenplat.core.regions import service as regions
 
@@ -98,13 +98,13 @@ def _achievements_page(
     status: int = 200,
 ) -> Response:
     me = v.require("expert", "inbox")
+    mine = me.expert_external_id or "\x00"
     with v.transaction() as conn:
         page = achievements.list(
-            conn=conn,
-            principal=me,
-            expert_id=me.expert_external_id or "\x00",
-            page_size=100,
-            sort="-year",
+            conn=conn, principal=me, expert_id=mine, page_size=100, sort="-year"
+        )
+        withdrawn = achievements.list(
+            conn=conn, principal=me, expert_id=mine, page_size=100, withdrawn=True
         )
         disciplines = reference.choices(conn=conn, kind="discipline")
     return render(
@@ -112,6 +112,7 @@ def _achievements_page(
         "expert/achievements.html",
         status=status,
         page=page,
+        withdrawn=withdrawn,
         values=values or {},
         errors=errors or {},
         kinds=ACHIEVEMENT_KINDS,
@@ -172,7 +173,11 @@ def show_expert(external_id: str, v: Viewer = Depends(signed_in)) -> Response:
         works = achievements.list(
             conn=conn, principal=me, expert_id=expert.external_id, page_size=50, sort="-year"
         )
-    return render(v, "expert/show.html", expert=expert, works=works)
+        withdrawn = achievements.list(
+            conn=conn, principal=me, expert_id=expert.external_id, page_size=50, withdrawn=True
+        )
+    own = owns(me, "expert", expert.model_dump())
+    return render(v, "expert/show.html", expert=expert, works=works, withdrawn=withdrawn, own=own)
 
 
 @router.get("/achievements/{external_id}", include_in_schema=False)
@@ -188,4 +193,5 @@ def show_achievement(external_id: str, v: Viewer = Depends(signed_in)) -> Respon
             for ext in work.expert_ids
             if (e := experts.get_by_external_id(conn=conn, principal=me, external_id=ext))
         ]
-    return render(v, "expert/achievement.html", work=work, authors=authors)
+        manages = achievements.manages(conn=conn, principal=me, record=work.model_dump())
+    return render(v, "expert/achievement.html", work=work, authors=authors, manages=manages)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from greenplat.api.deps import Conn
-from greenplat.core.interchange import jobs
+from greenplat.core.interchange import jobs, reports
+from greenplat.core.sheets import content_disposition as disposition
 
 from ..deps import Viewer, WebRoute, form_of, signed_in
 from ..render import render
@@ -55,3 +56,25 @@ def job_status(job_id: int, conn: Conn, v: Viewer = Depends(signed_in)) -> Respo
     """The progress part of the page alone, for the page to poll."""
     job = jobs.get_or_raise(conn=conn, principal=v.me, job_id=job_id)
     return render(v, "imports/_status.html", job=job)
+
+
+def _download(body: bytes, media: str, name: str) -> Response:
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition(name)})
+
+
+@router.get("/imports/templates/{library}.{fmt}", include_in_schema=False)
+def template(library: str, fmt: str, v: Viewer = Depends(signed_in)) -> Response:
+    """An empty import file of the library with the contract's columns (XLSX: and a guide)."""
+    body, media = reports.as_file(reports.template_sheets(library, v.lang), fmt, v.lang)
+    return _download(body, media, f"{v.t('library.' + library)}-{v.t('import.template')}.{fmt}")
+
+
+@router.get("/imports/{job_id}/report.{fmt}", include_in_schema=False)
+def report(job_id: int, fmt: str, conn: Conn, v: Viewer = Depends(signed_in)) -> Response:
+    """The job's rejected rows with the reasons in the reader's language, as CSV or XLSX."""
+    job = jobs.get_or_raise(conn=conn, principal=v.me, job_id=job_id)
+    rows = jobs.iter_rejections(conn=conn, principal=v.me, job_id=job_id)
+    sheet = reports.report_sheet(job.library, rows, v.lang)
+    body, media = reports.as_file([sheet], fmt, v.lang)
+    name = f"{v.t('import.job', id=job_id)}-{v.t('import.error_report')}.{fmt}"
+    return _download(body, media, name)

@@ -60,9 +60,13 @@ def _period(since: str | None, until: str | None) -> dict[str, date | None]:
 def _charts(v: Viewer, by_industry: list, by_month: list, by_discipline: list) -> dict[str, Any]:
     t = v.t
     months = [r["key"] for r in by_month]
+    table = t("chart.table_view")
     return {
         "industry": charts.hbar(
-            [(r["key"], r["posted"]) for r in by_industry[:12]], title=t("stats.by_industry")
+            [(r["key"], r["posted"]) for r in by_industry[:12]],
+            title=t("stats.by_industry"),
+            header=(t("field.industry"), t("stats.posted")),
+            summary=table,
         ),
         "month": charts.columns(
             months,
@@ -73,15 +77,23 @@ def _charts(v: Viewer, by_industry: list, by_month: list, by_discipline: list) -
                 (t("stats.deals"), [r["deals"] for r in by_month]),
             ],
             title=t("stats.by_month"),
+            ticks=charts.month_ticks(months),
+            header=t("chart.month"),
+            summary=table,
         ),
         "deal_value": charts.columns(
             months,
             [(t("stats.deal_value"), [r["deal_value"] for r in by_month])],
             title=t("stats.deal_value_by_month"),
+            ticks=charts.month_ticks(months),
+            header=t("chart.month"),
+            summary=table,
         ),
         "discipline": charts.hbar(
             [(r["key"], r["matched"]) for r in by_discipline[:12]],
             title=t("stats.by_discipline"),
+            header=(t("field.discipline"), t("stats.matched")),
+            summary=table,
         ),
     }
 
@@ -230,11 +242,15 @@ def all_regions(
             (t("stats.deals"), [r["deals"] for r in rows]),
         ],
         title=t("stats.by_region"),
+        header=t("field.region"),
+        summary=t("chart.table_view"),
     )
     rate = charts.hbar(
         [(r["key"], round((r["response_rate"] or 0) * 100)) for r in rows],
         title=t("stats.response_rate"),
         unit="%",
+        header=(t("field.region"), t("stats.response_rate")),
+        summary=t("chart.table_view"),
     )
     return render(
         v,
