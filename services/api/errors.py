@@ -6,16 +6,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from greenplat.core.errors import DomainError, InvalidInput, Throttled
 from greenplat.core.messages import field_message
@@ -73,7 +74,7 @@ def _allowed_methods(request: Request) -> str:
     methods: set[str] = set()
     for route in request.app.routes:
         if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
+            methods |= route.methods or set()
     return ", ".join(sorted(methods))
 
 
@@ -116,13 +117,24 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=500)
 
 
+_E = TypeVar("_E", bound=Exception)
+
+
+def _handle(
+    app: FastAPI, exc_class: type[_E], handler: Callable[[Request, _E], Awaitable[Response]]
+) -> None:
+    # Starlette calls a handler only with instances of the class it is registered for, which its
+    # ExceptionHandler type (any Exception) cannot say; the TypeVar keeps the pair checked here.
+    app.add_exception_handler(exc_class, cast(ExceptionHandler, handler))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that map every error to the one shape."""
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(psycopg.DataError, _data_error)
-    app.add_exception_handler(Exception, _unexpected)
+    _handle(app, RequestValidationError, _validation_error)
+    _handle(app, DomainError, _domain_error)
+    _handle(app, StarletteHTTPException, http_error)
+    _handle(app, psycopg.DataError, _data_error)
+    _handle(app, Exception, _unexpected)
 
 
 class BodyLimit:

@@ -106,6 +106,8 @@ def signup(data: Signup, conn: Conn, limits: SignInLimits, address: ClientAddres
 @router.get("/me", response_model=UserRead)
 def me(principal: CurrentPrincipal, conn: Conn) -> UserRead:
     """The signed-in account."""
+    if principal.id is None:
+        raise Unauthorized("请先登录 / sign in first")
     return accounts.get_user_or_raise(conn=conn, user_id=principal.id)
 
 

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 
-from greenplat.core import store
+from greenplat.core import db, store
 from greenplat.core.accounts import passwords
 from greenplat.core.accounts.models import UserPage, UserRead, UserUpdate
 from greenplat.core.audit import service as audit
@@ -149,11 +149,12 @@ def create_user(
     if get_by_username(conn=conn, username=username) is not None:
         raise Conflict(f"用户名 {username} 已被使用 / username taken", field="username")
     organization_id = _organization_id(conn, organization, role, region)
-    row = conn.execute(
+    row = db.one(
+        conn,
         "INSERT INTO users (username, password_hash, display_name, role, region, organization_id,"
         " expert_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (username, password_hash, display_name, role, region, organization_id, expert_id),
-    ).fetchone()
+    )
     return get_user_or_raise(conn=conn, user_id=row["id"])
 
 
@@ -199,6 +200,8 @@ def signup_enterprise(
         conn.execute("UPDATE users SET organization_id = %s WHERE id = %s", (created, user.id))
     else:
         existing = organizations.get_by_name(conn=conn, name=organization)
+        if existing is None:
+            raise NotFound(f"组织 {organization} 不存在 / organization {organization} not found")
         organizations.request_membership(conn=conn, user_id=user.id, organization_id=existing["id"])
     return get_user_or_raise(conn=conn, user_id=user.id)
 
@@ -295,11 +298,12 @@ def list_users(
         " ORDER BY u.id LIMIT %(limit)s OFFSET %(offset)s",
         {"role": role, "region": region, "limit": page_size, "offset": (page - 1) * page_size},
     ).fetchall()
-    total = conn.execute(
+    total = db.one(
+        conn,
         "SELECT count(*) AS n FROM users u WHERE (%(role)s::text IS NULL OR u.role = %(role)s)"
         " AND (%(region)s::text IS NULL OR u.region = %(region)s)",
         {"role": role, "region": region},
-    ).fetchone()["n"]
+    )["n"]
     return UserPage(items=[to_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 

@@ -88,17 +88,21 @@ def _save(v: Viewer, problem_id: int | None, data: dict[str, Any]) -> str:
     """Create or update from the form, then submit when asked; returns the external id."""
     me = v.me
     values = _form_values(data)
-    model = ProblemCreate if problem_id is None else ProblemUpdate
-    parsed, errors = parse(model, values, v.t)
+    parsed, errors = (
+        parse(ProblemCreate, values, v.t)
+        if problem_id is None
+        else parse(ProblemUpdate, values, v.t)
+    )
     if parsed is None:
         raise _FormInvalid(values, errors)
     try:
         with v.transaction() as conn:
             if data.get("action") == "submit" and not data.get("confirm_duplicate"):
                 _warn_of_duplicates(conn, me, problem_id, values)
-            if problem_id is None:
+            if isinstance(parsed, ProblemCreate):
                 saved = problems.create(conn=conn, principal=me, data=parsed)
             else:
+                assert problem_id is not None  # a ProblemUpdate is parsed for a problem only
                 saved = problems.update(conn=conn, principal=me, problem_id=problem_id, data=parsed)
             if data.get("action") == "submit":
                 problems.submit(conn=conn, principal=me, problem_id=saved.id)

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from greenplat.core.achievements import service as achievements
-from greenplat.core.achievements.models import ACHIEVEMENT_KINDS
+from greenplat.core.achievements.models import ACHIEVEMENT_KINDS, AchievementPage
 from greenplat.core.errors import InvalidInput
 from greenplat.core.experts import service as experts
+from greenplat.core.experts.models import ExpertPage
 from greenplat.core.permissions import VISITOR, Principal
 from greenplat.core.problems import service as problems
+from greenplat.core.problems.models import ProblemPage
 from greenplat.core.regions import service as regions
 
 from ..deps import Viewer, WebRoute, viewer
@@ -30,8 +32,9 @@ _GETTERS = {
 }
 
 
-def _browse(conn, me: Principal, library: str, f: dict[str, str]) -> list[Any]:
+def _browse(conn, me: Principal, library: str, f: dict[str, str | None]) -> list[Any]:
     """Without words: the newest records matching the filters."""
+    page: ProblemPage | AchievementPage | ExpertPage
     if library == "problems":
         page = problems.list(
             conn=conn, principal=me, region=f["region"], industry=f["industry"], page_size=PAGE
@@ -47,7 +50,7 @@ def _browse(conn, me: Principal, library: str, f: dict[str, str]) -> list[Any]:
     return [(None, item) for item in page.items]
 
 
-def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str], mode: str):
+def _search(v: Viewer, me: Principal, library: str, q: str, f: dict[str, str | None], mode: str):
     """The matches above the relevance bar, as the records this reader may see."""
     page = v.platform.matcher.search(
         q,
