@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from greenplat.indexer.embedding import ModelNotReady, ModelSet
-from greenplat.indexer.queries import QueryEncoder
+from greenplat.indexer.queries import SWITCH_INTERVAL, QueryEncoder
 
 TEXTS = [
     "battery thermal runaway in electric scooters",
@@ -108,3 +109,13 @@ def test_primed_queries_are_served_from_the_cache_with_their_single_embeddings(e
     for text, vector in zip(TEXTS, vectors, strict=True):
         alone = minilm.raw_encode([text], model="minilm", kind="query")[0]
         assert np.allclose(vector, alone, atol=1e-5)
+
+
+def test_a_serving_encoder_lowers_the_switch_interval_so_its_worker_regains_the_gil(encoder):
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)  # the interpreter's default
+    try:
+        encoder.vector(TEXTS[2], model="minilm")
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    finally:
+        sys.setswitchinterval(before)
