@@ -29,7 +29,7 @@ MAX_BATCH = 32
 # The model releases the GIL around each of its few hundred torch operations and waits for it
 # again after each one; with request threads busy in Python, every wait lasts the interpreter's
 # switch interval (5 ms by default): one query took 1.8 s instead of 37 ms next to eight busy
-# threads, 0.4 s at 0.5 ms (docs/matching.md, "Under load").
+# threads, 0.4 s at 0.5 ms (docs/matching.md, "Load").
 SWITCH_INTERVAL = 0.0005
 
 
