@@ -33,7 +33,11 @@ def candidate_ids(
     industry: str | None = None,
 ) -> list[int]:
     """Problems found for the expert's works and profile (by meaning) and terms (by words)."""
-    filters = SearchFilters(status=statuses, region=region, industry=industry)
+    filters = SearchFilters(
+        status=statuses,
+        region=None if region is None else (region,),
+        industry=None if industry is None else (industry,),
+    )
     backend, found = indexer.backend, []
     for model, (_, matrix) in ev.work_vectors.items():
         queries = [*matrix[-QUERY_WORKS:]]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from greenplat.matcher.relevance import Level
+
 # An expert is judged by the few works closest to the problem (TPMS / OpenReview style): the
 # best three balance one lucky paper against a long tail of unrelated ones.
 TOP_WORKS = 3
@@ -48,7 +50,7 @@ class Components:
     score: float = 0.0
     # The relevance bar's calibrated probability and its level (None: below the bar).
     probability: float | None = None
-    level: str | None = None
+    level: Level | None = None
 
 
 def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from greenplat.api.app import create_app
+from greenplat.api.web import matching as web_matching
 from greenplat.cli import app
 from greenplat.core.permissions import SYSTEM
 from greenplat.matcher import relevance
@@ -164,6 +165,21 @@ def test_inbox_filters_by_region_industry_and_level(api_inbox):
     assert client.get(url, params={"level": level}, headers=headers).json()["items"]
     bad = client.get(url, params={"level": "perfect"}, headers=headers)
     assert bad.status_code == 422 and "level" in bad.text
+
+
+def test_portal_inbox_keeps_only_fits_at_least_the_chosen_level(match_settings, match_db, world):
+    platform = Platform(match_settings, match_db)
+    me = world.principals["water"]
+    try:
+        with match_db.session() as conn:
+            everything, _ = web_matching.inbox(platform, conn, me)
+            [water] = [item["match"] for item in everything]
+            for lowest in relevance.LEVELS:
+                items, _ = web_matching.inbox(platform, conn, me, level=lowest)
+                kept = [item["match"].external_id for item in items]
+                assert kept == (["P-water"] if relevance.at_least(water.level, lowest) else [])
+    finally:
+        platform.indexer.close()
 
 
 def test_inbox_candidates_come_from_the_index_whatever_the_age(mconn, matcher, world, match_db):

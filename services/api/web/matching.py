@@ -18,6 +18,7 @@ from greenplat.core.permissions import Principal
 from greenplat.core.problems import service as problems
 from greenplat.matcher import feedback, pipeline
 from greenplat.matcher.models import FeedbackCreate
+from greenplat.matcher.relevance import LEVELS
 from greenplat.platform import Platform
 
 from .forms import REASONS
@@ -154,6 +155,8 @@ def inbox(
     own answer, and whether more follow."""
     if principal.expert_id is None:
         raise NotFound("你的账号未关联专家档案 / your account has no expert profile")
+    # The route has refused any level outside LEVELS; "" means every level.
+    lowest = next((known for known in LEVELS if known == level), None)
     found = platform.matcher.expert_problems(
         principal.expert_id,
         conn=conn,
@@ -162,7 +165,7 @@ def inbox(
         page_size=INBOX_PAGE,
         region=region or None,
         industry=industry or None,
-        level=level or None,
+        level=lowest,
     )
     states = pipeline.stages(conn, [m.id for m in found.items], principal.expert_id)
     items = []

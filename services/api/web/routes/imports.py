@@ -48,7 +48,16 @@ def show_job(
     )
     pages = max(1, -(-report.total // REPORT_PAGE_SIZE))
     noticed = jobs.notes(conn=conn, principal=v.me, job_id=job_id)
-    return render(v, "imports/job.html", job=job, report=report, pages=pages, **noticed)
+    return render(
+        v,
+        "imports/job.html",
+        job=job,
+        report=report,
+        pages=pages,
+        mapped=noticed["mapped"],
+        unknown=noticed["unknown"],
+        duplicates=noticed["duplicates"],
+    )
 
 
 @router.get("/imports/{job_id}/status", include_in_schema=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
@@ -42,6 +42,22 @@ EXPORT_COLUMNS = (
 _DEAL_FIGURES = ("deal_value", "median_days_to_deal")
 
 
+class Period(TypedDict):
+    """The dates a dashboard covers (None: open-ended)."""
+
+    since: date | None
+    until: date | None
+
+
+class RecordFilters(Period):
+    """Which problems a drill-down lists: the figure, its region, industry, month and period."""
+
+    metric: str
+    region: str | None
+    industry: str | None
+    month: str | None
+
+
 def _date(value: str | None, field: str) -> date | None:
     if not value:
         return None
@@ -53,7 +69,7 @@ def _date(value: str | None, field: str) -> date | None:
         raise InvalidInput(message, field=field, key="error.invalid_value", params=params) from None
 
 
-def _period(since: str | None, until: str | None) -> dict[str, date | None]:
+def _period(since: str | None, until: str | None) -> Period:
     return {"since": _date(since, "since"), "until": _date(until, "until")}
 
 
@@ -116,11 +132,11 @@ def dashboard(
         errors, period = inline(error, v.t), {"since": None, "until": None}
     with v.transaction() as conn:
         shown = stats.region_in_reach(me, region)
-        args = {"conn": conn, "principal": me, "region": shown, **period}
-        figures = stats.summary(**args)
-        by_industry = stats.breakdown(by="industry", **args)
-        by_month = stats.breakdown(by="month", **args)
-        by_discipline = stats.breakdown(by="discipline", **args)
+        figures = stats.summary(conn=conn, principal=me, region=shown, **period)
+        by_industry, by_month, by_discipline = (
+            stats.breakdown(conn=conn, principal=me, by=by, region=shown, **period)
+            for by in ("industry", "month", "discipline")
+        )
         region_list = regions.list_regions(conn=conn) if covers_all(me, "stats", "read") else []
     kept = () if errors else (("since", since), ("until", until))
     query = {k: val for k, val in (("region", shown), *kept) if val}
@@ -143,17 +159,17 @@ def dashboard(
 
 
 def _records(
-    v: Viewer, conn: Conn, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    v: Viewer, conn: Conn, params: dict[str, str]
+) -> tuple[list[dict[str, Any]], RecordFilters]:
     me = v.require("stats", "read")
-    filters = {
+    period = _period(params.get("since"), params.get("until"))
+    filters: RecordFilters = {
         "metric": params.get("metric") or "posted",
-        "region": params.get("region") or None,
+        "region": stats.region_in_reach(me, params.get("region") or None),
         "industry": params.get("industry") or None,
         "month": params.get("month") or None,
-        **_period(params.get("since"), params.get("until")),
+        **period,
     }
-    filters["region"] = stats.region_in_reach(me, filters["region"])
     rows = stats.records(conn=conn, principal=me, **filters)
     return rows, filters
 
@@ -179,16 +195,22 @@ def _records_sheet(v: Viewer, rows: list[dict[str, Any]]) -> sheets.Sheet:
     return sheets.Sheet(v.t("stats.sheet_records"), header, body)
 
 
-def _breakdown_sheet(v: Viewer, conn: Conn, by: str, filters: dict[str, Any]) -> sheets.Sheet:
-    period = {k: filters[k] for k in ("region", "since", "until")}
-    rows = stats.breakdown(conn=conn, principal=v.me, by=by, **period)
+def _breakdown_sheet(v: Viewer, conn: Conn, by: str, filters: RecordFilters) -> sheets.Sheet:
+    rows = stats.breakdown(
+        conn=conn,
+        principal=v.me,
+        by=by,
+        region=filters["region"],
+        since=filters["since"],
+        until=filters["until"],
+    )
     figures = (*stats.METRICS, *_DEAL_FIGURES)
     header = [v.t(f"export.{by}"), *(v.t(f"stats.{m}") for m in figures)]
     body = [[r["key"], *(r[m] for m in figures)] for r in rows]
     return sheets.Sheet(v.t(f"stats.by_{by}"), header, body)
 
 
-def _export(v: Viewer, conn: Conn, filters: dict[str, Any], rows: int, suffix: str) -> str:
+def _export(v: Viewer, conn: Conn, filters: RecordFilters, rows: int, suffix: str) -> str:
     """Log the export and name its file: 江苏省-统计-2026-12-01.xlsx."""
     region = filters["region"]
     audit.record(conn, actor=v.me, action="export", library="stats", region=region, rows=rows)
