@@ -31,7 +31,8 @@ def _wait_for_mail(mail, address: str, text: str, timeout: float = 120):
 
 
 def _settings(tab, email: str) -> None:
-    tab.page.click("#account-settings")
+    tab.page.click("#account-settings")  # the account page, which links its settings
+    tab.page.click("#notification-settings")
     tab.page.fill("#f-email", email)
     tab.page.click("#save-settings")
     expect(tab.page.locator(".flash")).to_have_text("设置已保存。")
