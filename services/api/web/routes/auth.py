@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -133,18 +135,7 @@ async def signup(v: Viewer = Depends(viewer)) -> Response:
     if form is not None and not errors:
         signed, errors, wait = _sign_up(v, form)
     if signed is None:
-        values = {k: v_ for k, v_ in data.items() if not k.startswith("password")}
-        page = render(
-            v,
-            "signup.html",
-            status=429 if wait else 422,
-            errors=errors,
-            values=values,
-            regions=_regions(v),
-        )
-        if wait:
-            page.headers["Retry-After"] = str(wait)
-        return page
+        return _signup_refused(v, "signup.html", data, errors, wait)
     token, welcome = signed
     return _signed_in(v, f"/enterprise/problems?ok={welcome}", token)
 
@@ -202,19 +193,21 @@ async def signup_expert(v: Viewer = Depends(viewer)) -> Response:
     if form is not None and not errors:
         token, errors, wait = _sign_up_expert(v, form)
     if token is None:
-        values = {k: v_ for k, v_ in data.items() if not k.startswith("password")}
-        page = render(
-            v,
-            "signup_expert.html",
-            status=429 if wait else 422,
-            errors=errors,
-            values=values,
-            regions=_regions(v),
-        )
-        if wait:
-            page.headers["Retry-After"] = str(wait)
-        return page
+        return _signup_refused(v, "signup_expert.html", data, errors, wait)
     return _signed_in(v, "/account?ok=flash.signup_expert_pending", token)
+
+
+def _signup_refused(
+    v: Viewer, template: str, data: dict[str, Any], errors: dict[str, str], wait: int | None
+) -> Response:
+    """The sign-up form again with its errors and what was typed (never the passwords)."""
+    values = {k: v_ for k, v_ in data.items() if not k.startswith("password")}
+    page = render(
+        v, template, status=429 if wait else 422, errors=errors, values=values, regions=_regions(v)
+    )
+    if wait:
+        page.headers["Retry-After"] = str(wait)
+    return page
 
 
 @router.post("/logout", include_in_schema=False)
