@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 from greenplat.api.deps import client_address
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts import throttle
-from greenplat.core.accounts.models import Credentials, ExpertSignup, Signup
+from greenplat.core.accounts.models import Credentials, ExpertSignup, Signup, UserRead
 from greenplat.core.accounts.throttle import Limits
 from greenplat.core.audit import service as audit
 from greenplat.core.errors import Conflict, InvalidInput, Throttled, Unauthorized
@@ -23,6 +24,8 @@ from ..forms import only, parse
 from ..i18n import LANG_COOKIE, LANGUAGES
 from ..render import render
 from ..session import clear_session, set_session
+
+R = TypeVar("R")
 
 router = APIRouter(route_class=WebRoute)
 
@@ -99,15 +102,17 @@ def signup_page(v: Viewer = Depends(viewer)) -> Response:
     return render(v, "signup.html", errors={}, values={}, regions=_regions(v))
 
 
-def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str, str], int | None]:
-    """The new account's token and welcome message, or the form's errors and the seconds to
-    wait when throttled."""
+def _register(
+    v: Viewer, form: Signup | ExpertSignup, create: Callable[[], R]
+) -> tuple[tuple[R, str] | None, dict[str, str], int | None]:
+    """Create an account under the sign-up throttle and sign it in: what `create` returned and
+    the token, or the form's errors and the seconds to wait when throttled."""
     limits = Limits.of(v.platform.settings)
     try:
         # The attempt counts on the request's connection; a refused sign-up's own writes roll
         # back to the throttle's savepoint.
         with throttle.signing_up(v.conn, limits=limits, address=client_address(v.request)):
-            account = accounts.signup_enterprise(conn=v.conn, **form.model_dump())
+            created = create()
         with v.transaction() as conn:
             token = accounts.authenticate(
                 conn=conn,
@@ -120,8 +125,7 @@ def _sign_up(v: Viewer, form: Signup) -> tuple[tuple[str, str] | None, dict[str,
     except Throttled as error:
         wait = error.retry_after
         return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait
-    welcome = "flash.welcome_pending" if account.organization_pending else "flash.welcome"
-    return (token, welcome), {}, None
+    return (created, token), {}, None
 
 
 @router.post("/signup", include_in_schema=False)
@@ -131,12 +135,17 @@ async def signup(v: Viewer = Depends(viewer)) -> Response:
     form, errors = parse(Signup, only(data, fields), v.t)
     if form is not None and data.get("password") != data.get("password2"):
         errors = {"password2": v.t("auth.password_mismatch")}
-    signed, wait = None, None
+    done: tuple[UserRead, str] | None = None
+    wait = None
     if form is not None and not errors:
-        signed, errors, wait = _sign_up(v, form)
-    if signed is None:
+        enterprise = form
+        done, errors, wait = _register(
+            v, form, lambda: accounts.signup_enterprise(conn=v.conn, **enterprise.model_dump())
+        )
+    if done is None:
         return _signup_refused(v, "signup.html", data, errors, wait)
-    token, welcome = signed
+    account, token = done
+    welcome = "flash.welcome_pending" if account.organization_pending else "flash.welcome"
     return _signed_in(v, f"/enterprise/problems?ok={welcome}", token)
 
 
@@ -159,27 +168,6 @@ def signup_expert_page(v: Viewer = Depends(viewer)) -> Response:
     return render(v, "signup_expert.html", errors={}, values={}, regions=_regions(v))
 
 
-def _sign_up_expert(v: Viewer, form: ExpertSignup) -> tuple[str | None, dict[str, str], int | None]:
-    """The new expert's token, or the form's errors and the seconds to wait when throttled."""
-    limits = Limits.of(v.platform.settings)
-    try:
-        with throttle.signing_up(v.conn, limits=limits, address=client_address(v.request)):
-            applications.signup(conn=v.conn, data=form)
-        with v.transaction() as conn:
-            token = accounts.authenticate(
-                conn=conn,
-                username=form.username,
-                password=form.password,
-                user_agent=v.request.headers.get("user-agent"),
-            )
-    except (Conflict, InvalidInput) as error:
-        return None, {error.field or "form": error.message}, None
-    except Throttled as error:
-        wait = error.retry_after
-        return None, {"form": v.t("auth.signup_throttled", seconds=wait)}, wait
-    return token, {}, None
-
-
 @router.post("/signup/expert", include_in_schema=False)
 async def signup_expert(v: Viewer = Depends(viewer)) -> Response:
     """An expert registers: signed in at once, its profile public once its sub-center approves."""
@@ -189,12 +177,16 @@ async def signup_expert(v: Viewer = Depends(viewer)) -> Response:
     form, errors = parse(ExpertSignup, fields, v.t)
     if form is not None and data.get("password") != data.get("password2"):
         errors = {"password2": v.t("auth.password_mismatch")}
-    token, wait = None, None
+    done: tuple[object, str] | None = None
+    wait = None
     if form is not None and not errors:
-        token, errors, wait = _sign_up_expert(v, form)
-    if token is None:
+        expert = form
+        done, errors, wait = _register(
+            v, form, lambda: applications.signup(conn=v.conn, data=expert)
+        )
+    if done is None:
         return _signup_refused(v, "signup_expert.html", data, errors, wait)
-    return _signed_in(v, "/account?ok=flash.signup_expert_pending", token)
+    return _signed_in(v, "/account?ok=flash.signup_expert_pending", done[1])
 
 
 def _signup_refused(
