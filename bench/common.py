@@ -15,9 +15,17 @@ from greenplat.core.settings import Settings
 
 
 @contextmanager
-def bench_database(**overrides) -> Iterator[tuple[Settings, Database]]:
-    """A fresh embedded PostgreSQL in a temporary folder (or GREENPLAT_BENCH_DATABASE_URL)."""
-    folder = Path(tempfile.mkdtemp(prefix="greenplat-bench-"))
+def bench_database(
+    keep: Path | None = None, **overrides
+) -> Iterator[tuple[Settings, Database]]:
+    """A fresh embedded PostgreSQL in a temporary folder (or GREENPLAT_BENCH_DATABASE_URL).
+
+    With `keep`, the database lives in that folder and stays there for the next run, so a
+    benchmark can skip loading what an earlier run loaded.
+    """
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    folder = keep or Path(tempfile.mkdtemp(prefix="greenplat-bench-"))
     folder.chmod(0o755)  # the embedded server runs as an unprivileged user
     settings = Settings(
         env="test",
@@ -31,7 +39,8 @@ def bench_database(**overrides) -> Iterator[tuple[Settings, Database]]:
         yield settings, db
     finally:
         db.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -13,6 +13,7 @@ profiles, conflict/capacity/declined rules, top-3 work affinity, re-ranking, exp
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -194,22 +195,24 @@ def measure_embedding(indexer: Indexer, corpus: Corpus, queries: int) -> list[fl
     return timings
 
 
-def run(sizes: tuple[int, ...] = (10_000, 100_000), queries: int = 50) -> None:
+def run(
+    sizes: tuple[int, ...] = (10_000, 100_000), queries: int = 50, keep: Path | None = None
+) -> None:
     """Print p50/p95 latency of problem -> top 20 experts at each number of experts."""
     models_dir = Settings().models_dir
     modelprep.prepare_e5_small(models_dir / MODEL)
     corpus = Corpus(seed=11)
-    with bench_database(models=f"zh:{MODEL}", models_dir=models_dir) as (settings, db):
+    with bench_database(keep, models=f"zh:{MODEL}", models_dir=models_dir) as (settings, db):
         indexer = Indexer(settings, db)
         with db.session() as conn:
             indexer.ensure_storage(conn)
+            have = conn.execute("SELECT count(*) AS n FROM experts").fetchone()["n"]
         matcher = Matcher(indexer)
         topics = Topics(indexer, corpus)
-        have = 0
         try:
             for size in sizes:
-                seconds = fill(db, topics, have, size)
-                have = size
+                seconds = fill(db, topics, have, size) if size > have else 0.0
+                have = max(have, size)
                 with db.session() as conn:
                     measure(matcher, conn, corpus, 5)  # warm caches and the model
                     timings = measure(matcher, conn, corpus, queries)
@@ -232,8 +235,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.match_latency", description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="numbers of experts")
     parser.add_argument("--queries", type=int, default=50, help="problems per size")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the database in this folder and reuse what it holds"
+    )
     args = parser.parse_args()
-    run(sizes=tuple(int(s) for s in args.sizes.split(",")), queries=args.queries)
+    run(sizes=tuple(int(s) for s in args.sizes.split(",")), queries=args.queries, keep=args.keep)
 
 
 if __name__ == "__main__":
