@@ -56,6 +56,12 @@ class SearchBackend(Protocol):
     ) -> dict[int, np.ndarray]:
         """Stored vectors of these records (records without one are left out)."""
 
+    def similarities(
+        self, conn: Connection, library: str, ids: list[int], model: str, vector: np.ndarray
+    ) -> dict[int, float]:
+        """Cosine of each record's stored vector with `vector` (records without one are left
+        out): what scoring against one query needs, without moving the vectors."""
+
     def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         """record id -> content hash of every indexed record of a library."""
 

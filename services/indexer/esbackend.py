@@ -279,6 +279,13 @@ class ElasticsearchBackend:
             if doc.get("found") and field in doc.get("_source", {})
         }
 
+    def similarities(
+        self, conn: Connection, library: str, ids: list[int], model: str, vector: np.ndarray
+    ) -> dict[int, float]:
+        query = np.asarray(vector, dtype=np.float32)
+        stored = self.get_vectors(conn, library, ids, model)
+        return {record_id: float(v @ query) for record_id, v in stored.items()}
+
     def _scan(self, library: str, query: dict, fields: list[str]) -> Iterable[dict[str, Any]]:
         return helpers.scan(
             self.client,

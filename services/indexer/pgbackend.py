@@ -24,6 +24,10 @@ _DDL_LOCK = 74_117_101
 FREQUENT_TERM_SHARE = 0.05
 FREQUENT_TERMS_TTL = 300.0  # seconds
 FREQUENT_TERMS_MIN_DOCUMENTS = 20_000
+# Documents the any-term fallback may rank, by PostgreSQL's own estimate: its rarest terms are
+# kept until their documents would exceed this (ranking cost grows with every match: 150 ms a
+# query for 150k matches at 300k documents, bench/match_latency.py).
+LEXICAL_FALLBACK_BUDGET = 2_000
 _DOC_COLUMNS = ("library", "record_id", "external_id", "title", "lexemes", *FILTER_FIELDS)
 
 
@@ -73,7 +77,8 @@ class PostgresBackend:
 
     def __init__(self) -> None:
         self._slugs: dict[str, str] = {}
-        self._frequent: frozenset[str] = frozenset()
+        self._frequent: dict[str, float] = {}
+        self._documents = 0.0
         self._frequent_at = float("-inf")
 
     # storage -----------------------------------------------------------------------------
@@ -212,10 +217,10 @@ class PostgresBackend:
         # holding any term ranked after them. Ranking every record that shares one frequent
         # term is what makes OR queries slow on large libraries (measured: bench/latency.py).
         every = self._lexical(conn, library, tsquery_literal(query_terms, "&"), filters, k)
-        # The fallback leaves out terms in a large share of all records (PostgreSQL's own
-        # statistics say which): they alone would drag most of the library into the ranking.
-        frequent = self._frequent_terms(conn)
-        some = [term for term in dict.fromkeys(query_terms) if term not in frequent]
+        # The fallback ranks the records holding any of the rarer terms (PostgreSQL's own
+        # statistics say how many hold each): frequent ones alone would drag most of the
+        # library into the ranking.
+        some = self._rare_terms(conn, list(dict.fromkeys(query_terms)))
         if len(every) >= k or len(set(query_terms)) < 2 or not some:
             return every
         rest = replace(filters, exclude_ids=filters.exclude_ids + tuple(c.record_id for c in every))
@@ -223,25 +228,42 @@ class PostgresBackend:
             conn, library, tsquery_literal(some, "|"), rest, k - len(every)
         )
 
-    def _frequent_terms(self, conn: Connection) -> frozenset[str]:
-        """Terms ANALYZE found in more than FREQUENT_TERM_SHARE of documents (cached a while)."""
+    def _rare_terms(self, conn: Connection, query_terms: list[str]) -> list[str]:
+        """The query's terms the fallback ranks: none found in more than FREQUENT_TERM_SHARE
+        of documents, rarest first while their documents stay within the budget."""
+        shares, documents = self._term_shares(conn)
+        rare = sorted(
+            (t for t in query_terms if shares.get(t, 0.0) <= FREQUENT_TERM_SHARE),
+            key=lambda t: shares.get(t, 0.0),
+        )
+        kept: list[str] = []
+        matched = 0.0
+        for term in rare:
+            matched += shares.get(term, 0.0) * documents
+            if kept and matched > LEXICAL_FALLBACK_BUDGET:
+                break
+            kept.append(term)
+        return kept
+
+    def _term_shares(self, conn: Connection) -> tuple[dict[str, float], float]:
+        """The share of documents holding each common term, as ANALYZE found it, and the
+        number of documents (cached a while; empty for small libraries, which rank every
+        match quickly: their queries stay whole)."""
         now = time.monotonic()
         if now - self._frequent_at > FREQUENT_TERMS_TTL:
-            # Small libraries rank every match quickly: leave their queries whole.
             row = conn.execute(
                 "SELECT most_common_elems::text::text[] AS terms,"
-                " most_common_elem_freqs AS freqs FROM pg_stats"
+                " most_common_elem_freqs AS freqs, c.reltuples AS documents"
+                " FROM pg_stats, pg_class c"
                 " WHERE tablename = 'search_documents' AND attname = 'lexemes'"
-                " AND (SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass)"
-                " >= %s",
+                " AND c.oid = 'search_documents'::regclass AND c.reltuples >= %s",
                 (FREQUENT_TERMS_MIN_DOCUMENTS,),
             ).fetchone()
             terms, freqs = (row["terms"], row["freqs"]) if row and row["terms"] else ([], [])
-            self._frequent = frozenset(
-                term for term, freq in zip(terms, freqs, strict=False) if freq > FREQUENT_TERM_SHARE
-            )
+            self._frequent = dict(zip(terms, freqs, strict=False))
+            self._documents = float(row["documents"]) if row else 0.0
             self._frequent_at = now
-        return self._frequent
+        return self._frequent, self._documents
 
     def _lexical(
         self,
@@ -312,6 +334,22 @@ class PostgresBackend:
             binary=True,
         ).fetchall()
         return {r["record_id"]: as_array(r["embedding"]) for r in rows}
+
+    def similarities(
+        self, conn: Connection, library: str, ids: list[int], model: str, vector: np.ndarray
+    ) -> dict[int, float]:
+        slug = self._slug(conn, model)
+        if slug is None or not ids:
+            return {}
+        # The server computes the cosines next to the vectors: a match scores about a thousand
+        # works, and moving their vectors cost more than the rest of the query.
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT record_id, 1 - (embedding <=> %s) AS sim FROM {} WHERE record_id = ANY(%s)"
+            ).format(vector_table(slug, library)),
+            (np.asarray(vector, dtype=np.float32), list(ids)),
+        ).fetchall()
+        return {r["record_id"]: float(r["sim"]) for r in rows}
 
     def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         rows = conn.execute(

@@ -226,6 +226,23 @@ class Indexer:
             return {}
         return self.backend.get_vectors(conn, library, [int(i) for i in record_ids], model)
 
+    def similarities(
+        self,
+        library: str,
+        record_ids: Sequence[int],
+        vector: np.ndarray,
+        *,
+        conn: Connection,
+        model: str,
+    ) -> dict[int, float]:
+        """Cosine of each record's stored vector (under model) with vector; records without
+        one are absent. Stored vectors are unit length, so this is their dot product."""
+        _check_library(library)
+        if not record_ids:
+            return {}
+        ids = [int(i) for i in record_ids]
+        return self.backend.similarities(conn, library, ids, model, vector)
+
     # operations --------------------------------------------------------------------------
 
     def status(self, conn: Connection) -> dict[str, Any]:

@@ -58,12 +58,15 @@ class Work:
 
 @dataclass
 class ExpertEvidence:
-    """The vectors an expert is judged by, per model."""
+    """The vectors an expert is judged by, per model; or, loaded against one query, only
+    the cosines of those vectors with it (work_sims, profile_sims)."""
 
     expert: dict
     works: list[Work] = field(default_factory=list)
     work_vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
     profile: dict[str, np.ndarray] = field(default_factory=dict)
+    work_sims: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
+    profile_sims: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,13 +99,22 @@ def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work
 
 
 def load_evidence(
-    indexer, conn: Connection, experts: Sequence[dict], models: Sequence[str]
+    indexer,
+    conn: Connection,
+    experts: Sequence[dict],
+    models: Sequence[str],
+    *,
+    query: dict[str, np.ndarray] | None = None,
 ) -> dict[int, ExpertEvidence]:
-    """Works and profile vectors of these experts for the given models."""
+    """Works and profile vectors of these experts for the given models; with `query` (a
+    vector per model), their cosines with it instead, computed where the vectors are."""
     works = load_works(conn, experts)
     evidence = {row["id"]: ExpertEvidence(row, works.get(row["id"], [])) for row in experts}
     work_ids = sorted({w.id for ws in works.values() for w in ws})
     profiled = [row["id"] for row in experts if has_profile(row)]
+    if query is not None:
+        _load_similarities(indexer, conn, evidence, work_ids, profiled, query)
+        return evidence
     for model in models:
         stored = indexer.get_vectors("achievements", work_ids, conn=conn, model=model)
         profiles = indexer.get_vectors("experts", profiled, conn=conn, model=model)
@@ -115,6 +127,41 @@ def load_evidence(
     return evidence
 
 
+def _load_similarities(
+    indexer,
+    conn: Connection,
+    evidence: dict[int, ExpertEvidence],
+    work_ids: list[int],
+    profiled: list[int],
+    query: dict[str, np.ndarray],
+) -> None:
+    for model, vector in query.items():
+        works = indexer.similarities("achievements", work_ids, vector, conn=conn, model=model)
+        profiles = indexer.similarities("experts", profiled, vector, conn=conn, model=model)
+        for expert_id, ev in evidence.items():
+            ids = [w.id for w in ev.works if w.id in works]
+            if ids:
+                ev.work_sims[model] = (ids, np.array([works[i] for i in ids], dtype=np.float32))
+            if expert_id in profiles:
+                ev.profile_sims[model] = profiles[expert_id]
+
+
+def _cosines(
+    query: np.ndarray | None, model: str, ev: ExpertEvidence
+) -> tuple[tuple[list[int], np.ndarray] | None, float | None]:
+    """(work ids, their cosines) and the profile's cosine with the query under one model."""
+    if model in ev.work_sims or model in ev.profile_sims:
+        return ev.work_sims.get(model), ev.profile_sims.get(model)
+    if query is None:
+        return None, None
+    works = None
+    if model in ev.work_vectors:
+        ids, matrix = ev.work_vectors[model]
+        works = (ids, matrix @ query)
+    profile = float(ev.profile[model] @ query) if model in ev.profile else None
+    return works, profile
+
+
 def score_expert(
     problem_vectors: dict[str, np.ndarray], models: Sequence[str], ev: ExpertEvidence
 ) -> Affinity | None:
@@ -124,17 +171,18 @@ def score_expert(
     cross-validation, scored no better on the English dev sets (docs/evaluation.md)."""
     for model in models:
         query = problem_vectors.get(model)
-        if query is None or (model not in ev.work_vectors and model not in ev.profile):
+        if query is None:
+            continue
+        found, profile = _cosines(query, model, ev)
+        if found is None and profile is None:
             continue
         works = None
         best: list[tuple[int, float]] = []
-        if model in ev.work_vectors:
-            ids, matrix = ev.work_vectors[model]
-            sims = matrix @ query
+        if found is not None:
+            ids, sims = found
             works = scoring.top_mean(sims)
             order = np.argsort(-sims)[: scoring.TOP_WORKS]
             best = [(ids[i], float(sims[i])) for i in order]
-        profile = float(ev.profile[model] @ query) if model in ev.profile else None
         cosine = scoring.expert_affinity(works, profile)
         assert cosine is not None
         return Affinity(calibrate(model, cosine), model, works, profile, best)

@@ -76,6 +76,29 @@ def _key_terms(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def held_terms(terms: Iterable[str], texts: Iterable[str | None]) -> set[str]:
+    """Which of these key terms the texts hold, without segmenting the texts: a Chinese term
+    where its characters occur (a segmenter for search yields every dictionary word inside a
+    longer one, so 电池 is held by 锂离子电池 either way), any other term as a whole token.
+    Segmenting each candidate was most of a match's time (docs/matching.md, Speed)."""
+    lowered = [text.lower() for text in texts if text]
+    out = set()
+    for term in dict.fromkeys(terms):
+        if _CJK.search(term):
+            found = any(term in text for text in lowered)
+        else:
+            pattern = _token_pattern(term)
+            found = any(term in text and pattern.search(text) for text in lowered)
+        if found:
+            out.add(term)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
+
+
 def idf_weights(terms: Iterable[str]) -> dict[str, float]:
     """Each distinct term with its IDF (jieba's table; unknown terms count as the median)."""
     idf, median = _idf_table()
@@ -99,15 +122,10 @@ def filler_terms() -> frozenset[str]:
 def shared_terms(query: str | None, candidate: Iterable[str | None], limit: int = MAX_TERMS):
     """Terms of the query that the candidate's texts also hold, most telling first; filler
     (words found across many fields) is never a reason."""
-    texts = [text for text in candidate if text]
     query_terms = key_terms(query)
-    lowered = [text.lower() for text in texts]
-    # Only a piece of the candidate's texts can be shared: skip their segmentation otherwise.
-    if not any(term in text for term in query_terms for text in lowered):
+    have = held_terms(query_terms, candidate)
+    if not have:
         return []
-    have = set()
-    for text in texts:
-        have.update(key_terms(text))
     idf, median = _idf_table()
     seen: dict[str, float] = {}
     filler = filler_terms()

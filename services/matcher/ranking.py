@@ -126,7 +126,8 @@ def score_experts(
         vectors = retrieval.source_vectors(
             indexer, conn, "problems", problem.get("id"), text, models
         )
-    evidence = aff.load_evidence(indexer, conn, experts, models)
+    query = {m: vectors[m] for m in models if m in vectors}
+    evidence = aff.load_evidence(indexer, conn, experts, models, query=query)
     scored = []
     for expert in experts:
         ev = evidence[expert["id"]]

@@ -26,7 +26,7 @@ from typing import Literal
 
 from greenplat.indexer.analysis import languages
 from greenplat.indexer.translation import term_translations
-from greenplat.matcher.explain import idf_weights, key_terms
+from greenplat.matcher.explain import held_terms, idf_weights, key_terms
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 Direction = Literal["search", "record"]
@@ -161,15 +161,8 @@ class Terms:
         texts = [text for text in candidate if text]
         if not all(_holds(part, texts) for part in self.parts):
             return 0.0
-        # A term (or translation) the texts hold is a piece of them: when none is, the word
-        # segmentation (most of a judgement's cost) has nothing to find.
-        lowered = [text.lower() for text in texts]
         findable = [*self.weights, *(t for ts in self.translations.values() for t in ts)]
-        if not any(term in text for term in findable for text in lowered):
-            return 0.0
-        have: set[str] = set()
-        for text in texts:
-            have.update(key_terms(text))
+        have = held_terms(findable, texts)
         held = sum(
             w
             for t, w in self.weights.items()

@@ -218,6 +218,16 @@ def test_stored_vectors_of_records_and_of_expert_profiles(iconn, any_indexer, an
     expected = any_indexer.encode_passages(["Battery chemist."], conn=iconn, model=model)[0]
     assert float(profile @ expected) > 0.999
 
+    # Cosines computed where the vectors are equal those of the vectors fetched.
+    query = any_indexer.query_vector("lithium battery", model=model)
+    sims = any_indexer.similarities(
+        "achievements", [first, second, 999], query, model=model, conn=iconn
+    )
+    assert set(sims) == {first, second}
+    for record_id, sim in sims.items():
+        assert abs(sim - float(vectors[record_id] @ query)) < 1e-5
+    assert any_indexer.similarities("experts", [], query, model=model, conn=iconn) == {}
+
 
 def test_verify_finds_and_repairs_drift(iconn, any_indexer, any_records):
     kept = any_records.problem("Noise barrier", "Highway noise barrier.")
