@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 
 def main() -> None:
@@ -30,6 +31,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60, help="load: seconds per level")
     parser.add_argument("--levels", default="8,32,64", help="load: concurrent clients per level")
     parser.add_argument("--experts", type=int, default=0, help="load: synthetic experts to add")
+    parser.add_argument(
+        "--keep", type=Path, help="load: keep the data in this folder and reuse it next time"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -55,7 +59,7 @@ def main() -> None:
         from bench import load
 
         levels = tuple(int(n) for n in args.levels.split(","))
-        load.run(duration=args.duration, levels=levels, experts=args.experts)
+        load.run(duration=args.duration, levels=levels, experts=args.experts, keep=args.keep)
     if args.which in ("all", "embed"):
         from bench import query_embedding
 

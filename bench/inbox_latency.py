@@ -13,6 +13,7 @@ index, readable problems, rules, affinity, the relevance judgement, the page's r
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -170,25 +171,35 @@ def measure(matcher: Matcher, conn, experts: list[int]) -> list[float]:
     return timings
 
 
-def run(sizes: tuple[int, ...] = (10_000, 100_000), experts: int = 50) -> None:
+def run(
+    sizes: tuple[int, ...] = (10_000, 100_000), experts: int = 50, keep: Path | None = None
+) -> None:
     """Print p50/p95 latency of an expert's inbox page at each number of approved problems."""
     models_dir = Settings().models_dir
     modelprep.prepare_e5_small(models_dir / MODEL)
     corpus = Corpus(seed=13)
-    with bench_database(models=f"zh:{MODEL}", models_dir=models_dir) as (settings, db):
+    with bench_database(keep, models=f"zh:{MODEL}", models_dir=models_dir) as (settings, db):
         indexer = Indexer(settings, db)
         with db.session() as conn:
             indexer.ensure_storage(conn)
+            have = conn.execute("SELECT count(*) AS n FROM problems").fetchone()["n"]
+            ids = [
+                r["id"]
+                for r in conn.execute(
+                    "SELECT id FROM experts WHERE id >= %s ORDER BY id LIMIT %s",
+                    (EXPERT_BASE, experts + 5),
+                )
+            ]
         matcher = Matcher(indexer)
         topics = Topics(indexer, corpus)
-        with db.session() as conn:
-            ids = _fill_experts(conn, topics, experts + 5)
-            conn.execute("ANALYZE achievements")
-        have = 0
+        if len(ids) < experts + 5:
+            with db.session() as conn:
+                ids = _fill_experts(conn, topics, experts + 5)
+                conn.execute("ANALYZE achievements")
         try:
             for size in sizes:
-                seconds = fill(db, topics, have, size)
-                have = size
+                seconds = fill(db, topics, have, size) if size > have else 0.0
+                have = max(have, size)
                 with db.session() as conn:
                     measure(matcher, conn, ids[:5])  # warm caches
                     timings = measure(matcher, conn, ids[5:])
@@ -207,8 +218,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.inbox_latency", description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="numbers of approved problems")
     parser.add_argument("--experts", type=int, default=50, help="experts whose inbox is read")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the database in this folder and reuse what it holds"
+    )
     args = parser.parse_args()
-    run(sizes=tuple(int(s) for s in args.sizes.split(",")), experts=args.experts)
+    run(sizes=tuple(int(s) for s in args.sizes.split(",")), experts=args.experts, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -243,16 +243,29 @@ def _p95(tally: Tally, name: str) -> float:
     return percentile([s * 1000 for s in tally.seconds[name]], 95)
 
 
-def run(duration: float = 60, levels: tuple[int, ...] = (8, 32, 64), experts: int = 0) -> None:
-    """Serve hello and the platform, drive each level, print the figures and ratios."""
-    folder = Path(tempfile.mkdtemp(prefix="greenplat-load-"))
+def run(
+    duration: float = 60,
+    levels: tuple[int, ...] = (8, 32, 64),
+    experts: int = 0,
+    keep: Path | None = None,
+) -> None:
+    """Serve hello and the platform, drive each level, print the figures and ratios.
+
+    With `keep`, the data lives in that folder and is loaded only once per number of experts.
+    """
+    folder = keep or Path(tempfile.mkdtemp(prefix="greenplat-load-"))
+    folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPLAT_")}
     env.update(GREENPLAT_DATA_DIR=str(folder / "data"), GREENPLAT_ENV="development")
+    loaded = folder / f"loaded-{experts}"
     try:
-        _greenplat("demo", "load", env=env)
-        if experts:
-            _add_experts(folder / "data", experts)
+        if not loaded.exists():
+            shutil.rmtree(folder / "data", ignore_errors=True)
+            _greenplat("demo", "load", env=env)
+            if experts:
+                _add_experts(folder / "data", experts)
+            loaded.touch()
         hello_port, port = _free_port(), _free_port()
         hello_cmd = [
             sys.executable,
@@ -301,4 +314,5 @@ def run(duration: float = 60, levels: tuple[int, ...] = (8, 32, 64), experts: in
                     ratio = _p95(tally, name) / _p95(single, name)
                     print(f"    {name} p95 / single-user p95: {ratio:.1f}x")
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
