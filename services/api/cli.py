@@ -44,6 +44,9 @@ def make_searchable(platform: Platform) -> None:
     console.print(f"已索引 / indexed: {indexed} 项变更 / changes")
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -74,6 +77,10 @@ def serve(
         # (Secure cookies) only when they come from a proxy the settings name.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
+        # Idle connections stay open longer than clients keep them (httpx 5 s, browsers and
+        # proxies up to a minute): with uvicorn's 5 s, a client reusing a connection the
+        # server is closing at that moment sees it dropped (httpx ReadError under load).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
