@@ -6,6 +6,7 @@ sides always agree on what a "word" is, whichever backend stores the terms.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -86,6 +87,12 @@ def language_profile(text: str | None) -> LanguageProfile:
 
 def languages(text: str | None) -> frozenset[str]:
     """The languages present in a text ('zh', 'en'); empty for numbers or blanks."""
+    return _languages(text or "")
+
+
+@functools.lru_cache(maxsize=8192)
+def _languages(text: str) -> frozenset[str]:
+    # The matcher asks again for every candidate it judges: the same works, problems, queries.
     return language_profile(text).languages
 
 

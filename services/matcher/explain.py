@@ -81,15 +81,11 @@ def held_terms(terms: Iterable[str], texts: Iterable[str | None]) -> set[str]:
     where its characters occur (a segmenter for search yields every dictionary word inside a
     longer one, so 电池 is held by 锂离子电池 either way), any other term as a whole token.
     Segmenting each candidate was most of a match's time (docs/matching.md, Speed)."""
-    lowered = [text.lower() for text in texts if text]
+    # One string: a term never spans two texts, since a line break is in no term.
+    joined = "\n".join(text for text in texts if text).lower()
     out = set()
     for term in dict.fromkeys(terms):
-        if _CJK.search(term):
-            found = any(term in text for text in lowered)
-        else:
-            pattern = _token_pattern(term)
-            found = any(term in text and pattern.search(text) for text in lowered)
-        if found:
+        if term in joined and (_CJK.search(term) or _token_pattern(term).search(joined)):
             out.add(term)
     return out
 
