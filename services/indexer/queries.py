@@ -77,19 +77,42 @@ class QueryEncoder:
         self._queue: queue.Queue[_Query | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Queries handed to the worker and not yet answered, so a second ask waits for the
+        # first instead of embedding the text again.
+        self._pending: dict[tuple[str, str], Future[np.ndarray]] = {}
 
     def vector(self, text: str, *, model: str) -> np.ndarray:
         """The L2-normalised query vector of text under model."""
-        key = (model, text)
-        cached = self.cache.get(key)
+        cached = self.cache.get((model, text))
         if cached is not None:
             return cached
+        return self._submit(text, model).result()
+
+    def prefetch(self, text: str, *, model: str) -> None:
+        """Start embedding text now and return at once: a request that has other work to do
+        first (a word search in the database) later gets the vector without waiting for all
+        of it."""
+        if self.cache.get((model, text)) is None:
+            self._submit(text, model)
+
+    def _submit(self, text: str, model: str) -> Future[np.ndarray]:
+        key = (model, text)
+        with self._lock:
+            future = self._pending.get(key)
+            if future is not None:
+                return future
+            query = _Query(model, text)
+            self._pending[key] = query.future
+        query.future.add_done_callback(lambda done: self._settle(key, done))
         self._start()
-        query = _Query(model, text)
         self._queue.put(query)
-        vector = query.future.result()
-        self.cache.put(key, vector)
-        return vector
+        return query.future
+
+    def _settle(self, key: tuple[str, str], future: Future[np.ndarray]) -> None:
+        if future.exception() is None:
+            self.cache.put(key, future.result())
+        with self._lock:
+            self._pending.pop(key, None)
 
     def prime(self, texts: list[str], *, model: str) -> None:
         """Embed texts not yet cached, in batches, for a command that knows its queries in
@@ -99,12 +122,9 @@ class QueryEncoder:
             return
         # Queued together, the worker takes them MAX_BATCH at a time, with its torch threads:
         # the caller's thread would run the model on every core and fight the database.
-        self._start()
-        queries = [_Query(model, text) for text in missing]
-        for query in queries:
-            self._queue.put(query)
-        for query in queries:
-            self.cache.put((model, query.text), query.future.result())
+        futures = [self._submit(text, model) for text in missing]
+        for future in futures:
+            future.result()
 
     def close(self) -> None:
         """Stop the worker after the queries already handed to it."""

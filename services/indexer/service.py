@@ -80,6 +80,12 @@ class Indexer:
         """The L2-normalised query embedding of a text (batched with concurrent ones, cached)."""
         return self.queries.vector(text, model=model)
 
+    def prefetch_query(self, text: str) -> None:
+        """Start embedding a query under each model that reads it, without waiting: the
+        caller's word searches run meanwhile, and query_vector then waits only for the rest."""
+        for model in self.query_models(text):
+            self.queries.prefetch(text, model=model)
+
     def prime_queries(self, texts: Sequence[str]) -> None:
         """Embed these query texts ahead, in batches per model (the query cache keeps them)."""
         by_model: dict[str, list[str]] = {}
@@ -160,18 +166,20 @@ class Indexer:
             return []
         filters = filters or SearchFilters()
         depth = k if mode != "hybrid" else min(MAX_K, 2 * k)
-        queries = {}
         if mode != "lexical":
             self.ensure_storage(conn)
-            queries = {
-                model: self.query_vector(text, model=model) for model in self.query_models(text)
-            }
+            self.prefetch_query(text)
         lexical = translated = None
         if mode != "vector":
             lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
         other = translated_terms(text) if mode == "hybrid" and self.cross_language else []
         if other:
             translated = self.backend.search_lexical(conn, library, other, filters, depth)
+        queries = {}
+        if mode != "lexical":
+            queries = {
+                model: self.query_vector(text, model=model) for model in self.query_models(text)
+            }
         vectors = {
             model: self.backend.search_vector(conn, library, model, vector, filters, depth)
             for model, vector in queries.items()

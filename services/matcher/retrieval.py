@@ -106,7 +106,8 @@ def candidate_experts(
     filters = SearchFilters(**(extra_filters or {}))
     terms = " ".join(top_terms(text, LEXICAL_TERMS))
     works, profiles = [], []
-    for mode, query in (("vector", text), ("lexical", terms)):
+    # Words first: a query being embedded meanwhile (Indexer.prefetch_query) is then ready.
+    for mode, query in (("lexical", terms), ("vector", text)):
         if not query:
             continue
         works += indexer.search(

@@ -97,6 +97,8 @@ def _text_experts(
     discipline: str | None,
     bar: bool,
 ) -> tuple[list[MatchRead], bool]:
+    # The query embeds while the word searches run; the vector searches then wait for it.
+    indexer.prefetch_query(text)
     ranked = ranking.rank_experts(
         indexer,
         conn,
@@ -104,7 +106,6 @@ def _text_experts(
         text=text,
         region=region,
         discipline=discipline,
-        vectors=query_vectors(indexer, text),
         bar=bar,
         want=page * page_size + 1,
     )

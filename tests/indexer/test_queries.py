@@ -119,3 +119,15 @@ def test_a_serving_encoder_lowers_the_switch_interval_so_its_worker_regains_the_
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_a_prefetched_query_is_embedded_once_and_waited_for(encoder, minilm):
+    direct = minilm.raw_encode([TEXTS[0]], model="minilm", kind="query")[0]
+    encoder.prefetch(TEXTS[0], model="minilm")
+    encoder.prefetch(TEXTS[0], model="minilm")  # asked again while pending: no second call
+    vector = encoder.vector(TEXTS[0], model="minilm")
+    assert float(vector @ direct) > 0.9999
+    assert encoder.batches == 1
+    encoder.prefetch(TEXTS[0], model="minilm")  # cached now: nothing to do
+    assert encoder.vector(TEXTS[0], model="minilm") is vector
+    assert encoder.batches == 1
