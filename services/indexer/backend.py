@@ -40,6 +40,16 @@ class SearchBackend(Protocol):
     ) -> list[Candidate]:
         """Best k records by term match, best first."""
 
+    def term_counts(
+        self,
+        conn: Connection,
+        library: str,
+        query_terms: list[str],
+        filters: SearchFilters,
+        cap: int,
+    ) -> dict[str, int]:
+        """How many records matching the filters hold each term, counted up to cap."""
+
     def search_vector(
         self,
         conn: Connection,

@@ -231,6 +231,36 @@ class ElasticsearchBackend:
             return []
         return _candidates(found)
 
+    def term_counts(
+        self,
+        conn: Connection,
+        library: str,
+        query_terms: list[str],
+        filters: SearchFilters,
+        cap: int,
+    ) -> dict[str, int]:
+        if not query_terms:
+            return {}
+        fields = list(TERM_FIELDS.values())
+        held = {
+            str(i): {"bool": {"should": [{"term": {field: term}} for field in fields]}}
+            for i, term in enumerate(query_terms)
+        }
+        query = {"bool": {"filter": es_filters(library, filters), "must_not": _must_not(filters)}}
+        try:
+            found = self.client.search(
+                index=self.alias(library),
+                query=query,
+                size=0,
+                aggs={"held": {"filters": {"filters": held}}},
+            )
+        except NotFoundError:  # nothing was ever indexed on this cluster
+            return dict.fromkeys(query_terms, 0)
+        buckets = found["aggregations"]["held"]["buckets"]
+        return {
+            term: min(cap, int(buckets[str(i)]["doc_count"])) for i, term in enumerate(query_terms)
+        }
+
     def search_vector(
         self,
         conn: Connection,

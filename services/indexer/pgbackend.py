@@ -228,6 +228,26 @@ class PostgresBackend:
             conn, library, tsquery_literal(some, "|"), rest, k - len(every)
         )
 
+    def term_counts(
+        self,
+        conn: Connection,
+        library: str,
+        query_terms: list[str],
+        filters: SearchFilters,
+        cap: int,
+    ) -> dict[str, int]:
+        if not query_terms:
+            return {}
+        where, params = filter_sql(library, filters)
+        # One GIN probe per term; the cap bounds the rows a common term makes it read.
+        rows = conn.execute(
+            "SELECT t.term, (SELECT count(*) FROM (SELECT 1 FROM search_documents p"
+            f" WHERE p.lexemes @@ CAST(t.query AS tsquery) AND {where} LIMIT %s) s) AS n"
+            " FROM unnest(%s::text[], %s::text[]) AS t(term, query)",
+            [*params, cap, query_terms, [tsquery_literal([term]) for term in query_terms]],
+        ).fetchall()
+        return {r["term"]: int(r["n"]) for r in rows}
+
     def _rare_terms(self, conn: Connection, query_terms: list[str]) -> list[str]:
         """The query's terms the fallback ranks: none found in more than FREQUENT_TERM_SHARE
         of documents, rarest first while their documents stay within the budget."""

@@ -93,13 +93,16 @@ def fuse(
     mode: Mode,
     k: int,
     translated: list[Candidate] | None = None,
+    translated_vector: list[Candidate] | None = None,
     weights: dict[str, float] | None = None,
 ) -> list[SearchHit]:
     """Combine ranked lists into hits: RRF for hybrid (and multi-model vector), else raw score.
 
-    weights scales a list's share of the fusion ("lexical", "translated" or a model key;
-    1 when absent); translated is the lexical search by the query's words in the other
-    language, which ranks as a lexical list of its own.
+    weights scales a list's share of the fusion ("lexical", "translated",
+    "translated_vector" or a model key; 1 when absent); translated is the lexical search by
+    the query's words in the other language, which ranks as a lexical list of its own;
+    translated_vector the primary model's search by those words, which only votes (its
+    cosines are not the query's, so the hit's vector scores stay those of the query).
     """
     weights = weights or {}
     hits: dict[int, SearchHit] = {}
@@ -121,6 +124,9 @@ def fuse(
         if h.lexical_rank is None or rank < h.lexical_rank:
             h.lexical_score, h.lexical_rank = c.score, rank
         vote(c, rank, "translated")
+    for rank, c in enumerate(translated_vector or [], start=1):
+        hit(c)
+        vote(c, rank, "translated_vector")
     for model, ranked in vectors.items():
         for rank, c in enumerate(ranked, start=1):
             h = hit(c)

@@ -19,8 +19,8 @@ from greenplat.indexer.backend import SearchBackend, make_backend
 from greenplat.indexer.documents import IndexDoc, load_documents
 from greenplat.indexer.embedding import ModelSet, encode_passages
 from greenplat.indexer.queries import QueryEncoder
-from greenplat.indexer.search import MODES, Mode, SearchFilters, SearchHit, fuse
-from greenplat.indexer.translation import translated_terms
+from greenplat.indexer.search import MODES, Candidate, Mode, SearchFilters, SearchHit, fuse
+from greenplat.indexer.translation import candidate_terms, translated_terms
 
 if TYPE_CHECKING:
     from greenplat.indexer.dispatcher import Dispatcher
@@ -31,6 +31,12 @@ MAX_K = 1000
 # all-MiniLM-L6-v2 cosines measured here: related English query/document pairs 0.52-0.64,
 # unrelated ones -0.13-0.22.
 SECONDARY_MIN_COSINE = 0.3
+# Records counted per translation to choose among them: being held at all is what matters
+# (a cap of 20 or of the whole library chose alike, docs/evaluation.md).
+TERM_COUNT_CAP = 50
+# The primary model's search by an English query's translated words: a small vote, chosen
+# by cross-validation on the bilingual check (docs/evaluation.md, "Cross-language matching").
+TRANSLATED_VECTOR_WEIGHT = 0.5
 
 
 class Indexer:
@@ -169,12 +175,12 @@ class Indexer:
         if mode != "lexical":
             self.ensure_storage(conn)
             self.prefetch_query(text)
-        lexical = translated = None
+        lexical = None
         if mode != "vector":
             lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
-        other = translated_terms(text) if mode == "hybrid" and self.cross_language else []
-        if other:
-            translated = self.backend.search_lexical(conn, library, other, filters, depth)
+        translated: dict[str, list[Candidate]] = {}
+        if mode == "hybrid" and self.cross_language:
+            translated = self._translated_lists(conn, library, text, filters, depth)
         queries = {}
         if mode != "lexical":
             queries = {
@@ -195,9 +201,35 @@ class Indexer:
             vectors,
             mode=cast(Mode, mode),
             k=k,
-            translated=translated,
+            translated=translated.get("translated"),
+            translated_vector=translated.get("translated_vector"),
             weights=self.fusion_weights(text, mode),
         )
+
+    def _translated_lists(
+        self, conn: Connection, library: str, text: str, filters: SearchFilters, depth: int
+    ) -> dict[str, list[Candidate]]:
+        """Lexical and primary-model searches by the Chinese words of an English query.
+
+        Of each phrase's dictionary words, those the records searched hold are used, the
+        most held first: a general dictionary's likeliest sense is often not the library's
+        (simulation is 仿真 in an engineering library, not 假摔).
+        """
+        candidates = candidate_terms(text)
+        if not candidates:
+            return {}
+        held = self.backend.term_counts(conn, library, candidates, filters, TERM_COUNT_CAP)
+        other = translated_terms(text, held)
+        if not other:
+            return {}
+        primary = self.model_set.primary
+        vector = self.query_vector(" ".join(other), model=primary)
+        return {
+            "translated": self.backend.search_lexical(conn, library, other, filters, depth),
+            "translated_vector": self.backend.search_vector(
+                conn, library, primary, vector, filters, depth
+            ),
+        }
 
     def fusion_weights(self, text: str, mode: str) -> dict[str, float]:
         """Each ranked list's share of a search's fusion, by the query's language.
@@ -213,11 +245,12 @@ class Indexer:
         if mode == "vector":
             return weights
         weights["lexical"] = 1.0
-        if self.cross_language and translated_terms(text):
+        if self.cross_language and candidate_terms(text):
             own = ["lexical", *(m for m in weights if m not in ("lexical", self.model_set.primary))]
             for leg in own:
                 weights[leg] = 1.0 / len(own)
             weights["translated"] = 1.0
+            weights["translated_vector"] = TRANSLATED_VECTOR_WEIGHT
         return weights
 
     def get_vectors(

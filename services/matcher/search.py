@@ -203,10 +203,10 @@ def retrieve(
     hits = indexer.search(
         library, conn=conn, text=text, filters=SearchFilters(**clean), k=k, mode=mode
     )
-    # The translated list only adds evidence from the other language: a record first in
+    # The translated lists only add evidence from the other language: a record first in
     # every list of the query's own language is a full match.
     weights = indexer.fusion_weights(text, mode)
-    lists = sum(w for leg, w in weights.items() if leg != "translated")
+    lists = sum(w for leg, w in weights.items() if not leg.startswith("translated"))
     rows = records.by_ids(conn, library, [hit.record_id for hit in hits])
     verdicts = judging.judge_hits(indexer, conn, library, text, hits, rows, record=record)
     out = []

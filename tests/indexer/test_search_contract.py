@@ -43,6 +43,38 @@ def test_lexical_search_matches_english_words_in_any_case(iconn, any_indexer, an
     ) == [crops]
 
 
+def test_term_counts_count_the_records_holding_each_term_within_the_filters(
+    iconn, any_indexer, any_records
+):
+    battery = any_records.achievement(*BATTERY, keywords=["锂电池", "回收"])
+    any_records.achievement("锂电池热失控预警", "储能电站锂电池的热失控早期预警。")
+    any_records.achievement(*CROPS)
+    any_indexer.sync_pending()
+
+    backend, everything = any_indexer.backend, SearchFilters()
+    counts = backend.term_counts(iconn, "achievements", ["锂电池", "正极", "仿真"], everything, 10)
+    assert counts == {"锂电池": 2, "正极": 1, "仿真": 0}
+    assert backend.term_counts(iconn, "achievements", ["锂电池"], everything, 1) == {"锂电池": 1}
+    others = SearchFilters(exclude_ids=(battery,))
+    assert backend.term_counts(iconn, "achievements", ["锂电池", "正极"], others, 10) == {
+        "锂电池": 1,
+        "正极": 0,
+    }
+    assert backend.term_counts(iconn, "problems", ["锂电池"], everything, 10) == {"锂电池": 0}
+
+
+def test_an_english_query_meets_a_chinese_record_through_the_words_it_holds(
+    iconn, any_indexer, any_records
+):
+    # 锌 (zinc) is one character: only the library holding it makes it a safe translation.
+    furnace = any_records.achievement("高炉锌平衡", "某1780立方米高炉的锌负荷与锌平衡分析。")
+    any_records.achievement(*CROPS)
+    any_indexer.sync_pending()
+
+    hits = any_indexer.search("achievements", text="Zinc oxide", conn=iconn)
+    assert hits[0].record_id == furnace and hits[0].lexical_rank == 1
+
+
 def test_vector_search_finds_by_meaning_without_shared_words(iconn, any_indexer, any_records):
     crops = any_records.achievement(*CROPS)
     any_records.achievement(*STEEL)
