@@ -15,9 +15,7 @@ from greenplat.core.settings import Settings
 
 
 @contextmanager
-def bench_database(
-    keep: Path | None = None, **overrides
-) -> Iterator[tuple[Settings, Database]]:
+def bench_database(keep: Path | None = None, **overrides) -> Iterator[tuple[Settings, Database]]:
     """A fresh embedded PostgreSQL in a temporary folder (or GREENPLAT_BENCH_DATABASE_URL).
 
     With `keep`, the database lives in that folder and stays there for the next run, so a
