@@ -201,6 +201,8 @@ class ModelSet:
         with self._lock:
             if key not in self._onnx:
                 self._onnx[key] = onnxrun.load_encoder(Path(spec.source), spec.onnx_dir)
+                if self._onnx[key] is None:
+                    log.info("%s: no current ONNX export at %s, torch runs it", key, spec.onnx_dir)
             return self._onnx[key]
 
     def dim(self, key: str) -> int:
