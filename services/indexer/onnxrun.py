@@ -94,12 +94,12 @@ def _weights(model_dir: Path) -> Path:
 
 
 def _stamp(model_dir: Path) -> dict[str, Any]:
-    """What the export was made from: the weights file as it was, and the exporter."""
-    weights = _weights(model_dir).stat()
+    """What the export was made from: the weights file and the exporter. Neither folder's
+    path nor exact times: an image build copies both folders elsewhere."""
+    weights = _weights(model_dir)
     return {
-        "source": str(model_dir.resolve()),
-        "weights_size": weights.st_size,
-        "weights_mtime_ns": weights.st_mtime_ns,
+        "weights": weights.name,
+        "weights_size": weights.stat().st_size,
         "opset": OPSET,
         "torch": importlib.metadata.version("torch"),
     }
@@ -112,10 +112,10 @@ def is_exported(model_dir: Path, onnx_dir: Path) -> bool:
         return False
     try:
         stamp = _stamp(model_dir)
+        newer = model.stat().st_mtime >= _weights(model_dir).stat().st_mtime
     except (NotExportable, OSError):
         return False
     marker = _read_json(onnx_dir / MARKER_FILE)
-    newer = model.stat().st_mtime_ns >= stamp["weights_mtime_ns"]
     return newer and marker.get("export") == stamp and marker.get("size") == model.stat().st_size
 
 

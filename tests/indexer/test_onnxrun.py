@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -94,19 +95,22 @@ def test_missing_or_stale_export_falls_back_to_torch(exported, tmp_path):
     got = models.raw_encode(TEXTS, model="minilm", kind="query")
     assert np.allclose(got, torch, atol=1e-6)
 
-    # An export made from other weights than the folder's is not used.
+    # An export older than the weights, or made from other weights, is not used.
     real = exported.models_dir / "minilm" / "onnx"
-    stale = tmp_path / "minilm" / "onnx"
-    stale.mkdir(parents=True)
-    (stale / onnxrun.ONNX_FILE).symlink_to(real / onnxrun.ONNX_FILE)
-    marker = json.loads((real / onnxrun.MARKER_FILE).read_text())
     source = Path(models.spec("minilm").source)
     assert onnxrun.is_exported(source, real)
-    (stale / onnxrun.MARKER_FILE).write_text(json.dumps(marker))
-    assert onnxrun.is_exported(source, stale)
-    marker["export"]["weights_size"] += 1
-    (stale / onnxrun.MARKER_FILE).write_text(json.dumps(marker))
-    assert not onnxrun.is_exported(source, stale)
+    weights = tmp_path / "weights" / "model.safetensors"
+    weights.parent.mkdir()
+    with weights.open("wb") as sparse:  # as large as MiniLM's weights, written just now
+        sparse.truncate((source / "model.safetensors").stat().st_size)
+    assert not onnxrun.is_exported(weights.parent, real)
+    exported_at = (real / onnxrun.ONNX_FILE).stat().st_mtime
+    os.utime(weights, (exported_at - 60, exported_at - 60))
+    assert onnxrun.is_exported(weights.parent, real)
+    with weights.open("ab") as sparse:
+        sparse.truncate(weights.stat().st_size + 1)
+    os.utime(weights, (exported_at - 60, exported_at - 60))
+    assert not onnxrun.is_exported(weights.parent, real)
 
 
 def test_sessions_follow_the_threads_limit(exported):
