@@ -3,8 +3,9 @@
 Requests do not run the model themselves: each hands its text to one worker thread and waits.
 The worker embeds every query that arrived within a few milliseconds of the first in one call
 per model (a batch of eight costs little more than one query), with the model (its ONNX
-session, or torch) limited to the threads the settings give it, so concurrent requests never fight over the cores. Repeated
-queries (one match searches several libraries with the same text) come from the cache.
+session, or torch) limited to the threads the settings give it, so concurrent requests never
+fight over the cores. Repeated queries (one match searches several libraries with the same
+text) come from the cache.
 """
 
 from __future__ import annotations
