@@ -1,5 +1,5 @@
 """Run the benchmarks and print their figures:
-`python -m bench [indexing|latency|match|redaction|embed|load|all]`."""
+`python -m bench [indexing|latency|match|redaction|embed|embed-runtime|load|all]`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,16 @@ def main() -> None:
         "which",
         nargs="?",
         default="all",
-        choices=["all", "indexing", "latency", "match", "redaction", "embed", "load"],
+        choices=[
+            "all",
+            "indexing",
+            "latency",
+            "match",
+            "redaction",
+            "embed",
+            "load",
+            "embed-runtime",
+        ],
     )
     parser.add_argument(
         "--copies", type=int, default=1, help="indexing: how many times the demo records are loaded"
@@ -55,6 +64,10 @@ def main() -> None:
         from bench import redaction
 
         redaction.run()
+    if args.which in ("all", "embed-runtime"):
+        from bench import query_embedding
+
+        query_embedding.runtimes(queries=min(args.queries, 96))
     if args.which == "load":  # minutes per level: not part of "all"
         from bench import load
 

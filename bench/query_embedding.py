@@ -1,7 +1,9 @@
 """Query embedding under concurrency: the API's batching encoder against each request
-embedding its own query (what requests did before), in the same run.
+embedding its own query (what requests did before), in the same run; and torch against ONNX
+Runtime on one thread (`runtimes`).
 
     python -m bench embed [--concurrency 8] [--queries 96] [--model e5-small]
+    python -m bench embed-runtime [--queries 96]
 
 Each of `concurrency` threads embeds distinct query texts one after another, as concurrent
 search and match requests do. "unbatched": every thread calls the model itself with torch's
@@ -17,10 +19,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from statistics import median
 
 from greenplat.core.settings import Settings
 from greenplat.indexer import modelprep
-from greenplat.indexer.embedding import ModelSet
+from greenplat.indexer.embedding import Kind, ModelSet, export_onnx, limit_torch_threads
 from greenplat.indexer.queries import QueryEncoder
 
 from .common import summary_ms
@@ -69,6 +72,8 @@ def run(concurrency: int = 8, queries: int = 96, model: str = "e5-small") -> flo
         cache_size=0,
     )
     try:
+        # the worker's own threads limit: with ONNX, its own session (created on first use)
+        encoder.vector("warm up the worker", model=model)
         fresh = ["".join(corpus.words(12)) for _ in range(2 * queries)]
         alone, alone_cpu, alone_t = _drive(
             lambda t: models.raw_encode([t], model=model, kind="query"),
@@ -82,7 +87,8 @@ def run(concurrency: int = 8, queries: int = 96, model: str = "e5-small") -> flo
         encoder.close()
     ratio = alone / batched
     print(
-        f"query embedding, {queries} queries from {concurrency} threads, model {model}, "
+        f"query embedding ({settings.model_runtime}), {queries} queries from {concurrency} "
+        f"threads, model {model}, "
         f"embed threads {settings.effective_embed_threads}, window {settings.query_batch_ms} ms:"
     )
     for name, wall, cpu, timings in (
@@ -93,7 +99,68 @@ def run(concurrency: int = 8, queries: int = 96, model: str = "e5-small") -> flo
             f"  {name:<9} {queries / wall:6.1f} q/s  {1000 * cpu / queries:6.1f} CPU-ms/query"
             f"  {summary_ms(timings)}"
         )
-    print(f"  model calls when batched: {encoder.batches}")
+    print(f"  model calls when batched: {encoder.batches - 1} (and one to warm up)")
     cpu_ratio = batched_cpu / alone_cpu
     print(f"  batched / unbatched: throughput {ratio:.2f}x, CPU per query {cpu_ratio:.2f}x")
     return ratio
+
+
+def _timed(call: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of call (this thread's CPU: one model thread runs on it)."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    call()
+    return time.perf_counter() - wall, time.thread_time() - cpu
+
+
+def _turns(
+    sets: dict[str, ModelSet], batches: list[list[str]], model: str, kind: Kind
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds of each batch per runtime, the runtimes taking turns so that both
+    see the same load on a shared machine."""
+    out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in sets}
+    for batch in batches:
+        for name, models in sets.items():
+            wall, cpu = _timed(lambda m=models, b=batch: m.raw_encode(b, model=model, kind=kind))
+            out[name][0].append(wall)
+            out[name][1].append(cpu)
+    return out
+
+
+def runtimes(queries: int = 96, models: tuple[str, ...] = ("e5-small", "minilm")) -> None:
+    """Print torch and ONNX Runtime per-query latency and batch throughput on one thread, their
+    ratios, and the least cosine between their vectors."""
+    settings = Settings()
+    modelprep.prepare_e5_small(settings.models_dir / modelprep.E5_SMALL_NAME)
+    export_onnx(settings.models_dir)
+    limit_torch_threads(1)  # this thread's torch and ONNX sessions: one thread each
+    corpus = Corpus(seed=11)
+    texts = ["".join(corpus.words(12)) for _ in range(queries)]
+    passages = [["".join(corpus.words(60)) for _ in range(32)] for _ in range(3)]
+    for model in models:
+        sets = {
+            runtime: ModelSet(
+                settings.model_copy(update={"models": model, "model_runtime": runtime})
+            )
+            for runtime in ("torch", "onnx")
+        }
+        assert sets["onnx"].onnx_encoder(model) is not None, f"{model} has no ONNX export"
+        vectors = {n: m.raw_encode(texts[:32], model=model, kind="query") for n, m in sets.items()}
+        cosine = float((vectors["torch"] * vectors["onnx"]).sum(axis=1).min())
+        alone = _turns(sets, [[text] for text in texts], model, "query")
+        batched = _turns(sets, passages, model, "passage")
+        print(f"{model}, 1 thread, {queries} queries alone, {len(passages)} x 32 passages:")
+        for name in sets:
+            walls, cpus = alone[name]
+            rate = 32 * len(passages) / sum(batched[name][0])
+            cpu_rate = 32 * len(passages) / sum(batched[name][1])
+            print(
+                f"  {name:<5} query {summary_ms(walls)}, CPU p50 {1000 * median(cpus):5.1f} ms;"
+                f"  batch {rate:5.1f} passages/s ({cpu_rate:5.1f} per CPU-s)"
+            )
+        ratio = median(alone["torch"][0]) / median(alone["onnx"][0])
+        cpu_ratio = median(alone["torch"][1]) / median(alone["onnx"][1])
+        batch = sum(batched["torch"][1]) / sum(batched["onnx"][1])
+        print(
+            f"  torch / onnx: query p50 {ratio:.2f}x (CPU {cpu_ratio:.2f}x), batch CPU per "
+            f"passage {batch:.2f}x; least cosine {cosine:.6f}"
+        )

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Torch threads of a process that embeds queries; unset: its cores less one.",
     )
+    model_runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description=(
+            "What runs the embedding models: onnx (ONNX Runtime, for each model that "
+            "`greenplat models prepare` exported; torch for the others) or torch."
+        ),
+    )
     query_batch_ms: float = Field(
         3.0,
         ge=0,

@@ -142,9 +142,10 @@ def prepare(
         False, "--mpnet", help="Also unpack all-mpnet-base-v2 (requirements/mpnet.txt)."
     ),
 ) -> None:
-    """Prepare the embedding model folders (quick when already prepared).
+    """Prepare the embedding model folders and their ONNX exports (quick when already done).
 
     all-mpnet-base-v2 is prepared with --mpnet or when settings.models names it."""
+    from greenplat.indexer.embedding import export_onnx
     from greenplat.indexer.modelprep import E5_SMALL_NAME, minilm_path, prepare_e5_small
     from greenplat.indexer.mpnetprep import MPNET_NAME, PartsMissing, prepare_mpnet
 
@@ -158,6 +159,8 @@ def prepare(
         except PartsMissing as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
+    for key, problem in export_onnx(settings.models_dir, force=force).items():
+        console.print(f"{key}: torch runs it ({problem})")
 
 
 def register(app: typer.Typer) -> None:

@@ -24,7 +24,7 @@ from pgvector import Vector
 from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError
 from greenplat.core.settings import Settings
-from greenplat.indexer import modelprep, mpnetprep
+from greenplat.indexer import modelprep, mpnetprep, onnxrun
 from greenplat.indexer.analysis import languages
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 Kind = Literal["query", "passage"]
 MINILM_NAME = "minilm"
 ENCODE_BATCH = 32
+BUILTIN_MODELS = (modelprep.E5_SMALL_NAME, MINILM_NAME, mpnetprep.MPNET_NAME)
+# The embedding threads a thread asked for (limit_torch_threads); ONNX sessions follow it.
+_threads = threading.local()
 
 
 class ModelNotReady(DomainError):
@@ -46,11 +49,13 @@ class ModelNotReady(DomainError):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One active embedding model: its key, the languages it serves, where it loads from."""
+    """One active embedding model: its key, the languages it serves, where it loads from,
+    and where its ONNX export lives (None: torch only)."""
 
     key: str
     languages: tuple[str, ...]
     source: str
+    onnx_dir: Path | None = None
 
 
 def parse_models(setting: str, models_dir: Path) -> list[ModelSpec]:
@@ -63,7 +68,10 @@ def parse_models(setting: str, models_dir: Path) -> list[ModelSpec]:
         langs.setdefault(key.strip(), []).append(lang.strip() or "*")
     if not langs:
         raise ValueError("settings.models names no model")
-    return [ModelSpec(key, tuple(ls), resolve_source(key, models_dir)) for key, ls in langs.items()]
+    return [
+        ModelSpec(key, tuple(ls), resolve_source(key, models_dir), onnx_dir(key, models_dir))
+        for key, ls in langs.items()
+    ]
 
 
 def resolve_source(key: str, models_dir: Path) -> str:
@@ -76,6 +84,28 @@ def resolve_source(key: str, models_dir: Path) -> str:
     if key == mpnetprep.MPNET_NAME:
         return str(Path(models_dir) / mpnetprep.MPNET_NAME)
     return key
+
+
+def onnx_dir(key: str, models_dir: Path) -> Path | None:
+    """Where `models prepare` exports a built-in model to ONNX: models_dir/<key>/onnx (next to
+    the prepared e5 and mpnet weights; MiniLM's package folder stays untouched)."""
+    return Path(models_dir) / key / onnxrun.ONNX_DIR if key in BUILTIN_MODELS else None
+
+
+def export_onnx(models_dir: Path, *, force: bool = False) -> dict[str, str]:
+    """Export every prepared built-in model to ONNX (quick when done); returns the models
+    that torch must keep running, with the reason."""
+    refused = {}
+    for key in BUILTIN_MODELS:
+        source = Path(resolve_source(key, models_dir))
+        target = onnx_dir(key, models_dir)
+        if target is None or (key == mpnetprep.MPNET_NAME and not mpnetprep.is_prepared(source)):
+            continue
+        try:
+            onnxrun.export(source, target, name=key, force=force)
+        except onnxrun.NotExportable as exc:
+            refused[key] = str(exc)
+    return refused
 
 
 def as_array(value: Vector | Sequence[float] | np.ndarray) -> np.ndarray:
@@ -96,6 +126,8 @@ class ModelSet:
         self.specs = parse_models(settings.models, settings.models_dir)
         self._by_key = {spec.key: spec for spec in self.specs}
         self._loaded: dict[str, SentenceTransformer] = {}
+        self.runtime = settings.model_runtime
+        self._onnx: dict[str, onnxrun.OnnxEncoder | None] = {}
         self._lock = threading.Lock()
         # Running total for benchmarks: seconds spent in the model.
         self.encode_seconds = 0.0
@@ -161,7 +193,22 @@ class ModelSet:
         except (OSError, ValueError) as exc:
             raise ModelNotReady(f"cannot load model {spec.key} from {spec.source}: {exc}") from exc
 
+    def onnx_encoder(self, key: str) -> onnxrun.OnnxEncoder | None:
+        """The model's ONNX encoder, or None when torch runs it (setting, or no export)."""
+        spec = self.spec(key)
+        if self.runtime != "onnx" or spec.onnx_dir is None:
+            return None
+        with self._lock:
+            if key not in self._onnx:
+                self._onnx[key] = onnxrun.load_encoder(Path(spec.source), spec.onnx_dir)
+                if self._onnx[key] is None:
+                    log.info("%s: no current ONNX export at %s, torch runs it", key, spec.onnx_dir)
+            return self._onnx[key]
+
     def dim(self, key: str) -> int:
+        encoder = self.onnx_encoder(key)
+        if encoder is not None:
+            return encoder.dim
         st = self.load(key)
         getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         size = getter()
@@ -170,13 +217,25 @@ class ModelSet:
         return int(size)
 
     def raw_encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
-        """L2-normalised vectors straight from the model (sorted by length inside)."""
-        st = self.load(model)
+        """L2-normalised vectors straight from the model (sorted by length inside), from its
+        ONNX session when there is one, else from torch."""
         if not texts:
             return np.zeros((0, self.dim(model)), dtype=np.float32)
-        prompt = kind if kind in (getattr(st, "prompts", None) or {}) else None
+        encoder = self.onnx_encoder(model)
         started = time.perf_counter()
-        vectors = st.encode(
+        if encoder is not None:
+            vectors = encoder.encode(
+                texts, kind=kind, threads=embed_threads(), batch_size=ENCODE_BATCH
+            )
+        else:
+            vectors = self._torch_encode(texts, model=model, kind=kind)
+        self.encode_seconds += time.perf_counter() - started
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _torch_encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
+        st = self.load(model)
+        prompt = kind if kind in (getattr(st, "prompts", None) or {}) else None
+        return st.encode(
             list(texts),
             prompt_name=prompt,
             batch_size=ENCODE_BATCH,
@@ -184,15 +243,25 @@ class ModelSet:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        self.encode_seconds += time.perf_counter() - started
-        return np.asarray(vectors, dtype=np.float32)
 
 
 def limit_torch_threads(threads: int) -> None:
-    """Run this thread's torch operations on at most `threads` threads (a per-thread setting)."""
+    """Run this thread's torch operations and ONNX sessions on at most `threads` threads (a
+    per-thread setting)."""
     import torch
 
     torch.set_num_threads(threads)
+    _threads.limit = threads
+
+
+def embed_threads() -> int:
+    """The threads this thread's models may use: its limit, else torch's (its cores)."""
+    limit = getattr(_threads, "limit", None)
+    if limit is not None:
+        return int(limit)
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 class EmbeddingCache:

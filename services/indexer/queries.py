@@ -2,9 +2,10 @@
 
 Requests do not run the model themselves: each hands its text to one worker thread and waits.
 The worker embeds every query that arrived within a few milliseconds of the first in one call
-per model (a batch of eight costs little more than one query), with torch limited to the
-threads the settings give it, so concurrent requests never fight over the cores. Repeated
-queries (one match searches several libraries with the same text) come from the cache.
+per model (a batch of eight costs little more than one query), with the model (its ONNX
+session, or torch) limited to the threads the settings give it, so concurrent requests never
+fight over the cores. Repeated queries (one match searches several libraries with the same
+text) come from the cache.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ MAX_BATCH = 32
 # The model releases the GIL around each of its few hundred torch operations and waits for it
 # again after each one; with request threads busy in Python, every wait lasts the interpreter's
 # switch interval (5 ms by default): one query took 1.8 s instead of 37 ms next to eight busy
-# threads, 0.4 s at 0.5 ms (docs/matching.md, "Load").
+# threads, 0.4 s at 0.5 ms (docs/matching.md, "Load"). An ONNX session waits once per call.
 SWITCH_INTERVAL = 0.0005
 
 
@@ -120,7 +121,7 @@ class QueryEncoder:
         missing = [t for t in dict.fromkeys(texts) if self.cache.get((model, t)) is None]
         if not missing:
             return
-        # Queued together, the worker takes them MAX_BATCH at a time, with its torch threads:
+        # Queued together, the worker takes them MAX_BATCH at a time, with its threads limit:
         # the caller's thread would run the model on every core and fight the database.
         futures = [self._submit(text, model) for text in missing]
         for future in futures:

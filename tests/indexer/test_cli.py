@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -55,9 +56,14 @@ def test_search_with_a_bad_library_names_it(run, indexer):
 
 
 def test_models_prepare_leaves_the_default_folder_ready(run, settings):
+    from greenplat.indexer.embedding import onnx_dir, resolve_source
     from greenplat.indexer.modelprep import E5_SMALL_NAME, is_prepared
+    from greenplat.indexer.onnxrun import is_exported
 
     result = run("models", "prepare")
     assert result.exit_code == 0
     assert "minilm" in result.stdout
     assert is_prepared(settings.models_dir / E5_SMALL_NAME)
+    for key in (E5_SMALL_NAME, "minilm"):
+        source = resolve_source(key, settings.models_dir)
+        assert is_exported(Path(source), onnx_dir(key, settings.models_dir))

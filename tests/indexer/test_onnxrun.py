@@ -1,0 +1,150 @@
+"""The models on ONNX Runtime give torch's vectors; the runtime setting and fallbacks hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from greenplat.core.settings import Settings
+from greenplat.indexer import onnxrun
+from greenplat.indexer.embedding import ModelSet, embed_threads, export_onnx, limit_torch_threads
+from greenplat.indexer.modelprep import E5_SMALL_NAME, prepare_e5_small
+
+pytestmark = pytest.mark.slow
+
+# Chinese, English, mixed, one past e5's 512 tokens and MiniLM's 256 (truncation), one tiny:
+# a batch of very different lengths, so padding and the length sort both matter.
+TEXTS = [
+    "高温合金蠕变性能预测",
+    "How can small factories cut their energy consumption?",
+    "混合 mixed 文本：机器学习 (machine learning) 在节能减排中的应用！",
+    "钢渣经粉磨后替代部分水泥和碎石，用于道路基层。 Steel slag replaces cement. " * 30,
+    "锂",
+]
+
+
+@pytest.fixture(scope="session")
+def exported(settings: Settings) -> Settings:
+    """The session's models folder with e5-small prepared and both models exported, as
+    `greenplat models prepare` leaves it (quick when already done)."""
+    prepare_e5_small(settings.models_dir / E5_SMALL_NAME)
+    assert export_onnx(settings.models_dir) == {}
+    return settings
+
+
+def model_set(settings: Settings, model: str, runtime: str) -> ModelSet:
+    return ModelSet(settings.model_copy(update={"models": f"zh:{model}", "model_runtime": runtime}))
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+@pytest.mark.parametrize("model", [E5_SMALL_NAME, "minilm"])
+def test_onnx_vectors_equal_torch_vectors(exported, model):
+    onnx, torch = model_set(exported, model, "onnx"), model_set(exported, model, "torch")
+    assert onnx.onnx_encoder(model) is not None and torch.onnx_encoder(model) is None
+    for kind in ("query", "passage"):
+        got = onnx.raw_encode(TEXTS, model=model, kind=kind)
+        want = torch.raw_encode(TEXTS, model=model, kind=kind)
+        assert got.shape == want.shape == (len(TEXTS), onnx.dim(model))
+        assert cosines(got, want).min() >= 0.9999, kind
+        assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        # one text alone (no padding) gives the vector it has in the batch
+        alone = onnx.raw_encode(TEXTS[1:2], model=model, kind=kind)
+        assert cosines(alone, got[1:2])[0] >= 0.9999
+
+
+def test_onnx_applies_the_models_prompts(exported):
+    models = model_set(exported, E5_SMALL_NAME, "onnx")
+    query = models.raw_encode(TEXTS[:1], model=E5_SMALL_NAME, kind="query")
+    passage = models.raw_encode(TEXTS[:1], model=E5_SMALL_NAME, kind="passage")
+    assert cosines(query, passage)[0] < 0.999  # "query: " and "passage: " change the vector
+
+
+def test_onnx_runtime_does_not_load_torch_models(exported, monkeypatch):
+    models = model_set(exported, "minilm", "onnx")
+
+    def refuse(key: str) -> None:
+        raise AssertionError(f"torch loaded {key}")
+
+    monkeypatch.setattr(models, "load", refuse)
+    assert models.raw_encode(TEXTS[:2], model="minilm", kind="query").shape == (2, 384)
+    assert models.dim("minilm") == 384
+
+
+def test_torch_runtime_setting_never_runs_onnx(exported, monkeypatch):
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ONNX ran")
+
+    monkeypatch.setattr(onnxrun.OnnxEncoder, "encode", refuse)
+    models = model_set(exported, "minilm", "torch")
+    assert models.raw_encode(TEXTS[:2], model="minilm", kind="query").shape == (2, 384)
+
+
+def test_missing_or_stale_export_falls_back_to_torch(exported, tmp_path):
+    models = model_set(exported.model_copy(update={"models_dir": tmp_path}), "minilm", "onnx")
+    assert models.spec("minilm").onnx_dir == tmp_path / "minilm" / "onnx"
+    assert models.onnx_encoder("minilm") is None  # nothing exported there
+    torch = model_set(exported, "minilm", "torch").raw_encode(TEXTS, model="minilm", kind="query")
+    got = models.raw_encode(TEXTS, model="minilm", kind="query")
+    assert np.allclose(got, torch, atol=1e-6)
+
+    # An export older than the weights, or made from other weights, is not used.
+    real = exported.models_dir / "minilm" / "onnx"
+    source = Path(models.spec("minilm").source)
+    assert onnxrun.is_exported(source, real)
+    weights = tmp_path / "weights" / "model.safetensors"
+    weights.parent.mkdir()
+    with weights.open("wb") as sparse:  # as large as MiniLM's weights, written just now
+        sparse.truncate((source / "model.safetensors").stat().st_size)
+    assert not onnxrun.is_exported(weights.parent, real)
+    exported_at = (real / onnxrun.ONNX_FILE).stat().st_mtime
+    os.utime(weights, (exported_at - 60, exported_at - 60))
+    assert onnxrun.is_exported(weights.parent, real)
+    with weights.open("ab") as sparse:
+        sparse.truncate(weights.stat().st_size + 1)
+    os.utime(weights, (exported_at - 60, exported_at - 60))
+    assert not onnxrun.is_exported(weights.parent, real)
+
+
+def test_sessions_follow_the_threads_limit(exported):
+    models = model_set(exported, "minilm", "onnx")
+    seen: dict[str, int] = {}
+
+    def worker() -> None:
+        limit_torch_threads(1)
+        seen["threads"] = embed_threads()
+        models.raw_encode(TEXTS[:1], model="minilm", kind="query")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == {"threads": 1}
+    encoder = models.onnx_encoder("minilm")
+    assert encoder is not None
+    options = encoder.session(1).get_session_options()
+    assert options.intra_op_num_threads == 1
+    encoder.encode(TEXTS[:1], kind="query", threads=2, batch_size=32)
+    assert encoder.session(2).get_session_options().intra_op_num_threads == 2
+
+
+def test_models_other_than_mean_pooling_are_refused(tmp_path):
+    modules = [
+        {"path": "", "type": "sentence_transformers.models.Transformer"},
+        {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(json.dumps(modules))
+    (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
+    pooling = tmp_path / "1_Pooling" / "config.json"
+    pooling.write_text('{"word_embedding_dimension": 8, "pooling_mode_mean_tokens": true}')
+    assert onnxrun.read_config(tmp_path) == onnxrun.EncodeConfig({}, 128, 8)
+    pooling.write_text('{"word_embedding_dimension": 8, "pooling_mode_cls_token": true}')
+    with pytest.raises(onnxrun.NotExportable, match="pooling"):
+        onnxrun.read_config(tmp_path)
