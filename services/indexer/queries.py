@@ -115,17 +115,17 @@ class QueryEncoder:
         with self._lock:
             self._pending.pop(key, None)
 
-    def prime(self, texts: list[str], *, model: str) -> None:
+    def prime(self, texts: list[str], *, model: str, wait: bool = True) -> None:
         """Embed texts not yet cached, in batches, for a command that knows its queries in
-        advance (a batch of 32 costs a few single queries)."""
+        advance (a batch of 32 costs a few single queries); with wait=False, hand them to the
+        worker and return, so the command's other work runs while they embed."""
         missing = [t for t in dict.fromkeys(texts) if self.cache.get((model, t)) is None]
-        if not missing:
-            return
-        # Queued together, the worker takes them MAX_BATCH at a time, with its threads limit:
+        # Queued together, the worker takes them MAX_BATCH at a time, with its torch threads:
         # the caller's thread would run the model on every core and fight the database.
         futures = [self._submit(text, model) for text in missing]
-        for future in futures:
-            future.result()
+        if wait:
+            for future in futures:
+                future.result()
 
     def close(self) -> None:
         """Stop the worker after the queries already handed to it."""

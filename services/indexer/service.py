@@ -92,14 +92,15 @@ class Indexer:
         for model in self.query_models(text):
             self.queries.prefetch(text, model=model)
 
-    def prime_queries(self, texts: Sequence[str]) -> None:
-        """Embed these query texts ahead, in batches per model (the query cache keeps them)."""
+    def prime_queries(self, texts: Sequence[str], *, wait: bool = True) -> None:
+        """Embed these query texts ahead, in batches per model (the query cache keeps them);
+        with wait=False, only start them (query_vector waits for each when it is asked)."""
         by_model: dict[str, list[str]] = {}
         for text in texts:
             for model in self.query_models(text):
                 by_model.setdefault(model, []).append(text)
         for model, chosen in by_model.items():
-            self.queries.prime(chosen, model=model)
+            self.queries.prime(chosen, model=model, wait=wait)
 
     def encode_passages(self, texts: Sequence[str], *, conn: Connection, model: str) -> np.ndarray:
         """L2-normalised passage vectors, one row per text, through the embedding cache."""

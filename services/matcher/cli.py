@@ -115,10 +115,11 @@ def _run_query(
 
 
 def _prime(matcher: Matcher, rows: list[dict[str, Any]]) -> None:
-    """Embed the coming free-text queries together: one model call per 32 of them instead of
-    one each (most of a query's time otherwise)."""
+    """Start embedding the coming free-text queries together: one model call per 32 of them
+    instead of one each. The model works on them while the queries before them are matched
+    (query embedding was most of a query's time)."""
     texts = [row["query"].strip() for row in rows if isinstance(row.get("query"), str)]
-    matcher.indexer.prime_queries([t for t in texts if t])
+    matcher.indexer.prime_queries([t for t in texts if t], wait=False)
 
 
 def match(
@@ -142,7 +143,11 @@ def match(
         task = p.add_task(f"匹配 / matching -> {to}", total=len(rows))
         for n, row in enumerate(rows):
             if n % PRIME_BATCH == 0 and mode != "lexical":
-                _prime(session[0], rows[n : n + PRIME_BATCH])
+                # One window ahead: the next window embeds while this one is matched (the
+                # query cache holds both).
+                if n == 0:
+                    _prime(session[0], rows[:PRIME_BATCH])
+                _prime(session[0], rows[n + PRIME_BATCH : n + 2 * PRIME_BATCH])
             line: dict[str, Any] = {"query_id": row.get("query_id"), "matches": []}
             try:
                 line["matches"] = _run_query(session, row, to, k, mode, bar=not all_)

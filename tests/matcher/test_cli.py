@@ -57,6 +57,21 @@ def test_match_writes_one_line_per_query_best_first(run, tmp_path):
     assert lines[2]["matches"] == [] and "not found" in lines[2]["error"]
 
 
+def test_match_embeds_queries_a_window_ahead_and_answers_each_in_order(run, tmp_path, monkeypatch):
+    from greenplat.matcher import cli
+
+    texts = ["water treatment membrane", "lithium-ion battery thermal runaway", "desalination"]
+    rows = [{"query_id": str(n), "query": text} for n, text in enumerate(texts * 3)]
+    queries = write_lines(tmp_path / "q.jsonl", rows)
+    whole, windowed = tmp_path / "whole.jsonl", tmp_path / "windowed.jsonl"
+    run("match", "--to", "experts", "--queries", str(queries), "--out", str(whole))
+    monkeypatch.setattr(cli, "PRIME_BATCH", 2)  # five windows of two, each started ahead
+    run("match", "--to", "experts", "--queries", str(queries), "--out", str(windowed))
+    assert read_lines(windowed) == read_lines(whole)
+    assert [line["query_id"] for line in read_lines(windowed)] == [str(n) for n in range(9)]
+    assert read_lines(windowed)[1]["matches"][0]["id"] == "E-battery"
+
+
 def test_match_from_expert_and_achievement_sources(run, tmp_path):
     queries = write_lines(
         tmp_path / "q.jsonl",
