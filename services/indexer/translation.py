@@ -203,6 +203,7 @@ def _by_likelihood(positions: dict[str, int]) -> tuple[str, ...]:
     return tuple(sorted(positions, key=lambda w: (positions[w], -frequency.get(w, 0), w)))
 
 
+@functools.lru_cache(maxsize=16384)
 def term_translations(term: str) -> frozenset[str]:
     """The other language's words for one index term (English word or Chinese word)."""
     if _CJK_WORD.match(term):

@@ -88,7 +88,9 @@ def judge_fits(
     for n, (fit, expert, text) in pending.items():
         texts = [retrieval.expert_profile_text(expert)]
         texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
-        source = terms.setdefault(text, relevance.Terms(text, parts=direction == "search"))
+        if text not in terms:  # once per text: building it segments and translates the text
+            terms[text] = relevance.Terms(text, parts=direction == "search")
+        source = terms[text]
         coverage = source.coverage(texts)
         cosine = best_cosine(fit)
         if relevance.crosses(text, texts):
