@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -63,19 +63,7 @@ class Dictionary:
 
     def chinese_terms(self, text: str) -> list[str]:
         """The English query's words and phrases turned into Chinese index terms."""
-        words = _WORD.findall(text.lower())
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            for n in range(min(LONGEST_PHRASE, len(words) - i), 0, -1):
-                found = self._phrase(words[i : i + n])
-                if found:
-                    out.extend(t for word in found for t in terms(word))
-                    i += n
-                    break
-            else:
-                i += 1
-        return list(dict.fromkeys(out))
+        return self._longest_phrases(text, self._phrase)
 
     def candidate_terms(self, text: str) -> list[str]:
         """Index terms of every candidate word of every phrase of the text (to count them)."""
@@ -94,12 +82,21 @@ class Dictionary:
         but a phrase none of whose words is held gives way to shorter ones; of the held
         words, the ZH_PER_PHRASE that most records hold are kept.
         """
+        return self._longest_phrases(
+            text, lambda words: tuple(_most_held(self._phrase(words, self.candidates), held))
+        )
+
+    def _longest_phrases(
+        self, text: str, translate: Callable[[list[str]], tuple[str, ...]]
+    ) -> list[str]:
+        """Index terms of the text's translations, longest phrase first: a phrase that
+        translates consumes its words, else a shorter one is tried, down to one word."""
         words = _WORD.findall(text.lower())
         out: list[str] = []
         i = 0
         while i < len(words):
             for n in range(min(LONGEST_PHRASE, len(words) - i), 0, -1):
-                found = _most_held(self._phrase(words[i : i + n], self.candidates), held)
+                found = translate(words[i : i + n])
                 if found:
                     out.extend(t for word in found for t in terms(word))
                     i += n
