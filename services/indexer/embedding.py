@@ -217,11 +217,15 @@ class ModelSet:
         return int(size)
 
     def raw_encode(self, texts: Sequence[str], *, model: str, kind: Kind) -> np.ndarray:
-        """L2-normalised vectors straight from the model (sorted by length inside), from its
-        ONNX session when there is one, else from torch."""
+        """L2-normalised vectors straight from the model (sorted by length inside).
+
+        Queries run on the model's ONNX session when there is one: 2x faster on short texts
+        (a query's fixed cost). Passages run on torch: on batches of long texts ONNX Runtime
+        was 1.2x slower and held 3.3 GB against torch's 1.2 GB (docs/indexer.md).
+        """
         if not texts:
             return np.zeros((0, self.dim(model)), dtype=np.float32)
-        encoder = self.onnx_encoder(model)
+        encoder = self.onnx_encoder(model) if kind == "query" else None
         started = time.perf_counter()
         if encoder is not None:
             vectors = encoder.encode(
