@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     model_runtime: Literal["onnx", "torch"] = Field(
         "onnx",
         description=(
-            "What runs the embedding models: onnx (ONNX Runtime, for each model that "
-            "`greenplat models prepare` exported; torch for the others) or torch."
+            "What embeds queries: onnx (ONNX Runtime, for each model that "
+            "`greenplat models prepare` exported; torch for the others) or torch. "
+            "Passages (indexing) always run on torch."
         ),
     )
     query_batch_ms: float = Field(
