@@ -108,7 +108,9 @@ def fuse(
     hits: dict[int, SearchHit] = {}
 
     def hit(c: Candidate) -> SearchHit:
-        return hits.setdefault(c.record_id, SearchHit(library, c.record_id, c.external_id, 0.0))
+        if c.record_id not in hits:  # setdefault would build a hit for every candidate
+            hits[c.record_id] = SearchHit(library, c.record_id, c.external_id, 0.0)
+        return hits[c.record_id]
 
     rrf: dict[int, float] = {}
 
