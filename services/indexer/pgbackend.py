@@ -42,9 +42,15 @@ def vector_table(slug: str, library: str) -> sql.Identifier:
 
 
 def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
-    """WHERE conditions on search_documents (alias p) for a library and its filters."""
-    parts: list[str] = ["p.library = %s"]
-    params: list[Any] = [library]
+    """WHERE conditions on search_documents (alias p) for a library and its filters.
+
+    The library is written into the statement, not bound: each library has its own word
+    index (a partial index, migration 0430), which a plan may use only when it knows which
+    library it reads, and a prepared statement's generic plan would not."""
+    if library not in LIBRARIES:
+        raise ValueError(f"unknown library {library!r}")
+    parts: list[str] = [f"p.library = '{library}'"]
+    params: list[Any] = []
     for name, column in (("region", "region"), ("industry", "industry"), ("status", "status")):
         values = getattr(filters, name)
         if values is not None:

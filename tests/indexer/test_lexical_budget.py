@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from greenplat.indexer import pgbackend
 from greenplat.indexer.pgbackend import PostgresBackend
+from greenplat.indexer.search import SearchFilters
 
 
 def _backend_with_statistics(shares: dict[str, float], documents: float) -> PostgresBackend:
@@ -36,3 +39,43 @@ def test_one_term_is_always_kept_and_small_libraries_keep_every_term():
 
     small = _backend_with_statistics({}, 0.0)  # below FREQUENT_TERMS_MIN_DOCUMENTS: no stats
     assert small._rare_terms(None, ["a", "b", "c"]) == ["a", "b", "c"]
+
+
+def test_word_search_reads_only_its_library_index(conn):
+    """Each library has its own word index (migration 0430); a search must plan with it, not
+    intersect the whole table's matches with a bitmap of every row of the library, and keep
+    doing so once psycopg prepares the statement (prepared plans may turn generic)."""
+    backend = PostgresBackend()
+    # Enough documents of both libraries that an index beats reading the table; each holds
+    # its own term and one the library shares.
+    for library in ("achievements", "experts"):
+        conn.execute(
+            "INSERT INTO search_documents (library, record_id, external_id, lexemes, content_hash)"
+            " SELECT %s, 1000000 + g, 'T-' || g, ('w' || g || ' common')::tsvector, '-'"
+            " FROM generate_series(1, 3000) g",
+            (library,),
+        )
+    conn.execute("ANALYZE search_documents")
+    plans = []
+    original = conn.execute
+
+    def explain(query, params=None, **kwargs):
+        if isinstance(query, str) and "ts_rank" in query:
+            rows = original("EXPLAIN " + query, params, **kwargs).fetchall()
+            plans.append("\n".join(str(next(iter(r.values()))) for r in rows))
+        return original(query, params, **kwargs)
+
+    conn.execute = explain  # type: ignore[method-assign]
+    for _ in range(7):  # past psycopg's prepare threshold (5)
+        for library in ("achievements", "experts"):
+            backend.search_lexical(conn, library, ["w17", "w18"], SearchFilters(), 10)
+    for plan in plans[-4:]:
+        assert "search_documents_lexemes_" in plan, plan
+        assert "BitmapAnd" not in plan, plan
+    assert any("lexemes_achievements_idx" in p for p in plans[-4:])
+    assert any("lexemes_experts_idx" in p for p in plans[-4:])
+
+
+def test_unknown_library_is_refused():
+    with pytest.raises(ValueError):
+        pgbackend.filter_sql("users", SearchFilters())
