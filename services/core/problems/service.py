@@ -37,6 +37,9 @@ from greenplat.core.problems.models import (
 )
 from greenplat.core.reference import service as reference
 
+# Field names of ProblemRead, looked up per row (model_fields is a descriptor, 13x a set).
+_PROBLEM_READ_FIELDS = frozenset(ProblemRead.model_fields)
+
 FIELDS = (
     "title",
     "description",
@@ -107,7 +110,7 @@ def _row_or_raise(conn: Connection, problem_id: int, *, lock: bool = False) -> d
 
 def to_read(row: dict[str, Any], principal: Principal) -> ProblemRead:
     """The problem as this principal may see it: confidential text withheld unless allowed."""
-    data = {k: v for k, v in row.items() if k in ProblemRead.model_fields}
+    data = {k: v for k, v in row.items() if k in _PROBLEM_READ_FIELDS}
     if not sees_full_problem(principal, row):
         data.update(WITHHELD, extra={}, redacted=True)
     return ProblemRead(**data)
