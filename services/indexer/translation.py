@@ -211,12 +211,26 @@ def term_translations(term: str) -> frozenset[str]:
 def candidate_terms(text: str) -> list[str]:
     """Chinese index terms a query written in English alone may be translated to (else none).
 
-    Chinese queries are not translated for search: English words of a Chinese query's
-    dictionary senses turn up in Chinese abstracts too (acronyms, method names), and that list
-    cost the Chinese keyword queries MRR@10 0.999 -> 0.971 for no gain on English records
-    (docs/evaluation.md, "Cross-language matching").
+    A Chinese query's English words (english_terms) search only the records titled in
+    English: searched everywhere, they turn up in Chinese abstracts too (acronyms, method
+    names), which cost the Chinese keyword queries MRR@10 0.999 -> 0.971 (docs/evaluation.md,
+    "Cross-language matching").
     """
     return list(_candidates(text))
+
+
+def english_terms(text: str) -> list[str]:
+    """English index terms of a query written in Chinese alone (else none): the dictionary's
+    usual senses of its words. Searched only among records titled in English (Indexer), where
+    the English words of Chinese abstracts (acronyms, method names) cannot mislead."""
+    return list(_english(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _english(text: str) -> tuple[str, ...]:
+    if languages(text) == {"zh"}:
+        return tuple(dict.fromkeys(terms(" ".join(dictionary().english_terms(text)))))
+    return ()
 
 
 def translated_terms(text: str, held: Mapping[str, int]) -> list[str]:

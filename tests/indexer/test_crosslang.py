@@ -64,3 +64,48 @@ def test_english_and_chinese_needs_find_their_problem_in_the_other_language(
         assert "PRB-002" not in _shown(before, iconn, "battery thermal runaway early warning")
     finally:
         before.close()
+
+
+@pytest.fixture
+def demo_achievements(records) -> dict[str, int]:
+    """The demo's achievements (Chinese and English), indexed as they are in the demo."""
+    path = default_data_dir() / "achievements.jsonl"
+    made = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        made[row["external_id"]] = records.achievement(
+            row["title"],
+            row.get("abstract") or "",
+            external_id=row["external_id"],
+            keywords=row.get("keywords") or [],
+        )
+    return made
+
+
+def test_a_chinese_need_finds_the_english_achievement_through_its_english_words(
+    iconn, index_settings, fresh_index_db, demo_achievements
+):
+    """A Chinese query's dictionary English words search the records titled in English: the
+    English lipid-library and TinyNAS achievements come first, where before a Chinese
+    neighbour did (or the English one ranked below it)."""
+    queries = {
+        "用于高效稳定mRNA脂质纳米粒的组合可电离脂质库": "ACH-043",
+        "TinyNAS工具包：面向单片机的硬件感知神经网络结构搜索": "ACH-086",
+    }
+
+    def first(indexer: Indexer, text: str) -> str | None:
+        found = retrieve(indexer, "achievements", text, conn=iconn, principal=SYSTEM, k=10)
+        return found[0][2]["external_id"] if found else None
+
+    indexer = _indexer(index_settings, fresh_index_db, cross_language=True)
+    try:
+        assert indexer.sync_pending() == len(demo_achievements)
+        for text, own in queries.items():
+            assert first(indexer, text) == own, text
+    finally:
+        indexer.close()
+    before = _indexer(index_settings, fresh_index_db, cross_language=False)
+    try:
+        assert [first(before, text) for text in queries] != list(queries.values())
+    finally:
+        before.close()
