@@ -16,21 +16,24 @@ from greenplat.matcher.search import retrieve
 pytestmark = pytest.mark.slow
 
 
+def _demo_rows(library: str) -> list[dict]:
+    path = default_data_dir() / f"{library}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.fixture
 def demo_problems(records) -> dict[str, int]:
     """The demo's problems (Chinese and English), indexed as they are in the demo."""
-    path = default_data_dir() / "problems.jsonl"
-    made = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        made[row["external_id"]] = records.problem(
+    return {
+        row["external_id"]: records.problem(
             row["title"],
             row["description"],
             external_id=row["external_id"],
             keywords=row.get("keywords") or [],
             status="approved",
         )
-    return made
+        for row in _demo_rows("problems")
+    }
 
 
 def _indexer(index_settings, fresh_index_db, *, cross_language: bool) -> Indexer:
@@ -69,17 +72,15 @@ def test_english_and_chinese_needs_find_their_problem_in_the_other_language(
 @pytest.fixture
 def demo_achievements(records) -> dict[str, int]:
     """The demo's achievements (Chinese and English), indexed as they are in the demo."""
-    path = default_data_dir() / "achievements.jsonl"
-    made = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        made[row["external_id"]] = records.achievement(
+    return {
+        row["external_id"]: records.achievement(
             row["title"],
             row.get("abstract") or "",
             external_id=row["external_id"],
             keywords=row.get("keywords") or [],
         )
-    return made
+        for row in _demo_rows("achievements")
+    }
 
 
 def test_a_chinese_need_finds_the_english_achievement_through_its_english_words(
