@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from greenplat.core.db import Connection, one
 from greenplat.core.outbox import LIBRARIES
@@ -369,13 +370,15 @@ class PostgresBackend:
             return {}
         # The server computes the cosines next to the vectors: a match scores about a thousand
         # works, and moving their vectors cost more than the rest of the query.
-        rows = conn.execute(
-            sql.SQL(
-                "SELECT record_id, 1 - (embedding <=> %s) AS sim FROM {} WHERE record_id = ANY(%s)"
-            ).format(vector_table(slug, library)),
-            (np.asarray(vector, dtype=np.float32), list(ids)),
-        ).fetchall()
-        return {r["record_id"]: float(r["sim"]) for r in rows}
+        # Plain tuples: a match reads about a thousand of these rows.
+        with conn.cursor(row_factory=tuple_row) as cur:
+            rows = cur.execute(
+                sql.SQL(
+                    "SELECT record_id, 1 - (embedding <=> %s) FROM {} WHERE record_id = ANY(%s)"
+                ).format(vector_table(slug, library)),
+                (np.asarray(vector, dtype=np.float32), list(ids)),
+            ).fetchall()
+        return {record_id: float(sim) for record_id, sim in rows}
 
     def fingerprints(self, conn: Connection, library: str) -> dict[int, str]:
         rows = conn.execute(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from psycopg.rows import tuple_row
 
 from greenplat.core.db import Connection
 from greenplat.matcher import scoring
@@ -83,18 +84,18 @@ class Affinity:
 def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
     """Achievements listing each expert among its authors."""
     by_external = {row["external_id"]: row["id"] for row in experts}
-    rows = conn.execute(
-        "SELECT id, title, discipline, year, expert_ids FROM achievements"
-        " WHERE expert_ids && %s::text[] AND status = 'published' ORDER BY id",
-        (list(by_external),),
-    ).fetchall()
+    # Plain tuples: a match reads the works of a few hundred candidates.
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            "SELECT id, title, discipline, year, expert_ids FROM achievements"
+            " WHERE expert_ids && %s::text[] AND status = 'published' ORDER BY id",
+            (list(by_external),),
+        ).fetchall()
     out: dict[int, list[Work]] = {row["id"]: [] for row in experts}
-    for row in rows:
-        for external_id in row["expert_ids"]:
+    for work_id, title, discipline, year, expert_ids in rows:
+        for external_id in expert_ids:
             if external_id in by_external:
-                out[by_external[external_id]].append(
-                    Work(row["id"], row["title"], row["discipline"], row["year"])
-                )
+                out[by_external[external_id]].append(Work(work_id, title, discipline, year))
     return out
 
 
