@@ -244,6 +244,19 @@ class Indexer:
             ),
         }
 
+    def held_counts(
+        self, conn: Connection, library: str, text: str, filters: SearchFilters | None = None
+    ) -> dict[str, int]:
+        """For an English query searched across languages: how many records (within the
+        filters) hold each Chinese word its phrases may be translated to, as the search
+        counts them to choose its words; else nothing."""
+        candidates = candidate_terms(text) if self.cross_language else []
+        if not candidates:
+            return {}
+        return self.backend.term_counts(
+            conn, library, candidates, filters or SearchFilters(), TERM_COUNT_CAP
+        )
+
     @staticmethod
     def _titled_in_english(
         conn: Connection, library: str, found: list[Candidate]

@@ -208,6 +208,12 @@ def term_translations(term: str) -> frozenset[str]:
     return frozenset(dictionary().chinese_terms(term))
 
 
+def held_translations(term: str, held: Mapping[str, int]) -> frozenset[str]:
+    """The Chinese index terms of one English term that a library holds (held: records per
+    candidate term, as Indexer.held_counts counts them): the words its search used."""
+    return frozenset(dictionary().held_terms(term, held))
+
+
 def candidate_terms(text: str) -> list[str]:
     """Chinese index terms a query written in English alone may be translated to (else none).
 

@@ -200,15 +200,16 @@ def retrieve(
         clean.pop("status", None)
     if not 1 <= k <= MAX_RESULTS:
         raise InvalidInput(f"k must be 1..{MAX_RESULTS}", field="k")
-    hits = indexer.search(
-        library, conn=conn, text=text, filters=SearchFilters(**clean), k=k, mode=mode
-    )
+    search_filters = SearchFilters(**clean)
+    hits = indexer.search(library, conn=conn, text=text, filters=search_filters, k=k, mode=mode)
     # The translated lists only add evidence from the other language: a record first in
     # every list of the query's own language is a full match.
     weights = indexer.fusion_weights(text, mode)
     lists = sum(w for leg, w in weights.items() if not leg.startswith("translated"))
     rows = records.by_ids(conn, library, [hit.record_id for hit in hits])
-    verdicts = judging.judge_hits(indexer, conn, library, text, hits, rows, record=record)
+    verdicts = judging.judge_hits(
+        indexer, conn, library, text, hits, rows, record=record, filters=search_filters
+    )
     out = []
     for hit in hits:
         verdict = verdicts[hit.record_id]

@@ -110,3 +110,28 @@ def test_a_chinese_need_finds_the_english_achievement_through_its_english_words(
         assert [first(before, text) for text in queries] != list(queries.values())
     finally:
         before.close()
+
+
+def test_an_english_need_passes_the_bar_with_the_words_its_search_chose(
+    iconn, index_settings, fresh_index_db, demo_problems
+):
+    """The bar's shared words across languages include the Chinese words the search chose
+    from what the library holds (weighted as those words weigh): these English needs' own
+    Chinese problems rank first but were held below the bar by the dictionary's likeliest
+    words alone."""
+    needs = {
+        "Machining accuracy drift caused by thermal error of CNC machine tool spindles": "PRB-024",
+        "Early fault diagnosis and remaining useful life prediction of wind turbine gearboxes": (
+            "PRB-026"
+        ),
+    }
+    indexer = _indexer(index_settings, fresh_index_db, cross_language=True)
+    try:
+        assert indexer.sync_pending() == len(demo_problems)
+        for text, own in needs.items():
+            assert _shown(indexer, iconn, text)[:1] == [own], text
+        # Out of the library's field, still nothing.
+        assert _shown(indexer, iconn, "quantum computing chip design") == []
+        assert _shown(indexer, iconn, "medieval poetry rhythm analysis") == []
+    finally:
+        indexer.close()
