@@ -168,8 +168,12 @@ class Indexer:
         filters: SearchFilters | None = None,
         k: int = 50,
         mode: str = "hybrid",
+        held: dict[str, int] | None = None,
     ) -> list[SearchHit]:
-        """Records of a library matching text by words, by meaning, or both (fused by rank)."""
+        """Records of a library matching text by words, by meaning, or both (fused by rank).
+
+        held: the held_counts of this text, library and filters when the caller has them
+        (the matcher's judging needs them too), so they are counted once."""
         _check_library(library)
         if mode not in MODES:
             raise InvalidInput(f"未知的检索方式 / unknown search mode {mode!r}", field="mode")
@@ -188,7 +192,7 @@ class Indexer:
             lexical = self.backend.search_lexical(conn, library, terms(text), filters, depth)
         translated: dict[str, list[Candidate]] = {}
         if mode == "hybrid" and self.cross_language:
-            translated = self._translated_lists(conn, library, text, filters, depth)
+            translated = self._translated_lists(conn, library, text, filters, depth, held)
         queries = {}
         if mode != "lexical":
             queries = {
@@ -215,7 +219,13 @@ class Indexer:
         )
 
     def _translated_lists(
-        self, conn: Connection, library: str, text: str, filters: SearchFilters, depth: int
+        self,
+        conn: Connection,
+        library: str,
+        text: str,
+        filters: SearchFilters,
+        depth: int,
+        held: dict[str, int] | None,
     ) -> dict[str, list[Candidate]]:
         """Lexical and primary-model searches by the Chinese words of an English query; for a
         Chinese query, a lexical search by its English words among records titled in English.
@@ -228,11 +238,9 @@ class Indexer:
         if english and library in TITLED_LIBRARIES:
             found = self.backend.search_lexical(conn, library, english, filters, depth)
             return {"translated": self._titled_in_english(conn, library, found)}
-        candidates = candidate_terms(text)
-        if not candidates:
-            return {}
-        held = self.backend.term_counts(conn, library, candidates, filters, TERM_COUNT_CAP)
-        other = translated_terms(text, held)
+        if held is None:
+            held = self.held_counts(conn, library, text, filters)
+        other = translated_terms(text, held) if held else []
         if not other:
             return {}
         primary = self.model_set.primary

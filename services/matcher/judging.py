@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from greenplat.core.db import Connection
-from greenplat.indexer.search import SearchFilters
 from greenplat.matcher import relevance, retrieval
 from greenplat.matcher.affinity import Affinity
 from greenplat.matcher.relevance import Direction, Verdict
@@ -20,7 +19,7 @@ def judge_hits(
     rows: dict[int, dict],
     *,
     record: tuple[str, int] | None = None,
-    filters: SearchFilters | None = None,
+    held: dict[str, int] | None = None,
 ) -> dict[int, Verdict]:
     """Search hits judged under the primary model (it embeds every record).
 
@@ -36,10 +35,14 @@ def judge_hits(
     missing = [h.record_id for h in hits if source is not None or model not in h.vector_scores]
     stored = indexer.get_vectors(library, missing, conn=conn, model=model) if missing else {}
     cross_language = indexer.cross_language
-    # A query's shared words across languages: also the translations its search chose,
-    # counted within the same filters (records the reader may see).
-    held = indexer.held_counts(conn, library, text, filters) if direction == "search" else {}
-    terms = relevance.Terms(text, parts=direction == "search", translate=cross_language, held=held)
+    # A query's shared words across languages: also the translations its search chose
+    # (held: Indexer.held_counts within the search's filters, records the reader may see).
+    terms = relevance.Terms(
+        text,
+        parts=direction == "search",
+        translate=cross_language,
+        held=held if direction == "search" else None,
+    )
     gap = relevance.language_gap(model, direction) if cross_language else 0.0
     out = {}
     for hit in hits:

@@ -201,14 +201,20 @@ def retrieve(
     if not 1 <= k <= MAX_RESULTS:
         raise InvalidInput(f"k must be 1..{MAX_RESULTS}", field="k")
     search_filters = SearchFilters(**clean)
-    hits = indexer.search(library, conn=conn, text=text, filters=search_filters, k=k, mode=mode)
+    # Counted once for the search (its translated words) and the judging (their coverage),
+    # when either uses them.
+    uses = mode == "hybrid" or record is None
+    held = indexer.held_counts(conn, library, text, search_filters) if uses else None
+    hits = indexer.search(
+        library, conn=conn, text=text, filters=search_filters, k=k, mode=mode, held=held
+    )
     # The translated lists only add evidence from the other language: a record first in
     # every list of the query's own language is a full match.
     weights = indexer.fusion_weights(text, mode)
     lists = sum(w for leg, w in weights.items() if not leg.startswith("translated"))
     rows = records.by_ids(conn, library, [hit.record_id for hit in hits])
     verdicts = judging.judge_hits(
-        indexer, conn, library, text, hits, rows, record=record, filters=search_filters
+        indexer, conn, library, text, hits, rows, record=record, held=held
     )
     out = []
     for hit in hits:
