@@ -85,3 +85,20 @@ def test_the_duplicate_check_warns_before_posting(client, tokens, world, db):
     finally:
         with db.session() as conn:
             conn.execute("DELETE FROM problems WHERE id = %s", (existing["id"],))
+
+
+def test_a_change_over_the_api_names_the_token_s_account_and_request(client, tokens, world):
+    # The sign-in by token names the actor in the statement that finds the account.
+    headers = {**tokens["enterprise"], "X-Request-ID": f"audit-{id(client)}"}
+    body = {"title": "审计测试：余热回收", "description": "换热器结垢导致效率下降。"}
+    made = client.post("/v1/problems", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    page = client.get(
+        "/v1/audit",
+        params={"action": "insert", "actor": world.usernames["enterprise"]},
+        headers=tokens["platform_admin"],
+    ).json()
+    mine = [e for e in page["items"] if e["external_id"] == made.json()["external_id"]]
+    assert [(e["library"], e["actor_role"], e["request_id"]) for e in mine] == [
+        ("problems", "enterprise", headers["X-Request-ID"])
+    ]

@@ -252,11 +252,13 @@ def authenticate(
 def principal_for_token(*, conn: Connection, token: str) -> Principal:
     """The principal of a valid, unexpired token of an active account; raises Unauthorized."""
     token_hash = _token_hash(token)
+    # The account found is named the transaction's actor in the same statement.
     row = conn.execute(
-        f"SELECT {_USER_COLUMNS}, t.last_used_at < now() - %s AS stale FROM api_tokens t"
+        f"SELECT {_USER_COLUMNS}, t.last_used_at < now() - %s AS stale,"
+        f" {audit.actor_settings('u')} FROM api_tokens t"
         f" JOIN users u ON u.id = t.user_id {_USER_JOINS}"
         " WHERE t.token_hash = %s AND t.expires_at > now() AND u.active",
-        (_LAST_USED_EVERY, token_hash),
+        (_LAST_USED_EVERY, *audit.actor_params(), token_hash),
     ).fetchone()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录 / invalid or expired token")
@@ -265,9 +267,7 @@ def principal_for_token(*, conn: Connection, token: str) -> Principal:
         conn.execute(
             "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = %s", (token_hash,)
         )
-    principal = to_principal(row)
-    audit.set_actor(conn, principal)
-    return principal
+    return to_principal(row)
 
 
 def principal_for_user(*, conn: Connection, user_id: int | None) -> Principal:
