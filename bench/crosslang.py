@@ -18,6 +18,9 @@ baseline (cross_language=False, today's fusion) and the cross-language search. P
 set and direction: MRR@10, Recall@1 and Recall@10 of the ranking (bar lifted), the same
 ranking with the bar on (records below it removed), and the share of queries whose own
 record passes the bar. The libraries are imported once into --work (delete it to redo).
+
+`--experts`: English needs against the demo's experts (see experts()), baseline and
+cross-language; `--abstention`: the bar's abstention on out-of-domain and gibberish queries.
 """
 
 from __future__ import annotations
@@ -195,6 +198,72 @@ def abstention(data: Path, work: Path) -> None:
         db.close()
 
 
+def _experts_shown(indexer: Indexer, conn, text: str, bar: bool, size: int) -> list[str]:
+    """External ids of the experts the free-text search shows, best first."""
+    from greenplat.matcher.search import search
+
+    page = search(indexer, text, "experts", conn=conn, principal=SYSTEM, page_size=size, bar=bar)
+    return [item.external_id for item in page.items]
+
+
+def experts(data: Path, work: Path) -> None:
+    """English needs -> the demo's experts: the English titles of the Chinese demo problems
+    (crosslang_demo.jsonl) against the experts the demo intends for each problem
+    (intended_matches.jsonl), through the product's free-text search of experts, with the
+    problem's own (Chinese) title as the within-language reference; and the English
+    out-of-domain queries (english_out_of_domain.txt), which should show no expert."""
+    import json
+
+    from greenplat.core.demo.loader import default_data_dir
+
+    rows = (default_data_dir() / "intended_matches.jsonl").read_text(encoding="utf-8")
+    intended = {r["problem_id"]: set(r["expert_ids"]) for r in map(json.loads, rows.splitlines())}
+    needs = [r for r in read(DEMO) if r["library"] == "problems" and not _has_cjk(r["query"])]
+    lines = (HERE / "english_out_of_domain.txt").read_text(encoding="utf-8").splitlines()
+    outside = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    settings = Settings(data_dir=prepare(data, work)["demo"].resolve())
+    db = open_database(settings)
+    columns = ["MRR@10", "R@10", "intended shown", "others shown / query"]
+    print(f"| queries | search | {' | '.join(columns)} | out-of-domain with an expert shown |")
+    print("|---|---|" + "---|" * (len(columns) + 1))
+    try:
+        with db.session() as conn:
+            rows_ = conn.execute("SELECT external_id, title FROM problems").fetchall()
+            titles = {r["external_id"]: r["title"] for r in rows_}
+        for label, cross, own in (
+            ("English", False, False),
+            ("English", True, False),
+            ("own title (Chinese)", True, True),
+        ):
+            indexer = Indexer(settings, db, cross_language=cross)
+            figures = {c: 0.0 for c in columns}
+            try:
+                with db.session() as conn:
+                    for need in needs:
+                        want = intended[need["id"]]
+                        text = titles[need["id"]] if own else need["query"]
+                        ranked = _experts_shown(indexer, conn, text, False, 10)
+                        first = next((n for n, e in enumerate(ranked) if e in want), None)
+                        figures["MRR@10"] += 0.0 if first is None else 1 / (first + 1)
+                        figures["R@10"] += len(want.intersection(ranked)) / len(want)
+                        passing = set(_experts_shown(indexer, conn, text, True, 20))
+                        figures["intended shown"] += len(want & passing) / len(want)
+                        figures["others shown / query"] += len(passing - want)
+                    astray = (
+                        0
+                        if own
+                        else sum(bool(_experts_shown(indexer, conn, t, True, 20)) for t in outside)
+                    )
+            finally:
+                indexer.close()
+            values = " | ".join(f"{figures[c] / len(needs):.3f}" for c in columns)
+            search_ = "cross-language" if cross else "baseline"
+            tail = "-" if own else f"{astray}/{len(outside)}"
+            print(f"| {label}, {len(needs)} | {search_} | {values} | {tail} |", flush=True)
+    finally:
+        db.close()
+
+
 def run(data: Path, work: Path, only: str | None = None) -> None:
     dirs = prepare(data, work)
     sets = {k: v for k, v in query_sets(data).items() if not only or k.startswith(only)}
@@ -226,8 +295,13 @@ def main() -> None:
     parser.add_argument(
         "--abstention", action="store_true", help="the bar's abstention instead (see abstention)"
     )
+    parser.add_argument(
+        "--experts", action="store_true", help="English needs -> the demo's experts instead"
+    )
     args = parser.parse_args()
-    if args.abstention:
+    if args.experts:
+        experts(args.data, args.work)
+    elif args.abstention:
         abstention(args.data, args.work)
     else:
         run(args.data, args.work, args.sets)

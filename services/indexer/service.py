@@ -238,9 +238,7 @@ class Indexer:
         if english and library in TITLED_LIBRARIES:
             found = self.backend.search_lexical(conn, library, english, filters, depth)
             return {"translated": self._titled_in_english(conn, library, found)}
-        if held is None:
-            held = self.held_counts(conn, library, text, filters)
-        other = translated_terms(text, held) if held else []
+        other = self.translated_query(conn, library, text, filters, held)
         if not other:
             return {}
         primary = self.model_set.primary
@@ -251,6 +249,20 @@ class Indexer:
                 conn, library, primary, vector, filters, depth
             ),
         }
+
+    def translated_query(
+        self,
+        conn: Connection,
+        library: str,
+        text: str,
+        filters: SearchFilters | None = None,
+        held: dict[str, int] | None = None,
+    ) -> list[str]:
+        """The Chinese words an English query is searched by in a library (those its records
+        hold, the most held first per phrase); none for any other query."""
+        if held is None:
+            held = self.held_counts(conn, library, text, filters)
+        return translated_terms(text, held) if held else []
 
     def held_counts(
         self, conn: Connection, library: str, text: str, filters: SearchFilters | None = None

@@ -68,6 +68,10 @@ class ExpertEvidence:
     profile: dict[str, np.ndarray] = field(default_factory=dict)
     work_sims: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
     profile_sims: dict[str, float] = field(default_factory=dict)
+    # The cosines the query's translation raised (load_evidence's `also`), per model:
+    # work id -> the query's own cosine; the profile's likewise.
+    translated_works: dict[str, dict[int, float]] = field(default_factory=dict)
+    translated_profile: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +83,9 @@ class Affinity:
     works: float | None
     profile: float | None
     best_works: list[tuple[int, float]]  # (achievement id, cosine), best first
+    # When the query's translation raised the evidence's cosines, the query's own cosine with
+    # its closest work or profile: the relevance bar judges the query, as it was fitted.
+    untranslated: float | None = None
 
 
 def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
@@ -106,15 +113,18 @@ def load_evidence(
     models: Sequence[str],
     *,
     query: dict[str, np.ndarray] | None = None,
+    also: dict[str, np.ndarray] | None = None,
 ) -> dict[int, ExpertEvidence]:
     """Works and profile vectors of these experts for the given models; with `query` (a
-    vector per model), their cosines with it instead, computed where the vectors are."""
+    vector per model), their cosines with it instead, computed where the vectors are; with
+    `also` (a second vector for some models: the query's translation), each work and profile
+    keeps the higher of its two cosines."""
     works = load_works(conn, experts)
     evidence = {row["id"]: ExpertEvidence(row, works.get(row["id"], [])) for row in experts}
     work_ids = sorted({w.id for ws in works.values() for w in ws})
     profiled = [row["id"] for row in experts if has_profile(row)]
     if query is not None:
-        _load_similarities(indexer, conn, evidence, work_ids, profiled, query)
+        _load_similarities(indexer, conn, evidence, work_ids, profiled, query, also or {})
         return evidence
     for model in models:
         stored = indexer.get_vectors("achievements", work_ids, conn=conn, model=model)
@@ -135,16 +145,34 @@ def _load_similarities(
     work_ids: list[int],
     profiled: list[int],
     query: dict[str, np.ndarray],
+    also: dict[str, np.ndarray],
 ) -> None:
     for model, vector in query.items():
         works = indexer.similarities("achievements", work_ids, vector, conn=conn, model=model)
         profiles = indexer.similarities("experts", profiled, vector, conn=conn, model=model)
+        closer: dict[str, dict[int, float]] = {"achievements": {}, "experts": {}}
+        if model in also:
+            for found, library, ids in (
+                (works, "achievements", work_ids),
+                (profiles, "experts", profiled),
+            ):
+                more = indexer.similarities(library, ids, also[model], conn=conn, model=model)
+                for record_id, cosine in more.items():
+                    own = found.get(record_id)
+                    if own is not None and cosine > own:
+                        found[record_id] = cosine
+                        closer[library][record_id] = own
         for expert_id, ev in evidence.items():
             ids = [w.id for w in ev.works if w.id in works]
             if ids:
                 ev.work_sims[model] = (ids, np.array([works[i] for i in ids], dtype=np.float32))
             if expert_id in profiles:
                 ev.profile_sims[model] = profiles[expert_id]
+            raised = {i: closer["achievements"][i] for i in ids if i in closer["achievements"]}
+            if raised:
+                ev.translated_works[model] = raised
+            if expert_id in closer["experts"]:
+                ev.translated_profile[model] = closer["experts"][expert_id]
 
 
 def _cosines(
@@ -186,7 +214,14 @@ def score_expert(
             best = [(ids[i], float(sims[i])) for i in order]
         cosine = scoring.expert_affinity(works, profile)
         assert cosine is not None
-        return Affinity(calibrate(model, cosine), model, works, profile, best)
+        untranslated = None
+        raised = ev.translated_works.get(model, {})
+        if raised or model in ev.translated_profile:
+            own = [raised.get(i, sim) for i, sim in best[:1]]
+            if profile is not None:
+                own.append(ev.translated_profile.get(model, profile))
+            untranslated = max(own)
+        return Affinity(calibrate(model, cosine), model, works, profile, best, untranslated)
     return None
 
 

@@ -67,7 +67,10 @@ def _record_vector(indexer, conn: Connection, record: tuple[str, int], model: st
 
 
 def best_cosine(fit: Affinity) -> float:
-    """The closest single piece of an expert's evidence: one work or the profile."""
+    """The closest single piece of an expert's evidence to the query itself: one work or the
+    profile (Affinity.untranslated when a translation of the query raised it)."""
+    if fit.untranslated is not None:
+        return fit.untranslated
     values = [sim for _, sim in fit.best_works[:1]]
     if fit.profile is not None:
         values.append(fit.profile)
@@ -75,12 +78,18 @@ def best_cosine(fit: Affinity) -> float:
 
 
 def judge_fits(
-    conn: Connection, fits: Sequence[tuple[Affinity, dict, str]], direction: Direction
+    conn: Connection,
+    fits: Sequence[tuple[Affinity, dict, str]],
+    direction: Direction,
+    *,
+    held: dict[str, int] | None = None,
 ) -> list[Verdict]:
     """(affinity, expert, problem text) judged by the expert's closest work or profile.
 
     The term coverage costs a word segmentation per work, so pairs whose cosine misses the
     bar even with every term shared skip it (their probability is then the lower bound).
+    held (an English query's Chinese words the works hold, Indexer.held_counts) counts
+    those words as shared.
     """
     pending: dict[int, tuple[Affinity, dict, str]] = {}
     out: list[Verdict | None] = []
@@ -97,7 +106,7 @@ def judge_fits(
         texts = [retrieval.expert_profile_text(expert)]
         texts += [works.get(w, "") for w, _ in fit.best_works[:1]]
         if text not in terms:  # once per text: building it segments and translates the text
-            terms[text] = relevance.Terms(text, parts=direction == "search")
+            terms[text] = relevance.Terms(text, parts=direction == "search", held=held)
         source = terms[text]
         coverage = source.coverage(texts)
         cosine = best_cosine(fit)

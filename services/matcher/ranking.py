@@ -38,8 +38,12 @@ def rank_experts(
     With `want`, only the best `want` that pass are judged and returned (a page and one more).
     """
     text = text or retrieval.problem_text(problem)
-    candidates = retrieval.candidate_experts(indexer, conn, text)
     problem_id = problem.get("id")
+    # An English query's Chinese words find (and score) the experts whose works are Chinese;
+    # the judging counts them as shared words.
+    held = {} if problem_id else indexer.held_counts(conn, "achievements", text)
+    translated = indexer.translated_query(conn, "achievements", text, held=held) if held else []
+    candidates = retrieval.candidate_experts(indexer, conn, text, translated=translated)
     declined = rules.declined_experts(conn, [problem_id]) if problem_id else set()
     engaged = rules.open_requests(conn, [c["id"] for c in candidates])
     kept = [
@@ -52,11 +56,22 @@ def rank_experts(
         and (discipline is None or discipline in (c.get("disciplines") or []))
     ]
     scored = score_experts(
-        indexer, conn, problem, kept, text=text, vectors=vectors, engaged=engaged
+        indexer,
+        conn,
+        problem,
+        kept,
+        text=text,
+        vectors=vectors,
+        engaged=engaged,
+        translated=translated,
     )
     direction: Direction = "record" if problem_id else "search"
     return judged_prefix(
-        scored, lambda chunk: _judge(conn, chunk, text, direction), lambda e: e[2], bar, want
+        scored,
+        lambda chunk: _judge(conn, chunk, text, direction, held),
+        lambda e: e[2],
+        bar,
+        want,
     )
 
 
@@ -98,9 +113,18 @@ def expert_levels(
     return levels
 
 
-def _judge(conn: Connection, scored: list[RankedExpert], text: str, direction: Direction) -> None:
-    """Set each scored expert's calibrated probability and level (None below the bar)."""
-    verdicts = judging.judge_fits(conn, [(fit, e, text) for e, fit, _, _ in scored], direction)
+def _judge(
+    conn: Connection,
+    scored: list[RankedExpert],
+    text: str,
+    direction: Direction,
+    held: dict[str, int] | None = None,
+) -> None:
+    """Set each scored expert's calibrated probability and level (None below the bar).
+
+    held: an English query's Chinese words the works hold (Indexer.held_counts)."""
+    fits = [(fit, e, text) for e, fit, _, _ in scored]
+    verdicts = judging.judge_fits(conn, fits, direction, held=held)
     for (_, _, comps, _), verdict in zip(scored, verdicts, strict=True):
         comps.probability, comps.level = verdict.probability, verdict.level
 
@@ -114,8 +138,13 @@ def score_experts(
     text: str | None = None,
     vectors: dict | None = None,
     engaged: dict[int, set[int]] | None = None,
+    translated: Sequence[str] = (),
 ) -> list[RankedExpert]:
-    """Score experts against a problem (no rules applied), best first."""
+    """Score experts against a problem (no rules applied), best first.
+
+    `translated`: a query's words in the other language (Indexer.translated_query); each work
+    and profile is then judged by the closer of the query and its translation under the
+    primary model, so an English query meets Chinese works on their own language's terms."""
     if not experts:
         return []
     if engaged is None:
@@ -127,7 +156,11 @@ def score_experts(
             indexer, conn, "problems", problem.get("id"), text, models
         )
     query = {m: vectors[m] for m in models if m in vectors}
-    evidence = aff.load_evidence(indexer, conn, experts, models, query=query)
+    also = {}
+    if translated and indexer.model_set.primary in query:
+        primary = indexer.model_set.primary
+        also[primary] = indexer.query_vector(" ".join(translated), model=primary)
+    evidence = aff.load_evidence(indexer, conn, experts, models, query=query, also=also)
     scored = []
     for expert in experts:
         ev = evidence[expert["id"]]

@@ -96,18 +96,27 @@ def source_vectors(
 
 
 def candidate_experts(
-    indexer: Indexer, conn: Connection, text: str, *, extra_filters: dict | None = None
+    indexer: Indexer,
+    conn: Connection,
+    text: str,
+    *,
+    extra_filters: dict | None = None,
+    translated: Sequence[str] = (),
 ) -> list[dict]:
     """Experts whose works or profile a search by meaning or by key terms finds for the text.
 
     The word search uses only the text's rarest terms: a long problem description as one OR
     query would match (and rank) most of a large library, for little gain in candidates.
+    `translated`: an English text's Chinese words (Indexer.translated_query), searched by
+    words and by meaning too, so the experts whose works are in Chinese are found.
     """
     filters = SearchFilters(**(extra_filters or {}))
     terms = " ".join(top_terms(text, LEXICAL_TERMS))
     works, profiles = [], []
+    other = " ".join(translated)
     # Words first: a query being embedded meanwhile (Indexer.prefetch_query) is then ready.
-    for mode, query in (("lexical", terms), ("vector", text)):
+    searches = [("lexical", terms), ("lexical", other), ("vector", text), ("vector", other)]
+    for mode, query in searches:
         if not query:
             continue
         works += indexer.search(

@@ -77,3 +77,22 @@ def test_wang_jianguo_finds_the_cathode_problem_in_his_inbox_with_reasons(demo, 
     assert first.reasons["zh-CN"] and first.reasons["en"]
     # Confidential: he reads it by the summary its enterprise wrote, never the full text.
     assert "800次" not in str(first.model_dump())
+
+
+def test_an_english_need_finds_the_chinese_experts_of_its_field(demo, dconn):
+    matcher, _ = demo
+
+    def experts(text: str, bar: bool) -> list[str]:
+        page = matcher.search(text, "experts", conn=dconn, principal=SYSTEM, bar=bar)
+        return [item.external_id for item in page.items]
+
+    # PRB-002's experts (battery thermal runaway) write in Chinese; the query's Chinese words
+    # find and score their works. Before, English experts of other fields ranked first.
+    ranked = experts("battery thermal runaway early warning", bar=False)
+    intended = {"EXP-003", "EXP-004", "EXP-007", "EXP-047"}
+    assert set(ranked[:2]) <= intended and len(intended.intersection(ranked[:5])) >= 3, ranked
+    # PRB-005's TOPCon expert passes the bar for the English need (before: nothing shown).
+    topcon = "Improving passivating contact efficiency of n-type TOPCon solar cells"
+    assert "EXP-008" in experts(topcon, bar=True)
+    # And the translation lends no fit to a need outside the library.
+    assert experts("real estate tax and local government finance", bar=True) == []
