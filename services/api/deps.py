@@ -9,6 +9,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from greenplat.core.accounts import service as accounts
 from greenplat.core.accounts.throttle import Limits
@@ -45,11 +46,34 @@ def _connect_limiter(request: Request) -> anyio.CapacityLimiter:
     return state.connect_limiter
 
 
+def _sign_in(request: Request, conn: Connection) -> None:
+    """Look the request's bearer token up on the thread that took its connection, so the
+    principal costs no thread hop of its own (get_principal reads the outcome); a bad token
+    matters only to routes that ask for a principal."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not token:
+        return
+    try:
+        request.state.signed_in = accounts.principal_for_token(conn=conn, token=token)
+    except Unauthorized as refused:
+        request.state.signed_in = refused
+
+
 async def get_conn(request: Request) -> AsyncIterator[Connection]:
     """One unit of work per request: committed before the response is sent, else rolled back."""
     session = get_platform(request).db.session()
     limiter = _connect_limiter(request)
-    conn = await anyio.to_thread.run_sync(session.__enter__, limiter=limiter)
+
+    def begin() -> Connection:
+        conn = session.__enter__()
+        try:
+            _sign_in(request, conn)
+        except BaseException as error:
+            session.__exit__(type(error), error, error.__traceback__)
+            raise
+        return conn
+
+    conn = await anyio.to_thread.run_sync(begin, limiter=limiter)
     # The commit runs on a route thread: the waiters' threads may all be busy waiting.
     try:
         yield conn
@@ -69,11 +93,15 @@ Conn = Annotated[Connection, Depends(get_conn, scope="function")]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-def get_principal(conn: Conn, token: BearerToken) -> Principal:
+async def get_principal(request: Request, conn: Conn, token: BearerToken) -> Principal:
     """The principal of the request's bearer token; 401 without a valid one."""
-    if not token:
+    # Looked up when the connection was taken (get_conn, which `conn` makes run first).
+    found = getattr(request.state, "signed_in", None)
+    if not token or found is None:
         raise Unauthorized("请先登录 / sign in first (Authorization: Bearer <token>)")
-    return accounts.principal_for_token(conn=conn, token=token)
+    if isinstance(found, Unauthorized):
+        raise found
+    return found
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

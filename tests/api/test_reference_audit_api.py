@@ -102,3 +102,12 @@ def test_a_change_over_the_api_names_the_token_s_account_and_request(client, tok
     assert [(e["library"], e["actor_role"], e["request_id"]) for e in mine] == [
         ("problems", "enterprise", headers["X-Request-ID"])
     ]
+
+
+def test_a_bad_token_matters_only_where_a_principal_is_asked_for(client):
+    # The token is looked up with the request's connection; a public page ignores the result.
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/v1/reference/region", headers=bad).status_code == 200
+    refused = client.get("/v1/audit", headers=bad)
+    assert refused.status_code == 401 and "token" in refused.json()["error"]["message"]
+    assert client.get("/v1/audit").status_code == 401
