@@ -26,6 +26,7 @@ cross-language; `--abstention`: the bar's abstention on out-of-domain and gibber
 from __future__ import annotations
 
 import argparse
+import functools
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,6 +207,60 @@ def _experts_shown(indexer: Indexer, conn, text: str, bar: bool, size: int) -> l
     return [item.external_id for item in page.items]
 
 
+def english_records(indexer: Indexer, db, needs: list[dict]) -> dict[str, int]:
+    """Each need as an English problem record (EN-<id>: the English title as title and
+    description, the Chinese problem's organization, region and industry), added once and
+    indexed; returns the record ids by the Chinese problem's external id."""
+    columns = "keywords, industry, region, organization, organization_id, owner_id, status"
+    with db.session() as conn:
+        for need in needs:
+            conn.execute(
+                f"INSERT INTO problems (external_id, title, description, {columns})"  # noqa: S608
+                f" SELECT %s, %s, %s, {columns} FROM problems WHERE external_id = %s"
+                " AND NOT EXISTS (SELECT 1 FROM problems WHERE external_id = %s)",
+                (f"EN-{need['id']}", need["query"], need["query"], need["id"], f"EN-{need['id']}"),
+            )
+    indexer.sync_pending()
+    with db.session() as conn:
+        rows = conn.execute("SELECT id, external_id FROM problems WHERE external_id LIKE 'EN-%'")
+        return {r["external_id"][3:]: r["id"] for r in rows.fetchall()}
+
+
+def _record_experts(indexer: Indexer, conn, problem_id: int, bar: bool, size: int) -> list[str]:
+    """External ids of the experts a problem record is recommended, best first."""
+    from greenplat.matcher.directions import problem_experts
+
+    page = problem_experts(
+        indexer,
+        problem_id,
+        conn=conn,
+        principal=SYSTEM,
+        page_size=size,
+        bar=bar,
+        statuses=ALL_STATUSES,
+    )
+    return [item.external_id for item in page.items]
+
+
+def _shown(
+    indexer: Indexer,
+    conn,
+    need: dict,
+    bar: bool,
+    size: int,
+    *,
+    source: str,
+    records: dict[str, int],
+    titles: dict[str, str],
+) -> list[str]:
+    """The experts shown for a need: as English text, as an English problem record, or by
+    its Chinese problem's own title (source "text", "record", "own")."""
+    if source == "record":
+        return _record_experts(indexer, conn, records[need["id"]], bar, size)
+    text = titles[need["id"]] if source == "own" else need["query"]
+    return _experts_shown(indexer, conn, text, bar, size)
+
+
 def experts(data: Path, work: Path) -> None:
     """English needs -> the demo's experts: the English titles of the Chinese demo problems
     (crosslang_demo.jsonl) against the experts the demo intends for each problem
@@ -230,36 +285,43 @@ def experts(data: Path, work: Path) -> None:
         with db.session() as conn:
             rows_ = conn.execute("SELECT external_id, title FROM problems").fetchall()
             titles = {r["external_id"]: r["title"] for r in rows_}
-        for label, cross, own in (
-            ("English", False, False),
-            ("English", True, False),
-            ("own title (Chinese)", True, True),
+        indexer = Indexer(settings, db)
+        try:
+            records = english_records(indexer, db, needs)
+        finally:
+            indexer.close()
+        for label, cross, source in (
+            ("English need", False, "text"),
+            ("English need", True, "text"),
+            ("English problem record", False, "record"),
+            ("English problem record", True, "record"),
+            ("own title (Chinese)", True, "own"),
         ):
             indexer = Indexer(settings, db, cross_language=cross)
             figures = {c: 0.0 for c in columns}
+            pick = functools.partial(_shown, source=source, records=records, titles=titles)
             try:
                 with db.session() as conn:
                     for need in needs:
                         want = intended[need["id"]]
-                        text = titles[need["id"]] if own else need["query"]
-                        ranked = _experts_shown(indexer, conn, text, False, 10)
+                        ranked = pick(indexer, conn, need, False, 10)
                         first = next((n for n, e in enumerate(ranked) if e in want), None)
                         figures["MRR@10"] += 0.0 if first is None else 1 / (first + 1)
                         figures["R@10"] += len(want.intersection(ranked)) / len(want)
-                        passing = set(_experts_shown(indexer, conn, text, True, 20))
+                        passing = set(pick(indexer, conn, need, True, 20))
                         figures["intended shown"] += len(want & passing) / len(want)
                         figures["others shown / query"] += len(passing - want)
-                    astray = (
-                        0
-                        if own
-                        else sum(bool(_experts_shown(indexer, conn, t, True, 20)) for t in outside)
-                    )
+                    astray = "-"
+                    if source == "text":
+                        hits = sum(
+                            bool(_experts_shown(indexer, conn, t, True, 20)) for t in outside
+                        )
+                        astray = f"{hits}/{len(outside)}"
             finally:
                 indexer.close()
             values = " | ".join(f"{figures[c] / len(needs):.3f}" for c in columns)
             search_ = "cross-language" if cross else "baseline"
-            tail = "-" if own else f"{astray}/{len(outside)}"
-            print(f"| {label}, {len(needs)} | {search_} | {values} | {tail} |", flush=True)
+            print(f"| {label}, {len(needs)} | {search_} | {values} | {astray} |", flush=True)
     finally:
         db.close()
 
