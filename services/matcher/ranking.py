@@ -43,6 +43,8 @@ def rank_experts(
     # the judging counts them as shared words.
     held = {} if problem_id else indexer.held_counts(conn, "achievements", text)
     translated = indexer.translated_query(conn, "achievements", text, held=held) if held else []
+    if translated:  # embedded while the word searches run, as the query itself is
+        indexer.prefetch_query(" ".join(translated))
     candidates = retrieval.candidate_experts(indexer, conn, text, translated=translated)
     declined = rules.declined_experts(conn, [problem_id]) if problem_id else set()
     engaged = rules.open_requests(conn, [c["id"] for c in candidates])
