@@ -326,6 +326,61 @@ def experts(data: Path, work: Path) -> None:
         db.close()
 
 
+def one_expert_per_paper(indexer: Indexer, db) -> None:
+    """Make each paper of a library the one work of an expert of its own (X-<paper id>, no
+    profile), once, so a title searched among the experts has one right answer."""
+    with db.session() as conn:
+        conn.execute(
+            "INSERT INTO experts (external_id, name) SELECT 'X-' || external_id, 'Expert ' || id"
+            " FROM achievements ON CONFLICT (external_id) DO NOTHING"
+        )
+        conn.execute(
+            "UPDATE achievements SET expert_ids = ARRAY['X-' || external_id]"
+            " WHERE expert_ids = '{}'"
+        )
+    indexer.sync_pending()
+
+
+def csl_experts(data: Path, work: Path) -> None:
+    """The bilingual CSL titles searched among experts: each paper is one expert's only work,
+    and a title should find the expert of its paper in the other language (EN -> ZH: the
+    English title among the 1,000 Chinese papers' experts; ZH -> EN: the Chinese title among
+    the 258 English papers' experts)."""
+    dirs = prepare(data, work)
+    sets = query_sets(data)
+    print("| set | queries | search | MRR@10 | R@1 | R@10 | own expert passes the bar |")
+    print("|---|---|---|---|---|---|---|")
+    for name, where in (("csl EN->ZH", "zh"), ("csl ZH->EN", "en")):
+        settings = Settings(data_dir=dirs[where].resolve())
+        db = open_database(settings)
+        try:
+            indexer = Indexer(settings, db)
+            try:
+                one_expert_per_paper(indexer, db)
+            finally:
+                indexer.close()
+            for label, cross in (("baseline", False), ("cross-language", True)):
+                indexer = Indexer(settings, db, cross_language=cross)
+                ranked, passing = {}, {}
+                try:
+                    with db.session() as conn:
+                        for n, q in enumerate(sets[name]):
+                            ranked[str(n)] = _experts_shown(indexer, conn, q.text, False, 10)
+                            passing[str(n)] = _experts_shown(indexer, conn, q.text, True, 20)
+                finally:
+                    indexer.close()
+                qrels = {str(n): [f"X-{q.own}"] for n, q in enumerate(sets[name])}
+                report = ranking_report(ranked, qrels)
+                own = sum(qrels[n][0] in passing[n] for n in qrels) / len(qrels)
+                print(
+                    f"| {name} experts | {len(qrels)} | {label} | {report.mrr_at_10:.3f} |"
+                    f" {report.recall_at_1:.3f} | {report.recall_at_10:.3f} | {own:.3f} |",
+                    flush=True,
+                )
+        finally:
+            db.close()
+
+
 def run(data: Path, work: Path, only: str | None = None) -> None:
     dirs = prepare(data, work)
     sets = {k: v for k, v in query_sets(data).items() if not only or k.startswith(only)}
@@ -363,6 +418,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.experts:
         experts(args.data, args.work)
+        csl_experts(args.data, args.work)
     elif args.abstention:
         abstention(args.data, args.work)
     else:
