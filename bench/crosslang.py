@@ -34,11 +34,13 @@ from pathlib import Path
 from bench.abstention import in_domain
 from bench.evaldata import csl_keywords, read, write
 from greenplat.core.db import open_database
+from greenplat.core.demo.loader import default_data_dir, read_jsonl
 from greenplat.core.permissions import SYSTEM
 from greenplat.core.settings import Settings
 from greenplat.indexer.service import Indexer
+from greenplat.matcher.directions import problem_experts
 from greenplat.matcher.evaluation import ranking_report
-from greenplat.matcher.search import retrieve
+from greenplat.matcher.search import retrieve, search
 
 HERE = Path(__file__).with_name("data")
 CSL_EN = HERE / "crosslang_csl_en.jsonl"
@@ -201,8 +203,6 @@ def abstention(data: Path, work: Path) -> None:
 
 def _experts_shown(indexer: Indexer, conn, text: str, bar: bool, size: int) -> list[str]:
     """External ids of the experts the free-text search shows, best first."""
-    from greenplat.matcher.search import search
-
     page = search(indexer, text, "experts", conn=conn, principal=SYSTEM, page_size=size, bar=bar)
     return [item.external_id for item in page.items]
 
@@ -228,8 +228,6 @@ def english_records(indexer: Indexer, db, needs: list[dict]) -> dict[str, int]:
 
 def _record_experts(indexer: Indexer, conn, problem_id: int, bar: bool, size: int) -> list[str]:
     """External ids of the experts a problem record is recommended, best first."""
-    from greenplat.matcher.directions import problem_experts
-
     page = problem_experts(
         indexer,
         problem_id,
@@ -267,12 +265,10 @@ def experts(data: Path, work: Path) -> None:
     (intended_matches.jsonl), through the product's free-text search of experts, with the
     problem's own (Chinese) title as the within-language reference; and the English
     out-of-domain queries (english_out_of_domain.txt), which should show no expert."""
-    import json
-
-    from greenplat.core.demo.loader import default_data_dir
-
-    rows = (default_data_dir() / "intended_matches.jsonl").read_text(encoding="utf-8")
-    intended = {r["problem_id"]: set(r["expert_ids"]) for r in map(json.loads, rows.splitlines())}
+    intended = {
+        r["problem_id"]: r["expert_ids"]
+        for _, r in read_jsonl(default_data_dir() / "intended_matches.jsonl")
+    }
     needs = [r for r in read(DEMO) if r["library"] == "problems" and not _has_cjk(r["query"])]
     lines = (HERE / "english_out_of_domain.txt").read_text(encoding="utf-8").splitlines()
     outside = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
@@ -298,19 +294,13 @@ def experts(data: Path, work: Path) -> None:
             ("own title (Chinese)", True, "own"),
         ):
             indexer = Indexer(settings, db, cross_language=cross)
-            figures = {c: 0.0 for c in columns}
             pick = functools.partial(_shown, source=source, records=records, titles=titles)
+            ranked, passing = {}, {}
             try:
                 with db.session() as conn:
                     for need in needs:
-                        want = intended[need["id"]]
-                        ranked = pick(indexer, conn, need, False, 10)
-                        first = next((n for n, e in enumerate(ranked) if e in want), None)
-                        figures["MRR@10"] += 0.0 if first is None else 1 / (first + 1)
-                        figures["R@10"] += len(want.intersection(ranked)) / len(want)
-                        passing = set(pick(indexer, conn, need, True, 20))
-                        figures["intended shown"] += len(want & passing) / len(want)
-                        figures["others shown / query"] += len(passing - want)
+                        ranked[need["id"]] = pick(indexer, conn, need, False, 10)
+                        passing[need["id"]] = pick(indexer, conn, need, True, 20)
                     astray = "-"
                     if source == "text":
                         hits = sum(
@@ -319,7 +309,18 @@ def experts(data: Path, work: Path) -> None:
                         astray = f"{hits}/{len(outside)}"
             finally:
                 indexer.close()
-            values = " | ".join(f"{figures[c] / len(needs):.3f}" for c in columns)
+            report = ranking_report(ranked, {n["id"]: intended[n["id"]] for n in needs})
+            # Of the page the bar shows: the share of the intended experts, and the others.
+            want = {i: set(intended[i]) for i in passing}
+            shown = sum(len(want[i].intersection(passing[i])) / len(want[i]) for i in want)
+            others = sum(len(set(passing[i]) - want[i]) for i in want)
+            figures = [
+                report.mrr_at_10,
+                report.recall_at_10,
+                shown / len(needs),
+                others / len(needs),
+            ]
+            values = " | ".join(f"{value:.3f}" for value in figures)
             search_ = "cross-language" if cross else "baseline"
             print(f"| {label}, {len(needs)} | {search_} | {values} | {astray} |", flush=True)
     finally:

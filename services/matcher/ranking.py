@@ -42,7 +42,7 @@ def rank_experts(
     # An English query's Chinese words find (and score) the experts whose works are Chinese;
     # the judging counts them as shared words.
     held = {} if problem_id else indexer.held_counts(conn, "achievements", text)
-    translated = indexer.translated_query(conn, "achievements", text, held=held) if held else []
+    translated = indexer.translated_query(conn, "achievements", text, held=held)
     if translated:  # embedded while the word searches run, as the query itself is
         indexer.prefetch_query(" ".join(translated))
     candidates = retrieval.candidate_experts(indexer, conn, text, translated=translated)
