@@ -43,6 +43,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="load: keep the data in this folder and reuse it next time"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="load: processes serving the platform and hello (default: settings.web_workers)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -72,7 +77,13 @@ def main() -> None:
         from bench import load
 
         levels = tuple(int(n) for n in args.levels.split(","))
-        load.run(duration=args.duration, levels=levels, experts=args.experts, keep=args.keep)
+        load.run(
+            duration=args.duration,
+            levels=levels,
+            experts=args.experts,
+            keep=args.keep,
+            workers=args.workers,
+        )
     if args.which in ("all", "embed"):
         from bench import query_embedding
 

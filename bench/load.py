@@ -1,11 +1,13 @@
 """Load over HTTP on loopback: the served platform under concurrent users, against a bare
 FastAPI "hello" app measured in the same run.
 
-    python -m bench load [--duration 60] [--levels 8,32,64] [--experts 0]
+    python -m bench load [--duration 60] [--levels 8,32,64] [--experts 0] [--workers N]
 
 A fresh --data-dir gets the demo data (`greenplat demo load`); with --experts N, N synthetic
 experts (two works each, vectors around real e5 embeddings, as bench.match_latency builds
-them) are added. `greenplat serve` then runs on a random port, one process, default settings.
+them) are added. `greenplat serve` then runs on a random port with default settings, from
+--workers processes (default: settings.web_workers, one per core up to 4); the bare app is
+served by as many uvicorn workers.
 Each level runs `duration` seconds of a fixed mix from that many concurrent clients (httpx,
 one asyncio loop in this process): problem list, problem detail, free-text expert search,
 problem -> experts, an expert's inbox and sign-in. Per endpoint: requests/s, p50/p95/p99,
@@ -35,6 +37,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+
+from greenplat.core.settings import Settings
 
 from .common import percentile
 from .latency import Corpus
@@ -248,11 +252,14 @@ def run(
     levels: tuple[int, ...] = (8, 32, 64),
     experts: int = 0,
     keep: Path | None = None,
+    workers: int | None = None,
 ) -> None:
     """Serve hello and the platform, drive each level, print the figures and ratios.
 
     With `keep`, the data lives in that folder and is loaded only once per number of experts.
+    Both servers run `workers` processes (default: the platform's default, web_workers).
     """
+    workers = workers or Settings().web_workers
     folder = keep or Path(tempfile.mkdtemp(prefix="greenplat-load-"))
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
@@ -277,14 +284,20 @@ def run(
             "--no-access-log",
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ]
-        serve_cmd = [str(Path(sys.executable).with_name("greenplat")), "serve", "--port", str(port)]
+        serve_cmd = [
+            str(Path(sys.executable).with_name("greenplat")),
+            *("serve", "--port", str(port), "--workers", str(workers)),
+        ]
         hello_base, base = f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{port}"
         load = os.getloadavg()[0]
         print(
             f"load over HTTP on loopback, {duration:.0f}s per level, mix {MIX}, "
             f"{'demo data' if not experts else f'demo data + {experts:,} experts'}; "
-            f"load average before: {load:.1f} on {os.cpu_count()} cores"
+            f"load average before: {load:.1f} on {os.cpu_count()} cores; "
+            f"{workers} server process(es) each"
         )
         with (
             _server(hello_cmd, f"{hello_base}/hello", env, folder / "hello.log"),

@@ -69,7 +69,10 @@ def _default(field: FieldInfo) -> str:
         # Show the rule, not this machine's home folder.
         clean = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
         with mock.patch.dict(os.environ, clean | {"HOME": "/HOME"}, clear=True):
-            path = str(field.default_factory()).replace("/HOME", "~", 1)
+            made = field.default_factory()
+        if not isinstance(made, Path):
+            return "per machine (see the description)"
+        path = str(made).replace("/HOME", "~", 1)
         return f"`{path}` (or under `$XDG_DATA_HOME`/`$XDG_CACHE_HOME`)"
     if field.default is None or field.default is PydanticUndefined:
         return "unset"

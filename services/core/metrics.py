@@ -1,13 +1,30 @@
 """Prometheus metrics every process updates; the API serves them at /metrics.
 
 Counters and histograms live in the process that observes them (prometheus_client's default
-registry). Values that describe the whole platform (outbox lag, index sizes) are read from the
-database when scraped, so every API replica reports the same truth.
+registry). `greenplat serve --workers N` answers one port from N processes: it sets
+PROMETHEUS_MULTIPROC_DIR before they start, they keep their values in files there, and a
+scrape answered by any of them adds up all of them (`process_metrics`). Values that describe
+the whole platform (outbox lag, index sizes) are read from the database when scraped, so every
+API replica reports the same truth.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def process_metrics() -> CollectorRegistry:
+    """This process's metrics, or those of every worker of the server it belongs to."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
 
 # Latency buckets from a fast lookup to a slow cold-model match.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

@@ -13,6 +13,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "greenplat-development-secret-change-me"
 
 
+def available_cpus() -> int:
+    """Cores this process may run on (its affinity mask where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "greenplat"
@@ -158,6 +165,15 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `greenplat serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `greenplat serve` binds.")
+    web_workers: int = Field(
+        default_factory=lambda: min(4, available_cpus()),
+        ge=1,
+        le=32,
+        description=(
+            "Processes `greenplat serve` answers with (one interpreter runs Python on one core "
+            "at a time); default: the cores available, at most 4."
+        ),
+    )
     log_json: bool = Field(False, description="Write structured JSON logs.")
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Address of the portal that links in e-mails use."

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -18,6 +18,7 @@ from greenplat.api.openapi import errors
 from greenplat.core import outbox
 from greenplat.core.db import Connection
 from greenplat.core.errors import Forbidden
+from greenplat.core.metrics import process_metrics
 from greenplat.platform import Platform
 
 router = APIRouter(tags=["ops"])
@@ -75,7 +76,7 @@ def metrics(platform: PlatformDep, conn: Conn, operator: Operator) -> Response:
         )
     scraped = CollectorRegistry(auto_describe=False)
     scraped.register(PlatformCollector(platform, conn))
-    body = generate_latest(REGISTRY) + generate_latest(scraped)
+    body = generate_latest(process_metrics()) + generate_latest(scraped)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
