@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -130,6 +131,52 @@ def test_parallel_guesses_get_no_more_tries_than_the_limit(throttled_app, accoun
         statuses = list(pool.map(guess, range(16)))
     assert statuses.count(401) == 3
     assert statuses.count(429) == 13
+
+
+def test_sign_ins_from_one_address_check_their_passwords_side_by_side(
+    throttled_app, account, build, db, monkeypatch
+):
+    """An office behind one gateway: a sign-in whose password is still being checked does not
+    hold up the next one from the same address (the lock covers the decision, not the hash)."""
+    from greenplat.core.accounts import service as accounts
+
+    app = throttled_app()
+    first, second = account(), account()
+    with db.session() as conn:
+        held_hash = conn.execute(
+            "SELECT password_hash FROM users WHERE username = %s", (first,)
+        ).fetchone()["password_hash"]
+    checking, finish = threading.Event(), threading.Event()
+    real = accounts._hasher
+
+    class HoldingFirst:
+        """The real hasher, holding the first account's check until the test lets it go."""
+
+        def verify(self, hash: str, password: str) -> bool:
+            if hash == held_hash:
+                checking.set()
+                finish.wait(30)
+            return real.verify(hash, password)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+    monkeypatch.setattr(accounts, "_hasher", HoldingFirst())
+    address = f"office-{build.uid()}"
+
+    def sign_in(username: str) -> int:
+        with _client(app, address) as client:
+            return _sign_in(client, username, build.PASSWORD).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        held = pool.submit(sign_in, first)
+        try:
+            assert checking.wait(30)
+            assert pool.submit(sign_in, second).result(timeout=30) == 200
+            assert not held.done()  # the first was still checking all along
+        finally:
+            finish.set()
+        assert held.result(timeout=30) == 200
 
 
 def test_the_portal_sign_in_is_throttled_with_a_page(throttled_app, account, build):

@@ -19,7 +19,7 @@ from greenplat.core.db import Connection
 from greenplat.core.errors import DomainError, SignInFailed, Throttled
 from greenplat.core.settings import Settings
 
-# Advisory lock classes: one attempt at a time per account and per address, across processes,
+# Advisory lock classes: one decision at a time per account and per address, across processes,
 # so parallel guesses cannot all pass the count before the first failure is stored.
 _ACCOUNT_LOCK = 7_411_801
 _ADDRESS_LOCK = 7_411_802
@@ -112,35 +112,47 @@ def _lock(conn: Connection, kind: int, key: str) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (kind, key))
 
 
+def _refuse_sign_in(conn: Connection, *, limits: Limits, account: str, address: str) -> None:
+    """429 while the account or the address has its limit of failed sign-ins in the window."""
+    for column, value, limit, message in (
+        ("account", account, limits.account_failures, _ACCOUNT_LOCKED),
+        ("address", address, limits.address_failures, _ADDRESS_LOCKED),
+    ):
+        _refuse_when_over(
+            conn,
+            action="login",
+            column=column,
+            value=value,
+            limit=limit,
+            window=limits.window,
+            message=message,
+        )
+
+
 @contextmanager
 def signing_in(conn: Connection, *, limits: Limits, account: str, address: str) -> Iterator[None]:
-    """Refuse a locked account or address (429); count the attempt when it fails."""
-    _lock(conn, _ACCOUNT_LOCK, account)
-    _lock(conn, _ADDRESS_LOCK, address)
-    window = limits.window
-    _refuse_when_over(
-        conn,
-        action="login",
-        column="account",
-        value=account,
-        limit=limits.account_failures,
-        window=window,
-        message=_ACCOUNT_LOCKED,
-    )
-    _refuse_when_over(
-        conn,
-        action="login",
-        column="address",
-        value=address,
-        limit=limits.address_failures,
-        window=window,
-        message=_ADDRESS_LOCKED,
-    )
-    try:
-        yield
-    except SignInFailed:
+    """Refuse a locked account or address (429); count the attempt when it fails.
+
+    The password is checked (the body) without a lock, so sign-ins from one address (an
+    office behind one gateway) hash their passwords side by side instead of one at a time.
+    The decision is taken after it, one attempt at a time per account and per address: the
+    count is read again and a failure stored under the lock, so parallel guesses get no more
+    tries than the limit, and an attempt the count refuses by then is refused whatever its
+    password (its writes undone). An account or address already locked costs no hash.
+    """
+    _refuse_sign_in(conn, limits=limits, account=account, address=address)
+    failed: SignInFailed | None = None
+    with conn.transaction():  # the attempt's writes, undone if the decision refuses it
+        try:
+            yield
+        except SignInFailed as error:
+            failed = error
+        _lock(conn, _ACCOUNT_LOCK, account)
+        _lock(conn, _ADDRESS_LOCK, address)
+        _refuse_sign_in(conn, limits=limits, account=account, address=address)
+    if failed is not None:
         _record(conn, action="login", account=account, address=address, failed=True)
-        raise
+        raise failed
 
 
 @contextmanager
