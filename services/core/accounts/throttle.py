@@ -10,7 +10,7 @@ for and per client address. Refused attempts are not counted, so a lockout ends 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -112,21 +112,29 @@ def _lock(conn: Connection, kind: int, key: str) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (kind, key))
 
 
-def _refuse_sign_in(conn: Connection, *, limits: Limits, account: str, address: str) -> None:
-    """429 while the account or the address has its limit of failed sign-ins in the window."""
-    for column, value, limit, message in (
-        ("account", account, limits.account_failures, _ACCOUNT_LOCKED),
-        ("address", address, limits.address_failures, _ADDRESS_LOCKED),
-    ):
+def _refuse_any(
+    conn: Connection, *, action: str, window: int, checks: Iterable[tuple[str, str, int, str]]
+) -> None:
+    """429 when any (column, value, limit, message) has its limit of counted attempts."""
+    for column, value, limit, message in checks:
         _refuse_when_over(
             conn,
-            action="login",
+            action=action,
             column=column,
             value=value,
             limit=limit,
-            window=limits.window,
+            window=window,
             message=message,
         )
+
+
+def _refuse_sign_in(conn: Connection, *, limits: Limits, account: str, address: str) -> None:
+    """429 while the account or the address has its limit of failed sign-ins in the window."""
+    checks = (
+        ("account", account, limits.account_failures, _ACCOUNT_LOCKED),
+        ("address", address, limits.address_failures, _ADDRESS_LOCKED),
+    )
+    _refuse_any(conn, action="login", window=limits.window, checks=checks)
 
 
 @contextmanager
@@ -187,17 +195,9 @@ def requesting_reset(conn: Connection, *, limits: Limits, email: str, address: s
     account = email.strip().lower()
     _lock(conn, _ACCOUNT_LOCK, f"reset:{account}")
     _lock(conn, _ADDRESS_LOCK, address)
-    for column, value, limit in (
-        ("account", account, limits.resets_per_email),
-        ("address", address, limits.resets_per_address),
-    ):
-        _refuse_when_over(
-            conn,
-            action="reset",
-            column=column,
-            value=value,
-            limit=limit,
-            window=limits.signup_window,
-            message=_RESETS,
-        )
+    checks = (
+        ("account", account, limits.resets_per_email, _RESETS),
+        ("address", address, limits.resets_per_address, _RESETS),
+    )
+    _refuse_any(conn, action="reset", window=limits.signup_window, checks=checks)
     _record(conn, action="reset", account=account, address=address, failed=False)
