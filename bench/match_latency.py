@@ -225,8 +225,10 @@ def run(
                 seconds = fill(db, topics, have, size) if size > have else 0.0
                 have = max(have, size)
                 with db.session() as conn:
-                    # A served platform has answered other problems before: warm the
-                    # database's caches and the model on other (random) texts first.
+                    # As a served process does at start-up (api.app.warm); then, as a served
+                    # platform has answered other problems before, warm the database's
+                    # caches and the model on other (random) texts.
+                    matcher.warm(conn)
                     measure(matcher, conn, corpus, warm)
                     timings = measure(matcher, conn, corpus, queries)
                 print(

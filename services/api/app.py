@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -21,7 +22,10 @@ from greenplat.core.db import leave_embedded
 from greenplat.core.logging import configure_logging
 from greenplat.core.notifications.dispatcher import MailDispatcher
 from greenplat.core.settings import Settings, get_settings
+from greenplat.indexer.embedding import ModelNotReady
 from greenplat.platform import Platform, open_platform
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = (
     "绿平台 greenplat：企业技术难题、科技成果与专家的匹配平台。"
@@ -37,6 +41,24 @@ def start_mailer(platform: Platform) -> MailDispatcher | None:
     mailer = MailDispatcher(platform.db, platform.settings)
     mailer.start()
     return mailer
+
+
+def warm(platform: Platform) -> None:
+    """Before the first request: load what a first search would wait for (Matcher.warm).
+
+    Without prepared models the platform still serves everything else, as before."""
+    started = time.perf_counter()
+    try:
+        with platform.db.session() as conn:
+            settled = platform.matcher.warm(conn)
+    except ModelNotReady as exc:
+        log.warning("search not warmed: %s", exc)
+        return
+    log.info(
+        "search warmed in %.1f s (%d objects left out of garbage collection)",
+        time.perf_counter() - started,
+        settled,
+    )
 
 
 def create_app(
@@ -57,6 +79,7 @@ def create_app(
             yield
             return
         opened = open_platform(settings)
+        warm(opened)
         # index changes as they commit: in-process, or as drain tasks for the workers
         opened.indexer.start_dispatcher()
         mailer = start_mailer(opened)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from greenplat.core import heap
 from greenplat.core.db import Connection
-from greenplat.core.permissions import Principal
+from greenplat.core.permissions import SYSTEM, Principal
 from greenplat.matcher import contract, directions, ranking, records
 from greenplat.matcher import search as free_text
 from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
@@ -25,12 +26,26 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_RESULTS", "Matcher", "Statuses"]
 
+# What Matcher.warm searches for: one need in each language the platform reads.
+WARM_TEXTS = ("储能电池热失控预警", "battery thermal runaway early warning")
+
 
 class Matcher:
     """Recommends experts and achievements for problems, problems for experts and achievements."""
 
     def __init__(self, indexer: Indexer) -> None:
         self.indexer = indexer
+
+    def warm(self, conn: Connection) -> int:
+        """Load what a first search would wait for, then settle the heap (core.heap).
+
+        A search of experts in Chinese and one in English (read only) load the query models,
+        the word segmenter and the dictionary of translations, and prepare the statements
+        searches use. Returns the number of objects the collector leaves alone from now on.
+        """
+        for text in WARM_TEXTS:
+            self.search(text, "experts", conn=conn, principal=SYSTEM, page_size=1)
+        return heap.settle()
 
     def resolve(self, library: str, external_id: str, *, conn: Connection) -> int:
         """The id of the record with this external_id, or NotFound."""
