@@ -209,9 +209,9 @@ def score_expert(
         best: list[tuple[int, float]] = []
         if found is not None:
             ids, sims = found
-            works = scoring.top_mean(sims)
-            order = np.argsort(-sims)[: scoring.TOP_WORKS]
-            best = [(ids[i], float(sims[i])) for i in order]
+            order, works = scoring.top_works(sims)
+            values = sims.tolist()
+            best = [(ids[i], values[i]) for i in order]
         cosine = scoring.expert_affinity(works, profile)
         assert cosine is not None
         untranslated = None

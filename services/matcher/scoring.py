@@ -16,6 +16,8 @@ from greenplat.matcher.relevance import Level
 # An expert is judged by the few works closest to the problem (TPMS / OpenReview style): the
 # best three balance one lucky paper against a long tail of unrelated ones.
 TOP_WORKS = 3
+# Up to this many works, top_works sorts in plain Python.
+SMALL = 32
 # Weight of what an expert has done against what their profile says, when both exist.
 WORKS_WEIGHT = 0.5
 # Re-ranking never outweighs relevance: the signals move a score by at most this share.
@@ -60,6 +62,20 @@ def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:
     if similarities.size > top:
         similarities = np.partition(similarities, -top)[-top:]
     return float(similarities.mean())
+
+
+def top_works(similarities: np.ndarray, top: int = TOP_WORKS) -> tuple[list[int], float]:
+    """Positions of the `top` largest similarities, largest first (ties in their order), and
+    the mean of those (top_mean). Plain Python for the few works most experts have: numpy's
+    per-call cost was most of a match's scoring of a few hundred candidates."""
+    values = similarities.tolist()
+    if not values:
+        raise ValueError("no similarities")
+    if len(values) > SMALL:
+        order = np.argsort(-similarities, kind="stable")[:top].tolist()
+    else:
+        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top]
+    return order, sum(values[i] for i in order) / len(order)
 
 
 def expert_affinity(works: float | None, profile: float | None) -> float | None:

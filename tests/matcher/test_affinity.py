@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from greenplat.matcher import affinity as aff
+from greenplat.matcher import scoring
 
 DIM = 16
 
@@ -65,3 +66,13 @@ def test_calibration_puts_models_on_one_scale() -> None:
 def test_no_shared_model_means_no_affinity() -> None:
     ev = expert({"minilm": [unit(0)]})
     assert aff.score_expert({"e5-small": unit(0)}, ["e5-small"], ev) is None
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, scoring.SMALL, scoring.SMALL + 1, 200])
+def test_top_works_are_the_largest_first_ties_in_order_and_their_mean(size):
+    rng = np.random.default_rng(size)
+    sims = rng.choice(np.linspace(0.7, 0.9, 7), size).astype(np.float32)  # many ties
+    order, mean = scoring.top_works(sims)
+    expected = np.argsort(-sims, kind="stable")[: scoring.TOP_WORKS].tolist()
+    assert order == expected
+    assert mean == pytest.approx(scoring.top_mean(sims), abs=1e-6)
