@@ -86,10 +86,13 @@ class Settings(BaseSettings):
         ),
     )
     query_batch_ms: float = Field(
-        3.0,
+        0.0,
         ge=0,
         le=100,
-        description="How long the query embedder waits for more queries to batch with one.",
+        description=(
+            "How long the query embedder waits for more queries to batch with one (0: it takes"
+            " the queries waiting when it is free; those that arrive while it embeds go together)."
+        ),
     )
     query_cache_size: int = Field(1024, ge=0, description="Query vectors kept in memory.")
     secret_key: str = Field(DEV_SECRET, description="Secret for signing tokens.")

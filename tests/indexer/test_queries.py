@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -60,6 +61,34 @@ def test_concurrent_queries_share_model_calls_and_match_single_embeddings(encode
     for text, vector in zip(TEXTS, vectors, strict=True):
         alone = minilm.raw_encode([text], model="minilm", kind="query")[0]
         assert np.allclose(vector, alone, atol=1e-4)
+
+
+def test_without_a_wait_queries_that_arrive_during_a_model_call_share_the_next(minilm, monkeypatch):
+    calls: list[list[str]] = []
+    encode = minilm.raw_encode
+    busy = threading.Event()
+
+    def slow(texts, **kwargs):
+        calls.append(list(texts))
+        busy.set()
+        time.sleep(0.3)  # the first call is still running when the others arrive
+        return encode(texts, **kwargs)
+
+    monkeypatch.setattr(minilm, "raw_encode", slow)
+    encoder = QueryEncoder(minilm, threads=1, window_ms=0, cache_size=0)
+    try:
+        first = threading.Thread(
+            target=encoder.vector, args=(TEXTS[0],), kwargs={"model": "minilm"}
+        )
+        first.start()
+        assert busy.wait(5)  # no wait for company: the lone query went straight to the model
+        vectors = _all_at_once(encoder, TEXTS[1:4])
+        first.join()
+    finally:
+        encoder.close()
+    assert len(calls) == 2 and calls[0] == [TEXTS[0]]
+    assert sorted(calls[1]) == sorted(TEXTS[1:4])  # the three waited together
+    assert len(vectors) == 3
 
 
 def test_a_repeated_query_comes_from_the_cache(encoder):
