@@ -19,6 +19,11 @@ ACHIEVEMENT_DEPTH = 150
 EXPERT_DEPTH = 75
 MAX_EXPERT_CANDIDATES = 400
 LEXICAL_TERMS = 12
+# What matching reads of a candidate expert (rules, scoring, judging, the reasons and the
+# record shown): a few hundred candidates per match, so not their extras and timestamps.
+CANDIDATE_COLUMNS = (
+    "id, external_id, name, organization, title, disciplines, keywords, bio, region, capacity"
+)
 
 
 def _join(*parts: Any) -> str:
@@ -136,7 +141,7 @@ def candidate_experts(
             authors.extend(by_id.get(hit.record_id, []))
     ids = list(dict.fromkeys([h.record_id for h in profiles]))
     rows = conn.execute(
-        "SELECT * FROM experts WHERE id = ANY(%s) OR external_id = ANY(%s)",
+        f"SELECT {CANDIDATE_COLUMNS} FROM experts WHERE id = ANY(%s) OR external_id = ANY(%s)",
         (ids, list(dict.fromkeys(authors))),
     ).fetchall()
     return rows[:MAX_EXPERT_CANDIDATES]
