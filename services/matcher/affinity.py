@@ -72,6 +72,9 @@ class ExpertEvidence:
     # work id -> the query's own cosine; the profile's likewise.
     translated_works: dict[str, dict[int, float]] = field(default_factory=dict)
     translated_profile: dict[str, float] = field(default_factory=dict)
+    # The problems the expert has open requests for, read once with a match's candidates
+    # (ranking.score_experts): their load re-ranks them and the reasons state it.
+    open_requests: set[int] = field(default_factory=set)
 
 
 @dataclass

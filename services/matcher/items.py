@@ -9,7 +9,7 @@ from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.core.problems.service import to_read as problem_to_read
 from greenplat.matcher import affinity as aff
-from greenplat.matcher import retrieval, rules, scoring
+from greenplat.matcher import retrieval, scoring
 from greenplat.matcher.models import MatchRead
 from greenplat.matcher.reasons import Evidence, closest_works, explain, reader_language
 from greenplat.matcher.scoring import Components, Signals
@@ -21,18 +21,17 @@ def expert_items(
     principal: Principal,
     entries: Sequence[tuple[dict, aff.Affinity, Components, aff.ExpertEvidence]],
 ) -> list[MatchRead]:
-    """Experts recommended for a problem (or a text), with the reasons: the works and open
-    requests of the whole page read in one query each."""
+    """Experts recommended for a problem (or a text), with the reasons: the works of the whole
+    page read in one query (the open requests were read with the candidates)."""
     every = [wid for _, fit, _, _ in entries for wid, _ in fit.best_works]
     texts = _work_texts(conn, list(dict.fromkeys(every)))
-    engaged = rules.open_requests(conn, [expert["id"] for expert, _, _, _ in entries])
     return [
         _expert_item(
             problem,
             principal,
             entry,
             {w: texts[w] for w, _ in entry[1].best_works if w in texts},
-            engaged.get(entry[0]["id"], set()),
+            entry[3].open_requests,
         )
         for entry in entries
     ]

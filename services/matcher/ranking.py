@@ -170,10 +170,10 @@ def score_experts(
     scored = []
     for expert in experts:
         ev = evidence[expert["id"]]
+        ev.open_requests = engaged.get(expert["id"], set())
         fit = aff.score_expert(vectors, models, ev)
         if fit is not None:
-            load = len(engaged.get(expert["id"], ()))
-            comps = aff.expert_components(problem, fit, ev, open_requests=load)
+            comps = aff.expert_components(problem, fit, ev, open_requests=len(ev.open_requests))
             scored.append((expert, fit, comps, ev))
     scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
     return scored
