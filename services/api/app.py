@@ -79,7 +79,8 @@ def create_app(
             yield
             return
         opened = open_platform(settings)
-        warm(opened)
+        if settings.warm_search:
+            warm(opened)
         # index changes as they commit: in-process, or as drain tasks for the workers
         opened.indexer.start_dispatcher()
         mailer = start_mailer(opened)

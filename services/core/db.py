@@ -112,7 +112,7 @@ def shared_buffers_mb() -> int:
     """The embedded server's buffer cache: a quarter of the memory, at most 1 GB.
 
     PostgreSQL's 128 MB default holds little of a 100k-expert library's vectors and search
-    indexes (about 1 GB): every search read pages back from the OS (problem -> experts'
+    indexes (about 1.2 GB): every search read pages back from the OS (problem -> experts'
     vector searches 3x slower, docs/matching.md "Speed").
     """
     import psutil

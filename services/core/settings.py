@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         ),
     )
     query_cache_size: int = Field(1024, ge=0, description="Query vectors kept in memory.")
+    warm_search: bool = Field(
+        True,
+        description=(
+            "Before a served process answers: load what a first search needs (the query models,"
+            " the word segmenter; 5-10 s) and leave it out of garbage collection. Off: the"
+            " first search waits for the loading."
+        ),
+    )
     secret_key: str = Field(DEV_SECRET, description="Secret for signing tokens.")
     token_ttl_hours: int = Field(24 * 7, ge=1, description="Lifetime of API tokens.")
     max_body_bytes: int = Field(

@@ -43,7 +43,8 @@ def _data_dir(tmp_path_factory) -> Path:
 def _serve(data_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     """`greenplat serve` on the embedded database, once it answers /healthz; and its URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GREENPLAT_")}
-    env.update(GREENPLAT_ENV="test", GREENPLAT_MODELS="en:minilm")
+    # What is tested here is the processes' life, not search: no warm-up (5-10 s a start).
+    env.update(GREENPLAT_ENV="test", GREENPLAT_MODELS="en:minilm", GREENPLAT_WARM_SEARCH="false")
     port = _free_port()
     greenplat = str(Path(sys.executable).with_name("greenplat"))
     command = [greenplat, "serve", "--data-dir", str(data_dir), "--port", str(port)]

@@ -59,3 +59,11 @@ def test_battery_safety_problem_is_recommended_battery_safety_not_machining(visi
     assert "液冷热管理" in works  # liquid cooling: a neighbouring battery-safety work
     assert "加工中心" not in works
     tab.shot("prb-002-recommendations")
+
+
+def test_each_served_worker_warmed_search_before_its_start_up_completed(portal):
+    log = (portal["data_dir"] / "serve.log").read_text(encoding="utf-8")
+    started = log.count("Application startup complete")
+    assert started >= 1
+    # The warm-up runs in the start-up (api.app.warm): logged once per worker, before it.
+    assert log.count("search warmed in") == started, log[-2000:]
