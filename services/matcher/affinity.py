@@ -233,10 +233,9 @@ def preferred_models(query_models: Sequence[str]) -> list[str]:
     return [*query_models[1:], *query_models[:1]]
 
 
-def expert_components(
-    problem: dict, fit: Affinity, ev: ExpertEvidence, *, open_requests: int = 0
-) -> scoring.Components:
-    """The expert's affinity re-ranked by field, region, recency and the expert's load."""
+def expert_components(problem: dict, fit: Affinity, ev: ExpertEvidence) -> scoring.Components:
+    """The expert's affinity re-ranked by field, region, recency and the expert's load (their
+    evidence's open requests)."""
     expert = ev.expert
     labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
     latest = max((w.year for w in ev.works if w.year), default=None)
@@ -244,7 +243,7 @@ def expert_components(
         field=scoring.field_agreement([problem.get("industry")], labels),
         region=scoring.region_agreement(problem.get("region"), expert.get("region")),
         recency=scoring.recency(latest, dt.date.today().year),
-        availability=scoring.availability(open_requests, expert.get("capacity")),
+        availability=scoring.availability(len(ev.open_requests), expert.get("capacity")),
     )
     comps = scoring.Components(
         relevance=fit.score, works=fit.works, profile=fit.profile, signals=signals

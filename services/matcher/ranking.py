@@ -173,7 +173,7 @@ def score_experts(
         ev.open_requests = engaged.get(expert["id"], set())
         fit = aff.score_expert(vectors, models, ev)
         if fit is not None:
-            comps = aff.expert_components(problem, fit, ev, open_requests=len(ev.open_requests))
+            comps = aff.expert_components(problem, fit, ev)
             scored.append((expert, fit, comps, ev))
     scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
     return scored
@@ -202,7 +202,7 @@ def rank_problems_for_expert(
     )
     problems = inbox.readable_problems(conn, expert, ids, principal=principal, statuses=statuses)
     # The same load for every problem keeps the inbox scores equal to problem -> experts'.
-    load = len(rules.open_requests(conn, [expert["id"]]).get(expert["id"], ()))
+    ev.open_requests = rules.open_requests(conn, [expert["id"]]).get(expert["id"], set())
     texts = {p["id"]: _inbox_text(principal, p) for p in problems}
     vectors = _inbox_vectors(indexer, conn, principal, problems, texts)
     out = []
@@ -211,7 +211,7 @@ def rank_problems_for_expert(
         mine = {m: vectors[m][problem["id"]] for m in models if problem["id"] in vectors[m]}
         fit = aff.score_expert(mine, models, ev)
         if fit is not None:
-            comps = aff.expert_components(problem, fit, ev, open_requests=load)
+            comps = aff.expert_components(problem, fit, ev)
             out.append((problem, comps, fit))
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
 
