@@ -153,6 +153,7 @@ def run(keep: Path, queries: int, warm: int) -> None:
         try:
             with db.session() as conn:
                 experts = conn.execute("SELECT count(*) AS n FROM experts").fetchone()["n"]
+                print(f"{experts:,} experts: warming up with {warm} searches, then {queries} timed")
                 matcher.warm(conn)
                 for _ in range(warm):
                     text = "".join(corpus.words(12))
