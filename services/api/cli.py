@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from greenplat.core.cliopts import DataDirOption, settings_for
 from greenplat.core.errors import DomainError
 from greenplat.core.permissions import ROLES, SYSTEM
-from greenplat.core.settings import Settings, available_cpus
+from greenplat.core.settings import Settings, embed_threads_share
 from greenplat.platform import Platform, open_platform
 
 console = Console()
@@ -114,8 +114,7 @@ def _serve_workers(settings: Settings, count: int, options: dict[str, Any]) -> N
     configure_logging(settings)
     os.environ["GREENPLAT_DATA_DIR"] = str(settings.data_dir)
     if settings.embed_threads is None:
-        share = max(1, (available_cpus() - 1) // count)
-        os.environ["GREENPLAT_EMBED_THREADS"] = str(share)
+        os.environ["GREENPLAT_EMBED_THREADS"] = str(embed_threads_share(count))
     open_database(settings).close()  # the pool; the embedded server stays held
     with tempfile.TemporaryDirectory(prefix="greenplat-metrics-") as metrics:
         os.environ[MULTIPROCESS_DIR] = metrics

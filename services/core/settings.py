@@ -20,6 +20,12 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def embed_threads_share(processes: int = 1) -> int:
+    """Torch threads each of `processes` processes embeds queries with, unless set: the cores
+    this process may run on less one (left to PostgreSQL and the rest), shared among them."""
+    return max(1, (available_cpus() - 1) // processes)
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "greenplat"
@@ -75,7 +81,10 @@ class Settings(BaseSettings):
     embed_threads: int | None = Field(
         None,
         ge=1,
-        description="Torch threads of a process that embeds queries; unset: its cores less one.",
+        description=(
+            "Torch threads of a process that embeds queries; unset: the cores it may run on "
+            "less one, shared among `greenplat serve`'s workers."
+        ),
     )
     model_runtime: Literal["onnx", "torch"] = Field(
         "onnx",
@@ -219,8 +228,8 @@ class Settings(BaseSettings):
 
     @property
     def effective_embed_threads(self) -> int:
-        """Torch threads for query embedding: as set, else one core left to everything else."""
-        return self.embed_threads or max(1, (os.cpu_count() or 1) - 1)
+        """Torch threads for query embedding: as set, else embed_threads_share()."""
+        return self.embed_threads or embed_threads_share()
 
     @property
     def effective_search_backend(self) -> str:
