@@ -34,6 +34,7 @@ from greenplat.matcher.service import Matcher
 
 from .common import bench_database, percentile
 from .latency import Corpus
+from .match_latency import measure
 
 # (owner, attribute, label): the steps timed, outermost first.
 STEPS: list[tuple[Any, str, str]] = [
@@ -60,7 +61,8 @@ class Timers:
         self.current: dict[str, float] = defaultdict(float)
         self.per_search: dict[str, list[float]] = defaultdict(list)
 
-    def wrap(self, owner: Any, name: str, label: str) -> Callable[[], None]:
+    def wrap(self, owner: Any, name: str, label: str | Callable[..., str]) -> Callable[[], None]:
+        """Time owner.name under label (or label(*args) of each call); returns the undo."""
         original = getattr(owner, name)
 
         def timed(*args, **kwargs):
@@ -68,7 +70,8 @@ class Timers:
             try:
                 return original(*args, **kwargs)
             finally:
-                self.current[label] += time.perf_counter() - start
+                key = label(*args) if callable(label) else label
+                self.current[key] += time.perf_counter() - start
 
         setattr(owner, name, timed)
         return lambda: setattr(owner, name, original)
@@ -92,19 +95,10 @@ def instrumented(timers: Timers, lists: list[tuple[str, str, list[int]]]) -> Ite
     Indexer.search = recorded  # first, so that its step timer (below) wraps the recording
     undo = [lambda: setattr(Indexer, "search", searched)]
     undo += [timers.wrap(owner, name, label) for owner, name, label in STEPS]
-    backend = pgbackend.PostgresBackend
     for method, how in (("search_lexical", "words"), ("search_vector", "meaning")):
-        original = getattr(backend, method)
-
-        def timed(self, conn, library, *args, _original=original, _how=how, **kwargs):
-            start = time.perf_counter()
-            try:
-                return _original(self, conn, library, *args, **kwargs)
-            finally:
-                timers.current[f"    {library} by {_how}"] += time.perf_counter() - start
-
-        setattr(backend, method, timed)
-        undo.append(lambda m=method, o=original: setattr(backend, m, o))
+        # (backend, conn, library, ...): the backend's searches per library
+        label = lambda _b, _c, library, *_, how=how: f"    {library} by {how}"  # noqa: E731
+        undo.append(timers.wrap(pgbackend.PostgresBackend, method, label))
     try:
         yield
     finally:
@@ -155,9 +149,7 @@ def run(keep: Path, queries: int, warm: int) -> None:
                 experts = conn.execute("SELECT count(*) AS n FROM experts").fetchone()["n"]
                 print(f"{experts:,} experts: warming up with {warm} searches, then {queries} timed")
                 matcher.warm(conn)
-                for _ in range(warm):
-                    text = "".join(corpus.words(12))
-                    matcher.search(text, "experts", conn=conn, principal=SYSTEM, bar=False)
+                measure(matcher, conn, corpus, warm)  # as bench.match_latency warms up
                 with instrumented(timers, lists):
                     for _ in range(queries):
                         lists.clear()
