@@ -104,6 +104,15 @@ class Settings(BaseSettings):
         ),
     )
     query_cache_size: int = Field(1024, ge=0, description="Query vectors kept in memory.")
+    evidence_cache_vectors: int = Field(
+        400_000,
+        ge=0,
+        description=(
+            "Vectors of works and profiles a process keeps in memory for matching, with the"
+            " works by author (e5-small: about 1.6 KB each; forgotten whenever a work or its"
+            " vector changes; 0: none, every match reads them from the database)."
+        ),
+    )
     warm_search: bool = Field(
         True,
         description=(

@@ -32,6 +32,11 @@ LEXICAL_FALLBACK_BUDGET = 2_000
 _DOC_COLUMNS = ("library", "record_id", "external_id", "title", "lexemes", *FILTER_FIELDS)
 
 
+# The libraries whose vectors score experts (their works and profiles): kept in memory by
+# greenplat.indexer.evidence, so their tables carry the evidence version's triggers.
+EVIDENCE_LIBRARIES = ("achievements", "experts")
+
+
 def model_slug(model: str) -> str:
     """A table-name-safe, unique short name for a model key."""
     base = re.sub(r"[^a-z0-9]+", "_", model.lower()).strip("_")[:24] or "model"
@@ -98,6 +103,12 @@ class PostgresBackend:
             ).fetchone()
             slug = model_slug(model)
             if row is not None and row["dim"] != dim:
+                # Vectors kept in memory (greenplat.indexer.evidence) go with the tables.
+                conn.execute(
+                    "INSERT INTO evidence_changes (version, library)"
+                    " SELECT evidence_commit_version(), unnest(%s::text[])",
+                    (list(EVIDENCE_LIBRARIES),),
+                )
                 for library in LIBRARIES:
                     conn.execute(
                         sql.SQL("DROP TABLE IF EXISTS {}").format(vector_table(slug, library))
@@ -124,6 +135,11 @@ class PostgresBackend:
                 "CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw (embedding vector_cosine_ops)"
             ).format(sql.Identifier(f"search_vectors_{slug}_{library}_hnsw"), table)
         )
+        if library in EVIDENCE_LIBRARIES:
+            # Matches may keep these vectors in memory: a write moves the evidence version.
+            conn.execute(
+                "SELECT evidence_watch(%s::regclass, %s)", (table.as_string(conn), library)
+            )
 
     def _slug(self, conn: Connection, model: str) -> str | None:
         if model not in self._slugs:

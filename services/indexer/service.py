@@ -18,6 +18,7 @@ from greenplat.indexer.analysis import terms
 from greenplat.indexer.backend import SearchBackend, make_backend
 from greenplat.indexer.documents import IndexDoc, load_documents
 from greenplat.indexer.embedding import ModelSet, encode_passages
+from greenplat.indexer.evidence import EvidenceCache
 from greenplat.indexer.queries import QueryEncoder
 from greenplat.indexer.search import MODES, Candidate, Mode, SearchFilters, SearchHit, fuse
 from greenplat.indexer.translation import candidate_terms, english_terms, translated_terms
@@ -63,6 +64,13 @@ class Indexer:
         self.cross_language = cross_language
         self.model_set = ModelSet(settings)
         self.backend = backend or make_backend(settings)
+        # Matches keep works and their vectors in memory where the database says when they
+        # change: migration 0440's triggers watch the PostgreSQL backend's vector tables.
+        self.evidence = (
+            EvidenceCache(settings.evidence_cache_vectors)
+            if self.backend.name == "postgres" and settings.evidence_cache_vectors
+            else None
+        )
         self._storage_ready = False
         self._storage_lock = threading.Lock()
         self._dispatcher: Dispatcher | None = None

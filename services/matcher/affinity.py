@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from psycopg.rows import tuple_row
 
 from greenplat.core.db import Connection
+from greenplat.indexer.evidence import Generation
 from greenplat.matcher import scoring
 
 # (mean, standard deviation) of the cosine between unrelated passages, measured per model on
@@ -93,20 +94,56 @@ class Affinity:
 
 def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
     """Achievements listing each expert among its authors."""
-    by_external = {row["external_id"]: row["id"] for row in experts}
+    by_author = works_by_author(conn, [row["external_id"] for row in experts])
+    return {row["id"]: by_author[row["external_id"]] for row in experts}
+
+
+def works_by_author(conn: Connection, authors: Sequence[str] | None) -> dict[str, list[Work]]:
+    """Published achievements of each author (an expert's external id), by id; None: of
+    every expert."""
+    if authors is None:
+        authors = [r["external_id"] for r in conn.execute("SELECT external_id FROM experts")]
+        among = ""
+        params: tuple = ()
+    else:
+        among, params = " AND expert_ids && %s::text[]", (list(authors),)
     # Plain tuples: a match reads the works of a few hundred candidates.
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
             "SELECT id, title, discipline, year, expert_ids FROM achievements"
-            " WHERE expert_ids && %s::text[] AND status = 'published' ORDER BY id",
-            (list(by_external),),
+            f" WHERE status = 'published'{among} ORDER BY id",
+            params,
         ).fetchall()
-    out: dict[int, list[Work]] = {row["id"]: [] for row in experts}
+    out: dict[str, list[Work]] = {author: [] for author in authors}
     for work_id, title, discipline, year, expert_ids in rows:
-        for external_id in expert_ids:
-            if external_id in by_external:
-                out[by_external[external_id]].append(Work(work_id, title, discipline, year))
+        for author in expert_ids:
+            if author in out:
+                out[author].append(Work(work_id, title, discipline, year))
     return out
+
+
+def keep_evidence(indexer, conn: Connection) -> int:
+    """Load every expert's works and the stored vectors of works and profiles into the
+    memory matches score from (Indexer.evidence), up to its size; returns the vectors kept."""
+    kept = indexer.evidence.generation(conn) if indexer.evidence else None
+    if kept is None:
+        return 0
+    version = kept.version
+    kept.keep_works(works_by_author(conn, None), version)
+    for library in ("achievements", "experts"):
+        for model in indexer.models:
+            ids = sorted(indexer.backend.vector_ids(conn, library, model))
+            for start in range(0, len(ids), KEEP_BATCH):
+                batch = ids[start : start + KEEP_BATCH]
+                vectors = indexer.get_vectors(library, batch, conn=conn, model=model)
+                if not kept.keep(library, model, batch, vectors, version):
+                    return kept.kept
+    return kept.kept
+
+
+# Vectors read per statement when all are loaded (keep_evidence).
+KEEP_BATCH = 20_000
+Similarities = Callable[[str, list[int], np.ndarray, str], dict[int, float]]
 
 
 def load_evidence(
@@ -119,15 +156,26 @@ def load_evidence(
     also: dict[str, np.ndarray] | None = None,
 ) -> dict[int, ExpertEvidence]:
     """Works and profile vectors of these experts for the given models; with `query` (a
-    vector per model), their cosines with it instead, computed where the vectors are; with
-    `also` (a second vector for some models: the query's translation), each work and profile
-    keeps the higher of its two cosines."""
-    works = load_works(conn, experts)
+    vector per model), their cosines with it instead; with `also` (a second vector for some
+    models: the query's translation), each work and profile keeps the higher of its two
+    cosines. Cosines come from the works and vectors the process keeps in memory
+    (Indexer.evidence) when it may use them, else from where the vectors are stored."""
+    kept = indexer.evidence.generation(conn) if query is not None and indexer.evidence else None
+    if kept is None:
+        works = load_works(conn, experts)
+    else:
+        by_author = kept.works_of(
+            [row["external_id"] for row in experts],
+            lambda authors: works_by_author(conn, authors),
+        )
+        # Copies: the kept lists outlive this match.
+        works = {row["id"]: list(by_author[row["external_id"]]) for row in experts}
     evidence = {row["id"]: ExpertEvidence(row, works.get(row["id"], [])) for row in experts}
     work_ids = sorted({w.id for ws in works.values() for w in ws})
     profiled = [row["id"] for row in experts if has_profile(row)]
     if query is not None:
-        _load_similarities(indexer, conn, evidence, work_ids, profiled, query, also or {})
+        similarities = _similarities(indexer, conn, kept)
+        _load_similarities(similarities, evidence, work_ids, profiled, query, also or {})
         return evidence
     for model in models:
         stored = indexer.get_vectors("achievements", work_ids, conn=conn, model=model)
@@ -141,9 +189,23 @@ def load_evidence(
     return evidence
 
 
+def _similarities(indexer, conn: Connection, kept: Generation | None) -> Similarities:
+    """(library, ids, vector, model) -> cosines: from memory, or computed where vectors are."""
+    if kept is None:
+        return lambda library, ids, vector, model: indexer.similarities(
+            library, ids, vector, conn=conn, model=model
+        )
+    return lambda library, ids, vector, model: kept.cosines(
+        library,
+        model,
+        ids,
+        vector,
+        lambda missing: indexer.get_vectors(library, missing, conn=conn, model=model),
+    )
+
+
 def _load_similarities(
-    indexer,
-    conn: Connection,
+    similarities: Similarities,
     evidence: dict[int, ExpertEvidence],
     work_ids: list[int],
     profiled: list[int],
@@ -151,15 +213,15 @@ def _load_similarities(
     also: dict[str, np.ndarray],
 ) -> None:
     for model, vector in query.items():
-        works = indexer.similarities("achievements", work_ids, vector, conn=conn, model=model)
-        profiles = indexer.similarities("experts", profiled, vector, conn=conn, model=model)
+        works = similarities("achievements", work_ids, vector, model)
+        profiles = similarities("experts", profiled, vector, model)
         closer: dict[str, dict[int, float]] = {"achievements": {}, "experts": {}}
         if model in also:
             for found, library, ids in (
                 (works, "achievements", work_ids),
                 (profiles, "experts", profiled),
             ):
-                more = indexer.similarities(library, ids, also[model], conn=conn, model=model)
+                more = similarities(library, ids, also[model], model)
                 for record_id, cosine in more.items():
                     own = found.get(record_id)
                     if own is not None and cosine > own:

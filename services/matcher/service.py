@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from greenplat.core import heap
 from greenplat.core.db import Connection
 from greenplat.core.permissions import SYSTEM, Principal
-from greenplat.matcher import contract, directions, ranking, records
+from greenplat.matcher import affinity, contract, directions, ranking, records
 from greenplat.matcher import search as free_text
 from greenplat.matcher.models import AssignResult, MatchPage, MatchRead
 from greenplat.matcher.relevance import Level
@@ -41,8 +41,11 @@ class Matcher:
 
         A search of experts in Chinese and one in English (read only) load the query models,
         the word segmenter and the dictionary of translations, and prepare the statements
-        searches use. Returns the number of objects the collector leaves alone from now on.
+        searches use, after loading the works and vectors matches score experts by into
+        memory (affinity.keep_evidence). Returns the number of objects the collector leaves
+        alone from now on.
         """
+        affinity.keep_evidence(self.indexer, conn)
         for text in WARM_TEXTS:
             self.search(text, "experts", conn=conn, principal=SYSTEM, page_size=1)
         return heap.settle()

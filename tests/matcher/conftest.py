@@ -306,6 +306,12 @@ def small_pool(make_database_url, match_settings: Settings) -> Iterator[tuple[Pl
 
 
 @pytest.fixture(scope="session")
+def world_builder():
+    """build_world, as a fixture (test modules cannot import conftest under importlib mode)."""
+    return build_world
+
+
+@pytest.fixture(scope="session")
 def world(match_db: Database, match_indexer: Indexer) -> World:
     built = build_world(match_db)
     match_indexer.sync_pending()
