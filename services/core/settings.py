@@ -109,8 +109,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Vectors of works and profiles a process keeps in memory for matching, with the"
-            " works by author (e5-small: about 1.6 KB each; forgotten whenever a work or its"
-            " vector changes; 0: none, every match reads them from the database)."
+            " works by author (e5-small: about 1.6 KB each; forgotten record by record as they"
+            " change; 0: none, every match reads them from the database)."
         ),
     )
     warm_search: bool = Field(
