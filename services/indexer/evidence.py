@@ -19,6 +19,9 @@ import numpy as np
 
 from greenplat.core.db import Connection
 
+# The libraries whose stored vectors score experts (their works and profiles): kept here,
+# and watched by migration 0440's triggers on the search backend's vector tables.
+EVIDENCE_LIBRARIES = ("achievements", "experts")
 VectorLoader = Callable[[list[int]], dict[int, np.ndarray]]
 # More changes than this between two versions a process saw: it starts afresh instead (a
 # transaction noting more says "everything" in one note: migration 0440).
@@ -66,13 +69,13 @@ class Generation:
         model: str,
         ids: list[int],
         vectors: dict[int, np.ndarray],
-        version: int | None = None,
+        version: int,
     ) -> bool:
         """Keep these records' vectors (a record absent from `vectors` has none), loaded at
-        `version` (None: the current one); False, keeping nothing, past the size limit or
-        when the version has moved on since."""
+        `version`; False, keeping nothing, past the size limit or when the version has moved
+        on since."""
         with self._lock:
-            if version not in (None, self.version) or self.kept + len(ids) > self.max_vectors:
+            if version != self.version or self.kept + len(ids) > self.max_vectors:
                 return False
             kept = self.vectors.setdefault((library, model), {})
             self.kept += sum(1 for i in ids if i not in kept)

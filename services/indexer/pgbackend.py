@@ -18,6 +18,7 @@ from greenplat.core.permissions import clauses_sql
 from greenplat.indexer.analysis import tsquery_literal
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
 from greenplat.indexer.embedding import as_array
+from greenplat.indexer.evidence import EVIDENCE_LIBRARIES
 from greenplat.indexer.search import Candidate, SearchFilters, problem_visibility
 
 # Serialises DDL on the vector tables between processes that start together.
@@ -30,11 +31,6 @@ FREQUENT_TERMS_MIN_DOCUMENTS = 20_000
 # query for 150k matches at 300k documents, bench/match_latency.py).
 LEXICAL_FALLBACK_BUDGET = 2_000
 _DOC_COLUMNS = ("library", "record_id", "external_id", "title", "lexemes", *FILTER_FIELDS)
-
-
-# The libraries whose vectors score experts (their works and profiles): kept in memory by
-# greenplat.indexer.evidence, so their tables carry the evidence version's triggers.
-EVIDENCE_LIBRARIES = ("achievements", "experts")
 
 
 def model_slug(model: str) -> str:

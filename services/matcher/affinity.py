@@ -16,7 +16,7 @@ import numpy as np
 from psycopg.rows import tuple_row
 
 from greenplat.core.db import Connection
-from greenplat.indexer.evidence import Generation
+from greenplat.indexer.evidence import EVIDENCE_LIBRARIES, Generation
 from greenplat.matcher import scoring
 
 # (mean, standard deviation) of the cosine between unrelated passages, measured per model on
@@ -92,10 +92,18 @@ class Affinity:
     untranslated: float | None = None
 
 
-def load_works(conn: Connection, experts: Sequence[dict]) -> dict[int, list[Work]]:
-    """Achievements listing each expert among its authors."""
-    by_author = works_by_author(conn, [row["external_id"] for row in experts])
-    return {row["id"]: by_author[row["external_id"]] for row in experts}
+def load_works(
+    conn: Connection, experts: Sequence[dict], kept: Generation | None = None
+) -> dict[int, list[Work]]:
+    """Achievements listing each expert among its authors; those `kept` in memory from
+    there (Indexer.evidence), the rest read and kept."""
+    authors = [row["external_id"] for row in experts]
+    if kept is None:
+        by_author = works_by_author(conn, authors)
+    else:
+        by_author = kept.works_of(authors, lambda missing: works_by_author(conn, missing))
+    # Copies: kept lists outlive this match.
+    return {row["id"]: list(by_author[row["external_id"]]) for row in experts}
 
 
 def works_by_author(conn: Connection, authors: Sequence[str] | None) -> dict[str, list[Work]]:
@@ -130,7 +138,7 @@ def keep_evidence(indexer, conn: Connection) -> int:
         return 0
     version = kept.version
     kept.keep_works(works_by_author(conn, None), version)
-    for library in ("achievements", "experts"):
+    for library in EVIDENCE_LIBRARIES:
         for model in indexer.models:
             ids = sorted(indexer.backend.vector_ids(conn, library, model))
             for start in range(0, len(ids), KEEP_BATCH):
@@ -161,15 +169,7 @@ def load_evidence(
     cosines. Cosines come from the works and vectors the process keeps in memory
     (Indexer.evidence) when it may use them, else from where the vectors are stored."""
     kept = indexer.evidence.generation(conn) if query is not None and indexer.evidence else None
-    if kept is None:
-        works = load_works(conn, experts)
-    else:
-        by_author = kept.works_of(
-            [row["external_id"] for row in experts],
-            lambda authors: works_by_author(conn, authors),
-        )
-        # Copies: the kept lists outlive this match.
-        works = {row["id"]: list(by_author[row["external_id"]]) for row in experts}
+    works = load_works(conn, experts, kept)
     evidence = {row["id"]: ExpertEvidence(row, works.get(row["id"], [])) for row in experts}
     work_ids = sorted({w.id for ws in works.values() for w in ws})
     profiled = [row["id"] for row in experts if has_profile(row)]
