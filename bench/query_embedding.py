@@ -1,6 +1,6 @@
 """Query embedding under concurrency: the API's batching encoder against each request
 embedding its own query (what requests did before), in the same run; and torch against ONNX
-Runtime on one thread (`runtimes`).
+Runtime's float and int8 graphs on one thread (`runtimes`).
 
     python -m bench embed [--concurrency 8] [--queries 96] [--model e5-small]
     python -m bench embed-runtime [--queries 96]
@@ -127,8 +127,8 @@ def _turns(
 
 
 def runtimes(queries: int = 96, models: tuple[str, ...] = ("e5-small", "minilm")) -> None:
-    """Print torch and ONNX Runtime per-query latency and batch throughput on one thread, their
-    ratios, and the least cosine between their vectors."""
+    """Print torch's and ONNX Runtime's (float and int8 graphs) per-query latency and batch
+    throughput on one thread, their ratios, and the least cosine of each to torch's vectors."""
     settings = Settings()
     modelprep.prepare_e5_small(settings.models_dir / modelprep.E5_SMALL_NAME)
     export_onnx(settings.models_dir)
@@ -141,11 +141,17 @@ def runtimes(queries: int = 96, models: tuple[str, ...] = ("e5-small", "minilm")
             runtime: ModelSet(
                 settings.model_copy(update={"models": model, "model_runtime": runtime})
             )
-            for runtime in ("torch", "onnx")
+            for runtime in ("torch", "onnx", "onnx-int8")
         }
-        assert sets["onnx"].onnx_encoder(model) is not None, f"{model} has no ONNX export"
+        for name in ("onnx", "onnx-int8"):
+            encoder = sets[name].onnx_encoder(model)
+            assert encoder is not None, f"{model} has no ONNX export"
+            assert encoder.quantized == (name == "onnx-int8"), f"{model}: no int8 graph"
         vectors = {n: m.raw_encode(texts[:32], model=model, kind="query") for n, m in sets.items()}
-        cosine = float((vectors["torch"] * vectors["onnx"]).sum(axis=1).min())
+        least = {
+            n: float((vectors["torch"] * vectors[n]).sum(axis=1).min())
+            for n in ("onnx", "onnx-int8")
+        }
         alone = _turns(sets, [[text] for text in texts], model, "query")
         batched = _turns(sets, passages, model, "passage")
         print(f"{model}, 1 thread, {queries} queries alone, {len(passages)} x 32 passages:")
@@ -154,13 +160,14 @@ def runtimes(queries: int = 96, models: tuple[str, ...] = ("e5-small", "minilm")
             rate = 32 * len(passages) / sum(batched[name][0])
             cpu_rate = 32 * len(passages) / sum(batched[name][1])
             print(
-                f"  {name:<5} query {summary_ms(walls)}, CPU p50 {1000 * median(cpus):5.1f} ms;"
+                f"  {name:<9} query {summary_ms(walls)}, CPU p50 {1000 * median(cpus):5.1f} ms;"
                 f"  batch {rate:5.1f} passages/s ({cpu_rate:5.1f} per CPU-s)"
             )
-        ratio = median(alone["torch"][0]) / median(alone["onnx"][0])
-        cpu_ratio = median(alone["torch"][1]) / median(alone["onnx"][1])
-        batch = sum(batched["torch"][1]) / sum(batched["onnx"][1])
-        print(
-            f"  torch / onnx: query p50 {ratio:.2f}x (CPU {cpu_ratio:.2f}x), batch CPU per "
-            f"passage {batch:.2f}x; least cosine {cosine:.6f}"
-        )
+        for slow, fast in (("torch", "onnx"), ("onnx", "onnx-int8")):
+            ratio = median(alone[slow][0]) / median(alone[fast][0])
+            cpu_ratio = median(alone[slow][1]) / median(alone[fast][1])
+            batch = sum(batched[slow][1]) / sum(batched[fast][1])
+            print(
+                f"  {slow} / {fast}: query p50 {ratio:.2f}x (CPU {cpu_ratio:.2f}x), batch CPU "
+                f"per passage {batch:.2f}x; least cosine of {fast} to torch {least[fast]:.6f}"
+            )

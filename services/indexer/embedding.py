@@ -196,11 +196,13 @@ class ModelSet:
     def onnx_encoder(self, key: str) -> onnxrun.OnnxEncoder | None:
         """The model's ONNX encoder, or None when torch runs it (setting, or no export)."""
         spec = self.spec(key)
-        if self.runtime != "onnx" or spec.onnx_dir is None:
+        if self.runtime not in ("onnx", "onnx-int8") or spec.onnx_dir is None:
             return None
         with self._lock:
             if key not in self._onnx:
-                self._onnx[key] = onnxrun.load_encoder(Path(spec.source), spec.onnx_dir)
+                self._onnx[key] = onnxrun.load_encoder(
+                    Path(spec.source), spec.onnx_dir, quantized=self.runtime == "onnx-int8"
+                )
                 if self._onnx[key] is None:
                     log.info("%s: no current ONNX export at %s, torch runs it", key, spec.onnx_dir)
             return self._onnx[key]

@@ -4,7 +4,9 @@
 `onnx/model.onnx` next to it. OnnxEncoder then reproduces SentenceTransformer.encode around
 that graph: the model's prompts, truncation at max_seq_length, batches sorted by length, mean
 pooling over the attention mask, L2 normalisation. A query costs about half of torch's time on
-one thread, and a session run holds the GIL once instead of once per torch operation.
+one thread, and a session run holds the GIL once instead of once per torch operation. The
+export is also quantized to `onnx/model.int8.onnx` (int8 weights), on which queries cost
+about 0.4 of the float graph's time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 
 ONNX_DIR = "onnx"
 ONNX_FILE = "model.onnx"
+# The same graph with its matrix products' weights in int8 (one scale per output channel),
+# activations quantized as they come: queries run on it by default (settings.model_runtime).
+QUANTIZED_FILE = "model.int8.onnx"
+QUANTIZATION = {"weights": "int8", "per_channel": True, "ops": ["MatMul"]}
 MARKER_FILE = "export.json"
 OPSET = 17
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -120,6 +126,54 @@ def is_exported(model_dir: Path, onnx_dir: Path) -> bool:
     return newer and marker.get("export") == stamp and marker.get("size") == model.stat().st_size
 
 
+def is_quantized(model_dir: Path, onnx_dir: Path) -> bool:
+    """True when onnx_dir holds a current export and its quantized graph."""
+    quantized = onnx_dir / QUANTIZED_FILE
+    if not is_exported(model_dir, onnx_dir) or not quantized.is_file():
+        return False
+    marker = _read_json(onnx_dir / MARKER_FILE).get("quantized") or {}
+    newer = quantized.stat().st_mtime >= (onnx_dir / ONNX_FILE).stat().st_mtime
+    return newer and marker == {**QUANTIZATION, "size": quantized.stat().st_size}
+
+
+def _quantize_graph(source: Path, target: Path) -> dict[str, Any]:
+    """Quantize source's matrix products to target (int8 weights, a scale per output channel);
+    returns the marker entry. Measured on e5-small: queries 2.1-2.5x faster on one thread,
+    cosine to the float vector 0.998 (docs/evaluation.md, eleventh round)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger()  # the quantizer advises pre-processing on the root logger
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=bool(QUANTIZATION["per_channel"]),
+            op_types_to_quantize=list(QUANTIZATION["ops"]),
+        )
+    finally:
+        quiet.setLevel(level)
+    return {**QUANTIZATION, "size": target.stat().st_size}
+
+
+def _add_quantized(onnx_dir: Path, name: str, console: Console) -> None:
+    """Quantize an existing export in place (an export made before quantized graphs were)."""
+    marker_path = onnx_dir / MARKER_FILE
+    with tempfile.TemporaryDirectory(prefix=".quantize.", dir=onnx_dir) as scratch:
+        built = Path(scratch) / QUANTIZED_FILE
+        with console.status(f"{name}: quantizing the ONNX graph to int8"):
+            entry = _quantize_graph(onnx_dir / ONNX_FILE, built)
+        built.chmod(0o644)
+        built.replace(onnx_dir / QUANTIZED_FILE)
+        marker = {**_read_json(marker_path), "quantized": entry}
+        staged = Path(scratch) / MARKER_FILE
+        staged.write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+        staged.chmod(0o644)
+        staged.replace(marker_path)
+
+
 def _export_graph(model_dir: Path, target: Path) -> None:
     """Trace the model's transformer (ids and mask in, token vectors out) to target."""
     import torch
@@ -159,10 +213,13 @@ def _export_graph(model_dir: Path, target: Path) -> None:
 
 
 def export(model_dir: Path, onnx_dir: Path, *, name: str, force: bool = False) -> Path:
-    """Export model_dir to onnx_dir/model.onnx unless a current export is there; return it."""
+    """Export model_dir to onnx_dir/model.onnx, and its quantized graph beside it, unless a
+    current export is there; return the export."""
     console = Console(stderr=True)
     target = onnx_dir / ONNX_FILE
     if is_exported(model_dir, onnx_dir) and not force:
+        if not is_quantized(model_dir, onnx_dir):
+            _add_quantized(onnx_dir, name, console)
         console.log(f"{name}: ONNX export already at {target}")
         return target
     read_config(model_dir)  # refuse before spending a minute on a model torch must run
@@ -173,7 +230,9 @@ def export(model_dir: Path, onnx_dir: Path, *, name: str, force: bool = False) -
         with console.status(f"{name}: exporting to ONNX (opset {OPSET}, about a minute)"):
             _export_graph(model_dir, build / ONNX_FILE)
         size = (build / ONNX_FILE).stat().st_size
-        marker = {"export": stamp, "size": size}
+        with console.status(f"{name}: quantizing the ONNX graph to int8"):
+            quantized = _quantize_graph(build / ONNX_FILE, build / QUANTIZED_FILE)
+        marker = {"export": stamp, "size": size, "quantized": quantized}
         (build / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         for path in [build, *build.iterdir()]:
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -194,13 +253,16 @@ def mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class OnnxEncoder:
-    """SentenceTransformer.encode of one model on ONNX Runtime; one session per thread count."""
+    """SentenceTransformer.encode of one model on ONNX Runtime; one session per thread count.
 
-    def __init__(self, model_dir: Path, onnx_dir: Path) -> None:
+    quantized: run the int8 graph (QUANTIZED_FILE) instead of the exported float graph."""
+
+    def __init__(self, model_dir: Path, onnx_dir: Path, *, quantized: bool = False) -> None:
         from transformers import AutoTokenizer
 
         self.config = read_config(model_dir)
-        self.path = onnx_dir / ONNX_FILE
+        self.quantized = quantized
+        self.path = onnx_dir / (QUANTIZED_FILE if quantized else ONNX_FILE)
         self.tokenizer: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(
             str(model_dir), local_files_only=True
         )
@@ -228,6 +290,11 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prompt = self.config.prompts.get(kind, "")
+        if self.quantized:
+            # The int8 graph quantizes activations with scales taken from the whole batch
+            # (padding included): batched, a text's vector would depend on its neighbours.
+            # Alone, the same text always gets the same vector.
+            batch_size = 1
         order = np.argsort([-len(text) for text in texts])
         session = self.session(threads)
         parts = []
@@ -269,12 +336,18 @@ def _new_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def load_encoder(model_dir: Path, onnx_dir: Path) -> OnnxEncoder | None:
-    """The ONNX encoder of a model, or None (torch runs it) when not exported or unsupported."""
+def load_encoder(
+    model_dir: Path, onnx_dir: Path, *, quantized: bool = False
+) -> OnnxEncoder | None:
+    """The ONNX encoder of a model, or None (torch runs it) when not exported or unsupported.
+    Asked for the quantized graph of an export that has none, it runs the float graph."""
     if not is_exported(model_dir, onnx_dir):
         return None
+    if quantized and not is_quantized(model_dir, onnx_dir):
+        log.info("%s: no current int8 graph, the float ONNX graph runs", onnx_dir)
+        quantized = False
     try:
-        return OnnxEncoder(model_dir, onnx_dir)
+        return OnnxEncoder(model_dir, onnx_dir, quantized=quantized)
     except (NotExportable, OSError, ValueError) as exc:
         log.warning("ONNX runtime unavailable for %s, torch runs it: %s", model_dir, exc)
         return None
