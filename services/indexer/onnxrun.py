@@ -40,7 +40,7 @@ ONNX_FILE = "model.onnx"
 # The same graph with its matrix products' weights in int8 (one scale per output channel),
 # activations quantized as they come: queries run on it by default (settings.model_runtime).
 QUANTIZED_FILE = "model.int8.onnx"
-QUANTIZATION = {"weights": "int8", "per_channel": True, "ops": ["MatMul"]}
+QUANTIZATION: dict[str, Any] = {"weights": "int8", "per_channel": True, "ops": ["MatMul"]}
 MARKER_FILE = "export.json"
 OPSET = 17
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -336,9 +336,7 @@ def _new_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def load_encoder(
-    model_dir: Path, onnx_dir: Path, *, quantized: bool = False
-) -> OnnxEncoder | None:
+def load_encoder(model_dir: Path, onnx_dir: Path, *, quantized: bool = False) -> OnnxEncoder | None:
     """The ONNX encoder of a model, or None (torch runs it) when not exported or unsupported.
     Asked for the quantized graph of an export that has none, it runs the float graph."""
     if not is_exported(model_dir, onnx_dir):
