@@ -138,8 +138,8 @@ def is_quantized(model_dir: Path, onnx_dir: Path) -> bool:
 
 def _quantize_graph(source: Path, target: Path) -> dict[str, Any]:
     """Quantize source's matrix products to target (int8 weights, a scale per output channel);
-    returns the marker entry. Measured on e5-small: queries 2.1-2.5x faster on one thread,
-    cosine to the float vector 0.998 (docs/evaluation.md, eleventh round)."""
+    returns the marker entry. Measured on e5-small: queries 2.5x faster on one thread, cosine
+    to the float vector 0.997 on average (docs/evaluation.md, eleventh round)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet = logging.getLogger()  # the quantizer advises pre-processing on the root logger
