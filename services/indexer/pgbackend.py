@@ -27,9 +27,9 @@ FREQUENT_TERM_SHARE = 0.05
 FREQUENT_TERMS_TTL = 300.0  # seconds
 FREQUENT_TERMS_MIN_DOCUMENTS = 20_000
 # Documents the any-term fallback may rank, by ANALYZE's shares: its rarest terms are kept
-# until their documents would exceed this (a term ANALYZE did not list counts as none, so a
-# query of many such terms ranks more: docs/evaluation.md, eleventh round) (ranking cost grows with every match: 150 ms a
-# query for 150k matches at 300k documents, bench/match_latency.py).
+# until their documents would exceed this (ranking cost grows with every match: 150 ms a
+# query for 150k matches at 300k documents, bench/match_latency.py). A term ANALYZE did not
+# list counts as none, so a query of many such terms ranks more (docs/evaluation.md, 11th).
 LEXICAL_FALLBACK_BUDGET = 2_000
 _DOC_COLUMNS = ("library", "record_id", "external_id", "title", "lexemes", *FILTER_FIELDS)
 
