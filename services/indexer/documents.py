@@ -28,6 +28,15 @@ _INDEXED = {
     "achievements": "status = 'published'",
     "experts": "TRUE",
 }
+
+
+def indexed_condition(library: str) -> str:
+    """The SQL condition, on the library's own table, of the records the index holds. The
+    index follows a change only once the outbox drains; readers of search hits apply it to
+    the rows they read, so a record withdrawn a moment ago is not shown meanwhile."""
+    return _INDEXED[library]
+
+
 FILTER_FIELDS = (
     "region",
     "industry",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
+from greenplat.indexer.documents import indexed_condition
 
 TABLES = {"problems": "问题", "achievements": "成果", "experts": "专家"}
 
@@ -35,9 +36,14 @@ def by_external_ids(conn: Connection, library: str, ids: set[str]) -> dict[str, 
     return {row["external_id"]: row for row in rows}
 
 
-def by_ids(conn: Connection, library: str, ids: list[int]) -> dict[int, dict]:
-    """Rows of a library keyed by id; unknown ids are left out."""
-    rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s)", (ids,)).fetchall()
+def by_ids(
+    conn: Connection, library: str, ids: list[int], *, indexed: bool = False
+) -> dict[int, dict]:
+    """Rows of a library keyed by id; unknown ids are left out, and with `indexed` the
+    records the index no longer holds (documents.indexed_condition: a withdrawn
+    achievement whose change the outbox has not yet carried to the index)."""
+    where = f" AND ({indexed_condition(library)})" if indexed else ""
+    rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s){where}", (ids,)).fetchall()
     return {row["id"]: row for row in rows}
 
 

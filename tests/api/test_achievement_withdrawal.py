@@ -97,6 +97,33 @@ def test_withdrawn_achievement_leaves_search_lists_exports_and_other_readers(
     assert client.get(f"/v1/achievements/{aid}", headers=tokens["enterprise"]).status_code == 200
 
 
+def test_search_leaves_out_a_withdrawn_work_before_the_index_follows(
+    client, tokens, db, platform, work
+):
+    """The index drops a withdrawn work when the outbox drains; until then its search hit is
+    still there, and the search must not show the record (seen in the portal under load)."""
+    aid, title = work["id"], work["title"]
+
+    def found() -> list[int]:
+        page = client.get(
+            "/v1/search",
+            params={"text": title, "library": "achievements", "mode": "lexical"},
+            headers=tokens["enterprise"],
+        )
+        assert page.status_code == 200, page.text
+        return [item["id"] for item in page.json()["items"]]
+
+    assert aid in found()
+    with db.session() as conn:  # withdrawn, the index not yet told
+        conn.execute("UPDATE achievements SET status = 'withdrawn' WHERE id = %s", (aid,))
+        hits = platform.indexer.search("achievements", conn=conn, text=title, mode="lexical")
+    assert aid in {h.record_id for h in hits}
+    assert aid not in found()
+    with db.session() as conn:
+        conn.execute("UPDATE achievements SET status = 'published' WHERE id = %s", (aid,))
+    assert aid in found()
+
+
 def test_matching_leaves_out_an_experts_withdrawn_work(client, tokens, db, work, world):
     from greenplat.matcher import affinity
 
