@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -236,17 +235,28 @@ class PostgresBackend:
         # Records holding every term come first; only if they are fewer than k are records
         # holding any term ranked after them. Ranking every record that shares one frequent
         # term is what makes OR queries slow on large libraries (measured: bench/latency.py).
-        every = self._lexical(conn, library, tsquery_literal(query_terms, "&"), filters, k)
+        every = tsquery_literal(query_terms, "&")
         # The fallback ranks the records holding any of the rarer terms (PostgreSQL's own
         # statistics say how many hold each): frequent ones alone would drag most of the
         # library into the ranking.
         some = self._rare_terms(conn, list(dict.fromkeys(query_terms)))
-        if len(every) >= k or len(set(query_terms)) < 2 or not some:
-            return every
-        rest = replace(filters, exclude_ids=filters.exclude_ids + tuple(c.record_id for c in every))
-        return every + self._lexical(
-            conn, library, tsquery_literal(some, "|"), rest, k - len(every)
-        )
+        if len(set(query_terms)) < 2 or not some:
+            return self._lexical(conn, library, every, filters, k)
+        # A record holding every term holds the rarer ones too, so one statement finds both
+        # among the rarer terms' records: those holding every term first, each part by its
+        # own query's rank. It ranks no more records than the fallback alone, and spares the
+        # every-term index scan, which costs most when the terms are common (10 ms of a
+        # search at 100k experts, docs/evaluation.md twelfth round).
+        where, params = filter_sql(library, filters)
+        rows = conn.execute(
+            "SELECT record_id, external_id, score FROM (SELECT p.record_id, p.external_id,"
+            " p.lexemes @@ e AS whole, ts_rank(p.lexemes, CASE WHEN p.lexemes @@ e THEN e"
+            " ELSE q END, 1) AS score FROM search_documents p, CAST(%s AS tsquery) q,"
+            f" CAST(%s AS tsquery) e WHERE p.lexemes @@ q AND {where}) s"
+            " ORDER BY whole DESC, score DESC, record_id LIMIT %s",
+            [tsquery_literal(some, "|"), every, *params, k],
+        ).fetchall()
+        return [Candidate(r["record_id"], r["external_id"], float(r["score"])) for r in rows]
 
     def term_counts(
         self,

@@ -79,3 +79,58 @@ def test_word_search_reads_only_its_library_index(conn):
 def test_unknown_library_is_refused():
     with pytest.raises(ValueError):
         pgbackend.filter_sql("users", SearchFilters())
+
+
+def _two_steps(backend, conn, library, query_terms, filters, k):
+    """The word search as two statements (records holding every term, then the rarer terms'
+    fallback past them): what search_lexical's one statement must return."""
+    from dataclasses import replace
+
+    from greenplat.indexer.analysis import tsquery_literal
+
+    every = backend._lexical(conn, library, tsquery_literal(query_terms, "&"), filters, k)
+    some = backend._rare_terms(conn, list(dict.fromkeys(query_terms)))
+    if len(every) >= k:
+        return every
+    rest = replace(filters, exclude_ids=filters.exclude_ids + tuple(c.record_id for c in every))
+    return every + backend._lexical(conn, library, tsquery_literal(some, "|"), rest, k - len(every))
+
+
+@pytest.mark.parametrize("k", [3, 8, 40])
+def test_one_statement_ranks_as_the_every_term_search_then_its_fallback(conn, k):
+    """Records holding every term first (by their rank against all terms), then the rarer
+    terms' records (by theirs), as the two statements it replaced; with k at most the records
+    holding every term, only those."""
+    rows = []
+    for i in range(60):
+        words = ["rare"] * (i % 3 + 1) + ["mid"] * (i % 2) + ["common", f"x{i}"]
+        if i % 7 == 0:
+            # Holds every term of the query, far apart: its rank by all the terms is below
+            # what the short texts get by the fallback's rarer terms.
+            gap = [f"y{j}" for j in range(100)]
+            words = ["alpha", *gap, "beta", *gap, "rare", *gap, "mid", *gap, "common"]
+        rows.append((2_000_000 + i, f"L-{i}", " ".join(words)))
+    for record_id, external_id, text in rows:
+        conn.execute(
+            "INSERT INTO search_documents (library, record_id, external_id, lexemes,"
+            " content_hash) VALUES ('achievements', %s, %s, to_tsvector('simple', %s), '-')",
+            (record_id, external_id, text),
+        )
+    # "common" is too frequent for the fallback; "rare" and "mid" are kept.
+    backend = _backend_with_statistics({"common": 0.9, "mid": 0.004, "rare": 0.004}, 1e5)
+    query = ["alpha", "beta", "rare", "mid", "common"]
+    filters = SearchFilters(exclude_ids=(2_000_007,))
+
+    found = backend.search_lexical(conn, "achievements", query, filters, k)
+
+    expected = _two_steps(backend, conn, "achievements", query, filters, k)
+    holding_all = {2_000_000 + i for i in range(0, 60, 7)} - {2_000_007}
+    if k > len(holding_all):  # the fallback's best outranks those records on its own
+        assert expected[len(holding_all)].score > expected[len(holding_all) - 1].score
+    assert [(c.record_id, round(c.score, 6)) for c in found] == [
+        (c.record_id, round(c.score, 6)) for c in expected
+    ]
+    assert len(found) == k
+    head = [c.record_id for c in found[: len(holding_all)]]
+    assert set(head) == holding_all if k >= len(holding_all) else set(head) <= holding_all
+    assert 2_000_007 not in {c.record_id for c in found}
