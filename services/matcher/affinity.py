@@ -67,7 +67,7 @@ class ExpertEvidence:
     works: list[Work] = field(default_factory=list)
     work_vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
     profile: dict[str, np.ndarray] = field(default_factory=dict)
-    work_sims: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
+    work_sims: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
     profile_sims: dict[str, float] = field(default_factory=dict)
     # The cosines the query's translation raised (load_evidence's `also`), per model:
     # work id -> the query's own cosine; the profile's likewise.
@@ -227,10 +227,13 @@ def _load_similarities(
                     if own is not None and cosine > own:
                         found[record_id] = cosine
                         closer[library][record_id] = own
+        # float32, as the vectors are: one conversion for all, not one array per expert.
+        cosines = np.array(list(works.values()), dtype=np.float32).tolist()
+        rounded = dict(zip(works, cosines, strict=True))
         for expert_id, ev in evidence.items():
-            ids = [w.id for w in ev.works if w.id in works]
+            ids = [w.id for w in ev.works if w.id in rounded]
             if ids:
-                ev.work_sims[model] = (ids, np.array([works[i] for i in ids], dtype=np.float32))
+                ev.work_sims[model] = (ids, [rounded[i] for i in ids])
             if expert_id in profiles:
                 ev.profile_sims[model] = profiles[expert_id]
             raised = {i: closer["achievements"][i] for i in ids if i in closer["achievements"]}
@@ -242,7 +245,7 @@ def _load_similarities(
 
 def _cosines(
     query: np.ndarray | None, model: str, ev: ExpertEvidence
-) -> tuple[tuple[list[int], np.ndarray] | None, float | None]:
+) -> tuple[tuple[list[int], np.ndarray | list[float]] | None, float | None]:
     """(work ids, their cosines) and the profile's cosine with the query under one model."""
     if model in ev.work_sims or model in ev.profile_sims:
         return ev.work_sims.get(model), ev.profile_sims.get(model)
@@ -274,8 +277,8 @@ def score_expert(
         best: list[tuple[int, float]] = []
         if found is not None:
             ids, sims = found
-            order, works = scoring.top_works(sims)
-            values = sims.tolist()
+            values = sims if isinstance(sims, list) else sims.tolist()
+            order, works = scoring.top_works(values)
             best = [(ids[i], values[i]) for i in order]
         cosine = scoring.expert_affinity(works, profile)
         assert cosine is not None
@@ -295,17 +298,19 @@ def preferred_models(query_models: Sequence[str]) -> list[str]:
     return [*query_models[1:], *query_models[:1]]
 
 
-def expert_components(problem: dict, fit: Affinity, ev: ExpertEvidence) -> scoring.Components:
+def expert_components(
+    problem: dict, fit: Affinity, ev: ExpertEvidence, *, year: int | None = None
+) -> scoring.Components:
     """The expert's affinity re-ranked by field, region, recency and the expert's load (their
-    evidence's open requests)."""
+    evidence's open requests). `year`: this year, when the caller scores many experts."""
     expert = ev.expert
     labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
     latest = max((w.year for w in ev.works if w.year), default=None)
     signals = scoring.Signals(
-        field=scoring.field_agreement([problem.get("industry")], labels),
-        region=scoring.region_agreement(problem.get("region"), expert.get("region")),
-        recency=scoring.recency(latest, dt.date.today().year),
-        availability=scoring.availability(len(ev.open_requests), expert.get("capacity")),
+        scoring.field_agreement([problem.get("industry")], labels),
+        scoring.region_agreement(problem.get("region"), expert.get("region")),
+        scoring.recency(latest, year or dt.date.today().year),
+        scoring.availability(len(ev.open_requests), expert.get("capacity")),
     )
     comps = scoring.Components(
         relevance=fit.score, works=fit.works, profile=fit.profile, signals=signals

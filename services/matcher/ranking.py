@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -167,13 +168,14 @@ def score_experts(
         both = query[primary] + indexer.query_vector(" ".join(translated), model=primary)
         also[primary] = both / np.linalg.norm(both)
     evidence = aff.load_evidence(indexer, conn, experts, models, query=query, also=also)
+    year = dt.date.today().year
     scored = []
     for expert in experts:
         ev = evidence[expert["id"]]
         ev.open_requests = engaged.get(expert["id"], set())
         fit = aff.score_expert(vectors, models, ev)
         if fit is not None:
-            comps = aff.expert_components(problem, fit, ev)
+            comps = aff.expert_components(problem, fit, ev, year=year)
             scored.append((expert, fit, comps, ev))
     scored.sort(key=lambda item: (-item[2].score, item[0]["id"]))
     return scored
@@ -206,12 +208,13 @@ def rank_problems_for_expert(
     texts = {p["id"]: _inbox_text(principal, p) for p in problems}
     vectors = _inbox_vectors(indexer, conn, principal, problems, texts)
     out = []
+    year = dt.date.today().year
     for problem in problems:
         models = aff.preferred_models(indexer.query_models(texts[problem["id"]]))
         mine = {m: vectors[m][problem["id"]] for m in models if problem["id"] in vectors[m]}
         fit = aff.score_expert(mine, models, ev)
         if fit is not None:
-            comps = aff.expert_components(problem, fit, ev)
+            comps = aff.expert_components(problem, fit, ev, year=year)
             out.append((problem, comps, fit))
     out.sort(key=lambda item: (-item[1].score, item[0]["id"]))
 

@@ -64,15 +64,17 @@ def top_mean(similarities: np.ndarray, top: int = TOP_WORKS) -> float:
     return float(similarities.mean())
 
 
-def top_works(similarities: np.ndarray, top: int = TOP_WORKS) -> tuple[list[int], float]:
+def top_works(
+    similarities: np.ndarray | list[float], top: int = TOP_WORKS
+) -> tuple[list[int], float]:
     """Positions of the `top` largest similarities, largest first (ties in their order), and
     the mean of those (top_mean). Plain Python for the few works most experts have: numpy's
     per-call cost was most of a match's scoring of a few hundred candidates."""
-    values = similarities.tolist()
+    values = similarities if isinstance(similarities, list) else similarities.tolist()
     if not values:
         raise ValueError("no similarities")
     if len(values) > SMALL:
-        order = np.argsort(-similarities, kind="stable")[:top].tolist()
+        order = np.argsort(-np.asarray(values), kind="stable")[:top].tolist()
     else:
         order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top]
     return order, sum(values[i] for i in order) / len(order)
