@@ -130,18 +130,14 @@ def candidate_experts(
         profiles += indexer.search(
             "experts", conn=conn, text=query, filters=filters, k=EXPERT_DEPTH, mode=mode
         )
-    authors: list[str] = []
-    if works:
-        rows = conn.execute(
-            "SELECT id, expert_ids FROM achievements WHERE id = ANY(%s)",
-            ([h.record_id for h in works],),
-        ).fetchall()
-        by_id = {r["id"]: r["expert_ids"] for r in rows}
-        for hit in works:
-            authors.extend(by_id.get(hit.record_id, []))
-    ids = list(dict.fromkeys([h.record_id for h in profiles]))
+    # The profiles found and the authors of the works found, in one statement (the works'
+    # authors are read where they are kept: the index may not hold the latest).
     rows = conn.execute(
-        f"SELECT {CANDIDATE_COLUMNS} FROM experts WHERE id = ANY(%s) OR external_id = ANY(%s)",
-        (ids, list(dict.fromkeys(authors))),
+        f"SELECT {CANDIDATE_COLUMNS} FROM experts WHERE id = ANY(%s) OR external_id = ANY("
+        "ARRAY(SELECT unnest(expert_ids) FROM achievements WHERE id = ANY(%s)))",
+        (
+            list(dict.fromkeys(h.record_id for h in profiles)),
+            list(dict.fromkeys(h.record_id for h in works)),
+        ),
     ).fetchall()
     return rows[:MAX_EXPERT_CANDIDATES]
