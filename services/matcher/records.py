@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
+from greenplat.core.permissions import Principal, problem_full_filter, problem_read_filter
 from greenplat.indexer.documents import indexed_condition
 
 TABLES = {"problems": "问题", "achievements": "成果", "experts": "专家"}
@@ -37,13 +40,35 @@ def by_external_ids(conn: Connection, library: str, ids: set[str]) -> dict[str, 
 
 
 def by_ids(
-    conn: Connection, library: str, ids: list[int], *, indexed: bool = False
+    conn: Connection,
+    library: str,
+    ids: list[int],
+    *,
+    indexed: bool = False,
+    reader: Principal | None = None,
+    statuses: Sequence[str] | None = None,
 ) -> dict[int, dict]:
     """Rows of a library keyed by id; unknown ids are left out, and with `indexed` the
     records the index no longer holds (documents.indexed_condition: a withdrawn
-    achievement whose change the outbox has not yet carried to the index)."""
-    where = f" AND ({indexed_condition(library)})" if indexed else ""
-    rows = conn.execute(f"SELECT * FROM {library} WHERE id = ANY(%s){where}", (ids,)).fetchall()
+    achievement whose change the outbox has not yet carried to the index).
+
+    Problems, with `reader`: only those the reader may find in a search (readable, and not
+    confidential unless readable in full), with `statuses` only those in them: checked on
+    the rows, as the index's copy of both lags a change until the outbox drains."""
+    where, params = "", []
+    if indexed:
+        where += f" AND ({indexed_condition(library)})"
+    if library == "problems" and statuses is not None:
+        where += " AND t.status = ANY(%s)"
+        params.append(list(statuses))
+    if library == "problems" and reader is not None:
+        readable, more = problem_read_filter(reader, "t")
+        full, most = problem_full_filter(reader, "t")
+        where += f" AND {readable} AND {full}"
+        params += more + most
+    rows = conn.execute(
+        f"SELECT * FROM {library} t WHERE id = ANY(%s){where}", [ids, *params]
+    ).fetchall()
     return {row["id"]: row for row in rows}
 
 

@@ -212,7 +212,14 @@ def retrieve(
     # every list of the query's own language is a full match.
     weights = indexer.fusion_weights(text, mode)
     lists = sum(w for leg, w in weights.items() if not leg.startswith("translated"))
-    rows = records.by_ids(conn, library, [hit.record_id for hit in hits], indexed=True)
+    rows = records.by_ids(
+        conn,
+        library,
+        [hit.record_id for hit in hits],
+        indexed=True,
+        reader=principal,
+        statuses=clean.get("status"),
+    )
     verdicts = judging.judge_hits(
         indexer, conn, library, text, hits, rows, record=record, held=held
     )

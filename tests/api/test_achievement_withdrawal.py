@@ -175,3 +175,42 @@ def test_an_xlsx_with_chinese_headers_imports_and_its_report_downloads(
     assert "容量错" in rows[1]
     other = client.get(f"/v1/imports/{job['id']}/report.csv", headers=tokens["subcenter_admin"])
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["status = 'closed'", "confidential = TRUE", "status = 'returned'"],
+    ids=["closed", "made-confidential", "back-to-review"],
+)
+def test_problem_search_checks_the_row_before_the_index_follows(
+    client, tokens, db, platform, world, build, change
+):
+    """The index's copy of a problem's status and confidentiality lags a change until the
+    outbox drains; a search must not show the problem to a reader who may no longer find it
+    meanwhile (the expert of region A, who reads approved problems that are not confidential)."""
+    title = f"回转窑尾气余热梯级利用{build.uid()}"
+    with db.session() as conn:
+        problem = build.problem(conn, region=world.region_a, organization=world.org_a, title=title)
+    with db.session() as conn:
+        platform.indexer.index_records(conn, {"problems": [problem["id"]]})
+
+    def found() -> list[int]:
+        page = client.get(
+            "/v1/search",
+            params={"text": title, "library": "problems", "mode": "lexical"},
+            headers=tokens["expert"],
+        )
+        assert page.status_code == 200, page.text
+        return [item["id"] for item in page.json()["items"]]
+
+    try:
+        assert problem["id"] in found()
+        with db.session() as conn:  # changed, the index not yet told
+            conn.execute(f"UPDATE problems SET {change} WHERE id = %s", (problem["id"],))
+            hits = platform.indexer.search("problems", conn=conn, text=title, mode="lexical")
+        assert problem["id"] in {h.record_id for h in hits}
+        assert problem["id"] not in found()
+    finally:
+        with db.session() as conn:
+            conn.execute("DELETE FROM problems WHERE id = %s", (problem["id"],))
+            platform.indexer.index_records(conn, {"problems": [problem["id"]]})
