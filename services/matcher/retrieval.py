@@ -117,27 +117,47 @@ def candidate_experts(
     """
     filters = SearchFilters(**(extra_filters or {}))
     terms = " ".join(top_terms(text, LEXICAL_TERMS))
-    works, profiles = [], []
+    # Each record found, at its best position in any of the lists that found it.
+    works: dict[int, int] = {}
+    profiles: dict[int, int] = {}
     other = " ".join(translated)
     # Words first: a query being embedded meanwhile (Indexer.prefetch_query) is then ready.
     searches = [("lexical", terms), ("lexical", other), ("vector", text), ("vector", other)]
     for mode, query in searches:
         if not query:
             continue
-        works += indexer.search(
-            "achievements", conn=conn, text=query, k=ACHIEVEMENT_DEPTH, mode=mode
-        )
-        profiles += indexer.search(
-            "experts", conn=conn, text=query, filters=filters, k=EXPERT_DEPTH, mode=mode
-        )
-    # The profiles found and the authors of the works found, in one statement (the works'
-    # authors are read where they are kept: the index may not hold the latest).
+        for found, library, k, within in (
+            (works, "achievements", ACHIEVEMENT_DEPTH, None),
+            (profiles, "experts", EXPERT_DEPTH, filters),
+        ):
+            hits = indexer.search(library, conn=conn, text=query, filters=within, k=k, mode=mode)
+            for position, hit in enumerate(hits):
+                found[hit.record_id] = min(position, found.get(hit.record_id, position))
+    # The profiles found and the authors of the works found (read where they are kept: the
+    # index may not hold the latest), in one statement.
     rows = conn.execute(
         f"SELECT {CANDIDATE_COLUMNS} FROM experts WHERE id = ANY(%s) OR external_id = ANY("
         "ARRAY(SELECT unnest(expert_ids) FROM achievements WHERE id = ANY(%s)))",
-        (
-            list(dict.fromkeys(h.record_id for h in profiles)),
-            list(dict.fromkeys(h.record_id for h in works)),
-        ),
+        (list(profiles), list(works)),
     ).fetchall()
-    return rows[:MAX_EXPERT_CANDIDATES]
+    if len(rows) <= MAX_EXPERT_CANDIDATES:
+        return rows
+    # More than are scored: those found nearest the top of a list are kept (a work's authors
+    # at the work's position), ties by id, not whichever the statement returned first.
+    best = {("id", expert): position for expert, position in profiles.items()}
+    for row in conn.execute(
+        "SELECT id, expert_ids FROM achievements WHERE id = ANY(%s)", (list(works),)
+    ):
+        for author in row["expert_ids"]:
+            key = ("external_id", author)
+            best[key] = min(works[row["id"]], best.get(key, works[row["id"]]))
+    unfound = len(works) + len(profiles)
+
+    def found_at(row: dict) -> tuple[int, int]:
+        at = min(
+            best.get(("id", row["id"]), unfound),
+            best.get(("external_id", row["external_id"]), unfound),
+        )
+        return at, row["id"]
+
+    return sorted(rows, key=found_at)[:MAX_EXPERT_CANDIDATES]
