@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from greenplat.core.achievements.models import published_sql
 from greenplat.core.db import Connection
 from greenplat.indexer.analysis import terms, terms_of, tsvector_literal
 
@@ -25,7 +26,7 @@ _QUERIES = {
 # outbox change then finds it absent here, and the index drops it).
 _INDEXED = {
     "problems": "TRUE",
-    "achievements": "status = 'published'",
+    "achievements": published_sql(),
     "experts": "TRUE",
 }
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from psycopg.rows import tuple_row
 
+from greenplat.core.achievements.models import published_sql
 from greenplat.core.db import Connection
 from greenplat.indexer.evidence import EVIDENCE_LIBRARIES, Generation
 from greenplat.matcher import scoring
@@ -119,7 +120,7 @@ def works_by_author(conn: Connection, authors: Sequence[str] | None) -> dict[str
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
             "SELECT id, title, discipline, year, expert_ids FROM achievements"
-            f" WHERE status = 'published'{among} ORDER BY id",
+            f" WHERE {published_sql()}{among} ORDER BY id",
             params,
         ).fetchall()
     out: dict[str, list[Work]] = {author: [] for author in authors}

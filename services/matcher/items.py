@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from greenplat.core.achievements.models import published_sql
 from greenplat.core.db import Connection
 from greenplat.core.permissions import Principal, sees_full_problem
 from greenplat.core.problems.service import to_read as problem_to_read
@@ -146,7 +147,7 @@ def expert_works(conn: Connection, expert: dict) -> dict[int, dict]:
     """The expert's achievements (id -> row), the evidence their inbox draws on."""
     rows = conn.execute(
         "SELECT id, title, keywords, abstract FROM achievements"
-        " WHERE expert_ids @> ARRAY[%s] AND status = 'published' ORDER BY id",
+        f" WHERE expert_ids @> ARRAY[%s] AND {published_sql()} ORDER BY id",
         (expert["external_id"],),
     ).fetchall()
     return {row["id"]: row for row in rows}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from greenplat.core.achievements.models import published_sql
 from greenplat.core.db import Connection
 from greenplat.indexer.search import RRF_K, SearchFilters, SearchHit
 from greenplat.matcher.explain import top_terms
@@ -55,7 +56,7 @@ def expert_text(conn: Connection, row: dict, *, works: int = 20) -> str:
     """An expert's profile followed by the titles and keywords of their latest works."""
     rows = conn.execute(
         "SELECT title, keywords FROM achievements"
-        " WHERE expert_ids @> ARRAY[%s] AND status = 'published'"
+        f" WHERE expert_ids @> ARRAY[%s] AND {published_sql()}"
         " ORDER BY year DESC NULLS LAST, id DESC LIMIT %s",
         (row["external_id"], works),
     ).fetchall()

@@ -18,6 +18,15 @@ from greenplat.core.fields import (
 )
 
 AchievementStatus = Literal["published", "withdrawn"]
+
+
+def published_sql(alias: str | None = None) -> str:
+    """The SQL condition of an achievement that is part of the library: what others read,
+    search and matching count, exports carry (a withdrawn one is none of these). One rule,
+    on the achievements table or its alias."""
+    return f"{alias + '.' if alias else ''}status = 'published'"
+
+
 AchievementKind = Literal["paper", "patent", "software", "technology", "standard", "other"]
 ACHIEVEMENT_KINDS: tuple[str, ...] = AchievementKind.__args__  # type: ignore[attr-defined]
 

@@ -13,6 +13,7 @@ from greenplat.core.achievements.models import (
     AchievementRead,
     AchievementRecord,
     AchievementUpdate,
+    published_sql,
 )
 from greenplat.core.audit import service as audit
 from greenplat.core.db import Connection
@@ -152,7 +153,7 @@ def list(
     require_any(principal, "achievement", "read")
     if withdrawn:
         return _withdrawn(conn, principal, expert_id, page_size)
-    where: builtins.list[str] = ["p.status = 'published'"]
+    where: builtins.list[str] = [published_sql("p")]
     params: builtins.list[Any] = []
     for column, value in (
         ("discipline", discipline),
@@ -297,6 +298,6 @@ def iter_records(*, conn: Connection) -> Iterator[dict[str, Any]]:
     """Every achievement as an interchange record (contract fields, then extra), by id."""
     with conn.cursor(name="export_achievements") as cur:
         # A withdrawn achievement is not exported: it is no longer part of the library.
-        cur.execute("SELECT * FROM achievements WHERE status = 'published' ORDER BY id")
+        cur.execute(f"SELECT * FROM achievements WHERE {published_sql()} ORDER BY id")
         for row in cur:
             yield {"external_id": row["external_id"], **{f: row[f] for f in FIELDS}, **row["extra"]}
