@@ -305,8 +305,12 @@ def expert_components(
     """The expert's affinity re-ranked by field, region, recency and the expert's load (their
     evidence's open requests). `year`: this year, when the caller scores many experts."""
     expert = ev.expert
-    labels = [*(expert.get("disciplines") or []), *(w.discipline for w in ev.works)]
-    latest = max((w.year for w in ev.works if w.year), default=None)
+    labels = list(expert.get("disciplines") or ())
+    latest = None
+    for work in ev.works:  # a loop, not two generators: hundreds of candidates per match
+        labels.append(work.discipline)
+        if work.year and (latest is None or work.year > latest):
+            latest = work.year
     signals = scoring.Signals(
         scoring.field_agreement([problem.get("industry")], labels),
         scoring.region_agreement(problem.get("region"), expert.get("region")),
