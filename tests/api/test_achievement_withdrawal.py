@@ -39,6 +39,17 @@ def _searchable(platform, db, title: str, achievement_id: int) -> bool:
     return achievement_id in {h.record_id for h in hits}
 
 
+def _found(client, headers: dict, library: str, title: str) -> list[int]:
+    """Ids of what a word search of the library by the title shows this reader."""
+    page = client.get(
+        "/v1/search",
+        params={"text": title, "library": library, "mode": "lexical"},
+        headers=headers,
+    )
+    assert page.status_code == 200, page.text
+    return [item["id"] for item in page.json()["items"]]
+
+
 def _exported(db, external_id: str) -> bool:
     with db.session() as conn:
         records = interchange.iter_library(conn=conn, library="achievements")
@@ -105,13 +116,7 @@ def test_search_leaves_out_a_withdrawn_work_before_the_index_follows(
     aid, title = work["id"], work["title"]
 
     def found() -> list[int]:
-        page = client.get(
-            "/v1/search",
-            params={"text": title, "library": "achievements", "mode": "lexical"},
-            headers=tokens["enterprise"],
-        )
-        assert page.status_code == 200, page.text
-        return [item["id"] for item in page.json()["items"]]
+        return _found(client, tokens["enterprise"], "achievements", title)
 
     assert aid in found()
     with db.session() as conn:  # withdrawn, the index not yet told
@@ -195,13 +200,7 @@ def test_problem_search_checks_the_row_before_the_index_follows(
         platform.indexer.index_records(conn, {"problems": [problem["id"]]})
 
     def found() -> list[int]:
-        page = client.get(
-            "/v1/search",
-            params={"text": title, "library": "problems", "mode": "lexical"},
-            headers=tokens["expert"],
-        )
-        assert page.status_code == 200, page.text
-        return [item["id"] for item in page.json()["items"]]
+        return _found(client, tokens["expert"], "problems", title)
 
     try:
         assert problem["id"] in found()
