@@ -289,6 +289,14 @@ def problem_full_filter(principal: Principal, alias: str = "p") -> tuple[str, li
     return f"(NOT {alias}.confidential OR {condition})", params
 
 
+def problem_found_filter(principal: Principal, alias: str = "p") -> tuple[str, list[Any]]:
+    """SQL condition: the problems a search may show the principal: readable, and not
+    confidential unless readable in full (search indexes the hidden text)."""
+    readable, params = problem_read_filter(principal, alias)
+    full, more = problem_full_filter(principal, alias)
+    return f"{readable} AND {full}", [*params, *more]
+
+
 def organization_read_filter(principal: Principal, alias: str = "o") -> tuple[str, list[Any]]:
     """SQL condition restricting organizations to those the principal may see."""
     return clauses_sql(clauses(principal, "organization", "read"), alias)

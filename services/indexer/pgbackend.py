@@ -13,12 +13,12 @@ from psycopg.rows import tuple_row
 
 from greenplat.core.db import Connection, one
 from greenplat.core.outbox import LIBRARIES
-from greenplat.core.permissions import clauses_sql
+from greenplat.core.permissions import problem_found_filter
 from greenplat.indexer.analysis import tsquery_literal
 from greenplat.indexer.documents import FILTER_FIELDS, IndexDoc
 from greenplat.indexer.embedding import as_array
 from greenplat.indexer.evidence import EVIDENCE_LIBRARIES
-from greenplat.indexer.search import Candidate, SearchFilters, problem_visibility
+from greenplat.indexer.search import Candidate, SearchFilters
 
 # Serialises DDL on the vector tables between processes that start together.
 _DDL_LOCK = 74_117_101
@@ -70,11 +70,9 @@ def filter_sql(library: str, filters: SearchFilters) -> tuple[str, list[Any]]:
         parts.append("NOT (p.record_id = ANY(%s))")
         params.append(list(filters.exclude_ids))
     if filters.principal is not None and library == "problems":
-        vis = problem_visibility(filters.principal)
-        readable, more = clauses_sql(vis.readable, "p")
-        full, most = clauses_sql(vis.full, "p")
-        parts.append(f"{readable} AND (NOT p.confidential OR {full})")
-        params += more + most
+        found, more = problem_found_filter(filters.principal, "p")
+        parts.append(found)
+        params += more
     return " AND ".join(parts), params
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from greenplat.core.db import Connection
 from greenplat.core.errors import NotFound
-from greenplat.core.permissions import Principal, problem_full_filter, problem_read_filter
+from greenplat.core.permissions import Principal, problem_found_filter
 from greenplat.indexer.documents import indexed_condition
 
 TABLES = {"problems": "问题", "achievements": "成果", "experts": "专家"}
@@ -62,10 +62,9 @@ def by_ids(
         where += " AND t.status = ANY(%s)"
         params.append(list(statuses))
     if library == "problems" and reader is not None:
-        readable, more = problem_read_filter(reader, "t")
-        full, most = problem_full_filter(reader, "t")
-        where += f" AND {readable} AND {full}"
-        params += more + most
+        found, more = problem_found_filter(reader, "t")
+        where += f" AND {found}"
+        params += more
     rows = conn.execute(
         f"SELECT * FROM {library} t WHERE id = ANY(%s){where}", [ids, *params]
     ).fetchall()
